@@ -1,0 +1,47 @@
+from django.contrib import admin
+from mptt.admin import DraggableMPTTAdmin
+
+from contacts.admin import MembershipInline
+
+from .models import Account, AccountRole, AccountType
+
+
+class AccountRoleInline(admin.TabularInline):
+    model = AccountRole
+    extra = 1
+
+
+@admin.register(AccountType)
+class AccountTypeAdmin(admin.ModelAdmin):
+    list_display = ["name", "order", "role_names"]
+    list_editable = ["order"]
+    search_fields = ["name"]
+    inlines = [AccountRoleInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("roles")
+
+    @admin.display(description="Roles")
+    def role_names(self, account_type):
+        return ", ".join(role.name for role in account_type.roles.all())
+
+
+@admin.register(AccountRole)
+class AccountRoleAdmin(admin.ModelAdmin):
+    list_display = ["name", "account_type"]
+    list_filter = ["account_type"]
+    search_fields = ["name", "account_type__name"]
+    autocomplete_fields = ["account_type"]
+    list_select_related = ["account_type"]
+
+
+@admin.register(Account)
+class AccountAdmin(DraggableMPTTAdmin):
+    list_display = ["tree_actions", "indented_title", "external_id", "account_type"]
+    list_display_links = ["indented_title"]
+    list_filter = ["account_type"]
+    list_select_related = ["account_type"]
+    search_fields = ["name", "external_id"]
+    autocomplete_fields = ["account_type", "parent"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [MembershipInline]

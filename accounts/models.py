@@ -1,0 +1,237 @@
+from django.db import connections, models, router, transaction
+from django.db.models import Q
+from django.urls import reverse
+from mptt.managers import TreeManager
+from mptt.models import MPTTModel, TreeForeignKey
+from mptt.querysets import TreeQuerySet
+
+# Key space of this app's PostgreSQL advisory locks, so they cannot collide with anyone else's.
+TREE_LOCK_NAMESPACE = 7_301
+# Tree ids start at 1, so 0 names the lock that every new root (and every move) takes.
+ALL_TREES = 0
+
+
+def lock_trees(*tree_ids, using="default"):
+    """Serialise structural writes (insert, move, delete) to the given account trees.
+
+    django-mptt reads lft/rght and then shifts them with separate statements; two concurrent
+    writers in one tree corrupt it. On PostgreSQL this takes transaction-scoped advisory locks
+    (released at commit or rollback); callers must be inside `transaction.atomic()`.
+    Locks are taken in ascending order; a transaction that writes to several trees passes them
+    all at once, and ALL_TREES (the lock for new roots and moves) is always taken first.
+
+    On SQLite the database's own write lock, taken when the transaction begins
+    (transaction_mode IMMEDIATE), already serialises writers.
+    """
+    connection = connections[using]
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for tree_id in sorted(set(tree_ids)):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_NAMESPACE, tree_id])
+
+
+class AccountType(models.Model):
+    """A level of a company hierarchy: Corporate, Region, Site…"""
+
+    name = models.CharField(max_length=100, unique=True)
+    order = models.PositiveSmallIntegerField(
+        default=0, help_text="Position of this level, top first (Corporate before Region)."
+    )
+
+    class Meta:
+        ordering = ["order", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class AccountRole(models.Model):
+    """A role a person can have at an account of one type ("Executive sponsor", "Site admin")."""
+
+    account_type = models.ForeignKey(AccountType, on_delete=models.CASCADE, related_name="roles")
+    name = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["account_type__order", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account_type", "name"], name="account_role_unique_per_type"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.account_type.name})"
+
+
+class Scope(models.TextChoices):
+    """The hierarchy views of the Contacts widget (SPEC §3.3), relative to one account.
+
+    "All <type> accounts" is ACCOUNT_TYPE together with the type it names.
+    """
+
+    THIS_ACCOUNT = "this", "This account"
+    DIRECT_PARENT = "parent", "Direct parent"
+    ALL_PARENTS = "parents", "All parents"
+    DIRECT_CHILDREN = "children", "Direct children"
+    ALL_CHILDREN = "descendants", "All children"
+    THIS_AND_ALL_CHILDREN = "subtree", "This account and all children"
+    ACCOUNT_TYPE = "type", "All accounts of a type"
+    ENTIRE_HIERARCHY = "hierarchy", "Entire hierarchy"
+
+
+def scope_q(account, scope, *, account_type=None, prefix=""):
+    """A Q object selecting the accounts in `scope` of `account`, for one SQL query.
+
+    Built only on the tree columns (tree_id, lft, rght, level, parent) of the account row
+    already in memory, so it needs no query of its own and never walks nodes in Python.
+    `prefix` is the lookup path to the account ("account__" from a membership).
+    """
+
+    def q(**lookups):
+        return Q(**{f"{prefix}{key}": value for key, value in lookups.items()})
+
+    same_tree = q(tree_id=account.tree_id)
+    match Scope(scope):
+        case Scope.THIS_ACCOUNT:
+            return q(pk=account.pk)
+        case Scope.DIRECT_PARENT:
+            # A root has no parent: pk=None matches nothing.
+            return q(pk=account.parent_id)
+        case Scope.ALL_PARENTS:
+            return same_tree & q(lft__lt=account.lft, rght__gt=account.rght)
+        case Scope.DIRECT_CHILDREN:
+            return q(parent_id=account.pk)
+        case Scope.ALL_CHILDREN:
+            return same_tree & q(lft__gt=account.lft, rght__lt=account.rght)
+        case Scope.THIS_AND_ALL_CHILDREN:
+            return same_tree & q(lft__gte=account.lft, rght__lte=account.rght)
+        case Scope.ACCOUNT_TYPE:
+            if account_type is None:
+                raise ValueError("The account type scope needs an account_type.")
+            type_id = getattr(account_type, "pk", account_type)
+            return same_tree & q(account_type_id=type_id)
+        case Scope.ENTIRE_HIERARCHY:
+            return same_tree
+
+
+class AccountQuerySet(TreeQuerySet):
+    def in_scope(self, account, scope, *, account_type=None):
+        return self.filter(scope_q(account, scope, account_type=account_type))
+
+    def in_hierarchy(self, account):
+        return self.filter(tree_id=account.tree_id)
+
+    def search(self, text):
+        """Accounts whose name or Account ID contains `text`, ignoring case."""
+        text = text.strip()
+        if not text:
+            return self
+        return self.filter(Q(name__icontains=text) | Q(external_id__icontains=text))
+
+
+class AccountManager(TreeManager.from_queryset(AccountQuerySet)):
+    def move_node(self, node, target, position="last-child"):
+        # The admin's drag and drop moves nodes here, not through save().
+        using = router.db_for_write(self.model, instance=node)
+        with transaction.atomic(using=using):
+            node._lock_trees_for_move(target, using=using)
+            super().move_node(node, target, position)
+
+
+class Account(MPTTModel):
+    """A customer company or one part of it; a node in its company's tree."""
+
+    external_id = models.CharField(
+        "Account ID",
+        max_length=64,
+        unique=True,
+        help_text="The id other systems use for this account in integration files.",
+    )
+    name = models.CharField(max_length=200)
+    account_type = models.ForeignKey(AccountType, on_delete=models.PROTECT, related_name="accounts")
+    parent = TreeForeignKey(
+        "self", on_delete=models.CASCADE, null=True, blank=True, related_name="children"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AccountManager()
+
+    class MPTTMeta:
+        # No order_insertion_by: with it, a new root renumbers every later tree.
+        pass
+
+    class Meta:
+        ordering = ["tree_id", "lft"]
+        indexes = [
+            models.Index(fields=["tree_id", "lft", "rght"], name="account_tree_position"),
+            models.Index(fields=["tree_id", "account_type"], name="account_tree_type"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.external_id})"
+
+    def save(self, *args, **kwargs):
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            self._lock_trees_for_save(using=using)
+            super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            if self.parent_id is None:
+                lock_trees(ALL_TREES, using=using)
+            self._lock_current_tree(using=using)
+            return super().delete(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("accounts:detail", args=[self.pk])
+
+    def _stored_tree_id(self, pk, using):
+        return (
+            type(self)._base_manager.using(using).filter(pk=pk).values_list("tree_id", flat=True)
+        ).first()
+
+    def _lock_tree_of(self, pk, using):
+        """Lock the tree that holds account `pk`, re-reading its tree id once locked: a move
+        that committed while this waited may have carried it into another tree."""
+        tree_id = self._stored_tree_id(pk, using)
+        while tree_id is not None:
+            lock_trees(tree_id, using=using)
+            locked, tree_id = tree_id, self._stored_tree_id(pk, using)
+            if tree_id == locked:
+                return
+
+    def _lock_current_tree(self, using):
+        self._lock_tree_of(self.pk, using)
+
+    def _lock_trees_for_save(self, using):
+        stored_parent = (
+            None
+            if self._state.adding
+            else type(self)
+            ._base_manager.using(using)
+            .filter(pk=self.pk)
+            .values_list("parent_id", flat=True)
+            .first()
+        )
+        is_new = self._state.adding
+        if not is_new and stored_parent == self.parent_id:
+            return  # Not a structural change: the tree columns stay as they are.
+        if is_new and self.parent_id is not None:
+            self._lock_tree_of(self.parent_id, using)
+            return
+        # A new root takes the next tree id; a move may change tree ids: both go one at a time.
+        lock_trees(ALL_TREES, using=using)
+        if not is_new:
+            self._lock_current_tree(using)
+        if self.parent_id is not None:
+            self._lock_tree_of(self.parent_id, using)
+
+    def _lock_trees_for_move(self, target, using):
+        lock_trees(ALL_TREES, using=using)
+        self._lock_current_tree(using)
+        if target is not None:
+            self._lock_tree_of(target.pk, using)

@@ -1,0 +1,26 @@
+"""Staff users (people who sign in to this app) and their permission groups (SPEC §5).
+
+The groups and their permissions are created by a data migration
+(integrations/migrations/0002_staff_groups.py: integrations is the one app that sees every
+model's permissions). This module names them for views and templates.
+"""
+
+VIEWER = "Viewer"
+STANDARD = "Standard"
+ADVANCED = "Advanced"
+GLOBAL_ADMIN = "Global admin"
+
+GROUPS = (VIEWER, STANDARD, ADVANCED, GLOBAL_ADMIN)
+
+# What a staff user may do, named for the product; views and templates check these.
+CAN_EDIT_CONTACTS = "contacts.change_membership"
+CAN_DOWNLOAD_SEGMENTS = "contacts.download_segments"
+CAN_RUN_INTEGRATIONS = "integrations.run_integrations"
+
+
+def is_global_admin(staff_user):
+    if not staff_user.is_authenticated:
+        return False
+    if staff_user.is_superuser:
+        return True
+    return staff_user.groups.filter(name=GLOBAL_ADMIN).exists()

@@ -1,0 +1,100 @@
+from django.contrib import admin
+
+from .models import ContactChange, Membership, Person, Task, Touchpoint
+from .services import record_contact_changes, tracked_values
+
+
+class ContactHistoryAdminMixin:
+    """Record every contact, key-contact and role change made in the admin (source "admin")."""
+
+    @staticmethod
+    def _history_before(membership):
+        if membership._state.adding:
+            return None
+        return tracked_values(Membership.objects.select_related("role").get(pk=membership.pk))
+
+    @staticmethod
+    def _record_history(request, membership, before):
+        record_contact_changes(
+            membership=membership, before=before, source=ContactChange.Source.ADMIN, by=request.user
+        )
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is not Membership:
+            return super().save_formset(request, form, formset, change)
+        for membership in formset.save(commit=False):
+            before = self._history_before(membership)
+            membership.save()
+            self._record_history(request, membership, before)
+        for membership in formset.deleted_objects:
+            membership.delete()
+        formset.save_m2m()
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["person", "account", "role"]
+    fields = ["person", "account", "role", "is_contact", "is_key_contact"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(
+            "person", "account", "role__account_type"
+        )
+
+
+@admin.register(Person)
+class PersonAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
+    list_display = ["email", "first_name", "last_name", "title", "phone"]
+    search_fields = ["email", "first_name", "last_name"]
+    readonly_fields = ["created_at", "updated_at"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
+    list_display = ["person", "account", "role", "is_contact", "is_key_contact"]
+    list_filter = ["is_contact", "is_key_contact", "account__account_type"]
+    list_select_related = ["person", "account", "role__account_type"]
+    search_fields = ["person__email", "person__first_name", "person__last_name", "account__name",
+                     "account__external_id"]
+    autocomplete_fields = ["person", "account", "role"]
+
+    def save_model(self, request, obj, form, change):
+        before = self._history_before(obj)
+        super().save_model(request, obj, form, change)
+        self._record_history(request, obj, before)
+
+
+@admin.register(ContactChange)
+class ContactChangeAdmin(admin.ModelAdmin):
+    list_display = ["membership", "field", "old_value", "new_value", "source", "staff_user",
+                    "changed_at"]
+    list_filter = ["field", "source"]
+    list_select_related = ["membership__person", "membership__account", "staff_user"]
+    search_fields = ["membership__person__email", "membership__account__name"]
+    date_hierarchy = "changed_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["title", "account", "due_date", "status", "owner"]
+    list_filter = ["status"]
+    list_select_related = ["account", "owner"]
+    search_fields = ["title", "account__name"]
+    autocomplete_fields = ["account", "owner", "contacts"]
+
+
+@admin.register(Touchpoint)
+class TouchpointAdmin(admin.ModelAdmin):
+    list_display = ["subject", "kind", "account", "happened_at", "author"]
+    list_filter = ["kind"]
+    list_select_related = ["account", "author"]
+    search_fields = ["subject", "account__name"]
+    autocomplete_fields = ["account", "author", "participants"]

@@ -1,0 +1,357 @@
+"""A realistic, deterministic demo data set, written with bulk operations.
+
+The shape (companies, levels, fan-out, people per account) is data, so the same code can build
+a much larger set for benchmarks by passing a bigger shape.
+"""
+
+import random
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ALL_TREES, Account, AccountRole, AccountType, lock_trees
+from config import staff
+
+from .models import ContactChange, Membership, Person, Task, Touchpoint
+
+ACCOUNT_TYPES = {
+    # name: roles offered at accounts of that type
+    "Corporate": ["Executive sponsor", "Champion", "Procurement", "Legal"],
+    "Region": ["Regional director", "Champion", "Operations lead"],
+    "Site": ["Site admin", "Site manager", "End user"],
+    "Department": ["Department head", "Team lead", "End user"],
+}
+
+FIRST_NAMES = (
+    "Ada Alan Grace Linus Margaret Dennis Barbara Ken Frances Edsger Radia Tim Katherine John "
+    "Hedy Claude Annie Donald Sophie Guido Joan Niklaus Lynn Bjarne Shafi Vint Marian Fran "
+    "Leslie Karen Mary Jean Evelyn Adele Ruth Carol Ivan Peter Susan Brian Hal Lois Ellen Yukihiro"
+).split()
+LAST_NAMES = (
+    "Lovelace Turing Hopper Torvalds Hamilton Ritchie Liskov Thompson Allen Dijkstra Perlman "
+    "Berners-Lee Johnson McCarthy Lamarr Shannon Easley Knuth Wilson Rossum Clarke Wirth Conway "
+    "Stroustrup Goldwasser Cerf Croft Bilas Lamport Jones Keller Sammet Boyd Goldberg Teitelbaum "
+    "Shaw Sutherland Norvig Kare Kernighan Abelson Haibt Spertus Matsumoto O'Brien García Müller"
+).split()
+TITLES = [
+    "VP Operations", "IT Manager", "Head of Procurement", "Facilities Lead", "CFO",
+    "Customer Success Lead", "Office Manager", "Data Analyst", "COO", "Engineering Manager", "",
+]
+TASK_TITLES = [
+    "Quarterly business review", "Renewal call prep", "Send onboarding pack",
+    "Follow up on support escalation", "Schedule training session", "Confirm billing contact",
+]
+TOUCHPOINT_SUBJECTS = [
+    "Kick-off meeting", "Check-in call", "Product roadmap update", "Renewal discussion",
+    "Training feedback", "Executive briefing",
+]
+
+DEMO_PASSWORD = "unified-demo"
+DEMO_STAFF = [
+    # username, group, first name, last name
+    ("admin", staff.GLOBAL_ADMIN, "Gloria", "Admin"),
+    ("advanced", staff.ADVANCED, "Avery", "Advanced"),
+    ("standard", staff.STANDARD, "Sam", "Standard"),
+    ("viewer", staff.VIEWER, "Vic", "Viewer"),
+]
+
+
+@dataclass(frozen=True)
+class CompanyShape:
+    name: str
+    domain: str
+    # How many children each account has at each level below the root (one entry per level).
+    fan_out: tuple[int, ...]
+    region_names: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DataShape:
+    companies: tuple[CompanyShape, ...]
+    people_per_account: tuple[int, int] = (3, 8)  # a range
+    contact_share: float = 0.6
+    key_contact_share: float = 0.2
+    # Share of people who also belong to a second account (in the same or another company).
+    second_membership_share: float = 0.25
+    tasks_per_account: tuple[int, int] = (0, 2)
+    touchpoints_per_account: tuple[int, int] = (0, 3)
+    seed: int = 20261126
+
+
+DEMO = DataShape(
+    companies=(
+        CompanyShape(
+            "Northwind Holdings", "northwind.example", (3, 3, 2),
+            ("North America", "Europe", "Asia Pacific"),
+        ),
+        CompanyShape("Globex Industries", "globex.example", (2, 4), ("East", "West")),
+        CompanyShape("Initech Group", "initech.example", (3, 2), ("Central", "Coastal", "Mountain")),
+    ),
+)
+
+SIZES = {"demo": DEMO}
+
+
+@dataclass
+class SeedReport:
+    accounts: int = 0
+    people: int = 0
+    memberships: int = 0
+    contacts: int = 0
+    key_contacts: int = 0
+    tasks: int = 0
+    touchpoints: int = 0
+    staff_users: list = field(default_factory=list)
+
+
+def database_has_data():
+    return Account.objects.exists() or Person.objects.exists()
+
+
+@transaction.atomic
+def reset_data():
+    """Delete every account, person and what hangs off them. Staff users stay."""
+    lock_trees(ALL_TREES)
+    for model in (Touchpoint, Task, ContactChange, Membership, Person):
+        model.objects.all().delete()
+    Account.objects.all().delete()
+    AccountRole.objects.all().delete()
+    AccountType.objects.all().delete()
+
+
+@transaction.atomic
+def seed(shape=DEMO):
+    """Write the data set of `shape` and the demo staff users. Returns a SeedReport.
+
+    Side effects: creates account types and roles, accounts (one tree per company, numbered by
+    django-mptt's rebuild), people, memberships, tasks, touchpoints, and the staff users of
+    DEMO_STAFF in their groups.
+    """
+    rng = random.Random(shape.seed)
+    report = SeedReport()
+    lock_trees(ALL_TREES)
+
+    types = _create_account_types()
+    roles_by_type = {}
+    for role in AccountRole.objects.all():
+        roles_by_type.setdefault(role.account_type_id, []).append(role)
+
+    accounts_by_company = _create_accounts(shape, types)
+    all_accounts = [account for accounts in accounts_by_company for account in accounts]
+    report.accounts = len(all_accounts)
+
+    people, memberships = _create_people_and_memberships(
+        shape, rng, accounts_by_company, roles_by_type
+    )
+    report.people = len(people)
+    report.memberships = len(memberships)
+    report.contacts = sum(m.is_contact for m in memberships)
+    report.key_contacts = sum(m.is_key_contact for m in memberships)
+
+    staff_users = _create_staff_users()
+    report.staff_users = [user.username for user in staff_users]
+
+    report.tasks, report.touchpoints = _create_tasks_and_touchpoints(
+        shape, rng, accounts_by_company, memberships, staff_users
+    )
+    return report
+
+
+def _create_account_types():
+    types = AccountType.objects.bulk_create(
+        [AccountType(name=name, order=order) for order, name in enumerate(ACCOUNT_TYPES, 1)]
+    )
+    AccountRole.objects.bulk_create(
+        [
+            AccountRole(account_type=account_type, name=role_name)
+            for account_type in types
+            for role_name in ACCOUNT_TYPES[account_type.name]
+        ]
+    )
+    return types
+
+
+def _create_accounts(shape, types):
+    """One tree per company, inserted level by level; tree columns filled by one rebuild."""
+    accounts_by_company = []
+    placeholder = {"tree_id": 0, "lft": 0, "rght": 0, "level": 0}
+    for number, company in enumerate(shape.companies, 1):
+        code = "".join(word[0] for word in company.name.split()).upper()
+        root = Account(
+            external_id=f"{code}-{number:03d}", name=company.name, account_type=types[0],
+            **placeholder,
+        )
+        Account.objects.bulk_create([root])
+        company_accounts = [root]
+        level_accounts = [root]
+        for depth, fan_out in enumerate(company.fan_out, 1):
+            account_type = types[depth]
+            children = []
+            for parent in level_accounts:
+                for index in range(1, fan_out + 1):
+                    children.append(
+                        Account(
+                            external_id=f"{parent.external_id}-{index}",
+                            name=_account_name(company, account_type, parent, depth, index),
+                            account_type=account_type,
+                            parent=parent,
+                            **placeholder,
+                        )
+                    )
+            Account.objects.bulk_create(children, batch_size=1000)
+            company_accounts.extend(children)
+            level_accounts = children
+        accounts_by_company.append(company_accounts)
+    Account.objects.rebuild()
+    tree_ids = dict(Account.objects.values_list("pk", "tree_id"))
+    for accounts in accounts_by_company:
+        for account in accounts:
+            account.tree_id = tree_ids[account.pk]
+    return accounts_by_company
+
+
+def _account_name(company, account_type, parent, depth, index):
+    if depth == 1 and index <= len(company.region_names):
+        return f"{company.name.split()[0]} {company.region_names[index - 1]}"
+    if account_type.name == "Site":
+        return f"{parent.name} Site {index}"
+    return f"{parent.name} {account_type.name} {index}"
+
+
+def _create_people_and_memberships(shape, rng, accounts_by_company, roles_by_type):
+    people = []
+    # (person index, account, company index)
+    placements = []
+    for company_index, accounts in enumerate(accounts_by_company):
+        domain = shape.companies[company_index].domain
+        for account in accounts:
+            for _ in range(rng.randint(*shape.people_per_account)):
+                first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+                number = len(people) + 1
+                local = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+                people.append(
+                    Person(
+                        email=f"{local}.{number}@{domain}",
+                        first_name=first,
+                        last_name=last,
+                        title=rng.choice(TITLES),
+                        phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+                    )
+                )
+                placements.append((len(people) - 1, account, company_index))
+    Person.objects.bulk_create(people, batch_size=2000)
+
+    memberships = []
+    seen = set()
+
+    def add(person, account):
+        if (person.pk, account.pk) in seen:
+            return
+        seen.add((person.pk, account.pk))
+        roles = roles_by_type.get(account.account_type_id, [])
+        is_contact = rng.random() < shape.contact_share
+        memberships.append(
+            Membership(
+                person=person,
+                account=account,
+                role=rng.choice(roles) if roles and rng.random() < 0.85 else None,
+                is_contact=is_contact,
+                is_key_contact=is_contact and rng.random() < shape.key_contact_share,
+            )
+        )
+
+    for person_index, account, company_index in placements:
+        person = people[person_index]
+        add(person, account)
+        if rng.random() < shape.second_membership_share:
+            # Mostly elsewhere in the same company; now and then at another customer.
+            if rng.random() < 0.85:
+                other = rng.choice(accounts_by_company[company_index])
+            else:
+                other = rng.choice(rng.choice(accounts_by_company))
+            add(person, other)
+    Membership.objects.bulk_create(memberships, batch_size=2000)
+    return people, memberships
+
+
+def _create_staff_users():
+    User = get_user_model()
+    users = []
+    for username, group_name, first_name, last_name in DEMO_STAFF:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"first_name": first_name, "last_name": last_name,
+                      "email": f"{username}@unified-contacts.example"},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.is_superuser = user.is_staff = group_name == staff.GLOBAL_ADMIN
+            user.save()
+        user.groups.add(Group.objects.get(name=group_name))
+        users.append(user)
+    return users
+
+
+def _create_tasks_and_touchpoints(shape, rng, accounts_by_company, memberships, staff_users):
+    contacts_by_tree = {}
+    for membership in memberships:
+        if membership.is_contact:
+            contacts_by_tree.setdefault(membership.account.tree_id, []).append(membership)
+    today = timezone.localdate()
+    now = timezone.now()
+    tasks, task_links, touchpoints, touchpoint_links = [], [], [], []
+    for accounts in accounts_by_company:
+        for account in accounts:
+            hierarchy_contacts = contacts_by_tree.get(account.tree_id, [])
+            for _ in range(rng.randint(*shape.tasks_per_account)):
+                tasks.append(
+                    Task(
+                        account=account,
+                        title=rng.choice(TASK_TITLES),
+                        due_date=today + timedelta(days=rng.randint(-10, 45)),
+                        status=Task.Status.DONE if rng.random() < 0.3 else Task.Status.OPEN,
+                        owner=rng.choice(staff_users),
+                    )
+                )
+                task_links.append(_sample(rng, hierarchy_contacts, 2))
+            for _ in range(rng.randint(*shape.touchpoints_per_account)):
+                touchpoints.append(
+                    Touchpoint(
+                        account=account,
+                        kind=rng.choice(Touchpoint.Kind.values),
+                        happened_at=now - timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 8)),
+                        subject=rng.choice(TOUCHPOINT_SUBJECTS),
+                        notes="",
+                        author=rng.choice(staff_users),
+                    )
+                )
+                touchpoint_links.append(_sample(rng, hierarchy_contacts, 3))
+    Task.objects.bulk_create(tasks, batch_size=2000)
+    Touchpoint.objects.bulk_create(touchpoints, batch_size=2000)
+    Task.contacts.through.objects.bulk_create(
+        [
+            Task.contacts.through(task=task, membership=membership)
+            for task, linked in zip(tasks, task_links)
+            for membership in linked
+        ],
+        batch_size=2000,
+    )
+    Touchpoint.participants.through.objects.bulk_create(
+        [
+            Touchpoint.participants.through(touchpoint=touchpoint, membership=membership)
+            for touchpoint, linked in zip(touchpoints, touchpoint_links)
+            for membership in linked
+        ],
+        batch_size=2000,
+    )
+    return len(tasks), len(touchpoints)
+
+
+def _sample(rng, population, most):
+    if not population:
+        return []
+    return rng.sample(population, rng.randint(1, min(most, len(population))))

@@ -1,0 +1,230 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import scope_q
+
+
+class PersonQuerySet(models.QuerySet):
+    def with_email(self, email):
+        """The person with this email, compared as the unique constraint does: ignoring case."""
+        return self.annotate(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
+
+
+class Person(models.Model):
+    """Someone at a customer that the system knows, whether or not a contact anywhere.
+
+    Not a staff user: staff users sign in to this app; people are who they manage.
+    """
+
+    email = models.EmailField(max_length=254)
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100)
+    title = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=50, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name_plural = "people"
+        ordering = ["last_name", "first_name", "email"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="person_email_unique_ignoring_case",
+                violation_error_message="A person with this email already exists.",
+            )
+        ]
+        permissions = [("download_segments", "Can download and save user segments")]
+
+    def __str__(self):
+        return f"{self.full_name} <{self.email}>"
+
+    def get_absolute_url(self):
+        return reverse("contacts:person", args=[self.pk])
+
+    @property
+    def full_name(self):
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class MembershipQuerySet(models.QuerySet):
+    def contacts(self):
+        return self.filter(is_contact=True)
+
+    def key_contacts(self):
+        return self.filter(is_key_contact=True)
+
+    def in_scope(self, account, scope, *, account_type=None):
+        """Memberships at the accounts in a hierarchy view of `account` (SPEC §3.3)."""
+        return self.filter(scope_q(account, scope, account_type=account_type, prefix="account__"))
+
+    def in_hierarchy(self, account):
+        return self.filter(account__tree_id=account.tree_id)
+
+
+class Membership(models.Model):
+    """A person at one account, with a role there and the contact and key-contact marks."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="memberships")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.ForeignKey(
+        "accounts.AccountRole",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="memberships",
+    )
+    is_contact = models.BooleanField("contact", default=False)
+    is_key_contact = models.BooleanField("key contact", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-is_key_contact", "person__last_name", "person__first_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "account"],
+                name="membership_unique_per_person_and_account",
+                violation_error_message="This person is already a member of this account.",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_key_contact=False) | Q(is_contact=True),
+                name="membership_key_contact_is_contact",
+                violation_error_message="A key contact must also be a contact.",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "is_contact"], name="membership_account_contact")]
+
+    def __str__(self):
+        return f"{self.person.full_name} at {self.account.name}"
+
+    def clean(self):
+        super().clean()
+        if (
+            self.role_id is not None
+            and self.account_id is not None
+            and self.role.account_type_id != self.account.account_type_id
+        ):
+            valid = ", ".join(
+                self.account.account_type.roles.order_by("name").values_list("name", flat=True)
+            )
+            raise ValidationError(
+                {
+                    "role": ValidationError(
+                        "“%(role)s” is not a role of %(type)s accounts. Valid roles: %(valid)s.",
+                        code="unknown_role",
+                        params={
+                            "role": self.role.name,
+                            "type": self.account.account_type.name,
+                            "valid": valid or "none",
+                        },
+                    )
+                }
+            )
+
+
+class ContactChange(models.Model):
+    """One change of a membership's contact mark, key-contact mark or role: who, when, how."""
+
+    class Field(models.TextChoices):
+        CONTACT = "contact", "Contact"
+        KEY_CONTACT = "key_contact", "Key contact"
+        ROLE = "role", "Account role"
+
+    class Source(models.TextChoices):
+        APP = "app", "App"
+        IMPORT = "import", "Import"
+        ADMIN = "admin", "Admin"
+
+    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="changes")
+    field = models.CharField(max_length=20, choices=Field.choices)
+    old_value = models.CharField(max_length=200, blank=True)
+    new_value = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=10, choices=Source.choices)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="contact_changes",
+    )
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.get_field_display()}: {self.old_value or '—'} → {self.new_value or '—'}"
+
+
+class Task(models.Model):
+    """Work to do for an account, linked to contacts anywhere in its company hierarchy."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        DONE = "done", "Done"
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="tasks")
+    title = models.CharField(max_length=200)
+    due_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="tasks",
+    )
+    contacts = models.ManyToManyField(Membership, blank=True, related_name="tasks")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["status", "due_date", "title"]
+
+    def __str__(self):
+        return self.title
+
+
+class Touchpoint(models.Model):
+    """A call, email, meeting or note with an account, and who took part."""
+
+    class Kind(models.TextChoices):
+        CALL = "call", "Call"
+        EMAIL = "email", "Email"
+        MEETING = "meeting", "Meeting"
+        NOTE = "note", "Note"
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="touchpoints"
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    happened_at = models.DateTimeField(default=timezone.now)
+    subject = models.CharField(max_length=200)
+    notes = models.TextField(blank=True)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="touchpoints",
+    )
+    participants = models.ManyToManyField(Membership, blank=True, related_name="touchpoints")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-happened_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.subject}"
