@@ -1,0 +1,55 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# A Python >= 3.12 to run uv with: pyenv's newest, else one on the PATH.
+PYTHON ?= $(firstword $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3 $(HOME)/.pyenv/versions/3.12*/bin/python3) $(shell command -v python3.13 python3.12 2>/dev/null))
+UV_VERSION := 0.13.8
+UV := .tools/bin/uv
+MANAGE := .venv/bin/python manage.py
+CHROMIUM := /usr/bin/chromium
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+export UV_PYTHON := $(PYTHON)
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+
+.PHONY: help install run test chromium worker lint
+
+help:
+	@echo "make run    install, migrate, seed the demo data once, serve on http://$(HOST):$(PORT)/"
+	@echo "make test   install what the tests need (Chromium included) and run the whole suite"
+
+$(UV):
+	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.13)"; exit 2; }
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+# Installs exactly the versions in uv.lock into .venv.
+install: $(UV)
+	$(UV) sync --frozen --quiet
+
+run: export DEBUG ?= 1
+run: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo --if-empty
+	@echo
+	@echo "  Unified Contacts: http://$(HOST):$(PORT)/"
+	@echo "  Sign in as admin / unified-demo (also: advanced, standard, viewer; same password)"
+	@echo
+	@$(MANAGE) db_worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+# Debian's Chromium drives the browser tests (Playwright cannot download its own here).
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "Installing Debian's chromium for the browser tests…"; \
+	  SUDO=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	}
+
+# PYTEST_ARGS narrows a run, e.g. make test PYTEST_ARGS="-m 'not e2e'".
+test: install chromium
+	.venv/bin/pytest $(PYTEST_ARGS)
