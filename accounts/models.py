@@ -1,3 +1,5 @@
+from dataclasses import dataclass
+
 from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -31,6 +33,14 @@ def lock_trees(*tree_ids, using="default"):
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_NAMESPACE, tree_id])
 
 
+class AccountTypeQuerySet(models.QuerySet):
+    def in_hierarchy(self, account):
+        """The types used anywhere in `account`'s company hierarchy."""
+        return self.filter(
+            pk__in=Account.objects.filter(tree_id=account.tree_id).values("account_type")
+        )
+
+
 class AccountType(models.Model):
     """A level of a company hierarchy: Corporate, Region, Site…"""
 
@@ -39,6 +49,8 @@ class AccountType(models.Model):
         default=0, help_text="Position of this level, top first (Corporate before Region)."
     )
 
+    objects = AccountTypeQuerySet.as_manager()
+
     class Meta:
         ordering = ["order", "name"]
 
@@ -46,11 +58,19 @@ class AccountType(models.Model):
         return self.name
 
 
+class AccountRoleQuerySet(models.QuerySet):
+    def in_hierarchy(self, account):
+        """The roles of the account types used in `account`'s company hierarchy."""
+        return self.filter(account_type__in=AccountType.objects.in_hierarchy(account))
+
+
 class AccountRole(models.Model):
     """A role a person can have at an account of one type ("Executive sponsor", "Site admin")."""
 
     account_type = models.ForeignKey(AccountType, on_delete=models.CASCADE, related_name="roles")
     name = models.CharField(max_length=100)
+
+    objects = AccountRoleQuerySet.as_manager()
 
     class Meta:
         ordering = ["account_type__order", "name"]
@@ -113,6 +133,19 @@ def scope_q(account, scope, *, account_type=None, prefix=""):
             return same_tree & q(account_type_id=type_id)
         case Scope.ENTIRE_HIERARCHY:
             return same_tree
+
+
+@dataclass(frozen=True)
+class HierarchyView:
+    """One choice of the Contacts widget's View: a scope, named and relative to an account."""
+
+    value: str  # what the URL carries: "this", "hierarchy", "type-3"…
+    label: str
+    scope: Scope
+    account_type: AccountType | None = None
+
+    def q(self, account, prefix=""):
+        return scope_q(account, self.scope, account_type=self.account_type, prefix=prefix)
 
 
 class AccountQuerySet(TreeQuerySet):
@@ -188,6 +221,37 @@ class Account(MPTTModel):
 
     def get_absolute_url(self):
         return reverse("accounts:detail", args=[self.pk])
+
+    def hierarchy_views(self, account_types):
+        """The View choices that exist for this account, in the order SPEC §3.3 lists them.
+
+        `account_types` are the types present in this account's company hierarchy (one
+        "All <type> accounts" choice each). A root has no parent views, a leaf no child views.
+        """
+        has_parent = self.parent_id is not None
+        has_children = self.rght - self.lft > 1
+        views = [HierarchyView(Scope.THIS_ACCOUNT.value, Scope.THIS_ACCOUNT.label, Scope.THIS_ACCOUNT)]
+        if has_parent:
+            views += [
+                HierarchyView(scope.value, scope.label, scope)
+                for scope in (Scope.DIRECT_PARENT, Scope.ALL_PARENTS)
+            ]
+        if has_children:
+            views += [
+                HierarchyView(scope.value, scope.label, scope)
+                for scope in (Scope.DIRECT_CHILDREN, Scope.ALL_CHILDREN, Scope.THIS_AND_ALL_CHILDREN)
+            ]
+        views += [
+            HierarchyView(
+                f"type-{account_type.pk}", f"All {account_type.name} accounts",
+                Scope.ACCOUNT_TYPE, account_type,
+            )
+            for account_type in account_types
+        ]
+        views.append(
+            HierarchyView(Scope.ENTIRE_HIERARCHY.value, Scope.ENTIRE_HIERARCHY.label, Scope.ENTIRE_HIERARCHY)
+        )
+        return views
 
     def _stored_tree_id(self, pk, using):
         return (

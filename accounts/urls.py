@@ -6,4 +6,5 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.account_list, name="list"),
     path("<int:pk>/", views.account_detail, name="detail"),
+    path("<int:pk>/children/", views.account_children, name="children"),
 ]

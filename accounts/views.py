@@ -1,45 +1,128 @@
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
-from contacts.models import Membership
+from config import staff
+from contacts.forms import ContactFilterForm
+from contacts.models import Membership, with_contact_counts
 
-from .models import Account
+from .models import Account, AccountRole, AccountType
 
 ACCOUNTS_PER_PAGE = 50
+COMPANIES_PER_PAGE = 50
+CONTACTS_PER_PAGE = 25
+
+
+def _partial_or_page(request, template, partial, context):
+    """The named partial for an htmx request, the whole page otherwise (and when htmx restores
+    a page from history, which needs all of it). Responses vary on HX-Request so a browser
+    never shows a cached fragment as a page."""
+    wants_fragment = request.htmx and not request.htmx.history_restore_request
+    response = render(request, f"{template}#{partial}" if wants_fragment else template, context)
+    response.headers["Vary"] = "HX-Request"
+    return response
 
 
 @require_GET
 def account_list(request):
-    query = request.GET.get("q", "").strip()
-    accounts = Account.objects.search(query).select_related("account_type").order_by("tree_id", "lft")
-    page = Paginator(accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
-    # One query for the company (root) names of the accounts on this page.
-    tree_ids = {account.tree_id for account in page}
-    companies = dict(
-        Account.objects.root_nodes().filter(tree_id__in=tree_ids).values_list("tree_id", "name")
-    )
-    for account in page:
-        account.company_name = companies.get(account.tree_id, "")
+    """Companies as an expandable tree, or, with a search, the accounts that match."""
+    query = request.GET.get("q", "").strip()[:200]
+    if query:
+        accounts = with_contact_counts(
+            Account.objects.search(query).select_related("account_type")
+        ).order_by("tree_id", "lft")
+        page = Paginator(accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
+        # One query for the company (root) names of the accounts on this page.
+        companies = dict(
+            Account.objects.root_nodes()
+            .filter(tree_id__in={account.tree_id for account in page})
+            .values_list("tree_id", "name")
+        )
+        for account in page:
+            account.company_name = companies.get(account.tree_id, "")
+    else:
+        companies = with_contact_counts(
+            Account.objects.root_nodes().select_related("account_type")
+        ).order_by("name", "pk")
+        page = Paginator(companies, COMPANIES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "accounts/account_list.html", {"page": page, "query": query})
+
+
+@require_GET
+def account_children(request, pk):
+    """One level of the accounts tree: the children of an account, each with its counts."""
+    account = get_object_or_404(Account, pk=pk)
+    children = with_contact_counts(
+        account.get_children().select_related("account_type")
+    ).order_by("name", "pk")
+    return render(
+        request,
+        "accounts/account_list.html#tree-level",
+        {"nodes": children, "parent": account},
+    )
 
 
 @require_GET
 def account_detail(request, pk):
     account = get_object_or_404(Account.objects.select_related("account_type"), pk=pk)
-    contacts = (
-        Membership.objects.contacts()
-        .filter(account=account)
-        .select_related("person", "role")
-        .order_by("-is_key_contact", "person__last_name", "person__first_name")
+    widget = _contacts_widget(request, account)
+    if request.htmx and not request.htmx.history_restore_request:
+        return _partial_or_page(request, "accounts/account_detail.html", "contact-results", widget)
+
+    # The neighbourhood drawing, the breadcrumb and the child list come from one query.
+    neighbourhood = list(
+        with_contact_counts(
+            Account.objects.filter(
+                Q(tree_id=account.tree_id, lft__lte=account.lft, rght__gte=account.rght)
+                | (Q(parent_id=account.parent_id) if account.parent_id else Q(pk=account.pk))
+                | Q(parent_id=account.pk)
+            ).select_related("account_type")
+        ).order_by("lft")
     )
-    return render(
-        request,
-        "accounts/account_detail.html",
-        {
-            "account": account,
-            "ancestors": account.get_ancestors().select_related("account_type"),
-            "children": account.get_children().select_related("account_type"),
-            "contacts": contacts,
-        },
+    ancestors = [node for node in neighbourhood if node.lft < account.lft and node.rght > account.rght]
+    siblings = [node for node in neighbourhood if node.parent_id == account.parent_id]
+    children = [node for node in neighbourhood if node.parent_id == account.pk]
+    current = next(node for node in neighbourhood if node.pk == account.pk)
+    context = {
+        **widget,
+        "ancestors": ancestors,
+        "siblings": siblings,
+        "children": children,
+        "current": current,
+        "tasks": account.tasks.select_related("owner").prefetch_related(
+            "contacts__person"
+        ),
+        "touchpoints": account.touchpoints.select_related("author").prefetch_related(
+            "participants__person"
+        )[:20],
+    }
+    return _partial_or_page(request, "accounts/account_detail.html", "contact-results", context)
+
+
+def _contacts_widget(request, account):
+    """The Contacts widget's form, counts and current page of rows (SPEC §3.3)."""
+    views = account.hierarchy_views(AccountType.objects.in_hierarchy(account))
+    contacts = Membership.objects.contacts()
+    filter_form = ContactFilterForm(
+        request.GET,
+        views=views,
+        view_counts=contacts.count_by_view(account, views),
+        roles=AccountRole.objects.in_hierarchy(account).select_related("account_type"),
     )
+    rows = (
+        filter_form.apply(contacts, account)
+        .select_related("person", "role", "account__account_type")
+        .in_widget_order()
+    )
+    page = Paginator(rows, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    query_without_page = request.GET.copy()
+    query_without_page.pop("page", None)
+    return {
+        "account": account,
+        "filter_form": filter_form,
+        "contacts_page": page,
+        "active_filters": filter_form.active_filters(),
+        "filter_query": query_without_page.urlencode(),
+        "can_edit_contacts": request.user.has_perm(staff.CAN_EDIT_CONTACTS),
+    }

@@ -1,6 +1,8 @@
 """Writes that cross models or leave a trail. Views, the admin, imports and commands call these."""
 
-from .models import ContactChange
+from django.db import transaction
+
+from .models import ContactChange, Membership
 
 # The membership fields whose every change is recorded, with how a value is written down.
 TRACKED_FIELDS = {
@@ -38,3 +40,38 @@ def record_contact_changes(*, membership, before, source, by):
         if before[field] != after[field]
     ]
     return ContactChange.objects.bulk_create(changes)
+
+
+@transaction.atomic
+def edit_contact(*, membership, role, is_key_contact, by, source=ContactChange.Source.APP):
+    """Set a contact's role and key-contact mark.
+
+    Raises ValidationError (code "unknown_role") for a role of another account type.
+    Side effects: saves the membership and records a ContactChange per changed field.
+    """
+    membership = Membership.objects.select_for_update().select_related("role").get(pk=membership.pk)
+    before = tracked_values(membership)
+    membership.role = role
+    membership.is_key_contact = is_key_contact
+    # A key contact is always a contact (the database insists too).
+    membership.is_contact = membership.is_contact or is_key_contact
+    membership.full_clean(exclude=["person", "account"], validate_unique=False)
+    membership.save(update_fields=["role", "is_key_contact", "is_contact", "updated_at"])
+    record_contact_changes(membership=membership, before=before, source=source, by=by)
+    return membership
+
+
+@transaction.atomic
+def remove_contact(*, membership, by, source=ContactChange.Source.APP):
+    """Stop a membership being a contact (and so a key contact); the person and membership stay.
+
+    Side effects: saves the membership and records the ContactChanges. Removing a membership
+    that is not a contact changes nothing.
+    """
+    membership = Membership.objects.select_for_update().select_related("role").get(pk=membership.pk)
+    before = tracked_values(membership)
+    membership.is_contact = False
+    membership.is_key_contact = False
+    membership.save(update_fields=["is_contact", "is_key_contact", "updated_at"])
+    record_contact_changes(membership=membership, before=before, source=source, by=by)
+    return membership

@@ -108,7 +108,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='membership',
-            index=models.Index(fields=['account', 'is_contact'], name='membership_account_contact'),
+            index=models.Index(condition=models.Q(('is_contact', True)), fields=['account'], include=('person', 'role', 'is_key_contact'), name='membership_contacts'),
         ),
         migrations.AddConstraint(
             model_name='membership',
