@@ -115,6 +115,8 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The covering index on contacts (INCLUDE columns) is PostgreSQL's; SQLite builds it without them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
+AUTHENTICATION_BACKENDS = ["config.backends.StaffBackend"]
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
