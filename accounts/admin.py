@@ -1,7 +1,7 @@
 from django.contrib import admin
 from mptt.admin import DraggableMPTTAdmin
 
-from contacts.admin import MembershipInline
+from contacts.admin import ContactHistoryAdminMixin, MembershipInline
 
 from .models import Account, AccountRole, AccountType
 
@@ -36,7 +36,7 @@ class AccountRoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(DraggableMPTTAdmin):
+class AccountAdmin(ContactHistoryAdminMixin, DraggableMPTTAdmin):
     list_display = ["tree_actions", "indented_title", "external_id", "account_type"]
     list_display_links = ["indented_title"]
     list_filter = ["account_type"]

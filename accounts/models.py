@@ -208,7 +208,10 @@ class Account(MPTTModel):
     def save(self, *args, **kwargs):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
-            self._lock_trees_for_save(using=using)
+            if self._lock_trees_for_save(using=using) and self.parent_id is not None:
+                # django-mptt places the node by the parent's lft/rght as they are in memory;
+                # read them again now that no one else can change them.
+                self.parent.refresh_from_db(fields=["tree_id", "lft", "rght", "level"])
             super().save(*args, **kwargs)
 
     def delete(self, *args, **kwargs):
@@ -272,6 +275,7 @@ class Account(MPTTModel):
         self._lock_tree_of(self.pk, using)
 
     def _lock_trees_for_save(self, using):
+        """Lock what this save will restructure; True when it is a structural change."""
         stored_parent = (
             None
             if self._state.adding
@@ -283,16 +287,17 @@ class Account(MPTTModel):
         )
         is_new = self._state.adding
         if not is_new and stored_parent == self.parent_id:
-            return  # Not a structural change: the tree columns stay as they are.
+            return False  # The tree columns stay as they are.
         if is_new and self.parent_id is not None:
             self._lock_tree_of(self.parent_id, using)
-            return
+            return True
         # A new root takes the next tree id; a move may change tree ids: both go one at a time.
         lock_trees(ALL_TREES, using=using)
         if not is_new:
             self._lock_current_tree(using)
         if self.parent_id is not None:
             self._lock_tree_of(self.parent_id, using)
+        return True
 
     def _lock_trees_for_move(self, target, using):
         lock_trees(ALL_TREES, using=using)

@@ -1,6 +1,6 @@
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from config import staff
@@ -53,6 +53,9 @@ def account_list(request):
 def account_children(request, pk):
     """One level of the accounts tree: the children of an account, each with its counts."""
     account = get_object_or_404(Account, pk=pk)
+    if not request.htmx:
+        # A level of the tree is a fragment; opened on its own, the profile lists the children.
+        return redirect(account)
     children = with_contact_counts(
         account.get_children().select_related("account_type")
     ).order_by("name", "pk")
@@ -109,6 +112,7 @@ def _contacts_widget(request, account):
         views=views,
         view_counts=contacts.count_by_view(account, views),
         roles=AccountRole.objects.in_hierarchy(account).select_related("account_type"),
+        account_type=account.account_type,
     )
     rows = (
         filter_form.apply(contacts, account)

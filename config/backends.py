@@ -7,13 +7,12 @@ class StaffBackend(ModelBackend):
     """Django's model backend, where a Global admin holds every permission, as SPEC §5 says:
     also those of models added after the group was created."""
 
-    def _is_global_admin(self, staff_user):
-        if not hasattr(staff_user, "_is_global_admin"):
-            staff_user._is_global_admin = staff_user.is_active and is_global_admin(staff_user)
-        return staff_user._is_global_admin
-
     def has_perm(self, user_obj, perm, obj=None):
-        return self._is_global_admin(user_obj) or super().has_perm(user_obj, perm, obj)
+        if user_obj.is_active and is_global_admin(user_obj):
+            return True
+        return super().has_perm(user_obj, perm, obj)
 
     def has_module_perms(self, user_obj, app_label):
-        return self._is_global_admin(user_obj) or super().has_module_perms(user_obj, app_label)
+        if user_obj.is_active and is_global_admin(user_obj):
+            return True
+        return super().has_module_perms(user_obj, app_label)

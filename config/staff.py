@@ -19,8 +19,12 @@ CAN_RUN_INTEGRATIONS = "integrations.run_integrations"
 
 
 def is_global_admin(staff_user):
+    """A superuser or a member of the Global admin group; remembered on the user object,
+    so a request asks the database at most once."""
     if not staff_user.is_authenticated:
         return False
-    if staff_user.is_superuser:
-        return True
-    return staff_user.groups.filter(name=GLOBAL_ADMIN).exists()
+    if not hasattr(staff_user, "_is_global_admin"):
+        staff_user._is_global_admin = (
+            staff_user.is_superuser or staff_user.groups.filter(name=GLOBAL_ADMIN).exists()
+        )
+    return staff_user._is_global_admin

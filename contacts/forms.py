@@ -19,7 +19,7 @@ class ContactFilterForm(forms.Form):
     q = forms.CharField(label="Search", required=False, max_length=200, strip=True)
     key = forms.BooleanField(label="Key contacts only", required=False)
 
-    def __init__(self, data, *, views, view_counts, roles):
+    def __init__(self, data, *, views, view_counts, roles, account_type):
         super().__init__(data)
         self.views = {view.value: view for view in views}
         self.default_view = views[0]
@@ -27,6 +27,16 @@ class ContactFilterForm(forms.Form):
             (view.value, f"{view.label} ({view_counts[view.value]})") for view in views
         ]
         self.fields["role"].queryset = roles
+        # Grouped by account type, this account's own type first.
+        groups = {}
+        for role in roles.order_by("account_type__order", "name"):
+            groups.setdefault(role.account_type, []).append((role.pk, role.name))
+        self.fields["role"].choices = [
+            (role_type.name, options)
+            for role_type, options in sorted(
+                groups.items(), key=lambda item: item[0].pk != account_type.pk
+            )
+        ]
         self.fields["view"].error_messages["invalid_choice"] = (
             f"“%(value)s” is not a view of this account, so this shows “{self.default_view.label}”."
         )

@@ -1,8 +1,9 @@
 """Writes that cross models or leave a trail. Views, the admin, imports and commands call these."""
 
-from django.db import transaction
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
-from .models import ContactChange, Membership
+from .models import ContactChange, Membership, Person
 
 # The membership fields whose every change is recorded, with how a value is written down.
 TRACKED_FIELDS = {
@@ -74,4 +75,74 @@ def remove_contact(*, membership, by, source=ContactChange.Source.APP):
     membership.is_key_contact = False
     membership.save(update_fields=["is_contact", "is_key_contact", "updated_at"])
     record_contact_changes(membership=membership, before=before, source=source, by=by)
+    return membership
+
+
+def check_role(*, account, role):
+    """Raise ValidationError (code "unknown_role") unless `role` is None or a role of the
+    account's type; the message lists the valid roles."""
+    if role is None or role.account_type_id == account.account_type_id:
+        return
+    Membership(account=account, role=role).clean()
+
+
+@transaction.atomic
+def add_contact(*, account, person, role=None, is_key_contact=False, by,
+                source=ContactChange.Source.APP):
+    """Make `person` a contact of `account`: a new membership, or the contact mark set on the
+    membership they already have there (with the role and key-contact mark given).
+
+    Returns (membership, added). A person who is already a contact there is left exactly as
+    they were and `added` is False. Raises ValidationError for a role of another account type.
+    Side effects: creates or updates the membership and records ContactChanges.
+    """
+    check_role(account=account, role=role)
+    membership, created = Membership.objects.select_for_update().get_or_create(
+        person=person, account=account,
+        defaults={"role": role, "is_contact": True, "is_key_contact": is_key_contact},
+    )
+    if created:
+        record_contact_changes(membership=membership, before=None, source=source, by=by)
+        return membership, True
+    if membership.is_contact:
+        return membership, False
+    before = tracked_values(membership)
+    membership.is_contact = True
+    membership.is_key_contact = is_key_contact
+    if role is not None:
+        membership.role = role
+    membership.save(update_fields=["is_contact", "is_key_contact", "role", "updated_at"])
+    record_contact_changes(membership=membership, before=before, source=source, by=by)
+    return membership, True
+
+
+@transaction.atomic
+def add_contact_with_new_person(*, account, email, first_name, last_name, title="", phone="",
+                                role=None, is_key_contact=False, by):
+    """Create a person and make them a contact of `account`. Returns the membership.
+
+    Raises ValidationError (code "email_exists", with the person as `params["person"]`) when
+    someone already has this email in any letter case: the caller offers that person instead.
+    Side effects: creates the person and the membership; records ContactChanges.
+    """
+    check_role(account=account, role=role)
+    email = email.strip()
+    existing = Person.objects.with_email(email).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                person = Person.objects.create(
+                    email=email, first_name=first_name.strip(), last_name=last_name.strip(),
+                    title=title.strip(), phone=phone.strip(),
+                )
+        except IntegrityError:
+            # Someone else saved this email between the check and the insert.
+            existing = Person.objects.with_email(email).get()
+    if existing is not None:
+        raise ValidationError(
+            "%(person)s already has this email.", code="email_exists", params={"person": existing}
+        )
+    membership, _ = add_contact(
+        account=account, person=person, role=role, is_key_contact=is_key_contact, by=by
+    )
     return membership

@@ -1,0 +1,134 @@
+"""Browser tests: Debian's Chromium, driven by Playwright's sync API, against `live_server`.
+
+Every test here is marked `e2e` (`make test PYTEST_ARGS="-m 'not e2e'"` leaves them out) and
+runs with a transactional database, because the live server answers from another thread.
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+from django.db import connections
+from playwright.sync_api import expect, sync_playwright
+
+from config import staff
+from tests.conftest import PASSWORD
+from tests.factories import StaffUserFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+VIEWPORT = {"width": 1280, "height": 800}
+E2E_DIR = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if E2E_DIR in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+            # The live server answers from another thread, so the data must be committed. The
+            # staff groups come from a data migration and a transactional test empties the
+            # database when it ends, so each browser test restores the migrated rows first.
+            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+
+
+@pytest.fixture(scope="package", autouse=True)
+def _database_between_packages(django_db_setup, django_db_blocker):
+    """Empty the database before this package, and leave it after as other tests expect.
+
+    `serialized_rollback` restores the migrated rows by primary key. A transactional test of
+    another package that ran before leaves content types and permissions that post_migrate
+    created again under new ids (on PostgreSQL), which the restore would collide with; the
+    browser tests leave nothing at all, where the others expect what post_migrate makes.
+    """
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture(scope="package")
+def browser(django_db_setup):
+    """Chromium for the tests of this package.
+
+    Playwright's sync API leaves an asyncio event loop running on the main thread while it is
+    started, which changes how Django finds things on that thread, so the browser lives only
+    as long as this package's tests (not the whole session, whose later tests would inherit
+    the running loop):
+
+    - Django's ORM refuses to run beside a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is
+      set. Nothing here is async, so it is set while the browser runs, and restored after.
+    - Django keeps database connections per thread, but per asyncio context while a loop
+      runs: the test would get new connection objects, without the serialized migrated rows
+      that `serialized_rollback` restores from. The connections of the test database are
+      handed over as they are.
+    """
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"The browser tests need Chromium at {CHROMIUM}: run make test, which installs "
+            "Debian's chromium.",
+            pytrace=False,
+        )
+    test_connections = {alias: connections[alias] for alias in connections}
+    allow_async_unsafe = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            for alias, connection in test_connections.items():
+                connections[alias] = connection
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if allow_async_unsafe is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = allow_async_unsafe
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser tab (no cookies) whose relative URLs go to the live server."""
+    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def sign_in(page, username, password=PASSWORD):
+    """Sign in through the real form, as a person does, and wait for the accounts page."""
+    page.goto("/sign-in/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1, name="Accounts")).to_be_visible()
+
+
+@pytest.fixture
+def staff_group():
+    """The staff user's group; override it, or parametrize it indirectly, for other groups."""
+    return staff.GLOBAL_ADMIN
+
+
+@pytest.fixture
+def staff_user(staff_group):
+    assert Group.objects.filter(name=staff_group).exists(), f"no group {staff_group!r}"
+    return StaffUserFactory(username="pat", first_name="Pat", last_name="Lee", group=staff_group)
+
+
+@pytest.fixture
+def signed_in_page(page, staff_user):
+    sign_in(page, staff_user.username)
+    return page
