@@ -1,9 +1,10 @@
 from django.contrib import admin
+from django.db import transaction
 from mptt.admin import DraggableMPTTAdmin
 
 from contacts.admin import ContactHistoryAdminMixin, MembershipInline
 
-from .models import Account, AccountRole, AccountType
+from .models import ALL_TREES, Account, AccountRole, AccountType, lock_trees
 
 
 class AccountRoleInline(admin.TabularInline):
@@ -45,3 +46,10 @@ class AccountAdmin(ContactHistoryAdminMixin, DraggableMPTTAdmin):
     autocomplete_fields = ["account_type", "parent"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [MembershipInline]
+
+    def delete_selected_tree(self, modeladmin, request, queryset):
+        # django-mptt deletes one by one and renumbers the trees once at the end: the whole
+        # action holds the lock, so no other write lands in between.
+        with transaction.atomic():
+            lock_trees(ALL_TREES)
+            return super().delete_selected_tree(modeladmin, request, queryset)

@@ -19,8 +19,12 @@ def lock_trees(*tree_ids, using="default"):
     django-mptt reads lft/rght and then shifts them with separate statements; two concurrent
     writers in one tree corrupt it. On PostgreSQL this takes transaction-scoped advisory locks
     (released at commit or rollback); callers must be inside `transaction.atomic()`.
-    Locks are taken in ascending order; a transaction that writes to several trees passes them
-    all at once, and ALL_TREES (the lock for new roots and moves) is always taken first.
+
+    Every structural write first takes the ALL_TREES lock: exclusively when ALL_TREES is among
+    `tree_ids` (new roots and moves, which may renumber the tree ids of other trees), shared
+    otherwise (writes inside known trees, which may then run side by side). The tree locks
+    follow in ascending order. A transaction that will need ALL_TREES takes it in its first
+    call, and passes all the trees it writes to at once.
 
     On SQLite the database's own write lock, taken when the transaction begins
     (transaction_mode IMMEDIATE), already serialises writers.
@@ -28,8 +32,16 @@ def lock_trees(*tree_ids, using="default"):
     connection = connections[using]
     if connection.vendor != "postgresql":
         return
+    ordered = sorted(set(tree_ids))
     with connection.cursor() as cursor:
-        for tree_id in sorted(set(tree_ids)):
+        if ordered and ordered[0] == ALL_TREES:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_NAMESPACE, ALL_TREES])
+            ordered = ordered[1:]
+        else:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock_shared(%s, %s)", [TREE_LOCK_NAMESPACE, ALL_TREES]
+            )
+        for tree_id in ordered:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [TREE_LOCK_NAMESPACE, tree_id])
 
 
@@ -262,14 +274,12 @@ class Account(MPTTModel):
         ).first()
 
     def _lock_tree_of(self, pk, using):
-        """Lock the tree that holds account `pk`, re-reading its tree id once locked: a move
-        that committed while this waited may have carried it into another tree."""
+        """Lock the tree that holds account `pk`. The shared ALL_TREES lock comes first, so no
+        move can carry the account into another tree between reading its tree id and locking."""
+        lock_trees(using=using)
         tree_id = self._stored_tree_id(pk, using)
-        while tree_id is not None:
+        if tree_id is not None:
             lock_trees(tree_id, using=using)
-            locked, tree_id = tree_id, self._stored_tree_id(pk, using)
-            if tree_id == locked:
-                return
 
     def _lock_current_tree(self, using):
         self._lock_tree_of(self.pk, using)

@@ -2,6 +2,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
 
 from config import staff
 from contacts.forms import ContactFilterForm
@@ -16,12 +17,10 @@ CONTACTS_PER_PAGE = 25
 
 def _partial_or_page(request, template, partial, context):
     """The named partial for an htmx request, the whole page otherwise (and when htmx restores
-    a page from history, which needs all of it). Responses vary on HX-Request so a browser
-    never shows a cached fragment as a page."""
+    a page from history, which needs all of it). Views using it vary on HX-Request, so a
+    browser never shows a cached fragment as a page."""
     wants_fragment = request.htmx and not request.htmx.history_restore_request
-    response = render(request, f"{template}#{partial}" if wants_fragment else template, context)
-    response.headers["Vary"] = "HX-Request"
-    return response
+    return render(request, f"{template}#{partial}" if wants_fragment else template, context)
 
 
 @require_GET
@@ -50,6 +49,7 @@ def account_list(request):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def account_children(request, pk):
     """One level of the accounts tree: the children of an account, each with its counts."""
     account = get_object_or_404(Account, pk=pk)
@@ -67,6 +67,7 @@ def account_children(request, pk):
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 def account_detail(request, pk):
     account = get_object_or_404(Account.objects.select_related("account_type"), pk=pk)
     widget = _contacts_widget(request, account)
@@ -99,6 +100,8 @@ def account_detail(request, pk):
         "touchpoints": account.touchpoints.select_related("author").prefetch_related(
             "participants__person"
         )[:20],
+        "can_edit_tasks": request.user.has_perm(staff.CAN_EDIT_TASKS),
+        "can_edit_touchpoints": request.user.has_perm(staff.CAN_EDIT_TOUCHPOINTS),
     }
     return _partial_or_page(request, "accounts/account_detail.html", "contact-results", context)
 

@@ -14,6 +14,9 @@ GROUPS = (VIEWER, STANDARD, ADVANCED, GLOBAL_ADMIN)
 
 # What a staff user may do, named for the product; views and templates check these.
 CAN_EDIT_CONTACTS = "contacts.change_membership"
+CAN_EDIT_PEOPLE = "contacts.change_person"
+CAN_EDIT_TASKS = "contacts.change_task"
+CAN_EDIT_TOUCHPOINTS = "contacts.change_touchpoint"
 CAN_DOWNLOAD_SEGMENTS = "contacts.download_segments"
 CAN_RUN_INTEGRATIONS = "integrations.run_integrations"
 

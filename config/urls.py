@@ -12,6 +12,6 @@ urlpatterns = [
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
     path("accounts/", include("accounts.urls")),
-    path("people/", include("contacts.urls")),
+    path("", include("contacts.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,8 +1,11 @@
 from functools import cached_property
 
 from django import forms
+from django.contrib.auth import get_user_model
 
 from accounts.models import AccountRole
+
+from .models import Membership, Person, Task, Touchpoint
 
 
 class ContactFilterForm(forms.Form):
@@ -16,7 +19,9 @@ class ContactFilterForm(forms.Form):
     role = forms.ModelMultipleChoiceField(
         label="Roles", queryset=AccountRole.objects.none(), required=False
     )
-    q = forms.CharField(label="Search", required=False, max_length=200, strip=True)
+    q = forms.CharField(
+        label="Search", required=False, max_length=200, strip=True, widget=forms.SearchInput
+    )
     key = forms.BooleanField(label="Key contacts only", required=False)
 
     def __init__(self, data, *, views, view_counts, roles, account_type):
@@ -47,7 +52,7 @@ class ContactFilterForm(forms.Form):
             "“%(pk)s” is not a role in this company, so this shows every role."
         )
         self.fields["q"].widget.attrs.update(
-            {"type": "search", "placeholder": "Name or email", "autocomplete": "off"}
+            {"placeholder": "Name or email", "autocomplete": "off"}
         )
 
     @cached_property
@@ -89,7 +94,7 @@ class ContactFilterForm(forms.Form):
         return active
 
 
-class ContactEditForm(forms.Form):
+class ContactRoleForm(forms.Form):
     """A contact's role (only the roles of its account's type) and key-contact mark."""
 
     role = forms.ModelChoiceField(
@@ -98,14 +103,124 @@ class ContactEditForm(forms.Form):
     )
     is_key_contact = forms.BooleanField(label="Key contact", required=False)
 
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.account = account
+        self.fields["role"].queryset = AccountRole.objects.filter(
+            account_type_id=account.account_type_id
+        ).order_by("name")
+        self.fields["role"].error_messages["invalid_choice"] = (
+            f"Choose one of the roles of {account.account_type.name} accounts."
+        )
+
+
+class ContactEditForm(ContactRoleForm):
     def __init__(self, *args, membership, **kwargs):
         kwargs.setdefault(
             "initial", {"role": membership.role_id, "is_key_contact": membership.is_key_contact}
         )
-        super().__init__(*args, **kwargs)
-        self.fields["role"].queryset = AccountRole.objects.filter(
-            account_type_id=membership.account.account_type_id
-        ).order_by("name")
-        self.fields["role"].error_messages["invalid_choice"] = (
-            f"Choose one of the roles of {membership.account.account_type.name} accounts."
+        super().__init__(*args, account=membership.account, **kwargs)
+
+
+class NewPersonContactForm(ContactRoleForm):
+    """A new person and their contact details at the account (SPEC §3.4)."""
+
+    email = forms.EmailField(label="Email", max_length=254)
+    first_name = forms.CharField(label="First Name", max_length=100)
+    last_name = forms.CharField(label="Last Name", max_length=100)
+    title = forms.CharField(label="Title", max_length=200, required=False)
+    phone = forms.CharField(label="Phone", max_length=50, required=False)
+
+    field_order = ["email", "first_name", "last_name", "title", "phone", "role", "is_key_contact"]
+
+    @staticmethod
+    def initial_from(text):
+        """Pre-fill from what was typed in the type-ahead: an email, or a name."""
+        text = " ".join(text.split())
+        if "@" in text:
+            return {"email": text}
+        first, _, last = text.partition(" ")
+        return {"first_name": first, "last_name": last}
+
+
+class PersonForm(forms.ModelForm):
+    class Meta:
+        model = Person
+        fields = ["email", "first_name", "last_name", "title", "phone"]
+        labels = {"first_name": "First Name", "last_name": "Last Name"}
+
+    def clean_email(self):
+        email = self.cleaned_data["email"].strip()
+        others = Person.objects.with_email(email).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise forms.ValidationError(
+                "Another person already has this email.", code="email_exists"
+            )
+        return email
+
+
+class ContactChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, membership):
+        return f"{membership.person.full_name} — {membership.account.name}"
+
+
+class HierarchyContactsMixin:
+    """A contact picker offering every contact in the account's company hierarchy; the
+    server refuses any other (a hand-made POST gets "not one of the available choices")."""
+
+    contacts_field = "contacts"
+
+    def setup_contacts(self, account):
+        field = self.fields[self.contacts_field]
+        field.queryset = (
+            Membership.objects.contacts()
+            .in_hierarchy(account)
+            .select_related("person", "account")
+            .order_by("person__last_name", "person__first_name", "account__name")
         )
+        field.error_messages["invalid_choice"] = (
+            "%(value)s is not a contact in this company hierarchy."
+        )
+
+
+class TaskForm(HierarchyContactsMixin, forms.ModelForm):
+    contacts = ContactChoiceField(
+        label="Contacts", queryset=Membership.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Task
+        fields = ["title", "due_date", "owner", "contacts"]
+        widgets = {"due_date": forms.DateInput(attrs={"type": "date"})}
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_contacts(account)
+        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by(
+            "first_name", "last_name", "username"
+        )
+        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+
+
+class TouchpointForm(HierarchyContactsMixin, forms.ModelForm):
+    contacts_field = "participants"
+    participants = ContactChoiceField(
+        label="Participants", queryset=Membership.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    class Meta:
+        model = Touchpoint
+        fields = ["kind", "happened_at", "subject", "notes", "participants"]
+        labels = {"happened_at": "When"}
+        widgets = {
+            "happened_at": forms.DateTimeInput(
+                attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"
+            ),
+            "notes": forms.Textarea(attrs={"rows": 4}),
+        }
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.setup_contacts(account)

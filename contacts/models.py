@@ -9,7 +9,27 @@ from django.utils import timezone
 from accounts.models import scope_q
 
 
+def person_search_q(text, prefix=""):
+    """People matching every word of `text` in first name, last name or email, ignoring case:
+    "ada", "Ada Lovelace" and "ada@example" all find Ada Lovelace.
+
+    Each word is an icontains on one column, the expression the trigram indexes of migration
+    contacts 0002 are built on, so PostgreSQL answers from the indexes.
+    """
+    q = Q()
+    for word in text.split():
+        q &= (
+            Q(**{f"{prefix}first_name__icontains": word})
+            | Q(**{f"{prefix}last_name__icontains": word})
+            | Q(**{f"{prefix}email__icontains": word})
+        )
+    return q
+
+
 class PersonQuerySet(models.QuerySet):
+    def matching(self, text):
+        return self.filter(person_search_q(text))
+
     def with_email(self, email):
         """The person with this email, compared as the unique constraint does: ignoring case."""
         return self.annotate(email_lower=Lower("email")).filter(email_lower=email.strip().lower())
@@ -69,19 +89,8 @@ class MembershipQuerySet(models.QuerySet):
         return self.filter(account__tree_id=account.tree_id)
 
     def matching(self, text):
-        """Memberships whose person matches every word of `text` in first name, last name or
-        email, ignoring case: "ada", "Ada Lovelace" and "ada@example" all find Ada Lovelace.
-
-        Each word is an icontains on one column, the expression the trigram indexes of
-        migration contacts 0002 are built on, so PostgreSQL answers from the indexes.
-        """
-        for word in text.split():
-            self = self.filter(
-                Q(person__first_name__icontains=word)
-                | Q(person__last_name__icontains=word)
-                | Q(person__email__icontains=word)
-            )
-        return self
+        """Memberships whose person matches `text` (see person_search_q)."""
+        return self.filter(person_search_q(text, prefix="person__"))
 
     def count_by_view(self, account, views):
         """{view.value: number of memberships in that view} for hierarchy views of `account`,

@@ -3,7 +3,7 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from .models import ContactChange, Membership, Person
+from .models import ContactChange, Membership, Person, Task, Touchpoint
 
 # The membership fields whose every change is recorded, with how a value is written down.
 TRACKED_FIELDS = {
@@ -146,3 +146,71 @@ def add_contact_with_new_person(*, account, email, first_name, last_name, title=
         account=account, person=person, role=role, is_key_contact=is_key_contact, by=by
     )
     return membership
+
+
+def _check_in_hierarchy(*, account, memberships):
+    """Raise ValidationError unless every membership is a contact in account's hierarchy."""
+    outside = [
+        m for m in memberships
+        if not m.is_contact or m.account.tree_id != account.tree_id
+    ]
+    if outside:
+        raise ValidationError(
+            "Only contacts in this company hierarchy can be linked: %(names)s is not one.",
+            code="contact_outside_hierarchy",
+            params={"names": ", ".join(m.person.full_name for m in outside)},
+        )
+
+
+@transaction.atomic
+def save_task(*, account, title, due_date=None, owner=None, contacts=(), task=None, by):
+    """Create a task for `account` (or update `task`) linked to `contacts`.
+
+    Raises ValidationError (code "contact_outside_hierarchy") for a contact of another
+    company hierarchy or a membership that is not a contact. Side effects: saves the task
+    and replaces its linked contacts. Returns the task.
+    """
+    contacts = list(contacts)
+    _check_in_hierarchy(account=account, memberships=contacts)
+    task = task or Task(account=account)
+    task.title, task.due_date, task.owner = title, due_date, owner
+    task.save()
+    task.contacts.set(contacts)
+    return task
+
+
+@transaction.atomic
+def set_task_status(*, task, status, by):
+    """Mark a task open or done. Side effects: saves the task."""
+    task.status = status
+    task.save(update_fields=["status", "updated_at"])
+    return task
+
+
+@transaction.atomic
+def save_touchpoint(*, account, kind, subject, happened_at, notes="", participants=(),
+                    touchpoint=None, by):
+    """Record a touchpoint with `account` (or update `touchpoint`), with participant contacts
+    from the company hierarchy only (ValidationError otherwise). The author is the staff user
+    who first recorded it. Side effects: saves it and replaces its participants."""
+    participants = list(participants)
+    _check_in_hierarchy(account=account, memberships=participants)
+    touchpoint = touchpoint or Touchpoint(account=account, author=by)
+    touchpoint.kind, touchpoint.subject = kind, subject
+    touchpoint.happened_at, touchpoint.notes = happened_at, notes
+    touchpoint.save()
+    touchpoint.participants.set(participants)
+    return touchpoint
+
+
+@transaction.atomic
+def update_person(*, person, email, first_name, last_name, title="", phone="", by):
+    """Change a person's profile. Raises ValidationError (code "email_exists") when another
+    person has this email in any letter case. Side effects: saves the person."""
+    email = email.strip()
+    if Person.objects.with_email(email).exclude(pk=person.pk).exists():
+        raise ValidationError("Another person already has this email.", code="email_exists")
+    person.email, person.first_name, person.last_name = email, first_name, last_name
+    person.title, person.phone = title, phone
+    person.save()
+    return person

@@ -4,7 +4,23 @@ from . import views
 
 app_name = "contacts"
 urlpatterns = [
-    path("<int:pk>/", views.person_detail, name="person"),
-    path("contacts/<int:pk>/edit/", views.edit_contact, name="edit-contact"),
-    path("contacts/<int:pk>/remove/", views.remove_contact, name="remove-contact"),
+    path("people/<int:pk>/", views.person_detail, name="person"),
+    path("people/<int:pk>/edit/", views.person_edit, name="person-edit"),
+    path("people/contacts/<int:pk>/edit/", views.edit_contact, name="edit-contact"),
+    path("people/contacts/<int:pk>/remove/", views.remove_contact, name="remove-contact"),
+    path("accounts/<int:account_pk>/add-contact/", views.add_contact, name="add-contact"),
+    path(
+        "accounts/<int:account_pk>/people-suggestions/",
+        views.people_suggestions,
+        name="people-suggestions",
+    ),
+    path("accounts/<int:account_pk>/tasks/new/", views.task_form, name="task-new"),
+    path("accounts/<int:account_pk>/tasks/<int:pk>/edit/", views.task_form, name="task-edit"),
+    path("accounts/<int:account_pk>/tasks/<int:pk>/status/", views.task_status, name="task-status"),
+    path("accounts/<int:account_pk>/touchpoints/new/", views.touchpoint_form, name="touchpoint-new"),
+    path(
+        "accounts/<int:account_pk>/touchpoints/<int:pk>/edit/",
+        views.touchpoint_form,
+        name="touchpoint-edit",
+    ),
 ]

@@ -1,14 +1,40 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.models import Account
 from config import staff
 
 from . import services
-from .forms import ContactEditForm
-from .models import Membership, Person
+from .forms import (
+    ContactEditForm,
+    ContactRoleForm,
+    NewPersonContactForm,
+    PersonForm,
+    TaskForm,
+    TouchpointForm,
+)
+from .models import ContactChange, Membership, Person, Task, Touchpoint
+
+SUGGESTIONS = 10
+SUGGEST_AFTER = 2  # characters typed
+
+
+def _get_account(pk):
+    return get_object_or_404(Account.objects.select_related("account_type"), pk=pk)
+
+
+def _get_person(value):
+    """The person a submitted id names; 404 for an id that is not a number or not there."""
+    try:
+        return Person.objects.get(pk=int(value))
+    except (TypeError, ValueError, Person.DoesNotExist):
+        raise Http404("No such person.") from None
 
 
 def _get_contact(pk):
@@ -18,14 +44,20 @@ def _get_contact(pk):
     )
 
 
-def _next_url(request, membership):
+def _next_url(request, default):
     """Where to go back to: the page the staff user came from, if it is one of ours."""
     candidate = request.POST.get("next") or request.GET.get("next")
     if candidate and url_has_allowed_host_and_scheme(
         candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return candidate
-    return membership.account.get_absolute_url()
+    return default
+
+
+def _contacts_changed(response):
+    """Tell the page (htmx) that the Contacts widget should show the change."""
+    response.headers["HX-Trigger"] = "contacts-changed"
+    return response
 
 
 @require_GET
@@ -34,9 +66,45 @@ def person_detail(request, pk):
     memberships = person.memberships.select_related("account__account_type", "role").order_by(
         "account__tree_id", "account__lft"
     )
-    return render(
-        request, "contacts/person_detail.html", {"person": person, "memberships": memberships}
+    changes = ContactChange.objects.filter(membership__person=person).select_related(
+        "membership__account", "staff_user"
+    )[:50]
+    tasks = (
+        Task.objects.filter(contacts__person=person)
+        .select_related("account", "owner")
+        .distinct()
+        .order_by("status", "due_date", "title")
     )
+    touchpoints = (
+        Touchpoint.objects.filter(participants__person=person)
+        .select_related("account", "author")
+        .distinct()
+        .order_by("-happened_at")[:50]
+    )
+    return render(
+        request,
+        "contacts/person_detail.html",
+        {
+            "person": person,
+            "memberships": memberships,
+            "changes": changes,
+            "tasks": tasks,
+            "touchpoints": touchpoints,
+            "can_edit_people": request.user.has_perm(staff.CAN_EDIT_PEOPLE),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(staff.CAN_EDIT_PEOPLE, raise_exception=True)
+def person_edit(request, pk):
+    person = get_object_or_404(Person, pk=pk)
+    form = PersonForm(request.POST or None, instance=person)
+    if request.method == "POST" and form.is_valid():
+        services.update_person(person=person, by=request.user, **form.cleaned_data)
+        messages.success(request, f"Saved {person.full_name}.")
+        return redirect(person)
+    return render(request, "contacts/person_edit.html", {"person": person, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
@@ -44,6 +112,7 @@ def person_detail(request, pk):
 def edit_contact(request, pk):
     membership = _get_contact(pk)
     form = ContactEditForm(request.POST or None, membership=membership)
+    next_url = _next_url(request, membership.account.get_absolute_url())
     if request.method == "POST" and form.is_valid():
         services.edit_contact(
             membership=membership,
@@ -52,11 +121,10 @@ def edit_contact(request, pk):
             by=request.user,
         )
         messages.success(request, f"Saved {membership.person.full_name} at {membership.account.name}.")
-        return redirect(_next_url(request, membership))
+        return redirect(next_url)
     return render(
-        request,
-        "contacts/contact_edit.html",
-        {"membership": membership, "form": form, "next": _next_url(request, membership)},
+        request, "contacts/contact_edit.html",
+        {"membership": membership, "form": form, "next": next_url},
     )
 
 
@@ -64,6 +132,7 @@ def edit_contact(request, pk):
 @permission_required(staff.CAN_EDIT_CONTACTS, raise_exception=True)
 def remove_contact(request, pk):
     membership = _get_contact(pk)
+    next_url = _next_url(request, membership.account.get_absolute_url())
     if request.method == "POST":
         services.remove_contact(membership=membership, by=request.user)
         messages.success(
@@ -71,9 +140,164 @@ def remove_contact(request, pk):
             f"{membership.person.full_name} is no longer a contact of {membership.account.name}. "
             "The person and their membership are kept.",
         )
-        return redirect(_next_url(request, membership))
+        return redirect(next_url)
+    return render(
+        request, "contacts/contact_remove.html", {"membership": membership, "next": next_url}
+    )
+
+
+@require_GET
+@permission_required(staff.CAN_EDIT_CONTACTS, raise_exception=True)
+def people_suggestions(request, account_pk):
+    """The type-ahead's options: up to ten people matching what was typed, then "(new)"."""
+    account = _get_account(account_pk)
+    text = " ".join(request.GET.get("q", "").split())[:200]
     return render(
         request,
-        "contacts/contact_remove.html",
-        {"membership": membership, "next": _next_url(request, membership)},
+        "contacts/add_contact.html#suggestions",
+        {"account": account, "q": text, "people": _suggestions(text)},
+    )
+
+
+def _suggestions(text):
+    if len(text) < SUGGEST_AFTER:
+        return []
+    return list(
+        Person.objects.matching(text)
+        .order_by("last_name", "first_name", "email")
+        .prefetch_related("memberships__account")[:SUGGESTIONS]
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(staff.CAN_EDIT_CONTACTS, raise_exception=True)
+def add_contact(request, account_pk):
+    """Add a contact to an account: find the person with the type-ahead, then either link the
+    person chosen or fill in a new one (SPEC §3.4). A dialog with htmx, plain pages without."""
+    account = _get_account(account_pk)
+    data = request.POST if request.method == "POST" else request.GET
+    context = {"account": account, "q": " ".join(request.GET.get("q", "").split())[:200]}
+    if "person" in data:
+        return _add_existing_person(request, account, _get_person(data["person"]), context)
+    if "new" in data or request.method == "POST":
+        return _add_new_person(request, account, context)
+    context["people"] = _suggestions(context["q"])
+    return _render_add_contact(request, "search", context)
+
+
+def _render_add_contact(request, step, context, status=200):
+    context["step"] = step
+    template = "contacts/add_contact.html"
+    if request.htmx:
+        template += "#add-contact-body"
+    return render(request, template, context, status=status)
+
+
+def _add_existing_person(request, account, person, context):
+    existing = Membership.objects.filter(person=person, account=account).first()
+    context.update(person=person, membership=existing)
+    if existing and existing.is_contact:
+        context["outcome"] = f"{person.full_name} is already a contact of {account.name}. Nothing was changed."
+        return _finish(request, account, context, changed=False)
+    form = ContactRoleForm(
+        request.POST if request.method == "POST" else None,
+        account=account,
+        initial={"role": existing.role_id if existing else None},
+    )
+    context["form"] = form
+    if request.method == "POST" and form.is_valid():
+        membership, added = services.add_contact(
+            account=account, person=person, role=form.cleaned_data["role"],
+            is_key_contact=form.cleaned_data["is_key_contact"], by=request.user,
+        )
+        context["outcome"] = (
+            f"{person.full_name} is now a contact of {account.name}."
+            if added
+            else f"{person.full_name} is already a contact of {account.name}. Nothing was changed."
+        )
+        return _finish(request, account, context, changed=added)
+    return _render_add_contact(request, "existing", context, status=400 if form.errors else 200)
+
+
+def _add_new_person(request, account, context):
+    if request.method == "POST":
+        form = NewPersonContactForm(request.POST, account=account)
+    else:
+        form = NewPersonContactForm(
+            account=account, initial=NewPersonContactForm.initial_from(request.GET.get("new", ""))
+        )
+    context["form"] = form
+    if request.method == "POST" and form.is_valid():
+        try:
+            membership = services.add_contact_with_new_person(
+                account=account, by=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            if error.code != "email_exists":
+                raise
+            context["existing_person"] = error.params["person"]
+            form.add_error(
+                "email",
+                ValidationError(
+                    "%(person)s already has this email. Add them instead of a new person.",
+                    code="email_exists", params={"person": error.params["person"].full_name},
+                ),
+            )
+        else:
+            context["outcome"] = f"{membership.person.full_name} is now a contact of {account.name}."
+            return _finish(request, account, context, changed=True)
+    return _render_add_contact(request, "new", context, status=400 if form.errors else 200)
+
+
+def _finish(request, account, context, *, changed):
+    if request.htmx:
+        response = _render_add_contact(request, "done", context)
+        return _contacts_changed(response) if changed else response
+    (messages.success if changed else messages.info)(request, context["outcome"])
+    return redirect(account)
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(staff.CAN_EDIT_TASKS, raise_exception=True)
+def task_form(request, account_pk, pk=None):
+    account = _get_account(account_pk)
+    task = get_object_or_404(Task, pk=pk, account=account) if pk else None
+    form = TaskForm(
+        request.POST or None, instance=task, account=account,
+        initial=None if task else {"owner": request.user},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.save_task(account=account, task=task, by=request.user, **form.cleaned_data)
+        messages.success(request, f"Saved the task “{form.cleaned_data['title']}”.")
+        return redirect(reverse("accounts:detail", args=[account.pk]) + "#tasks-heading")
+    return render(request, "contacts/task_form.html", {"account": account, "task": task, "form": form})
+
+
+@require_POST
+@permission_required(staff.CAN_EDIT_TASKS, raise_exception=True)
+def task_status(request, account_pk, pk):
+    task = get_object_or_404(Task, pk=pk, account_id=account_pk)
+    status = request.POST.get("status")
+    if status not in Task.Status.values:
+        return render(request, "400.html", {"message": "Unknown task status."}, status=400)
+    services.set_task_status(task=task, status=status, by=request.user)
+    messages.success(request, f"“{task.title}” is {task.get_status_display().lower()}.")
+    return redirect(reverse("accounts:detail", args=[account_pk]) + "#tasks-heading")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(staff.CAN_EDIT_TOUCHPOINTS, raise_exception=True)
+def touchpoint_form(request, account_pk, pk=None):
+    account = _get_account(account_pk)
+    touchpoint = get_object_or_404(Touchpoint, pk=pk, account=account) if pk else None
+    form = TouchpointForm(request.POST or None, instance=touchpoint, account=account)
+    if request.method == "POST" and form.is_valid():
+        services.save_touchpoint(
+            account=account, touchpoint=touchpoint, by=request.user, **form.cleaned_data
+        )
+        messages.success(request, f"Saved the touchpoint “{form.cleaned_data['subject']}”.")
+        return redirect(reverse("accounts:detail", args=[account.pk]) + "#touchpoints-heading")
+    return render(
+        request, "contacts/touchpoint_form.html",
+        {"account": account, "touchpoint": touchpoint, "form": form},
     )

@@ -1,2 +1,27 @@
+// Small glue between the page, htmx and the vendored <auto-complete> element.
+
 // Marks the page as scripted, so controls needed only without JavaScript can hide.
 document.documentElement.classList.add("js");
+
+// Content that htmx puts into a dialog opens the dialog.
+document.addEventListener("htmx:afterSwap", (event) => {
+  const dialog = event.detail.target.closest("dialog");
+  if (dialog && !dialog.open) dialog.showModal();
+  const autofocus = event.detail.target.querySelector("[autofocus]");
+  if (autofocus) autofocus.focus();
+});
+
+// Buttons marked data-close-dialog close their dialog.
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-close-dialog]");
+  if (button) button.closest("dialog")?.close();
+});
+
+// The type-ahead's options arrive as HTML; let htmx wire their hx-get links.
+document.addEventListener(
+  "load",
+  (event) => {
+    if (event.target.tagName === "AUTO-COMPLETE" && window.htmx) window.htmx.process(event.target);
+  },
+  true,
+);

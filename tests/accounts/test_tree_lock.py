@@ -683,11 +683,6 @@ def test_move_by_save_while_an_insert_shifts_the_new_parent(tree, account_types)
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: move_node() beside a root renumbers later trees without locking them; an "
-    "insert into one of those trees writes lft/rght into the wrong tree.",
-)
 def test_insert_while_a_move_beside_a_root_renumbers_its_tree(tree, account_types):
     spare = AccountFactory(external_id="SPARE", account_type=account_types["Corporate"])
     insert = _Writer(lambda: _insert("NEW", spare.pk, account_types["Region"].pk))
@@ -705,11 +700,6 @@ def test_insert_while_a_move_beside_a_root_renumbers_its_tree(tree, account_type
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an insert whose parent changed tree while it waited locks the new tree while "
-    "holding the old one (not in ascending order); two such inserts deadlock.",
-)
 def test_inserts_under_two_subtrees_that_swap_trees_meanwhile(tree, account_types):
     department = account_types["Department"].pk
     east = AccountFactory(
