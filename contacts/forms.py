@@ -109,6 +109,7 @@ class ContactRoleForm(forms.Form):
         self.fields["role"].queryset = AccountRole.objects.filter(
             account_type_id=account.account_type_id
         ).order_by("name")
+        self.fields["role"].label_from_instance = lambda role: role.name
         self.fields["role"].error_messages["invalid_choice"] = (
             f"Choose one of the roles of {account.account_type.name} accounts."
         )
