@@ -133,3 +133,15 @@ def _contacts_widget(request, account):
         "filter_query": query_without_page.urlencode(),
         "can_edit_contacts": request.user.has_perm(staff.CAN_EDIT_CONTACTS),
     }
+
+
+@require_GET
+def account_suggestions(request):
+    """Type-ahead options for picking an account by name or Account ID (up to ten)."""
+    text = " ".join(request.GET.get("q", "").split())[:200]
+    accounts = (
+        Account.objects.search(text).select_related("account_type").order_by("name", "pk")[:10]
+        if len(text) >= 2
+        else []
+    )
+    return render(request, "accounts/account_suggestions.html", {"accounts": accounts, "q": text})

@@ -170,3 +170,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# --- Integrations (integrations/): users and accounts files in and out -----------------------
+# The largest integration file accepted, in bytes; checked before the file is read.
+INTEGRATIONS_MAX_UPLOAD_SIZE = env_int("INTEGRATIONS_MAX_UPLOAD_SIZE", 100 * 1024 * 1024)
+# Rows read, looked up and written together: lookups are one query per chunk, not per row.
+INTEGRATIONS_CHUNK_SIZE = env_int("INTEGRATIONS_CHUNK_SIZE", 2000)
+# Seconds without news from a running import job before it counts as stopped (a killed
+# worker); its transaction died with it, so it is marked failed with the data unchanged.
+INTEGRATIONS_JOB_STALE_AFTER = env_int("INTEGRATIONS_JOB_STALE_AFTER", 15 * 60)

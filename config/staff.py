@@ -17,7 +17,7 @@ CAN_EDIT_CONTACTS = "contacts.change_membership"
 CAN_EDIT_PEOPLE = "contacts.change_person"
 CAN_EDIT_TASKS = "contacts.change_task"
 CAN_EDIT_TOUCHPOINTS = "contacts.change_touchpoint"
-CAN_DOWNLOAD_SEGMENTS = "contacts.download_segments"
+CAN_DOWNLOAD_SEGMENTS = "contacts.download_segments"  # and save them
 CAN_RUN_INTEGRATIONS = "integrations.run_integrations"
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import ContactChange, Membership, Person, Task, Touchpoint
+from .models import ContactChange, Membership, Person, Segment, Task, Touchpoint
 from .services import record_contact_changes, tracked_values
 
 
@@ -98,3 +98,12 @@ class TouchpointAdmin(admin.ModelAdmin):
     list_select_related = ["account", "author"]
     search_fields = ["subject", "account__name"]
     autocomplete_fields = ["account", "author", "participants"]
+
+
+@admin.register(Segment)
+class SegmentAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "shared", "updated_at"]
+    list_filter = ["shared"]
+    list_select_related = ["owner"]
+    search_fields = ["name", "owner__username"]
+    autocomplete_fields = ["owner"]

@@ -3,8 +3,9 @@ from functools import cached_property
 from django import forms
 from django.contrib.auth import get_user_model
 
-from accounts.models import AccountRole
+from accounts.models import Account, AccountRole, AccountType, Scope
 
+from .exports import COLUMNS, DEFAULT_COLUMNS
 from .models import Membership, Person, Task, Touchpoint
 
 
@@ -225,3 +226,104 @@ class TouchpointForm(HierarchyContactsMixin, forms.ModelForm):
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.setup_contacts(account)
+
+
+class PeopleFilterForm(forms.Form):
+    """The filters and columns of the people list (SPEC §3.7), read from the query string."""
+
+    YES_NO_ANY = [("", "Any"), ("yes", "Yes"), ("no", "No")]
+    ACCOUNT_SCOPES = [
+        (Scope.THIS_ACCOUNT.value, "This account only"),
+        (Scope.THIS_AND_ALL_CHILDREN.value, "This account and all below it"),
+        (Scope.ENTIRE_HIERARCHY.value, "Its whole company hierarchy"),
+    ]
+
+    contact = forms.ChoiceField(label="Contact", choices=YES_NO_ANY, required=False)
+    key = forms.ChoiceField(label="Key contact", choices=YES_NO_ANY, required=False)
+    account = forms.CharField(label="Account", required=False, max_length=64)
+    scope = forms.ChoiceField(
+        label="Accounts", choices=ACCOUNT_SCOPES, required=False, initial=Scope.THIS_ACCOUNT.value
+    )
+    account_type = forms.ModelChoiceField(
+        label="Account type", queryset=AccountType.objects.all(), required=False,
+        empty_label="Any type",
+    )
+    role = forms.ModelChoiceField(
+        label="Role", queryset=AccountRole.objects.select_related("account_type"),
+        required=False, empty_label="Any role",
+    )
+    q = forms.CharField(label="Search", required=False, max_length=200, widget=forms.SearchInput)
+    cols = forms.MultipleChoiceField(
+        label="Columns", required=False, choices=[(c.key, c.label) for c in COLUMNS.values()]
+    )
+
+    def __init__(self, data, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["q"].widget.attrs.update({"placeholder": "Name or email", "autocomplete": "off"})
+        self.fields["role"].label_from_instance = lambda r: f"{r.name} ({r.account_type.name})"
+        self.fields["account"].widget.attrs.update(
+            {"placeholder": "Account ID, or type a name", "autocomplete": "off"}
+        )
+
+    def clean_account(self):
+        """The account named by its Account ID (what the type-ahead fills in)."""
+        account_id = self.cleaned_data["account"].strip()
+        if not account_id:
+            return None
+        account = (
+            Account.objects.select_related("account_type").filter(external_id=account_id).first()
+        )
+        if account is None:
+            raise forms.ValidationError(
+                "No account has the Account ID “%(id)s”, so this shows every account.",
+                code="unknown_account", params={"id": account_id},
+            )
+        return account
+
+    @cached_property
+    def filters(self):
+        """The valid filters; an invalid one falls back to its default (and is reported)."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "contact": data.get("contact") or "",
+            "key": data.get("key") or "",
+            "account": data.get("account"),
+            "scope": data.get("scope") or Scope.THIS_ACCOUNT.value,
+            "account_type": data.get("account_type"),
+            "role": data.get("role"),
+            "q": data.get("q") or "",
+            # Order kept as sent, repeats dropped.
+            "columns": list(dict.fromkeys(data.get("cols") or [])) or list(DEFAULT_COLUMNS),
+        }
+
+    def memberships(self):
+        """The memberships these filters select, in list order, ready to show or stream."""
+        f = self.filters
+        memberships = Membership.objects.select_related(
+            "person", "account__account_type", "role"
+        )
+        if f["contact"]:
+            memberships = memberships.filter(is_contact=f["contact"] == "yes")
+        if f["key"]:
+            memberships = memberships.filter(is_key_contact=f["key"] == "yes")
+        if f["account"]:
+            memberships = memberships.in_scope(f["account"], f["scope"])
+        if f["account_type"]:
+            memberships = memberships.filter(account__account_type=f["account_type"])
+        if f["role"]:
+            memberships = memberships.filter(role=f["role"])
+        if f["q"]:
+            memberships = memberships.matching(f["q"])
+        return memberships.order_by(
+            "person__last_name", "person__first_name", "person__email", "account__name", "pk"
+        )
+
+
+class SegmentForm(forms.Form):
+    name = forms.CharField(
+        label="Segment name", max_length=100,
+        error_messages={"required": "Give the segment a name."},
+    )
+    shared = forms.BooleanField(label="Share with every staff user", required=False)
+    query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)

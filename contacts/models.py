@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import scope_q
+from config.staff import is_global_admin
 
 
 def person_search_q(text, prefix=""):
@@ -298,3 +299,42 @@ class Touchpoint(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.subject}"
+
+
+class SegmentQuerySet(models.QuerySet):
+    def visible_to(self, staff_user):
+        """A staff user's own segments and everyone's shared ones."""
+        return self.filter(Q(owner=staff_user) | Q(shared=True))
+
+    def editable_by(self, staff_user):
+        """Segments a staff user may rename or delete: their own (a Global admin: any)."""
+        return self if is_global_admin(staff_user) else self.filter(owner=staff_user)
+
+
+class Segment(models.Model):
+    """A saved people list: the filters and columns of /people/, under a name."""
+
+    name = models.CharField(max_length=100)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segments"
+    )
+    shared = models.BooleanField(
+        default=False, help_text="Shared segments are listed for every staff user."
+    )
+    # The /people/ query string (filters and columns), and what the chosen account was called
+    # when saved, so a segment whose account was deleted can say what it lost.
+    query = models.TextField(blank=True)
+    account_label = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = SegmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("contacts:segment", args=[self.pk])

@@ -4,6 +4,14 @@ from . import views
 
 app_name = "contacts"
 urlpatterns = [
+    path("people/", views.people_list, name="people"),
+    path("people/download.csv", views.people_download, {"file_format": "csv"}, name="people-csv"),
+    path("people/download.xlsx", views.people_download, {"file_format": "xlsx"}, name="people-xlsx"),
+    path("people/segments/", views.segment_list, name="segments"),
+    path("people/segments/new/", views.segment_save, name="segment-save"),
+    path("people/segments/<int:pk>/", views.segment_open, name="segment"),
+    path("people/segments/<int:pk>/rename/", views.segment_rename, name="segment-rename"),
+    path("people/segments/<int:pk>/delete/", views.segment_delete, name="segment-delete"),
     path("people/<int:pk>/", views.person_detail, name="person"),
     path("people/<int:pk>/edit/", views.person_edit, name="person-edit"),
     path("people/contacts/<int:pk>/edit/", views.edit_contact, name="edit-contact"),

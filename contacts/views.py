@@ -1,25 +1,31 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.models import Account
 from config import staff
 
-from . import services
+from . import exports, services
+from .exports import COLUMNS
 from .forms import (
     ContactEditForm,
     ContactRoleForm,
     NewPersonContactForm,
+    PeopleFilterForm,
     PersonForm,
+    SegmentForm,
     TaskForm,
     TouchpointForm,
 )
-from .models import ContactChange, Membership, Person, Task, Touchpoint
+from .models import ContactChange, Membership, Person, Segment, Task, Touchpoint
 
 SUGGESTIONS = 10
 SUGGEST_AFTER = 2  # characters typed
@@ -301,3 +307,182 @@ def touchpoint_form(request, account_pk, pk=None):
         request, "contacts/touchpoint_form.html",
         {"account": account, "touchpoint": touchpoint, "form": form},
     )
+
+
+PEOPLE_PER_PAGE = 50
+
+
+def _people_query(params, **changes):
+    """The /people/ query string with some parameters replaced (None removes one)."""
+    query = params.copy()
+    query.pop("page", None)
+    query.pop("segment", None)
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        elif isinstance(value, list):
+            query.setlist(key, value)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+def _column_controls(params, columns):
+    """Links that add, remove and move columns: plain GET links, so they work without JS."""
+    chosen = []
+    for index, key in enumerate(columns):
+        def moved(offset):
+            order = list(columns)
+            order[index], order[index + offset] = order[index + offset], order[index]
+            return "?" + _people_query(params, cols=order)
+
+        chosen.append({
+            "key": key,
+            "label": COLUMNS[key].label,
+            "left_url": moved(-1) if index > 0 else None,
+            "right_url": moved(1) if index < len(columns) - 1 else None,
+            "remove_url": (
+                "?" + _people_query(params, cols=[k for k in columns if k != key])
+                if len(columns) > 1 else None
+            ),
+        })
+    available = [
+        {"key": key, "label": column.label, "add_url": "?" + _people_query(params, cols=[*columns, key])}
+        for key, column in COLUMNS.items()
+        if key not in columns
+    ]
+    return chosen, available
+
+
+@require_GET
+def people_list(request):
+    form = PeopleFilterForm(request.GET)
+    filters = form.filters
+    page = Paginator(form.memberships(), PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    columns = filters["columns"]
+    chosen_columns, available_columns = _column_controls(request.GET, columns)
+    segment = None
+    if segment_pk := request.GET.get("segment"):
+        segment = Segment.objects.visible_to(request.user).filter(pk=segment_pk).first()
+    if segment and form.has_error("account") and segment.account_label:
+        messages.warning(
+            request,
+            f"This segment was filtered on the account {segment.account_label}, which no longer "
+            "exists. It shows the people of every account instead.",
+        )
+    return render(
+        request,
+        "contacts/people_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [
+                [COLUMNS[key].value(membership) for key in columns] for membership in page
+            ],
+            "columns": [COLUMNS[key] for key in columns],
+            "chosen_columns": chosen_columns,
+            "available_columns": available_columns,
+            "filter_query": _people_query(request.GET),
+            "segment": segment,
+            "segments": Segment.objects.visible_to(request.user).select_related("owner"),
+            "can_download": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),
+        },
+    )
+
+
+@require_GET
+@permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
+def people_download(request, file_format):
+    form = PeopleFilterForm(request.GET)
+    memberships, columns = form.memberships(), form.filters["columns"]
+    filename = _download_name(form.filters, file_format)
+    if file_format == "csv":
+        response = StreamingHttpResponse(
+            exports.csv_chunks(memberships, columns), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    return FileResponse(
+        exports.xlsx_file(memberships, columns),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _download_name(filters, file_format):
+    """Says what the file holds and when: key-contacts-2026-11-26.csv, contacts-…, people-…"""
+    if filters["key"] == "yes":
+        what = "key-contacts"
+    elif filters["contact"] == "yes":
+        what = "contacts"
+    else:
+        what = "people"
+    if filters["account"]:
+        what += "-" + slugify(filters["account"].external_id)
+    return f"{what}-{timezone.localdate().isoformat()}.{file_format}"
+
+
+@require_POST
+@permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
+def segment_save(request):
+    form = SegmentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("name", ["Give the segment a name."])))
+        return redirect(reverse("contacts:people") + "?" + request.POST.get("query", ""))
+    filters = PeopleFilterForm(QueryDict(form.cleaned_data["query"])).filters
+    segment = Segment.objects.create(
+        owner=request.user,
+        name=form.cleaned_data["name"],
+        shared=form.cleaned_data["shared"],
+        query=form.cleaned_data["query"],
+        account_label=(
+            f"{filters['account'].name} ({filters['account'].external_id})"
+            if filters["account"] else ""
+        ),
+    )
+    messages.success(request, f"Saved the segment “{segment.name}”.")
+    return redirect(segment)
+
+
+@require_GET
+def segment_open(request, pk):
+    segment = get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
+    query = QueryDict(segment.query, mutable=True)
+    query["segment"] = segment.pk
+    return redirect(reverse("contacts:people") + "?" + query.urlencode())
+
+
+@require_GET
+def segment_list(request):
+    return render(
+        request,
+        "contacts/segment_list.html",
+        {
+            "segments": Segment.objects.visible_to(request.user).select_related("owner"),
+            "can_save": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),
+        },
+    )
+
+
+@require_POST
+@permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
+def segment_rename(request, pk):
+    segment = get_object_or_404(Segment.objects.editable_by(request.user), pk=pk)
+    name = " ".join(request.POST.get("name", "").split())[:100]
+    if not name:
+        messages.error(request, "A segment needs a name.")
+    else:
+        segment.name = name
+        segment.save(update_fields=["name", "updated_at"])
+        messages.success(request, f"Renamed the segment to “{name}”.")
+    return redirect("contacts:segments")
+
+
+@require_POST
+@permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
+def segment_delete(request, pk):
+    segment = get_object_or_404(Segment.objects.editable_by(request.user), pk=pk)
+    segment.delete()
+    messages.success(request, f"Deleted the segment “{segment.name}”.")
+    return redirect("contacts:segments")

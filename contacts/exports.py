@@ -1,0 +1,95 @@
+"""Tables of memberships for people lists and downloads: the columns and the file writers.
+
+The column names that match the users file of SPEC §4.1 (Account ID, Email, First Name,
+Last Name, Title, Phone, Account Role, Contact, Key Contact) are written the way an import
+reads them, so a download with those columns can be imported again.
+"""
+
+import csv
+import tempfile
+from dataclasses import dataclass
+from typing import Callable
+
+from openpyxl import Workbook
+
+# Spreadsheet programs run a cell that starts with one of these as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """Text a spreadsheet shows as written: a leading formula trigger gets a ' in front."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def yes_no(flag):
+    return "yes" if flag else "no"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    value: Callable  # membership -> str
+
+
+COLUMNS = {
+    column.key: column
+    for column in (
+        Column("name", "Name", lambda m: m.person.full_name),
+        Column("email", "Email", lambda m: m.person.email),
+        Column("first_name", "First Name", lambda m: m.person.first_name),
+        Column("last_name", "Last Name", lambda m: m.person.last_name),
+        Column("account", "Account", lambda m: m.account.name),
+        Column("account_id", "Account ID", lambda m: m.account.external_id),
+        Column("account_type", "Account Type", lambda m: m.account.account_type.name),
+        Column("role", "Account Role", lambda m: m.role.name if m.role_id else ""),
+        Column("contact", "Contact", lambda m: yes_no(m.is_contact)),
+        Column("key_contact", "Key Contact", lambda m: yes_no(m.is_key_contact)),
+        Column("title", "Title", lambda m: m.person.title),
+        Column("phone", "Phone", lambda m: m.person.phone),
+    )
+}
+DEFAULT_COLUMNS = ["name", "email", "account", "account_type", "role", "key_contact"]
+# The columns of the users file, in its order: a download of these imports again.
+USERS_FILE_COLUMNS = [
+    "account_id", "email", "first_name", "last_name", "title", "phone", "role", "contact",
+    "key_contact",
+]
+
+CHUNK = 2000  # rows read from the database at a time while streaming
+
+
+def rows(memberships, columns):
+    """The header, then one list of neutralised cells per membership, read in chunks."""
+    chosen = [COLUMNS[key] for key in columns]
+    yield [column.label for column in chosen]
+    for membership in memberships.iterator(chunk_size=CHUNK):
+        yield [neutralise(column.value(membership)) for column in chosen]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def csv_chunks(memberships, columns):
+    """The CSV file as text chunks, for a streaming response: memory stays flat."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff"  # a BOM, so spreadsheet programs read UTF-8
+    for row in rows(memberships, columns):
+        yield writer.writerow(row)
+
+
+def xlsx_file(memberships, columns):
+    """The XLSX file in a temporary file (openpyxl's write-only mode keeps one row in memory).
+    The caller streams and closes it."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("People")
+    for row in rows(memberships, columns):
+        sheet.append(row)
+    spooled = tempfile.TemporaryFile()
+    workbook.save(spooled)
+    spooled.seek(0)
+    return spooled
+
