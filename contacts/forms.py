@@ -26,6 +26,10 @@ class ContactFilterForm(forms.Form):
     key = forms.BooleanField(label="Key contacts only", required=False)
 
     def __init__(self, data, *, views, view_counts, roles, account_type):
+        if "role" in data:
+            # An emptied multi-select may still send role= ; that is "every role", not an error.
+            data = data.copy()
+            data.setlist("role", [value for value in data.getlist("role") if value])
         super().__init__(data)
         self.views = {view.value: view for view in views}
         self.default_view = views[0]
@@ -87,7 +91,10 @@ class ContactFilterForm(forms.Form):
         if filters["view"] != self.default_view:
             active.append(f"View: {filters['view'].label}")
         if filters["roles"]:
-            active.append("Roles: " + ", ".join(role.name for role in filters["roles"]))
+            active.append(
+                "Roles: "
+                + ", ".join(f"{role.name} ({role.account_type.name})" for role in filters["roles"])
+            )
         if filters["q"]:
             active.append(f"Search: “{filters['q']}”")
         if filters["key_only"]:

@@ -50,7 +50,7 @@ def edit_contact(*, membership, role, is_key_contact, by, source=ContactChange.S
     Raises ValidationError (code "unknown_role") for a role of another account type.
     Side effects: saves the membership and records a ContactChange per changed field.
     """
-    membership = Membership.objects.select_for_update().select_related("role").get(pk=membership.pk)
+    membership = Membership.objects.select_for_update(of=("self",)).select_related("role").get(pk=membership.pk)
     before = tracked_values(membership)
     membership.role = role
     membership.is_key_contact = is_key_contact
@@ -69,7 +69,7 @@ def remove_contact(*, membership, by, source=ContactChange.Source.APP):
     Side effects: saves the membership and records the ContactChanges. Removing a membership
     that is not a contact changes nothing.
     """
-    membership = Membership.objects.select_for_update().select_related("role").get(pk=membership.pk)
+    membership = Membership.objects.select_for_update(of=("self",)).select_related("role").get(pk=membership.pk)
     before = tracked_values(membership)
     membership.is_contact = False
     membership.is_key_contact = False
