@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ALL_TREES, Account, AccountRole, AccountType, lock_trees
@@ -93,7 +93,36 @@ DEMO = DataShape(
     ),
 )
 
-SIZES = {"demo": DEMO}
+
+def _large_companies():
+    """The benchmark set of SPEC §7: one company of 2,011 accounts over four levels and 363
+    companies of 22 accounts over three: 9,997 accounts in all."""
+    largest = CompanyShape(
+        "Northwind Holdings", "northwind.example", (10, 20, 9),
+        ("North America", "Europe", "Asia Pacific", "Latin America", "Middle East", "Africa",
+         "Nordics", "Iberia", "Oceania", "Central Asia"),
+    )
+    others = tuple(
+        CompanyShape(f"Customer {number:03d}", f"customer{number:03d}.example", (3, 6))
+        for number in range(1, 364)
+    )
+    return (largest, *others)
+
+
+LARGE = DataShape(
+    companies=_large_companies(),
+    # About 50 people an account (500,000), a fifth of them at a second account (600,000
+    # memberships), a third of the memberships contacts (200,000).
+    people_per_account=(40, 60),
+    contact_share=1 / 3,
+    key_contact_share=0.1,
+    second_membership_share=0.2,
+    tasks_per_account=(0, 2),
+    touchpoints_per_account=(0, 2),
+)
+
+SIZES = {"demo": DEMO, "large": LARGE}
+BATCH = 5000
 
 
 @dataclass
@@ -112,24 +141,35 @@ def database_has_data():
     return Account.objects.exists() or Person.objects.exists()
 
 
+# What reset_data() empties, dependants first.
+SEEDED_MODELS = (
+    Touchpoint.participants.through, Task.contacts.through, Touchpoint, Task, ContactChange,
+    Membership, Person, Account, AccountRole, AccountType,
+)
+
+
 @transaction.atomic
 def reset_data():
     """Delete every account, person and what hangs off them. Staff users stay."""
     lock_trees(ALL_TREES)
-    for model in (Touchpoint, Task, ContactChange, Membership, Person):
+    if connection.vendor == "postgresql":
+        # Deleting half a million people row by row through the ORM takes minutes.
+        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in SEEDED_MODELS)
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {tables}")
+        return
+    for model in SEEDED_MODELS:
         model.objects.all().delete()
-    Account.objects.all().delete()
-    AccountRole.objects.all().delete()
-    AccountType.objects.all().delete()
 
 
 @transaction.atomic
-def seed(shape=DEMO):
+def seed(shape=DEMO, *, progress=None):
     """Write the data set of `shape` and the demo staff users. Returns a SeedReport.
 
-    Side effects: creates account types and roles, accounts (one tree per company, numbered by
-    django-mptt's rebuild), people, memberships, tasks, touchpoints, and the staff users of
-    DEMO_STAFF in their groups.
+    One company at a time, with bulk inserts, so memory holds one company's rows, not the
+    whole set; the account trees are numbered by one django-mptt rebuild at the end.
+    Side effects: creates account types and roles, accounts, people, memberships, tasks,
+    touchpoints, and the staff users of DEMO_STAFF in their groups.
     """
     rng = random.Random(shape.seed)
     report = SeedReport()
@@ -139,25 +179,29 @@ def seed(shape=DEMO):
     roles_by_type = {}
     for role in AccountRole.objects.all():
         roles_by_type.setdefault(role.account_type_id, []).append(role)
-
-    accounts_by_company = _create_accounts(shape, types)
-    all_accounts = [account for accounts in accounts_by_company for account in accounts]
-    report.accounts = len(all_accounts)
-
-    people, memberships = _create_people_and_memberships(
-        shape, rng, accounts_by_company, roles_by_type
-    )
-    report.people = len(people)
-    report.memberships = len(memberships)
-    report.contacts = sum(m.is_contact for m in memberships)
-    report.key_contacts = sum(m.is_key_contact for m in memberships)
-
     staff_users = _create_staff_users()
     report.staff_users = [user.username for user in staff_users]
 
-    report.tasks, report.touchpoints = _create_tasks_and_touchpoints(
-        shape, rng, accounts_by_company, memberships, staff_users
-    )
+    all_accounts = []
+    for number, company in enumerate(shape.companies, 1):
+        accounts = _create_company_accounts(number, company, types)
+        all_accounts.extend(accounts)
+        people, memberships = _create_people_and_memberships(
+            shape, rng, company, accounts, all_accounts, roles_by_type, first_number=report.people + 1
+        )
+        tasks, touchpoints = _create_tasks_and_touchpoints(
+            shape, rng, accounts, memberships, staff_users
+        )
+        report.accounts += len(accounts)
+        report.people += len(people)
+        report.memberships += len(memberships)
+        report.contacts += sum(m.is_contact for m in memberships)
+        report.key_contacts += sum(m.is_key_contact for m in memberships)
+        report.tasks += tasks
+        report.touchpoints += touchpoints
+        if progress:
+            progress(number, len(shape.companies), report)
+    Account.objects.rebuild()
     return report
 
 
@@ -175,43 +219,34 @@ def _create_account_types():
     return types
 
 
-def _create_accounts(shape, types):
-    """One tree per company, inserted level by level; tree columns filled by one rebuild."""
-    accounts_by_company = []
+def _create_company_accounts(number, company, types):
+    """One company's tree, inserted level by level. The tree columns are placeholders until
+    the rebuild at the end of seed()."""
     placeholder = {"tree_id": 0, "lft": 0, "rght": 0, "level": 0}
-    for number, company in enumerate(shape.companies, 1):
-        code = "".join(word[0] for word in company.name.split()).upper()
-        root = Account(
-            external_id=f"{code}-{number:03d}", name=company.name, account_type=types[0],
-            **placeholder,
-        )
-        Account.objects.bulk_create([root])
-        company_accounts = [root]
-        level_accounts = [root]
-        for depth, fan_out in enumerate(company.fan_out, 1):
-            account_type = types[depth]
-            children = []
-            for parent in level_accounts:
-                for index in range(1, fan_out + 1):
-                    children.append(
-                        Account(
-                            external_id=f"{parent.external_id}-{index}",
-                            name=_account_name(company, account_type, parent, depth, index),
-                            account_type=account_type,
-                            parent=parent,
-                            **placeholder,
-                        )
-                    )
-            Account.objects.bulk_create(children, batch_size=1000)
-            company_accounts.extend(children)
-            level_accounts = children
-        accounts_by_company.append(company_accounts)
-    Account.objects.rebuild()
-    tree_ids = dict(Account.objects.values_list("pk", "tree_id"))
-    for accounts in accounts_by_company:
-        for account in accounts:
-            account.tree_id = tree_ids[account.pk]
-    return accounts_by_company
+    code = "".join(word[0] for word in company.name.split()).upper()
+    root = Account(
+        external_id=f"{code}-{number:03d}", name=company.name, account_type=types[0], **placeholder
+    )
+    Account.objects.bulk_create([root])
+    accounts = [root]
+    level_accounts = [root]
+    for depth, fan_out in enumerate(company.fan_out, 1):
+        account_type = types[depth]
+        children = [
+            Account(
+                external_id=f"{parent.external_id}-{index}",
+                name=_account_name(company, account_type, parent, depth, index),
+                account_type=account_type,
+                parent=parent,
+                **placeholder,
+            )
+            for parent in level_accounts
+            for index in range(1, fan_out + 1)
+        ]
+        Account.objects.bulk_create(children, batch_size=BATCH)
+        accounts.extend(children)
+        level_accounts = children
+    return accounts
 
 
 def _account_name(company, account_type, parent, depth, index):
@@ -222,31 +257,30 @@ def _account_name(company, account_type, parent, depth, index):
     return f"{parent.name} {account_type.name} {index}"
 
 
-def _create_people_and_memberships(shape, rng, accounts_by_company, roles_by_type):
-    people = []
-    # (person index, account, company index)
-    placements = []
-    for company_index, accounts in enumerate(accounts_by_company):
-        domain = shape.companies[company_index].domain
-        for account in accounts:
-            for _ in range(rng.randint(*shape.people_per_account)):
-                first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-                number = len(people) + 1
-                local = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
-                people.append(
-                    Person(
-                        email=f"{local}.{number}@{domain}",
-                        first_name=first,
-                        last_name=last,
-                        title=rng.choice(TITLES),
-                        phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
-                    )
+def _create_people_and_memberships(
+    shape, rng, company, accounts, all_accounts, roles_by_type, first_number
+):
+    """The people of one company, each a member of an account of it, some also of a second
+    account: mostly in the same company, now and then at another customer."""
+    people, placements = [], []
+    for account in accounts:
+        for _ in range(rng.randint(*shape.people_per_account)):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            number = first_number + len(people)
+            local = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
+            people.append(
+                Person(
+                    email=f"{local}.{number}@{company.domain}",
+                    first_name=first,
+                    last_name=last,
+                    title=rng.choice(TITLES),
+                    phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
                 )
-                placements.append((len(people) - 1, account, company_index))
-    Person.objects.bulk_create(people, batch_size=2000)
+            )
+            placements.append(account)
+    Person.objects.bulk_create(people, batch_size=BATCH)
 
-    memberships = []
-    seen = set()
+    memberships, seen = [], set()
 
     def add(person, account):
         if (person.pk, account.pk) in seen:
@@ -264,19 +298,12 @@ def _create_people_and_memberships(shape, rng, accounts_by_company, roles_by_typ
             )
         )
 
-    for person_index, account, company_index in placements:
-        person = people[person_index]
+    for person, account in zip(people, placements):
         add(person, account)
         if rng.random() < shape.second_membership_share:
-            # Mostly elsewhere in the same company; now and then at another customer.
-            if rng.random() < 0.85:
-                other = rng.choice(accounts_by_company[company_index])
-            else:
-                other = rng.choice(rng.choice(accounts_by_company))
-            add(person, other)
-    Membership.objects.bulk_create(memberships, batch_size=2000)
+            add(person, rng.choice(accounts if rng.random() < 0.85 else all_accounts))
+    Membership.objects.bulk_create(memberships, batch_size=BATCH)
     return people, memberships
-
 
 def _create_staff_users():
     User = get_user_model()
@@ -296,49 +323,48 @@ def _create_staff_users():
     return users
 
 
-def _create_tasks_and_touchpoints(shape, rng, accounts_by_company, memberships, staff_users):
-    contacts_by_tree = {}
-    for membership in memberships:
-        if membership.is_contact:
-            contacts_by_tree.setdefault(membership.account.tree_id, []).append(membership)
+def _create_tasks_and_touchpoints(shape, rng, accounts, memberships, staff_users):
+    """Tasks and touchpoints of one company, linked to contacts of that company only."""
+    company_accounts = {account.pk for account in accounts}
+    hierarchy_contacts = [
+        m for m in memberships if m.is_contact and m.account_id in company_accounts
+    ]
     today = timezone.localdate()
     now = timezone.now()
     tasks, task_links, touchpoints, touchpoint_links = [], [], [], []
-    for accounts in accounts_by_company:
-        for account in accounts:
-            hierarchy_contacts = contacts_by_tree.get(account.tree_id, [])
-            for _ in range(rng.randint(*shape.tasks_per_account)):
-                tasks.append(
-                    Task(
-                        account=account,
-                        title=rng.choice(TASK_TITLES),
-                        due_date=today + timedelta(days=rng.randint(-10, 45)),
-                        status=Task.Status.DONE if rng.random() < 0.3 else Task.Status.OPEN,
-                        owner=rng.choice(staff_users),
-                    )
+    for account in accounts:
+        for _ in range(rng.randint(*shape.tasks_per_account)):
+            tasks.append(
+                Task(
+                    account=account,
+                    title=rng.choice(TASK_TITLES),
+                    due_date=today + timedelta(days=rng.randint(-10, 45)),
+                    status=Task.Status.DONE if rng.random() < 0.3 else Task.Status.OPEN,
+                    owner=rng.choice(staff_users),
                 )
-                task_links.append(_sample(rng, hierarchy_contacts, 2))
-            for _ in range(rng.randint(*shape.touchpoints_per_account)):
-                touchpoints.append(
-                    Touchpoint(
-                        account=account,
-                        kind=rng.choice(Touchpoint.Kind.values),
-                        happened_at=now - timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 8)),
-                        subject=rng.choice(TOUCHPOINT_SUBJECTS),
-                        notes="",
-                        author=rng.choice(staff_users),
-                    )
+            )
+            task_links.append(_sample(rng, hierarchy_contacts, 2))
+        for _ in range(rng.randint(*shape.touchpoints_per_account)):
+            touchpoints.append(
+                Touchpoint(
+                    account=account,
+                    kind=rng.choice(Touchpoint.Kind.values),
+                    happened_at=now - timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 8)),
+                    subject=rng.choice(TOUCHPOINT_SUBJECTS),
+                    notes="",
+                    author=rng.choice(staff_users),
                 )
-                touchpoint_links.append(_sample(rng, hierarchy_contacts, 3))
-    Task.objects.bulk_create(tasks, batch_size=2000)
-    Touchpoint.objects.bulk_create(touchpoints, batch_size=2000)
+            )
+            touchpoint_links.append(_sample(rng, hierarchy_contacts, 3))
+    Task.objects.bulk_create(tasks, batch_size=BATCH)
+    Touchpoint.objects.bulk_create(touchpoints, batch_size=BATCH)
     Task.contacts.through.objects.bulk_create(
         [
             Task.contacts.through(task=task, membership=membership)
             for task, linked in zip(tasks, task_links)
             for membership in linked
         ],
-        batch_size=2000,
+        batch_size=BATCH,
     )
     Touchpoint.participants.through.objects.bulk_create(
         [
@@ -346,7 +372,7 @@ def _create_tasks_and_touchpoints(shape, rng, accounts_by_company, memberships, 
             for touchpoint, linked in zip(touchpoints, touchpoint_links)
             for membership in linked
         ],
-        batch_size=2000,
+        batch_size=BATCH,
     )
     return len(tasks), len(touchpoints)
 

@@ -32,7 +32,14 @@ class Command(BaseCommand):
                     "Run with --reset to replace them with the demo data."
                 )
             demo.reset_data()
-        report = demo.seed(demo.SIZES[size])
+        def progress(done, total, report):
+            if size != "demo" and (done == 1 or done % 50 == 0 or done == total):
+                self.stdout.write(
+                    f"  {done}/{total} companies: {report.accounts} accounts, "
+                    f"{report.people} people, {report.memberships} memberships"
+                )
+
+        report = demo.seed(demo.SIZES[size], progress=progress)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {report.accounts} accounts, {report.people} people, "
