@@ -13,5 +13,6 @@ urlpatterns = [
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),
     path("accounts/", include("accounts.urls")),
     path("", include("contacts.urls")),
+    path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,6 +1,15 @@
-from django.contrib import admin
+import io
 
+from django.contrib import admin
+from django.core.files.storage import default_storage
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import Format
+from import_export.forms import ExportForm
+from import_export.tmp_storages import MediaStorage
+
+from .files import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, FileProblem, read_table, write_csv, write_xlsx
 from .models import ImportJob
+from .resources import UsersResource
 
 
 @admin.register(ImportJob)
@@ -9,7 +18,101 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     list_select_related = ["staff_user"]
     search_fields = ["file_name"]
-    readonly_fields = ["kind", "file_name", "status", "staff_user", "created_at", "finished_at"]
+    readonly_fields = [
+        "kind", "file_name", "status", "staff_user", "created_at", "started_at", "finished_at",
+        "file_size", "skip_errors", "keep_removed", "new_rows", "updated_rows", "unchanged_rows",
+        "failed_rows", "message", "error_file",
+    ]
+    exclude = ["upload", "summary", "heartbeat_at", "rows_total", "rows_done"]
 
     def has_add_permission(self, request):
         return False
+
+
+# The import and export buttons of people and memberships (contacts.admin), with the same
+# resource, file reading and formula guard as the integrations page.
+
+
+class _IntegrationFormat(Format):
+    """A file format of the admin's import and export forms that reads as the integrations
+    page does (any delimiter, BOM or not, line numbers kept) and writes with the formula guard.
+    Binary, so the bytes arrive undecoded and UTF-16 or binary files get their own message."""
+
+    title = ""
+    extension = ""
+    content_type = ""
+
+    def get_title(self):
+        return self.title
+
+    def get_extension(self):
+        return self.extension
+
+    def get_content_type(self):
+        return self.content_type
+
+    def can_import(self):
+        return True
+
+    def can_export(self):
+        return True
+
+    def create_dataset(self, in_stream):
+        data = in_stream.encode("utf-8") if isinstance(in_stream, str) else in_stream
+        return read_table(io.BytesIO(data))
+
+    def export_data(self, dataset, **kwargs):
+        out = io.BytesIO()
+        self.write(dataset.headers, dataset, out)
+        return out.getvalue()
+
+
+class CSVFile(_IntegrationFormat):
+    title, extension, content_type = "csv", "csv", CSV_CONTENT_TYPE
+    write = staticmethod(write_csv)
+
+
+class XLSXFile(_IntegrationFormat):
+    title, extension, content_type = "xlsx", "xlsx", XLSX_CONTENT_TYPE
+    write = staticmethod(write_xlsx)
+
+
+class SharedTmpStorage(MediaStorage):
+    """The admin keeps an upload between its preview and the confirmation in the default
+    storage, so that any app server can finish what another one started."""
+
+    def __init__(self, **kwargs):
+        super().__init__(MEDIA_FOLDER="integrations/admin-uploads", **kwargs)
+
+    def _configure_storage(self):
+        self._storage = default_storage
+
+
+class UsersFileAdminMixin(ImportExportMixin):
+    """Import and export buttons that read and write the users file through UsersResource:
+    all or nothing, the changes recorded as ContactChanges (source "import") by the staff
+    user, removed contacts kept removed (the re-add guard's safe choice)."""
+
+    resource_classes = [UsersResource]
+    formats = [CSVFile, XLSXFile]
+    export_form_class = ExportForm
+    tmp_storage_class = SharedTmpStorage
+    # Every change of a contact, key contact or role is in the contact history already.
+    skip_admin_log = True
+
+    def get_import_resource_kwargs(self, request, **kwargs):
+        return {"by": request.user, "keep_removed": True}
+
+    def get_export_resource_kwargs(self, request, **kwargs):
+        return {}
+
+    def get_import_data_kwargs(self, **kwargs):
+        kwargs = super().get_import_data_kwargs(**kwargs)
+        kwargs.pop("request", None)
+        return {**kwargs, "rollback_on_validation_errors": True}
+
+    def add_data_read_fail_error_to_form(self, form, e):
+        if isinstance(e, FileProblem):
+            form.add_error("import_file", e.message)
+        else:
+            super().add_data_read_fail_error_to_form(form, e)

@@ -1,19 +1,55 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.db.models import Max, Q
+from django.urls import reverse
+from django.utils import timezone
+
+
+class ImportJobQuerySet(models.QuerySet):
+    def in_progress(self):
+        return self.filter(status__in=ImportJob.IN_PROGRESS)
+
+    def stale(self, now=None):
+        """Jobs in progress whose worker has not reported for IMPORT_JOB_STALE_AFTER: it was
+        stopped (killed, restarted, out of memory). Its transaction died with it, so the data
+        is as it was before; the job only needs marking failed."""
+        now = now or timezone.now()
+        cutoff = now - timedelta(seconds=settings.INTEGRATIONS_JOB_STALE_AFTER)
+        return self.in_progress().filter(
+            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
+        )
+
+    def last_users_sync(self):
+        """When the last users import that changed data started (None if there was none)."""
+        return self.filter(kind=ImportJob.Kind.USERS, status=ImportJob.Status.SUCCEEDED).aggregate(
+            last=Max("started_at")
+        )["last"]
 
 
 class ImportJob(models.Model):
-    """One run of an integration file import, from upload to outcome."""
+    """One run of an integration file import, from upload to outcome.
+
+    The life of a job: CHECKING (the dry run reads the stored file) → READY (the preview waits
+    for a staff user) → PENDING (confirmed, waiting for a worker) → RUNNING → SUCCEEDED or
+    FAILED; or CANCELLED from READY. The stored upload is removed when the job ends.
+    """
 
     class Kind(models.TextChoices):
         USERS = "users", "Users file"
         ACCOUNTS = "accounts", "Accounts file"
 
     class Status(models.TextChoices):
+        CHECKING = "checking", "Checking the file"
+        READY = "ready", "Ready to import"
         PENDING = "pending", "Waiting to start"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Finished"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    IN_PROGRESS = (Status.CHECKING, Status.PENDING, Status.RUNNING)
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     file_name = models.CharField(max_length=255)
@@ -27,11 +63,93 @@ class ImportJob(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
+    # The upload, kept in the default storage (shared by every app server and worker) from the
+    # upload until the job ends.
+    upload = models.FileField(upload_to="integrations/uploads/%Y/%m/", blank=True)
+    file_size = models.PositiveBigIntegerField(default=0)
+    skip_errors = models.BooleanField(
+        "import valid rows, skip the rest", default=False,
+        help_text="Off: a file with any error imports nothing.",
+    )
+    keep_removed = models.BooleanField(
+        "keep removed contacts removed", default=True,
+        help_text="A row that would make someone a contact again after a staff user removed "
+        "that contact (since the last users import or export) leaves the contact mark alone.",
+    )
+    started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    rows_total = models.PositiveIntegerField(default=0, help_text="Data rows (an estimate until read).")
+    rows_done = models.PositiveIntegerField(default=0)
+    new_rows = models.PositiveIntegerField(default=0)
+    updated_rows = models.PositiveIntegerField(default=0)
+    unchanged_rows = models.PositiveIntegerField(default=0)
+    failed_rows = models.PositiveIntegerField(default=0)
+    # What the last phase found (the preview, then the run): see integrations.services.summarise.
+    summary = models.JSONField(default=dict, blank=True)
+    error_file = models.FileField(upload_to="integrations/errors/%Y/%m/", blank=True)
+    message = models.TextField(blank=True, help_text="Why the job failed, for people.")
+
+    objects = ImportJobQuerySet.as_manager()
+
     class Meta:
-        ordering = ["-created_at"]
+        ordering = ["-created_at", "-pk"]
         permissions = [
             ("run_integrations", "Can import and export integration files and see import jobs")
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.file_name} ({self.get_status_display()})"
+
+    def get_absolute_url(self):
+        return reverse("integrations:job", args=[self.pk])
+
+    @property
+    def in_progress(self):
+        return self.status in self.IN_PROGRESS
+
+    @property
+    def is_finished(self):
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED)
+
+    @property
+    def progress_percent(self):
+        if self.status in (self.Status.SUCCEEDED, self.Status.READY):
+            return 100
+        if not self.rows_total:
+            return 0
+        # The total is an estimate until the file is read: never show 100% before the end.
+        return min(99, round(100 * self.rows_done / self.rows_total))
+
+
+class UsersExport(models.Model):
+    """A download of the users file (from the integrations page or export_users). The re-add
+    guard counts removals since the last users import or export."""
+
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="users_exports",
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    contacts_only = models.BooleanField(default=False)
+    file_format = models.CharField(max_length=10, default="csv")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        what = "Contacts" if self.contacts_only else "All users"
+        return f"{what} ({self.file_format.upper()}) at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+def last_users_sync():
+    """When data last left or entered through a users file: the later of the start of the last
+    successful users import and the last users export (None when neither ever happened)."""
+    moments = [
+        ImportJob.objects.last_users_sync(),
+        UsersExport.objects.aggregate(last=Max("created_at"))["last"],
+    ]
+    moments = [moment for moment in moments if moment is not None]
+    return max(moments) if moments else None

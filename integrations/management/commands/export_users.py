@@ -1,0 +1,73 @@
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from integrations import services
+from integrations.management.importing import BAD_USAGE
+
+
+class Command(BaseCommand):
+    help = (
+        "Write the users file of every membership (or every contact) for the source system: "
+        "CSV, or XLSX when --output ends in .xlsx. Exit status: 0 written, 2 bad usage."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--output", help="Where to write the file (default: standard output).")
+        parser.add_argument("--contacts-only", action="store_true",
+                            help="Only memberships that are contacts.")
+
+    def handle(self, *args, output, contacts_only, **options):
+        file_format = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
+        if output:
+            path = Path(output)
+            if not path.parent.is_dir():
+                raise CommandError(f"No folder {path.parent} to write {path.name} in.",
+                                   returncode=BAD_USAGE)
+            try:
+                out = path.open("wb")
+            except OSError as error:
+                raise CommandError(f"Cannot write {path}: {error.strerror}.", returncode=BAD_USAGE)
+        else:
+            # The bytes go to the real standard output; call_command's StringIO gets text.
+            raw = getattr(self.stdout, "_out", sys.stdout)
+            out = raw.buffer if hasattr(raw, "buffer") else _TextBuffer(self.stdout)
+        _, _, body = services.export_users(contacts_only=contacts_only, file_format=file_format)
+        with _closing(out, close=bool(output)):
+            if hasattr(body, "read"):
+                while chunk := body.read(1 << 20):
+                    out.write(chunk)
+            else:
+                for chunk in body:
+                    out.write(chunk)
+        if output:
+            what = "contacts" if contacts_only else "users"
+            self.stderr.write(f"Wrote the {what} file to {output}.")
+
+
+class _TextBuffer:
+    """Bytes written to a text stream (call_command's StringIO), decoded."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def write(self, data):
+        self.stream.write(data.decode("utf-8"), ending="")
+
+    def flush(self):
+        self.stream.flush()
+
+
+class _closing:
+    def __init__(self, out, *, close):
+        self.out, self.close = out, close
+
+    def __enter__(self):
+        return self.out
+
+    def __exit__(self, *exc):
+        if self.close:
+            self.out.close()
+        else:
+            self.out.flush()

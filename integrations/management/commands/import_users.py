@@ -1,0 +1,27 @@
+from integrations.management.importing import ImportCommand
+from integrations.models import ImportJob
+
+
+class Command(ImportCommand):
+    help = (
+        "Import a users file (SPEC §4.1) with the rules of the integrations page. Exit status: "
+        "0 imported, 1 the file has errors (with --skip-errors the valid rows are imported all "
+        "the same), 2 bad usage."
+    )
+    kind = ImportJob.Kind.USERS
+
+    def add_arguments(self, parser):
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--skip-errors", action="store_true",
+            help="Import the valid rows and skip the rows with errors (default: all or nothing).",
+        )
+        parser.add_argument(
+            "--re-add-removed", action="store_true",
+            help="Make contacts again the people a staff user removed since the last users "
+            "import or export, as the file says (default: they stay removed).",
+        )
+
+    def handle(self, *args, path, dry_run, skip_errors, re_add_removed, **options):
+        self.run_import(path, dry_run=dry_run, skip_errors=skip_errors,
+                        keep_removed=not re_add_removed)

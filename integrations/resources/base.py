@@ -1,0 +1,328 @@
+"""What the users file and the accounts file share: header matching, line numbers, chunks, and
+the result of a run in the library's own Result, RowResult and failed-rows dataset."""
+
+import itertools
+from dataclasses import dataclass
+from html import escape
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import router
+from django.utils.safestring import mark_safe
+from import_export import resources
+from import_export.results import Result, RowResult
+
+from ..files import FileProblem, Table
+
+# Rows, errors and re-adds kept in detail for a preview; the totals count every row.
+LISTED_ROWS = 1000
+
+NEW, UPDATE, SKIP, INVALID = (
+    RowResult.IMPORT_TYPE_NEW,
+    RowResult.IMPORT_TYPE_UPDATE,
+    RowResult.IMPORT_TYPE_SKIP,
+    RowResult.IMPORT_TYPE_INVALID,
+)
+
+
+def and_join(words):
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def header_key(header):
+    """Headers match ignoring letter case and spaces: " account id " is "Account ID"."""
+    return "".join(str(header).split()).casefold()
+
+
+def _max_length(model, field_name):
+    return model._meta.get_field(field_name).max_length
+
+
+@dataclass(frozen=True)
+class Change:
+    column: str
+    old: str
+    new: str
+
+
+@dataclass(frozen=True)
+class ReAdd:
+    """A row that would make someone a contact again after a staff user removed that contact."""
+
+    line: int
+    email: str
+    account_id: str
+    account_name: str
+    removed_at: object
+    removed_by: str
+
+
+class FileRowResult(RowResult):
+    """A changed row: its line, what it is about, and each change old → new."""
+
+    def __init__(self, *, line, import_type, label, changes, columns, values):
+        super().__init__()
+        self.line = line
+        self.import_type = import_type
+        self.label = label
+        self.changes = changes
+        self.object_repr = label
+        # The admin's preview shows one cell per column: the value, or old → new.
+        changed = {change.column: change for change in changes}
+        cells = []
+        for column in columns:
+            change = changed.get(column)
+            if change is None:
+                cells.append(escape(values.get(column, "")))
+            elif change.old:
+                cells.append(f"<del>{escape(change.old)}</del> → <ins>{escape(change.new)}</ins>")
+            else:
+                cells.append(f"<ins>{escape(change.new)}</ins>")
+        self.diff = [mark_safe(cell) for cell in cells]
+
+
+class FileImportResult(Result):
+    """The library's Result (totals, invalid rows, failed rows dataset, base errors) plus what
+    a preview shows: warnings about the header row and the re-add guard's rows."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warnings = []
+        self.readds = []
+        self.readd_count = 0
+        self.kept_removed = 0
+        self.error_count = 0
+
+    @property
+    def new(self):
+        return self.totals[NEW]
+
+    @property
+    def updated(self):
+        return self.totals[UPDATE]
+
+    @property
+    def unchanged(self):
+        return self.totals[SKIP]
+
+    @property
+    def failed(self):
+        return self.totals[INVALID]
+
+    @property
+    def rows_read(self):
+        return self.new + self.updated + self.unchanged + self.failed
+
+    def problems(self):
+        """(line, column, message) for each listed error, in file order."""
+        return [
+            (row.number, "" if column == "__all__" else column, message)
+            for row in self.invalid_rows
+            for column, messages in row.error_dict.items()
+            for message in messages
+        ]
+
+    def file_problems(self):
+        return [str(error.error) for error in self.base_errors]
+
+
+class _Row:
+    """One data row on its way through a chunk."""
+
+    __slots__ = ("line", "values", "cells", "data", "errors", "import_type", "changes", "label",
+                 "context")
+
+    def __init__(self, line, values, cells):
+        self.line = line
+        self.values = values
+        self.cells = cells
+        self.data = {}
+        self.errors = {}
+        self.import_type = None
+        self.changes = []
+        self.label = ""
+        self.context = None
+
+    def error(self, column, message):
+        self.errors.setdefault(column, []).append(message)
+
+
+class FileResource(resources.Resource):
+    """What the two files share: header matching, line numbers, chunks, the result.
+
+    Keyword arguments: `by` (the staff user recorded on every change; None from the command
+    line), `chunk_size`, and `progress` (called with the number of rows done after each chunk).
+    """
+
+    file_kind = "file"
+    required_columns = ()
+    model = None  # the model whose database the import writes to
+
+    class Meta:
+        report_skipped = False
+        skip_diff = True
+
+    def __init__(self, *, by=None, chunk_size=None, progress=None, **kwargs):
+        super().__init__()
+        self.by = by
+        self.chunk_size = chunk_size or settings.INTEGRATIONS_CHUNK_SIZE
+        self.progress = progress
+        self.all_or_nothing = True
+
+    @classmethod
+    def get_result_class(cls):
+        return FileImportResult
+
+    @classmethod
+    def get_display_name(cls):
+        return cls.file_kind.capitalize()
+
+    @classmethod
+    def get_db_connection_name(cls):
+        return router.db_for_write(cls.model)
+
+    @classmethod
+    def columns(cls):
+        return [field.column_name for field in cls.fields.values()]
+
+    def match_headers(self, headers):
+        """{column: index in the row} for the columns this file knows, and the warnings about
+        the rest. Raises FileProblem for a repeated column or a missing required one."""
+        known = {header_key(column): column for column in self.columns()}
+        mapping, warnings = {}, []
+        for index, header in enumerate(headers):
+            if not header.strip():
+                continue
+            column = known.get(header_key(header))
+            if column is None:
+                warnings.append(
+                    f"Column “{header}” is not part of a {self.file_kind} and was ignored."
+                )
+            elif column in mapping:
+                raise FileProblem(
+                    f"The column {column} appears twice in the header row (columns "
+                    f"{mapping[column] + 1} and {index + 1}). Keep one and upload the file again.",
+                    code="duplicate_column",
+                )
+            else:
+                mapping[column] = index
+        missing = [column for column in self.required_columns if column not in mapping]
+        if missing:
+            found = ", ".join(header for header in headers if header.strip()) or "nothing"
+            raise FileProblem(
+                f"This {self.file_kind} has no {and_join(missing)} column{'s' if len(missing) > 1 else ''}. "
+                f"Its header row (line 1) must name {and_join(self.required_columns)}; it has: "
+                f"{found}.",
+                code="missing_columns",
+            )
+        return mapping, warnings
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
+                    collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
+        # All or nothing (SPEC §4.3) is the library's rollback_on_validation_errors; knowing it
+        # up front lets a run stop writing at the first error rather than write to roll back.
+        self.all_or_nothing = rollback_on_validation_errors
+        return super().import_data(
+            dataset, dry_run=dry_run, raise_errors=raise_errors,
+            use_transactions=use_transactions, collect_failed_rows=collect_failed_rows,
+            rollback_on_validation_errors=rollback_on_validation_errors, **kwargs,
+        )
+
+    def import_data_inner(self, dataset, dry_run, raise_errors, using_transactions,
+                          collect_failed_rows, **kwargs):
+        if self.by is None and getattr(kwargs.get("user"), "is_authenticated", False):
+            self.by = kwargs["user"]  # the admin's import passes the staff user this way
+        result = self.get_result_class()()
+        result.diff_headers = self.columns()
+        table = dataset if isinstance(dataset, Table) else _table_from_dataset(dataset)
+        try:
+            self.mapping, result.warnings = self.match_headers(table.headers)
+            if collect_failed_rows:
+                result.add_dataset_headers(list(table.headers))
+            self.run(table.rows, result, dry_run=dry_run, collect_failed_rows=collect_failed_rows)
+        except FileProblem as problem:
+            self.handle_import_error(result, problem, raise_errors)
+        return result
+
+    def may_write(self, result, dry_run):
+        return not dry_run and not (self.all_or_nothing and result.has_validation_errors())
+
+    def run(self, rows, result, *, dry_run, collect_failed_rows):
+        self.before_run(dry_run=dry_run)
+        done = 0
+        for batch in itertools.batched(rows, self.chunk_size):
+            chunk = [self.parse(line, values) for line, values in batch]
+            self.process_chunk(chunk, write=self.may_write(result, dry_run))
+            for row in chunk:
+                self.record(row, result, collect_failed_rows)
+            done += len(batch)
+            if self.progress:
+                self.progress(done)
+
+    def before_run(self, *, dry_run):
+        pass
+
+    def parse(self, line, values):
+        """Read one row's cells through the fields' widgets; blank for a column not in the file."""
+        cells = {
+            column: (values[index] if index < len(values) and values[index] is not None else "")
+            for column, index in self.mapping.items()
+        }
+        row = _Row(line, values, cells)
+        for name, field in self.fields.items():
+            column = field.column_name
+            try:
+                row.data[name] = field.clean(cells) if column in cells else field.widget.clean("")
+            except ValueError as error:
+                row.data[name] = None
+                row.error(column, str(error))
+        return row
+
+    def process_chunk(self, rows, *, write):
+        raise NotImplementedError
+
+    def record(self, row, result, collect_failed_rows):
+        """Count the row, and keep it (up to LISTED_ROWS) for the preview and the error file."""
+        if row.errors:
+            row.import_type = INVALID
+            # In the order of the columns, whatever order the rules found them in.
+            order = {column: index for index, column in enumerate(result.diff_headers)}
+            row.errors = dict(sorted(row.errors.items(), key=lambda item: order.get(item[0], 99)))
+            result.error_count += sum(len(messages) for messages in row.errors.values())
+            if len(result.invalid_rows) < LISTED_ROWS:
+                result.append_invalid_row(
+                    row.line, {}, ValidationError({c: list(m) for c, m in row.errors.items()})
+                )
+            if collect_failed_rows:
+                width = len(result.failed_dataset.headers) - 1
+                values = [*row.values[:width], *[""] * (width - len(row.values))]
+                result.failed_dataset.append([*values, error_text(row.line, row.errors)])
+        result.totals[row.import_type] += 1
+        if row.import_type in (NEW, UPDATE) and len(result.rows) < LISTED_ROWS:
+            result.append_row_result(
+                FileRowResult(
+                    line=row.line, import_type=row.import_type, label=row.label,
+                    changes=row.changes, columns=result.diff_headers, values=row.cells,
+                )
+            )
+
+
+def error_text(line, errors):
+    """The Error column of the error file: the line and every message of the row."""
+    messages = " ".join(f"{column}: {message}" for column, items in errors.items() for message in items)
+    return f"Line {line}. {messages}"
+
+
+def _table_from_dataset(dataset):
+    """A tablib Dataset (from the admin, or built in code) as a Table numbered from line 2."""
+    line_numbers = getattr(dataset, "line_numbers", None) or itertools.count(2)
+    rows = (
+        (line, ["" if value is None else str(value) for value in values])
+        for line, values in zip(line_numbers, dataset)
+        if any(value not in (None, "") for value in values)
+    )
+    return Table(headers=[str(h or "").strip() for h in dataset.headers or []], rows=rows,
+                 file_format="dataset")
+
+

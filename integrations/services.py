@@ -1,0 +1,362 @@
+"""Import jobs and exports: the work behind the integrations page, the admin and the commands.
+
+The rules of the files live in integrations.resources; these functions read files, run the
+resources, and keep the ImportJob and UsersExport records.
+"""
+
+import io
+import logging
+from pathlib import PurePath
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+
+from .files import (
+    CSV_CONTENT_TYPE,
+    XLSX_CONTENT_TYPE,
+    FileProblem,
+    csv_lines,
+    read_table,
+    write_csv,
+    write_xlsx,
+    xlsx_file,
+)
+from .models import ImportJob, UsersExport
+from .progress import JobProgress
+from .resources import LISTED_ROWS, AccountsResource, FileImportResult, UsersResource
+
+logger = logging.getLogger(__name__)
+
+RESOURCES = {ImportJob.Kind.USERS: UsersResource, ImportJob.Kind.ACCOUNTS: AccountsResource}
+
+
+def import_file(*, kind, file, dry_run, skip_errors=False, keep_removed=True, by=None,
+                progress=None, chunk_size=None):
+    """Run the rules of a users file or an accounts file (`kind`) over a binary file object.
+
+    With `dry_run` nothing is written. Otherwise every change is written in one transaction,
+    with a ContactChange (source "import", staff user `by`) for each change of a contact mark,
+    key-contact mark or role; a file with any row error writes nothing unless `skip_errors`.
+    `keep_removed` is the re-add guard's choice (users files).
+    Returns the FileImportResult: totals, listed changes and errors, the failed rows dataset,
+    and `file_problems()` for a file that cannot be read at all.
+    """
+    resource = RESOURCES[kind](
+        by=by, keep_removed=keep_removed, progress=progress, chunk_size=chunk_size
+    )
+    try:
+        table = read_table(file)
+    except FileProblem as problem:
+        result = FileImportResult()
+        resource.handle_import_error(result, problem)
+        return result
+    return resource.import_data(
+        table,
+        dry_run=dry_run,
+        collect_failed_rows=True,
+        rollback_on_validation_errors=not skip_errors,
+    )
+
+
+def summarise(result, *, phase):
+    """What a job page shows of a result, as JSON: totals, warnings, the first LISTED_ROWS
+    errors, changes and re-adds."""
+    return {
+        "phase": phase,
+        "totals": {
+            "new": result.new, "updated": result.updated, "unchanged": result.unchanged,
+            "failed": result.failed,
+        },
+        "file_problems": result.file_problems(),
+        "warnings": result.warnings,
+        "error_count": result.error_count,
+        "errors": [list(problem) for problem in result.problems()],
+        "changes": [
+            {
+                "line": row.line, "type": row.import_type, "label": row.label,
+                "changes": [[change.column, change.old, change.new] for change in row.changes],
+            }
+            for row in result.rows
+        ],
+        "readd_count": result.readd_count,
+        "kept_removed": result.kept_removed,
+        "readds": [
+            {
+                "line": readd.line, "email": readd.email, "account_id": readd.account_id,
+                "account_name": readd.account_name, "removed_at": readd.removed_at.isoformat(),
+                "removed_by": readd.removed_by,
+            }
+            for readd in result.readds
+        ],
+        "listed_limit": LISTED_ROWS,
+    }
+
+
+# Import jobs: upload → check (the preview) → confirm → run
+
+
+@transaction.atomic
+def start_import_job(*, kind, upload, row_estimate=0, by):
+    """Store an uploaded file and start checking it in the background (the preview).
+
+    Side effects: saves the file in the default storage (which every app server and worker
+    shares), creates the ImportJob and enqueues its check. Returns the job.
+    """
+    from .tasks import check_import_file
+
+    job = ImportJob(
+        kind=kind, file_name=PurePath(upload.name).name[:255], file_size=upload.size,
+        staff_user=by, status=ImportJob.Status.CHECKING, rows_total=row_estimate,
+    )
+    job.upload.save(job.file_name, upload, save=False)
+    job.save()
+    # In the same transaction as the job: the database task backend never sees one without
+    # the other.
+    check_import_file.enqueue(job.pk)
+    return job
+
+
+def check_import_job(*, job):
+    """The preview: a dry run of the job's stored file, which writes nothing to the data.
+
+    Side effects: saves the job's counts, summary and error file; READY, or FAILED (the stored
+    file removed) for a file that cannot be read.
+    """
+    if not _claim(job, ImportJob.Status.CHECKING, ImportJob.Status.CHECKING):
+        return job
+    result = _run(job, dry_run=True, skip_errors=False, keep_removed=job.keep_removed)
+    if result is None:
+        return job
+    if result.file_problems():
+        return _finish(job, result, ImportJob.Status.FAILED, " ".join(result.file_problems()))
+    _save_result(job, result, phase="preview", status=ImportJob.Status.READY)
+    return job
+
+
+@transaction.atomic
+def confirm_import_job(*, job, skip_errors, keep_removed, by):
+    """Start the import a staff user saw the preview of.
+
+    Raises ValidationError (code "not_ready") when the job is not waiting for confirmation
+    (confirmed twice, cancelled), and (code "has_errors") when its file has errors and
+    `skip_errors` is off: all or nothing would import nothing. Side effects: the job is
+    PENDING with the choices made, and its run is enqueued.
+    """
+    from .tasks import run_import_file
+
+    if job.failed_rows and not skip_errors:
+        raise ValidationError(
+            "The file has rows with errors, so importing it as it is would change nothing. "
+            "Fix the file and upload it again, or choose to import the valid rows.",
+            code="has_errors",
+        )
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+        status=ImportJob.Status.PENDING, skip_errors=skip_errors, keep_removed=keep_removed,
+        rows_done=0,
+    )
+    if not updated:
+        raise ValidationError("This import is not waiting for confirmation.", code="not_ready")
+    run_import_file.enqueue(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def run_import_job(*, job):
+    """The import itself, in one transaction: all or nothing unless the job skips errors.
+
+    Side effects: writes the file's changes and their ContactChanges; the job ends SUCCEEDED or
+    FAILED with its counts, summary and error file; the stored upload is removed. A failure
+    part way leaves the data as it was (the transaction rolls back) and the job FAILED.
+    """
+    if not _claim(job, ImportJob.Status.PENDING, ImportJob.Status.RUNNING):
+        return job
+    result = _run(job, dry_run=False, skip_errors=job.skip_errors, keep_removed=job.keep_removed)
+    if result is not None:
+        _conclude(job, result)
+    return job
+
+
+def import_file_now(*, kind, file, file_name, skip_errors=False, keep_removed=True, by=None):
+    """Import a file at once, as the command line does: a job RUNNING from the start (no
+    preview, no stored upload), listed in the history like any other.
+
+    Side effects: as run_import_job. Returns (job, result); result is None when an unexpected
+    error stopped the import (the job says which; nothing was changed).
+    """
+    file.seek(0, io.SEEK_END)
+    size = file.tell()
+    file.seek(0)
+    now = timezone.now()
+    job = ImportJob.objects.create(
+        kind=kind, file_name=PurePath(file_name).name[:255], file_size=size, staff_user=by,
+        status=ImportJob.Status.RUNNING, started_at=now, heartbeat_at=now,
+        skip_errors=skip_errors, keep_removed=keep_removed,
+    )
+    progress = JobProgress(job)
+    try:
+        result = import_file(
+            kind=kind, file=file, dry_run=False, skip_errors=skip_errors,
+            keep_removed=keep_removed, by=by, progress=progress,
+        )
+    except Exception as error:
+        logger.exception("Import job %s failed", job.pk)
+        _finish(job, None, ImportJob.Status.FAILED, _unexpected(error, dry_run=False))
+        return job, None
+    finally:
+        progress.close()
+    _conclude(job, result)
+    return job, result
+
+
+def _conclude(job, result):
+    """Mark a run SUCCEEDED or FAILED from its result."""
+    if result.file_problems():
+        return _finish(job, result, ImportJob.Status.FAILED, " ".join(result.file_problems()))
+    if result.failed and not job.skip_errors:
+        message = (
+            f"{_rows(result.failed)} had errors, so nothing was imported (all or nothing). "
+            "Fix them and upload the file again, or import the valid rows and skip the rest."
+        )
+        return _finish(job, result, ImportJob.Status.FAILED, message)
+    return _finish(job, result, ImportJob.Status.SUCCEEDED)
+
+
+def _unexpected(error, *, dry_run):
+    what = "checking the file" if dry_run else "the import"
+    return f"An unexpected error stopped {what} ({type(error).__name__}). Nothing was changed."
+
+
+@transaction.atomic
+def cancel_import_job(*, job, by):
+    """Drop an import that waits for confirmation. Raises ValidationError (code "not_ready")
+    otherwise. Side effects: the job is CANCELLED and its stored upload removed."""
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+        status=ImportJob.Status.CANCELLED, finished_at=timezone.now()
+    )
+    if not updated:
+        raise ValidationError("This import is not waiting for confirmation.", code="not_ready")
+    job.refresh_from_db()
+    _remove_upload(job)
+    return job
+
+
+def fail_stale_jobs(*, now=None):
+    """Mark failed the jobs whose worker stopped without finishing (killed, restarted): the
+    import's transaction died with it, so nothing was changed. Side effects: updates those
+    jobs and removes their stored uploads. Returns how many there were."""
+    count = 0
+    for job in ImportJob.objects.stale(now):
+        updated = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+            status=ImportJob.Status.FAILED,
+            finished_at=timezone.now(),
+            message="The worker running this job stopped before it finished. Nothing was "
+            "changed: upload the file again to retry.",
+        )
+        if updated:
+            job.refresh_from_db()
+            _remove_upload(job)
+            count += 1
+    return count
+
+
+def _claim(job, expected, status):
+    """Move the job from `expected` to `status` unless another worker already did."""
+    now = timezone.now()
+    fields = {"status": status, "heartbeat_at": now}
+    if status == ImportJob.Status.RUNNING:
+        fields["started_at"] = now
+    claimed = ImportJob.objects.filter(pk=job.pk, status=expected).update(**fields)
+    job.refresh_from_db()
+    return bool(claimed)
+
+
+def _run(job, *, dry_run, skip_errors, keep_removed):
+    """The resource over the stored file, with progress; None when it raised (job FAILED)."""
+    progress = JobProgress(job)
+    try:
+        with job.upload.open("rb") as file:
+            return import_file(
+                kind=job.kind, file=file, dry_run=dry_run, skip_errors=skip_errors,
+                keep_removed=keep_removed, by=job.staff_user, progress=progress,
+            )
+    except Exception as error:
+        logger.exception("Import job %s failed", job.pk)
+        _finish(job, None, ImportJob.Status.FAILED, _unexpected(error, dry_run=dry_run))
+        return None
+    finally:
+        progress.close()
+
+
+def _save_result(job, result, *, phase, status):
+    job.status = status
+    job.new_rows, job.updated_rows = result.new, result.updated
+    job.unchanged_rows, job.failed_rows = result.unchanged, result.failed
+    job.rows_total = job.rows_done = result.rows_read
+    job.summary = summarise(result, phase=phase)
+    job.heartbeat_at = timezone.now()
+    if job.error_file:
+        job.error_file.delete(save=False)
+    if result.failed:
+        _save_error_file(job, result)
+    job.save()
+
+
+def _finish(job, result, status, message=""):
+    job.message = message
+    job.finished_at = timezone.now()
+    if result is None:
+        job.status = status
+        job.save()
+    else:
+        _save_result(job, result, phase="run" if job.started_at else "preview", status=status)
+    _remove_upload(job)
+    return job
+
+
+def _save_error_file(job, result):
+    """The failed rows, as they were in the file, with an Error column; in the upload's
+    format."""
+    dataset = result.failed_dataset
+    stem = PurePath(job.file_name).stem or "import"
+    out = io.BytesIO()
+    if job.file_name.lower().endswith(".xlsx"):
+        write_xlsx(dataset.headers, dataset, out)
+        name = f"{stem}-errors.xlsx"
+    else:
+        write_csv(dataset.headers, dataset, out)
+        name = f"{stem}-errors.csv"
+    job.error_file.save(name, ContentFile(out.getvalue()), save=False)
+
+
+def _remove_upload(job):
+    if job.upload:
+        job.upload.delete(save=False)
+        ImportJob.objects.filter(pk=job.pk).update(upload="")
+
+
+def _rows(count):
+    return f"{count:,} row{'s' if count != 1 else ''}"
+
+
+# Outbound export
+
+
+def export_users(*, contacts_only=False, file_format="csv", by=None):
+    """The users file of every membership (or every contact), for the source system to catch
+    up with changes made here — removed contacts above all (SPEC §3.8).
+
+    Returns (file name, content type, body): the body is an iterator of bytes for CSV (streamed
+    from the database, flat in memory) or a binary file object for XLSX. Side effects: records
+    a UsersExport, which the re-add guard counts from.
+    """
+    if file_format not in ("csv", "xlsx"):
+        raise ValueError(f"Unknown export format {file_format!r}")
+    UsersExport.objects.create(staff_user=by, contacts_only=contacts_only, file_format=file_format)
+    resource = UsersResource()
+    rows = resource.export_rows(contacts_only=contacts_only)
+    name = f"{'contacts' if contacts_only else 'users'}-{timezone.localdate().isoformat()}.{file_format}"
+    if file_format == "csv":
+        return name, CSV_CONTENT_TYPE, csv_lines(resource.columns(), rows)
+    return name, XLSX_CONTENT_TYPE, xlsx_file(resource.columns(), rows)

@@ -1,0 +1,25 @@
+"""Background tasks (Django's Tasks API; the database worker `manage.py db_worker` runs them).
+
+Each takes the job's id, as task arguments must be JSON; the work is in integrations.services.
+"""
+
+from django.tasks import task
+
+from . import services
+from .models import ImportJob
+
+
+@task()
+def check_import_file(job_id):
+    """The preview of an uploaded file (a dry run)."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is not None:
+        services.check_import_job(job=job)
+
+
+@task()
+def run_import_file(job_id):
+    """The confirmed import."""
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is not None:
+        services.run_import_job(job=job)

@@ -1,0 +1,138 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from config.staff import CAN_RUN_INTEGRATIONS
+
+from . import services
+from .forms import ConfirmForm, ExportForm, UploadForm
+from .models import ImportJob
+
+JOBS_PER_PAGE = 20
+
+can_run_integrations = permission_required(CAN_RUN_INTEGRATIONS, raise_exception=True)
+
+
+def _get_job(pk):
+    return get_object_or_404(ImportJob.objects.select_related("staff_user"), pk=pk)
+
+
+@can_run_integrations
+@require_http_methods(["GET", "POST"])
+def index(request):
+    """Upload a file (then see its preview on the job page), export users, and the history."""
+    form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
+    if request.method == "POST" and form.is_valid():
+        job = services.start_import_job(
+            kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"],
+            row_estimate=form.row_estimate, by=request.user,
+        )
+        for warning in form.warnings:
+            messages.warning(request, warning)
+        return redirect(job)
+    services.fail_stale_jobs()
+    jobs = Paginator(ImportJob.objects.select_related("staff_user"), JOBS_PER_PAGE)
+    return render(
+        request,
+        "integrations/index.html",
+        {
+            "form": form,
+            "kinds": [
+                (choice, services.RESOURCES[choice.data["value"]].columns())
+                for choice in form["kind"]
+            ],
+            "export_form": ExportForm(),
+            "page": jobs.get_page(request.GET.get("page")),
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@can_run_integrations
+@require_GET
+def job_detail(request, pk):
+    """A job's progress (polled with htmx while it runs), preview with the confirm form, or
+    outcome. The page can be left and opened again at any time."""
+    job = _get_job(pk)
+    if job.in_progress and services.fail_stale_jobs():
+        job.refresh_from_db()
+    context = {"job": job, "summary": job.summary, "confirm_form": ConfirmForm()}
+    return _job_page(request, context)
+
+
+def _job_page(request, context, status=200):
+    wants_fragment = request.htmx and not request.htmx.history_restore_request
+    template = "integrations/job_detail.html"
+    response = render(
+        request, f"{template}#job-status" if wants_fragment else template, context, status=status
+    )
+    response.headers["Vary"] = "HX-Request"
+    return response
+
+
+@can_run_integrations
+@require_POST
+def job_confirm(request, pk):
+    job = _get_job(pk)
+    form = ConfirmForm(request.POST)
+    if form.is_valid():
+        try:
+            services.confirm_import_job(
+                job=job, skip_errors=form.cleaned_data["skip_errors"],
+                keep_removed=form.cleaned_data["keep_removed"], by=request.user,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect(job)
+    job.refresh_from_db()
+    return _job_page(request, {"job": job, "summary": job.summary, "confirm_form": form}, 400)
+
+
+@can_run_integrations
+@require_POST
+def job_cancel(request, pk):
+    job = _get_job(pk)
+    try:
+        services.cancel_import_job(job=job, by=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(job)
+    messages.success(request, f"The import of {job.file_name} was cancelled; nothing changed.")
+    return redirect("integrations:index")
+
+
+@can_run_integrations
+@require_GET
+def job_errors(request, pk):
+    """The error file: the failed rows as they were, with an Error column."""
+    job = _get_job(pk)
+    if not job.error_file:
+        raise Http404("This import has no error file.")
+    name = job.error_file.name.rsplit("/", 1)[-1]
+    return FileResponse(job.error_file.open("rb"), as_attachment=True, filename=name)
+
+
+@can_run_integrations
+@require_POST
+def export(request):
+    """Download all users, or contacts only, in the users file format. A POST: each export is
+    recorded (the re-add guard counts from it), which a link followed from elsewhere must not
+    do."""
+    form = ExportForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose which rows and which format to export.")
+        return redirect("integrations:index")
+    name, content_type, body = services.export_users(
+        contacts_only=form.cleaned_data["who"] == "contacts",
+        file_format=form.cleaned_data["file_format"], by=request.user,
+    )
+    if isinstance(body, (bytes, bytearray)) or hasattr(body, "read"):
+        return FileResponse(body, as_attachment=True, filename=name, content_type=content_type)
+    response = StreamingHttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
