@@ -159,6 +159,28 @@ class HierarchyView:
     def q(self, account, prefix=""):
         return scope_q(account, self.scope, account_type=self.account_type, prefix=prefix)
 
+    def contains(self, account, node):
+        """Whether `node` is in this view of `account`: scope_q in Python, for tallying rows
+        already read. `node` is a dict (pk, lft, rght, parent_id, account_type_id) of an
+        account in the same tree."""
+        match self.scope:
+            case Scope.THIS_ACCOUNT:
+                return node["pk"] == account.pk
+            case Scope.DIRECT_PARENT:
+                return node["pk"] == account.parent_id
+            case Scope.ALL_PARENTS:
+                return node["lft"] < account.lft and node["rght"] > account.rght
+            case Scope.DIRECT_CHILDREN:
+                return node["parent_id"] == account.pk
+            case Scope.ALL_CHILDREN:
+                return node["lft"] > account.lft and node["rght"] < account.rght
+            case Scope.THIS_AND_ALL_CHILDREN:
+                return node["lft"] >= account.lft and node["rght"] <= account.rght
+            case Scope.ACCOUNT_TYPE:
+                return node["account_type_id"] == self.account_type.pk
+            case Scope.ENTIRE_HIERARCHY:
+                return True
+
 
 class AccountQuerySet(TreeQuerySet):
     def in_scope(self, account, scope, *, account_type=None):

@@ -6,7 +6,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from config import staff
 from contacts.forms import ContactFilterForm
-from contacts.models import Membership, with_contact_counts
+from contacts.models import Membership, contact_counts_by_account, with_contact_counts
 
 from .models import Account, AccountRole, AccountType
 
@@ -70,33 +70,39 @@ def account_children(request, pk):
 @vary_on_headers("HX-Request")
 def account_detail(request, pk):
     account = get_object_or_404(Account.objects.select_related("account_type"), pk=pk)
-    widget = _contacts_widget(request, account)
     if request.htmx and not request.htmx.history_restore_request:
-        return _partial_or_page(request, "accounts/account_detail.html", "contact-results", widget)
+        # The filters stay on the page; only the list is new.
+        return _partial_or_page(
+            request, "accounts/account_detail.html", "contact-results",
+            _contacts_widget(request, account, counts_by_account=None),
+        )
 
-    # The neighbourhood drawing, the breadcrumb and the child list come from one query.
+    # Contacts per account of the whole hierarchy, read once: the View counts and the drawing's
+    # counts are tallied from it.
+    counts_by_account = contact_counts_by_account(account)
+    # The drawing and the breadcrumb: ancestors, siblings and children, in one query.
     neighbourhood = list(
-        with_contact_counts(
-            Account.objects.filter(
-                Q(tree_id=account.tree_id, lft__lte=account.lft, rght__gte=account.rght)
-                | (Q(parent_id=account.parent_id) if account.parent_id else Q(pk=account.pk))
-                | Q(parent_id=account.pk)
-            ).select_related("account_type")
-        ).order_by("lft")
+        Account.objects.filter(
+            Q(tree_id=account.tree_id, lft__lte=account.lft, rght__gte=account.rght)
+            | (Q(parent_id=account.parent_id) if account.parent_id else Q(pk=account.pk))
+            | Q(parent_id=account.pk)
+        )
+        .select_related("account_type")
+        .order_by("lft")
     )
-    ancestors = [node for node in neighbourhood if node.lft < account.lft and node.rght > account.rght]
-    siblings = [node for node in neighbourhood if node.parent_id == account.parent_id]
-    children = [node for node in neighbourhood if node.parent_id == account.pk]
-    current = next(node for node in neighbourhood if node.pk == account.pk)
+    for node in neighbourhood:
+        node.own_contacts = node.all_contacts = 0
+        for counted in counts_by_account:
+            if node.lft <= counted["lft"] and counted["rght"] <= node.rght:
+                node.all_contacts += counted["contacts"]
+                if counted["pk"] == node.pk:
+                    node.own_contacts = counted["contacts"]
     context = {
-        **widget,
-        "ancestors": ancestors,
-        "siblings": siblings,
-        "children": children,
-        "current": current,
-        "tasks": account.tasks.select_related("owner").prefetch_related(
-            "contacts__person"
-        ),
+        **_contacts_widget(request, account, counts_by_account=counts_by_account),
+        "ancestors": [n for n in neighbourhood if n.lft < account.lft and n.rght > account.rght],
+        "siblings": [n for n in neighbourhood if n.parent_id == account.parent_id],
+        "children": [n for n in neighbourhood if n.parent_id == account.pk],
+        "tasks": account.tasks.select_related("owner").prefetch_related("contacts__person"),
         "touchpoints": account.touchpoints.select_related("author").prefetch_related(
             "participants__person"
         )[:20],
@@ -106,19 +112,27 @@ def account_detail(request, pk):
     return _partial_or_page(request, "accounts/account_detail.html", "contact-results", context)
 
 
-def _contacts_widget(request, account):
-    """The Contacts widget's form, counts and current page of rows (SPEC §3.3)."""
+def _contacts_widget(request, account, *, counts_by_account):
+    """The Contacts widget's form and current page of rows (SPEC §3.3). With the contacts per
+    account, the View choices show their counts (the htmx fragment needs none)."""
     views = account.hierarchy_views(AccountType.objects.in_hierarchy(account))
-    contacts = Membership.objects.contacts()
+    view_counts = (
+        {
+            view.value: sum(n["contacts"] for n in counts_by_account if view.contains(account, n))
+            for view in views
+        }
+        if counts_by_account is not None
+        else None
+    )
     filter_form = ContactFilterForm(
         request.GET,
         views=views,
-        view_counts=contacts.count_by_view(account, views),
+        view_counts=view_counts,
         roles=AccountRole.objects.in_hierarchy(account).select_related("account_type"),
         account_type=account.account_type,
     )
     rows = (
-        filter_form.apply(contacts, account)
+        filter_form.apply(Membership.objects.contacts(), account)
         .select_related("person", "role", "account__account_type")
         .in_widget_order()
     )

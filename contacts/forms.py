@@ -25,7 +25,10 @@ class ContactFilterForm(forms.Form):
     )
     key = forms.BooleanField(label="Key contacts only", required=False)
 
-    def __init__(self, data, *, views, view_counts, roles, account_type):
+    def __init__(self, data, *, views, roles, account_type, view_counts=None):
+        """`view_counts` ({view value: contacts}) labels the View choices with their counts and
+        groups the Roles choices by account type: what the page shows and a list refresh
+        (which renders no controls) need not compute."""
         if "role" in data:
             # An emptied multi-select may still send role= ; that is "every role", not an error.
             data = data.copy()
@@ -34,19 +37,15 @@ class ContactFilterForm(forms.Form):
         self.views = {view.value: view for view in views}
         self.default_view = views[0]
         self.fields["view"].choices = [
-            (view.value, f"{view.label} ({view_counts[view.value]})") for view in views
+            (
+                view.value,
+                view.label if view_counts is None else f"{view.label} ({view_counts[view.value]})",
+            )
+            for view in views
         ]
         self.fields["role"].queryset = roles
-        # Grouped by account type, this account's own type first.
-        groups = {}
-        for role in roles.order_by("account_type__order", "name"):
-            groups.setdefault(role.account_type, []).append((role.pk, role.name))
-        self.fields["role"].choices = [
-            (role_type.name, options)
-            for role_type, options in sorted(
-                groups.items(), key=lambda item: item[0].pk != account_type.pk
-            )
-        ]
+        if view_counts is not None:
+            self._group_roles(roles, account_type)
         self.fields["view"].error_messages["invalid_choice"] = (
             f"“%(value)s” is not a view of this account, so this shows “{self.default_view.label}”."
         )
@@ -59,6 +58,18 @@ class ContactFilterForm(forms.Form):
         self.fields["q"].widget.attrs.update(
             {"placeholder": "Name or email", "autocomplete": "off"}
         )
+
+    def _group_roles(self, roles, account_type):
+        """Role choices grouped by account type, this account's own type first."""
+        groups = {}
+        for role in roles.order_by("account_type__order", "name"):
+            groups.setdefault(role.account_type, []).append((role.pk, role.name))
+        self.fields["role"].choices = [
+            (role_type.name, options)
+            for role_type, options in sorted(
+                groups.items(), key=lambda item: item[0].pk != account_type.pk
+            )
+        ]
 
     @cached_property
     def filters(self):

@@ -1,3 +1,5 @@
+from functools import cached_property
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -63,6 +65,11 @@ class Person(models.Model):
             )
         ]
         permissions = [("download_segments", "Can download and save user segments")]
+        indexes = [
+            # Name order: lists of contacts walk it and stop after a page instead of sorting
+            # every match (see KeyContactsFirst).
+            models.Index(fields=["last_name", "first_name", "email", "id"], name="person_name_order"),
+        ]
 
     def __str__(self):
         return f"{self.full_name} <{self.email}>"
@@ -93,22 +100,74 @@ class MembershipQuerySet(models.QuerySet):
         """Memberships whose person matches `text` (see person_search_q)."""
         return self.filter(person_search_q(text, prefix="person__"))
 
-    def count_by_view(self, account, views):
-        """{view.value: number of memberships in that view} for hierarchy views of `account`,
-        counted in one query over the company hierarchy (conditional aggregation)."""
-        counts = self.in_hierarchy(account).aggregate(
-            **{
-                f"view_{index}": models.Count("pk", filter=view.q(account, prefix="account__"))
-                for index, view in enumerate(views)
-            }
-        )
-        return {view.value: counts[f"view_{index}"] for index, view in enumerate(views)}
+    def in_name_order(self):
+        return self.order_by("person__last_name", "person__first_name", "person__email", "pk")
 
     def in_widget_order(self):
-        """Key contacts first, then by last name and first name (SPEC §3.3)."""
-        return self.order_by(
-            "-is_key_contact", "person__last_name", "person__first_name", "person__email", "pk"
+        """Key contacts first, then by last name and first name (SPEC §3.3), as a list that
+        pages like a queryset (see KeyContactsFirst)."""
+        return KeyContactsFirst(self)
+
+
+class KeyContactsFirst:
+    """Memberships with key contacts first, then by name, sliced for a Paginator.
+
+    One ORDER BY is_key_contact, last_name… must sort every matching row (40,000 contacts of a
+    large hierarchy) before it can return the first 25. Two queries, key contacts and the
+    rest, each in plain name order, let PostgreSQL walk the person name index and stop after
+    a page. count() is one query for both totals.
+    """
+
+    def __init__(self, memberships):
+        self.memberships = memberships
+
+    @cached_property
+    def totals(self):
+        # Counting person ids, not ids: the contacts index holds the person and
+        # is_key_contact but not the id, so PostgreSQL can count from the index alone.
+        return self.memberships.order_by().aggregate(
+            all=Count("person"), key=Count("person", filter=Q(is_key_contact=True))
         )
+
+    def count(self):
+        return self.totals["all"]
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("KeyContactsFirst supports plain slices only.")
+        start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
+        keys = self.totals["key"]
+        rows = []
+        if start < keys:
+            rows += self.memberships.filter(is_key_contact=True).in_name_order()[
+                start:min(stop, keys)
+            ]
+        if stop > keys:
+            rows += self.memberships.filter(is_key_contact=False).in_name_order()[
+                max(start - keys, 0):stop - keys
+            ]
+        return rows
+
+
+def contact_counts_by_account(account):
+    """Every account of `account`'s company hierarchy as a dict of its tree columns and
+    `contacts`, the number of contacts there. Two queries: the accounts, and the contacts
+    counted per account from the contacts index alone."""
+    counts = dict(
+        Membership.objects.contacts()
+        .in_hierarchy(account)
+        .order_by()
+        .values("account_id")
+        .annotate(n=Count("*"))
+        .values_list("account_id", "n")
+    )
+    nodes = account.__class__.objects.in_hierarchy(account).order_by().values(
+        "pk", "lft", "rght", "parent_id", "account_type_id"
+    )
+    return [{**node, "contacts": counts.get(node["pk"], 0)} for node in nodes]
 
 
 def with_contact_counts(accounts):
@@ -174,6 +233,12 @@ class Membership(models.Model):
                 condition=Q(is_contact=True),
                 include=["person", "role", "is_key_contact"],
                 name="membership_contacts",
+            ),
+            # From a person (walked in name order) to their contact memberships.
+            models.Index(
+                fields=["person", "account"],
+                condition=Q(is_contact=True),
+                name="membership_contacts_by_person",
             ),
         ]
 

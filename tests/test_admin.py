@@ -324,6 +324,7 @@ def test_admin_index_lists_every_model(admin_client):
         "contacts/contactchange",
         "contacts/membership",
         "contacts/person",
+        "contacts/segment",
         "contacts/task",
         "contacts/touchpoint",
         "django_tasks_database/dbtaskresult",

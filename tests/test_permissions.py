@@ -496,16 +496,20 @@ def test_admin_json_endpoints_refuse_other_staff_users(client):
 # The "Admin" link
 
 
+EVERYONE = [("/accounts/", "Accounts"), ("/people/", "People")]
+INTEGRATIONS = ("/integrations/", "Integrations")
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("attributes", "links"),
     [
-        ({"is_superuser": True}, [("/accounts/", "Accounts"), ("/admin/", "Admin")]),
-        ({"group": staff.GLOBAL_ADMIN}, [("/accounts/", "Accounts"), ("/admin/", "Admin")]),
-        ({"group": staff.ADVANCED, "is_staff": True}, [("/accounts/", "Accounts")]),
-        ({"group": staff.STANDARD}, [("/accounts/", "Accounts")]),
-        ({"group": staff.VIEWER}, [("/accounts/", "Accounts")]),
-        ({}, [("/accounts/", "Accounts")]),
+        ({"is_superuser": True}, [*EVERYONE, INTEGRATIONS, ("/admin/", "Admin")]),
+        ({"group": staff.GLOBAL_ADMIN}, [*EVERYONE, INTEGRATIONS, ("/admin/", "Admin")]),
+        ({"group": staff.ADVANCED, "is_staff": True}, [*EVERYONE, INTEGRATIONS]),
+        ({"group": staff.STANDARD}, EVERYONE),
+        ({"group": staff.VIEWER}, EVERYONE),
+        ({}, EVERYONE),
     ],
 )
 def test_admin_link_shows_only_for_global_admins(client, attributes, links):

@@ -549,7 +549,7 @@ def test_account_list_query_count(
     for number in range(item_count):
         _company(account_types, number, item_count)
 
-    with django_assert_max_num_queries(5):
+    with django_assert_max_num_queries(7):
         response = viewer_client.get("/accounts/")
 
     assert len(tree_rows(response)) == item_count
@@ -563,7 +563,7 @@ def test_account_search_query_count(
     for number in range(item_count):
         _company(account_types, number, item_count)
 
-    with django_assert_max_num_queries(6):
+    with django_assert_max_num_queries(8):
         response = viewer_client.get("/accounts/", {"q": "company"})
 
     assert len(table_rows(response)) == item_count
