@@ -156,6 +156,8 @@ def reset_data():
         # Deleting half a million people row by row through the ORM takes minutes.
         tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in SEEDED_MODELS)
         with connection.cursor() as cursor:
+            # Deferred foreign-key checks still pending in this transaction forbid TRUNCATE.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {tables}")
         return
     for model in SEEDED_MODELS:

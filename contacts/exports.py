@@ -12,14 +12,17 @@ from typing import Callable
 
 from openpyxl import Workbook
 
-# Spreadsheet programs run a cell that starts with one of these as a formula.
+# Spreadsheet programs run a cell that starts with one of these as a formula. A ' in front makes
+# it text; an import takes one ' away again before these (or another '), so a value that already
+# starts with ' gets one more, and a download re-imports unchanged.
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+NEUTRALISE = "'"
 
 
 def neutralise(value):
-    """Text a spreadsheet shows as written: a leading formula trigger gets a ' in front."""
+    """Text a spreadsheet shows as written, never runs as a formula."""
     text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_TRIGGERS) else text
+    return NEUTRALISE + text if text.startswith((*FORMULA_TRIGGERS, NEUTRALISE)) else text
 
 
 def yes_no(flag):

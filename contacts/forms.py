@@ -288,12 +288,16 @@ class PeopleFilterForm(forms.Form):
         account_id = self.cleaned_data["account"].strip()
         if not account_id:
             return None
-        account = (
-            Account.objects.select_related("account_type").filter(external_id=account_id).first()
-        )
+        accounts = Account.objects.select_related("account_type")
+        account = accounts.filter(external_id=account_id).first()
+        if account is None:
+            # A name typed in full (not picked from the suggestions) does too, if only one
+            # account has it.
+            named = list(accounts.filter(name__iexact=account_id)[:2])
+            account = named[0] if len(named) == 1 else None
         if account is None:
             raise forms.ValidationError(
-                "No account has the Account ID “%(id)s”, so this shows every account.",
+                "No account has the Account ID or name “%(id)s”, so this shows every account.",
                 code="unknown_account", params={"id": account_id},
             )
         return account

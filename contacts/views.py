@@ -362,7 +362,7 @@ def people_list(request):
     columns = filters["columns"]
     chosen_columns, available_columns = _column_controls(request.GET, columns)
     segment = None
-    if segment_pk := request.GET.get("segment"):
+    if (segment_pk := request.GET.get("segment", "")).isdigit():
         segment = Segment.objects.visible_to(request.user).filter(pk=segment_pk).first()
     if segment and form.has_error("account") and segment.account_label:
         messages.warning(
@@ -386,6 +386,7 @@ def people_list(request):
             "segment": segment,
             "segments": Segment.objects.visible_to(request.user).select_related("owner"),
             "can_download": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),
+            "users_file_columns": exports.USERS_FILE_COLUMNS,
         },
     )
 
