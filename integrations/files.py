@@ -340,7 +340,9 @@ def write_xlsx(headers, rows, out):
     sheet = workbook.create_sheet("Users")
 
     def text_cell(value):
-        cell = WriteOnlyCell(sheet, value=value)
+        if value is None or value == "":
+            return None
+        cell = WriteOnlyCell(sheet, value=str(value))
         cell.data_type = "s"
         return cell
 

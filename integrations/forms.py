@@ -17,7 +17,8 @@ class UploadForm(forms.Form):
         label="Kind of file", choices=ImportJob.Kind.choices, initial=ImportJob.Kind.USERS,
         widget=forms.RadioSelect,
     )
-    file = forms.FileField(label="File")
+    # Empty files are let through to get the same message as a file of blank lines.
+    file = forms.FileField(label="File", allow_empty_file=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

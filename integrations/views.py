@@ -1,9 +1,12 @@
+from pathlib import PurePath
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.staff import CAN_RUN_INTEGRATIONS
@@ -70,7 +73,7 @@ def _job_page(request, context, status=200):
     response = render(
         request, f"{template}#job-status" if wants_fragment else template, context, status=status
     )
-    response.headers["Vary"] = "HX-Request"
+    patch_vary_headers(response, ["HX-Request"])
     return response
 
 
@@ -86,6 +89,10 @@ def job_confirm(request, pk):
                 keep_removed=form.cleaned_data["keep_removed"], by=request.user,
             )
         except ValidationError as error:
+            if error.code != "has_errors":
+                # Confirmed twice, or cancelled meanwhile: the job page says what it is now.
+                messages.error(request, " ".join(error.messages))
+                return redirect(job)
             form.add_error(None, error)
         else:
             return redirect(job)
@@ -113,7 +120,8 @@ def job_errors(request, pk):
     job = _get_job(pk)
     if not job.error_file:
         raise Http404("This import has no error file.")
-    name = job.error_file.name.rsplit("/", 1)[-1]
+    extension = PurePath(job.error_file.name).suffix
+    name = f"{PurePath(job.file_name).stem or 'import'}-errors{extension}"
     return FileResponse(job.error_file.open("rb"), as_attachment=True, filename=name)
 
 

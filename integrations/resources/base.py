@@ -3,6 +3,7 @@ the result of a run in the library's own Result, RowResult and failed-rows datas
 
 import itertools
 from dataclasses import dataclass
+from typing import NamedTuple
 from html import escape
 
 from django.conf import settings
@@ -39,8 +40,9 @@ def _max_length(model, field_name):
     return model._meta.get_field(field_name).max_length
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
+    """One value of a row that changes: in a column, from old to new ("" for none)."""
+
     column: str
     old: str
     new: str
@@ -169,6 +171,10 @@ class FileResource(resources.Resource):
         self.chunk_size = chunk_size or settings.INTEGRATIONS_CHUNK_SIZE
         self.progress = progress
         self.all_or_nothing = True
+        # Each field's widget straight away: Field.clean() adds a lookup and checks per cell.
+        self.cleaners = [
+            (name, field.column_name, field.widget.clean) for name, field in self.fields.items()
+        ]
 
     @classmethod
     def get_result_class(cls):
@@ -270,12 +276,12 @@ class FileResource(resources.Resource):
             for column, index in self.mapping.items()
         }
         row = _Row(line, values, cells)
-        for name, field in self.fields.items():
-            column = field.column_name
+        data = row.data
+        for name, column, clean in self.cleaners:
             try:
-                row.data[name] = field.clean(cells) if column in cells else field.widget.clean("")
+                data[name] = clean(cells.get(column, ""))
             except ValueError as error:
-                row.data[name] = None
+                data[name] = None
                 row.error(column, str(error))
         return row
 

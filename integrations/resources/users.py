@@ -1,21 +1,66 @@
-"""The users file (SPEC §4.1): one row per person per account."""
+"""The users file (SPEC §4.1): one row per person per account.
+
+A chunk is judged on plain values (tuples from `values_list()`, lists for what changes), not
+model instances, and written with integrations.bulk: at a hundred thousand rows, building four
+model instances per row costs more than the whole database work.
+"""
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import tablib
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator
+from django.db import connections
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 from import_export.fields import Field
 
 from accounts.models import Account, AccountRole, AccountType
 from contacts.models import ContactChange, Membership, Person
-from contacts.services import tracked_values
 
+from ..bulk import Any, BulkWriter
 from ..models import last_users_sync
 from ..widgets import TextWidget, YesNoWidget
 from .base import LISTED_ROWS, NEW, SKIP, UPDATE, Change, FileResource, ReAdd, _max_length
+
+PERSON_COLUMNS = (
+    ("first_name", "First Name"),
+    ("last_name", "Last Name"),
+    ("title", "Title"),
+    ("phone", "Phone"),
+)
+# Where each is in a person's values: [pk, email, first_name, last_name, title, phone].
+PERSON_INDEX = {attribute: index for index, (attribute, _) in enumerate(PERSON_COLUMNS, 2)}
+# How a membership's contact marks and role are written in its history (as
+# contacts.services.tracked_values writes them), and which column of the file each one is.
+MEMBERSHIP_COLUMNS = {
+    ContactChange.Field.ROLE: "Account Role",
+    ContactChange.Field.CONTACT: "Contact",
+    ContactChange.Field.KEY_CONTACT: "Key Contact",
+}
+# Lines that give a person's profile differently from an earlier line, listed one by one.
+LISTED_CONFLICTS = 20
+
+_email_validator = EmailValidator()
+_valid_user_part = _email_validator.user_regex.match  # once, not through the lazy regex
+
+
+@lru_cache(maxsize=4096)
+def _valid_domain(domain):
+    return _email_validator.validate_domain_part(domain)
+
+
+def is_valid_email(email):
+    """Django's EmailValidator (EmailField's), with the verdict on each domain remembered: a
+    file has many addresses and few domains, and the domain check is most of the cost."""
+    if not email or "@" not in email or len(email) > 320:
+        return False
+    user_part, domain_part = email.rsplit("@", 1)
+    if not _valid_user_part(user_part):
+        return False
+    return domain_part in _email_validator.domain_allowlist or _valid_domain(domain_part)
+
 
 @dataclass(frozen=True)
 class _AccountRef:
@@ -25,12 +70,27 @@ class _AccountRef:
     account_type_id: int
 
 
-PERSON_COLUMNS = (
-    ("first_name", "First Name"),
-    ("last_name", "Last Name"),
-    ("title", "Title"),
-    ("phone", "Phone"),
-)
+class _NewMembership:
+    __slots__ = ("pk", "person", "account_id", "role_id", "is_contact", "is_key_contact")
+
+    def __init__(self, person, account_id, role_id, is_contact, is_key_contact):
+        self.pk = None
+        self.person = person
+        self.account_id = account_id
+        self.role_id = role_id
+        self.is_contact = is_contact
+        self.is_key_contact = is_key_contact
+
+
+class _ChunkPlan:
+    """What one chunk will write."""
+
+    def __init__(self):
+        self.new_people = {}  # email in lower case → [None, email, first, last, title, phone]
+        self.changed_people = {}  # pk → the person's values
+        self.new_memberships = []  # _NewMembership
+        self.changed_memberships = {}  # pk → [pk, role_id, is_contact, is_key_contact]
+        self.history = []  # (membership pk or _NewMembership, field, old, new)
 
 
 class UsersResource(FileResource):
@@ -73,18 +133,46 @@ class UsersResource(FileResource):
 
     # Import
 
+    def run(self, rows, result, *, dry_run, collect_failed_rows):
+        self.readds = []
+        self.conflicts = []
+        self.conflict_count = 0
+        super().run(rows, result, dry_run=dry_run, collect_failed_rows=collect_failed_rows)
+        result.readd_count = len(self.readds)
+        result.kept_removed = result.readd_count if self.keep_removed else 0
+        result.readds = self.readds[:LISTED_ROWS]
+        result.warnings.extend(self.conflicts)
+        if self.conflict_count > len(self.conflicts):
+            result.warnings.append(
+                f"… and {self.conflict_count - len(self.conflicts):,} more lines that give a "
+                "person's First Name, Last Name, Title or Phone differently from an earlier line; "
+                "the earlier value is kept."
+            )
+
     def before_run(self, *, dry_run):
+        using = self.get_db_connection_name()
+        if connections[using].vendor == "postgresql":
+            # Every lookup of a chunk has an index to use, but inside this transaction the
+            # statistics of people and memberships are those of before the import: after a
+            # first load of a hundred thousand rows they still say "empty", and PostgreSQL
+            # would scan the whole table once per chunk. For this transaction only, it is told
+            # to prefer the indexes.
+            with connections[using].cursor() as cursor:
+                cursor.execute("SET LOCAL enable_seqscan = off")
+        self.writer = BulkWriter(using)
         self.accounts = {}  # Account ID → _AccountRef, or None when there is no such account
-        roles = list(AccountRole.objects.order_by("name"))
-        self.roles = {(role.account_type_id, role.name.casefold()): role for role in roles}
-        self.roles_by_id = {role.pk: role for role in roles}
-        self.role_names = {}
-        for role in roles:
-            self.role_names.setdefault(role.account_type_id, []).append(role.name)
+        roles = list(AccountRole.objects.order_by("name").values_list("pk", "account_type_id", "name"))
+        self.roles = {(type_id, name.casefold()): pk for pk, type_id, name in roles}
+        self.role_names = {pk: name for pk, _, name in roles}
+        self.roles_of_type = {}
+        for _, type_id, name in roles:
+            self.roles_of_type.setdefault(type_id, []).append(name)
         self.type_names = dict(AccountType.objects.values_list("pk", "name"))
         self.seen = {}  # (email in lower case, Account ID) → the first line with them
-        # People created by rows that were not written (a dry run, or after an error in an
-        # all-or-nothing run), so later rows find them as the database would.
+        # A person's profile as the file first gives it: email → {attribute: (value, line)}.
+        self.profiles = {}
+        # People created or changed by rows that were not written (a dry run, or the rest of
+        # an all-or-nothing run after an error), so later rows find them as the database would.
         self.unwritten_people = {}
         self.sync_point = last_users_sync()
         self.now = timezone.now()
@@ -97,12 +185,9 @@ class UsersResource(FileResource):
         email = data["email"]
         if not email and "Email" not in row.errors:
             row.error("Email", "Email is required.")
-        elif email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                row.error("Email", f"“{email}” is not a valid email address.")
-                email = None
+        elif email and not is_valid_email(email):
+            row.error("Email", f"“{email}” is not a valid email address.")
+            email = None
         data["email_key"] = email.lower() if email else None
         if data["contact"] is False and data["key_contact"] is True:
             row.error(
@@ -110,8 +195,7 @@ class UsersResource(FileResource):
                 "Contact is no but Key Contact is yes: a key contact is always a contact.",
             )
         if email and data["account_id"]:
-            key = (data["email_key"], data["account_id"])
-            first = self.seen.setdefault(key, line)
+            first = self.seen.setdefault((data["email_key"], data["account_id"]), line)
             if first != line:
                 row.error(
                     "Email",
@@ -124,8 +208,7 @@ class UsersResource(FileResource):
     def process_chunk(self, rows, *, write):
         self._load_accounts({row.data["account_id"] for row in rows if row.data["account_id"]})
         people = self._load_people(
-            {row.data["email_key"] for row in rows if row.data["email_key"] and not row.errors},
-            lock=write,
+            {row.data["email_key"] for row in rows if row.data["email_key"]}, lock=write
         )
         creating = set()  # people that an earlier row of this chunk creates
         for row in rows:
@@ -133,29 +216,31 @@ class UsersResource(FileResource):
         valid = [row for row in rows if not row.errors]
         memberships = self._load_memberships([row.context for row in valid], lock=write)
         making_contact = {
-            (row.context[2].pk, row.context[0].pk)
+            (row.context[2][0], row.context[0].pk)
             for row in valid
             if row.context[2] is not None
             and (row.data["contact"] is True or row.data["key_contact"] is True)
         }
-        removals = self._load_removals(
-            [membership for key, membership in memberships.items()
-             if not membership.is_contact and key in making_contact]
-        )
+        removals = self._load_removals([
+            membership[0] for key, membership in memberships.items()
+            if not membership[2] and key in making_contact
+        ])
         plan = _ChunkPlan()
         for row in valid:
             self._decide(row, memberships, removals, plan)
         if write:
             self._write(plan)
         else:
-            for key, person in plan.new_people.items():
-                self.unwritten_people[key] = _person_values(person)
+            self.unwritten_people.update(plan.new_people)
+            self.unwritten_people.update(
+                (person[1].lower(), person) for person in plan.changed_people.values()
+            )
 
     def _load_accounts(self, external_ids):
         missing = [external_id for external_id in external_ids if external_id not in self.accounts]
         if not missing:
             return
-        for values in Account.objects.filter(external_id__in=missing).values_list(
+        for values in Account.objects.filter(Any(F("external_id"), missing)).order_by().values_list(
             "pk", "external_id", "name", "account_type_id"
         ):
             self.accounts[values[1]] = _AccountRef(*values)
@@ -163,71 +248,73 @@ class UsersResource(FileResource):
             self.accounts.setdefault(external_id, None)
 
     def _load_people(self, email_keys, *, lock):
-        """{email in lower case: Person} for the people of this chunk: from the database, or
-        created earlier in this run by rows that were not written."""
+        """{email in lower case: [pk, email, first_name, last_name, title, phone]} for the people
+        of a chunk: from the database, or created by earlier rows of this run not written."""
         if not email_keys:
             return {}
-        people = Person.objects.annotate(email_lower=Lower("email")).filter(
-            email_lower__in=email_keys
-        ).only("pk", "email", "first_name", "last_name", "title", "phone")
+        people = Person.objects.filter(Any(Lower("email"), email_keys)).order_by()
         if lock:
-            # Rows this run updates stay as it read them until it commits.
+            # The rows this run may change stay as it read them until it commits.
             people = people.select_for_update()
-        found = {person.email.lower(): person for person in people}
-        for key in email_keys:
-            if key not in found and key in self.unwritten_people:
-                found[key] = Person(**self.unwritten_people[key])
+        found = {
+            values[1].lower(): list(values)
+            for values in people.values_list("pk", "email", "first_name", "last_name", "title",
+                                             "phone")
+        }
+        for key in email_keys & self.unwritten_people.keys():
+            found[key] = self.unwritten_people[key]
         return found
 
     def _resolve(self, row, people, creating):
-        """The account, role and person of a row, or its errors."""
+        """The account, role id and person of a row, or its errors."""
         data = row.data
         account = self.accounts.get(data["account_id"]) if data["account_id"] else None
         if data["account_id"] and account is None and "Account ID" not in row.errors:
             row.error("Account ID", f"No account has the Account ID “{data['account_id']}”.")
-        role = None
+        role_id = None
         if account is not None and data["account_role"]:
-            role = self.roles.get((account.account_type_id, data["account_role"].casefold()))
-            if role is None:
+            role_id = self.roles.get((account.account_type_id, data["account_role"].casefold()))
+            if role_id is None:
+                valid = ", ".join(self.roles_of_type.get(account.account_type_id, [])) or "none"
                 row.error(
                     "Account Role",
                     f"“{data['account_role']}” is not a role of "
-                    f"{self.type_names[account.account_type_id]} accounts. Valid roles: "
-                    f"{', '.join(self.role_names.get(account.account_type_id, [])) or 'none'}.",
+                    f"{self.type_names[account.account_type_id]} accounts. Valid roles: {valid}.",
                 )
-        person = people.get(data["email_key"]) if data["email_key"] else None
-        if person is None and data["email_key"] and data["email_key"] not in creating:
+        key = data["email_key"]
+        person = people.get(key) if key else None
+        if person is None and key and key not in creating:
             for attribute, column in PERSON_COLUMNS[:2]:
                 if not data[attribute] and column not in row.errors:
                     row.error(column, f"{column} is required for a new person.")
             if not row.errors:
-                creating.add(data["email_key"])
-        row.context = (account, role, person)
+                creating.add(key)
+        row.context = (account, role_id, person)
 
     def _load_memberships(self, contexts, *, lock):
-        person_ids = {person.pk for _, _, person in contexts if person is not None and person.pk}
-        account_ids = {account.pk for account, _, _ in contexts}
+        """{(person pk, account pk): [pk, role_id, is_contact, is_key_contact]}"""
+        person_ids = {person[0] for _, _, person in contexts if person is not None and person[0]}
         if not person_ids:
             return {}
-        memberships = Membership.objects.filter(
-            person_id__in=person_ids, account_id__in=account_ids
-        ).only("pk", "person_id", "account_id", "role_id", "is_contact", "is_key_contact")
+        # By person only: a person has few memberships, and the index on person_id serves.
+        memberships = Membership.objects.filter(Any(F("person_id"), person_ids)).order_by()
         if lock:
             memberships = memberships.select_for_update()
-        found = {}
-        for membership in memberships:
-            if membership.role_id:
-                membership.role = self.roles_by_id[membership.role_id]
-            found[membership.person_id, membership.account_id] = membership
-        return found
+        return {
+            (person_id, account_id): [pk, role_id, is_contact, is_key]
+            for pk, person_id, account_id, role_id, is_contact, is_key in memberships.values_list(
+                "pk", "person_id", "account_id", "role_id", "is_contact", "is_key_contact"
+            )
+        }
 
-    def _load_removals(self, memberships):
+    def _load_removals(self, membership_ids):
         """{membership pk: (when, by whom)} for contacts a staff user removed (in the app or
         the admin) since the last users import or export."""
-        if not memberships:
+        if not membership_ids:
             return {}
         changes = ContactChange.objects.filter(
-            membership__in=memberships, field=ContactChange.Field.CONTACT, new_value="no",
+            Any(F("membership_id"), membership_ids), field=ContactChange.Field.CONTACT,
+            new_value="no",
         ).exclude(source=ContactChange.Source.IMPORT)
         if self.sync_point is not None:
             changes = changes.filter(changed_at__gt=self.sync_point)
@@ -242,98 +329,133 @@ class UsersResource(FileResource):
             removals.setdefault(membership_id, (changed_at, name))
         return removals
 
+    def _profile(self, row, key):
+        """The row's First Name, Last Name, Title and Phone, where an earlier line of the file
+        gave this person a different value keeping that one: a person has one profile, and a
+        file read twice must change nothing the second time."""
+        profile = self.profiles.setdefault(key, {})
+        values = {}
+        for attribute, column in PERSON_COLUMNS:
+            value = row.data[attribute]
+            if not value:
+                values[attribute] = ""
+                continue
+            first = profile.setdefault(attribute, (value, row.line))
+            if first[0] != value:
+                self.conflict_count += 1
+                if len(self.conflicts) < LISTED_CONFLICTS:
+                    self.conflicts.append(
+                        f"Line {row.line}: {column} “{value}” differs from “{first[0]}” on line "
+                        f"{first[1]} for the same Email; the earlier value is kept."
+                    )
+            values[attribute] = first[0]
+        return values
+
     def _decide(self, row, memberships, removals, plan):
-        """Apply the row to its person and membership in memory, and note its changes."""
+        """Apply the row to its person and membership (in memory) and note its changes."""
         data = row.data
-        account, role, person = row.context
+        account, role_id, person = row.context
         key = data["email_key"]
         changes = row.changes
+        profile = self._profile(row, key)
         person = person or plan.new_people.get(key)
         if person is None:
-            person = Person(email=data["email"], **{a: data[a] for a, _ in PERSON_COLUMNS})
+            person = [None, data["email"], *(profile[a] for a, _ in PERSON_COLUMNS)]
             changes.append(Change("Email", "", data["email"]))
-            changes.extend(Change(column, "", data[a]) for a, column in PERSON_COLUMNS if data[a])
+            changes.extend(Change(column, "", profile[a]) for a, column in PERSON_COLUMNS
+                           if profile[a])
             plan.new_people[key] = person
         else:
             for attribute, column in PERSON_COLUMNS:
-                value, old = data[attribute], getattr(person, attribute)
+                value, index = profile[attribute], PERSON_INDEX[attribute]
+                old = person[index]
                 # A stored value with stray spaces reads as the same value from a file.
                 if value and value != old.strip():
                     changes.append(Change(column, old, value))
-                    setattr(person, attribute, value)
-                    if person.pk is None:
+                    person[index] = value
+                    if person[0] is None:
                         plan.new_people[key] = person
                     else:
-                        plan.changed_people[key] = person
-        membership = memberships.get((person.pk, account.pk)) if person.pk else None
+                        plan.changed_people[person[0]] = person
+
+        membership = memberships.get((person[0], account.pk)) if person[0] else None
         if membership is None:
             is_key = data["key_contact"] is True
-            membership = Membership(
-                person=person, account_id=account.pk, role=role,
-                is_contact=data["contact"] is True or is_key, is_key_contact=is_key,
-            )
-            plan.new_memberships.append(membership)
-            before = dict(NO_MEMBERSHIP)
+            new = _NewMembership(person, account.pk, role_id, data["contact"] is True or is_key,
+                                 is_key)
+            plan.new_memberships.append(new)
+            before = (None, False, False)
+            after = (role_id, new.is_contact, new.is_key_contact)
+            reference = new
+            row.import_type = NEW
         else:
-            before = tracked_values(membership)
-            is_contact, is_key = membership.is_contact, membership.is_key_contact
+            pk, old_role, is_contact, is_key = membership
+            before = (old_role, is_contact, is_key)
             if data["contact"] is not None:
                 is_contact = data["contact"]
                 is_key = is_key and is_contact
             if data["key_contact"] is not None:
                 is_key = data["key_contact"]
                 is_contact = is_contact or is_key
-            if is_contact and not membership.is_contact and membership.pk in removals:
-                removed_at, removed_by = removals[membership.pk]
-                self._readds.append(ReAdd(
-                    line=row.line, email=person.email, account_id=account.external_id,
+            if is_contact and not before[1] and pk in removals:
+                removed_at, removed_by = removals[pk]
+                self.readds.append(ReAdd(
+                    line=row.line, email=person[1], account_id=account.external_id,
                     account_name=account.name, removed_at=removed_at, removed_by=removed_by,
                 ))
                 if self.keep_removed:
                     is_contact, is_key = False, False
-            membership.is_contact, membership.is_key_contact = is_contact, is_key
-            if role is not None:
-                membership.role = role
-        after = tracked_values(membership)
-        for field, column in MEMBERSHIP_COLUMNS.items():
-            if before[field] != after[field]:
-                changes.append(Change(column, before[field], after[field]))
-                plan.history.append(ContactChange(
-                    membership=membership, field=field, old_value=before[field],
-                    new_value=after[field], source=ContactChange.Source.IMPORT,
-                    staff_user=self.by, changed_at=self.now,
-                ))
-        if membership.pk is None:
-            row.import_type = NEW
-        else:
-            if before != after:
-                membership.updated_at = self.now
-                plan.changed_memberships.append(membership)
+            after = (role_id or old_role, is_contact, is_key)
+            if after != before:
+                membership[1:] = after
+                plan.changed_memberships[pk] = membership
+            reference = pk
+        for field, old, new in zip(
+            (ContactChange.Field.ROLE, ContactChange.Field.CONTACT, ContactChange.Field.KEY_CONTACT),
+            self._described(before), self._described(after),
+        ):
+            if old != new:
+                changes.append(Change(MEMBERSHIP_COLUMNS[field], old, new))
+                plan.history.append((reference, field, old, new))
+        if membership is not None:
             row.import_type = UPDATE if changes else SKIP
 
-    def _write(self, plan):
-        """The chunk's writes: a bulk insert or update per table."""
-        Person.objects.bulk_create(plan.new_people.values())
-        for person in plan.changed_people.values():
-            person.updated_at = self.now
-        Person.objects.bulk_update(
-            plan.changed_people.values(),
-            ["first_name", "last_name", "title", "phone", "updated_at"],
-            batch_size=BULK_UPDATE_BATCH,
-        )
-        Membership.objects.bulk_create(plan.new_memberships)
-        Membership.objects.bulk_update(
-            plan.changed_memberships, ["role", "is_contact", "is_key_contact", "updated_at"],
-            batch_size=BULK_UPDATE_BATCH,
-        )
-        ContactChange.objects.bulk_create(plan.history)
+    def _described(self, values):
+        """(role, contact, key contact) as the contact history writes them (tracked_values)."""
+        role_id, is_contact, is_key = values
+        return (self.role_names[role_id] if role_id else "", "yes" if is_contact else "no",
+                "yes" if is_key else "no")
 
-    def run(self, rows, result, *, dry_run, collect_failed_rows):
-        self._readds = []
-        super().run(rows, result, dry_run=dry_run, collect_failed_rows=collect_failed_rows)
-        result.readd_count = len(self._readds)
-        result.kept_removed = result.readd_count if self.keep_removed else 0
-        result.readds = self._readds[:LISTED_ROWS]
+    def _write(self, plan):
+        """The chunk's writes: an insert or update per table, in bulk."""
+        writer, now = self.writer, self.now
+        new_people = list(plan.new_people.values())
+        ids = writer.insert(Person, [
+            {"email": p[1], "first_name": p[2], "last_name": p[3], "title": p[4], "phone": p[5],
+             "created_at": now, "updated_at": now}
+            for p in new_people
+        ])
+        for person, pk in zip(new_people, ids):
+            person[0] = pk
+        writer.update(Person, ["first_name", "last_name", "title", "phone"],
+                      [(p[0], p[2], p[3], p[4], p[5]) for p in plan.changed_people.values()])
+        ids = writer.insert(Membership, [
+            {"person_id": m.person[0], "account_id": m.account_id, "role_id": m.role_id,
+             "is_contact": m.is_contact, "is_key_contact": m.is_key_contact,
+             "created_at": now, "updated_at": now}
+            for m in plan.new_memberships
+        ])
+        for membership, pk in zip(plan.new_memberships, ids):
+            membership.pk = pk
+        writer.update(Membership, ["role_id", "is_contact", "is_key_contact"],
+                      list(plan.changed_memberships.values()))
+        staff_user_id = self.by.pk if self.by is not None else None
+        writer.insert(ContactChange, [
+            {"membership_id": ref if isinstance(ref, int) else ref.pk, "field": field,
+             "old_value": old, "new_value": new, "source": ContactChange.Source.IMPORT,
+             "staff_user_id": staff_user_id, "changed_at": now}
+            for ref, field, old, new in plan.history
+        ])
 
     # Export
 
@@ -368,38 +490,3 @@ class UsersResource(FileResource):
         """The library's export (the admin's export button): the same rows as a Dataset."""
         return tablib.Dataset(*self.export_rows(queryset), headers=self.columns())
 
-
-MEMBERSHIP_COLUMNS = {
-    ContactChange.Field.ROLE: "Account Role",
-    ContactChange.Field.CONTACT: "Contact",
-    ContactChange.Field.KEY_CONTACT: "Key Contact",
-}
-
-
-NO_MEMBERSHIP = {
-    ContactChange.Field.CONTACT: "no",
-    ContactChange.Field.KEY_CONTACT: "no",
-    ContactChange.Field.ROLE: "",
-}
-
-# Django's bulk_update writes a CASE over every row of a batch for each column; PostgreSQL
-# evaluates it per row, so large batches cost rows² comparisons.
-BULK_UPDATE_BATCH = 200
-
-
-class _ChunkPlan:
-    """What one chunk will write."""
-
-    def __init__(self):
-        self.new_people = {}  # email in lower case → Person
-        self.changed_people = {}
-        self.new_memberships = []
-        self.changed_memberships = []
-        self.history = []  # ContactChange rows
-
-
-def _person_values(person):
-    return {
-        "email": person.email, "first_name": person.first_name, "last_name": person.last_name,
-        "title": person.title, "phone": person.phone,
-    }

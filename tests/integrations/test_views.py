@@ -1,0 +1,458 @@
+"""The integrations page (SPEC §3.8): who may use it, upload, preview, confirm, progress, history,
+error file, export."""
+
+import io
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.utils import timezone
+
+from contacts.models import ContactChange
+from integrations.models import ImportJob, UsersExport
+from tests.factories import ContactChangeFactory, MembershipFactory, PersonFactory
+from tests.integrations.conftest import history, memberships, snapshot, users_csv
+
+pytestmark = pytest.mark.django_db
+
+
+class _Text(HTMLParser):
+    """The text inside the element with an id (or the whole page), as a person reads it."""
+
+    def __init__(self, element_id=None):
+        super().__init__(convert_charrefs=True)
+        self.element_id, self.depth, self.parts = element_id, 0 if element_id else 1, []
+
+    def handle_starttag(self, tag, attrs):
+        if self.depth:
+            self.depth += tag not in {"input", "br", "img", "meta", "link"}
+        elif dict(attrs).get("id") == self.element_id:
+            self.depth = 1
+
+    def handle_endtag(self, tag):
+        if self.depth and (self.element_id or tag != "html"):
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if self.depth:
+            self.parts.append(data)
+
+
+def text(response, element_id=None):
+    parser = _Text(element_id)
+    parser.feed(response.content.decode())
+    return " ".join(" ".join(parser.parts).split())
+
+
+def upload(client, content, *, name="people.csv", kind="users"):
+    file = io.BytesIO(content.encode() if isinstance(content, str) else content)
+    file.name = name
+    return client.post("/integrations/", {"kind": kind, "file": file})
+
+
+def nav_links(response):
+    nav = re.search(r'<nav class="topnav" aria-label="Main">(.*?)</nav>', response.text, re.S)
+    return re.findall(r">([^<]+)</a>", nav.group(1))
+
+
+# Who may
+
+
+@pytest.mark.parametrize("fixture", ["viewer_client", "standard_client"])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("get", "/integrations/"),
+        ("post", "/integrations/"),
+        ("post", "/integrations/export/"),
+        ("get", "/integrations/jobs/{job}/"),
+        ("post", "/integrations/jobs/{job}/confirm/"),
+        ("post", "/integrations/jobs/{job}/cancel/"),
+        ("get", "/integrations/jobs/{job}/errors/"),
+    ],
+)
+def test_integrations_are_forbidden_below_advanced(request, fixture, method, path):
+    client = request.getfixturevalue(fixture)
+    job = ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name="x.csv",
+                                   status=ImportJob.Status.READY)
+
+    response = getattr(client, method)(path.format(job=job.pk))
+
+    assert response.status_code == 403
+    assert "Your staff account may not do this." in text(response)
+    assert ImportJob.objects.get().status == ImportJob.Status.READY
+
+
+def test_anonymous_visitors_are_sent_to_sign_in(client):
+    response = client.get("/integrations/")
+
+    assert (response.status_code, response.headers["Location"]) == (
+        302, "/sign-in/?next=/integrations/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "shown"),
+    [("viewer_client", False), ("standard_client", False), ("advanced_client", True),
+     ("global_admin_client", True)],
+)
+def test_integrations_link_shows_only_to_those_who_may(request, fixture, shown, tree):
+    client = request.getfixturevalue(fixture)
+
+    response = client.get("/accounts/")
+
+    assert ("Integrations" in nav_links(response)) is shown
+
+
+@pytest.mark.parametrize("fixture", ["advanced_client", "global_admin_client"])
+def test_advanced_users_and_global_admins_see_the_page(request, fixture):
+    client = request.getfixturevalue(fixture)
+
+    response = client.get("/integrations/")
+
+    assert response.status_code == 200
+    assert text(response, "import-heading") == "Import a file"
+    assert text(response, "export-heading") == "Export users"
+    assert "No imports yet." in text(response)
+
+
+# Upload and preview
+
+
+def test_upload_checks_the_file_and_shows_the_preview(advanced_client, ada):
+    before = snapshot()
+
+    response = upload(advanced_client, users_csv(
+        "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
+        "PARIS,ada@customer.example,,,Countess,,,,",
+        "EMEA,ada@customer.example,,,,,,,",
+        "NOPE,alan@example.com,Alan,Turing,,,,,",
+    ))
+
+    job = ImportJob.objects.get()
+    assert (response.status_code, response.headers["Location"]) == (302, f"/integrations/jobs/{job.pk}/")
+    assert (job.status, job.file_name, job.staff_user, job.rows_total) == (
+        ImportJob.Status.READY, "people.csv", advanced_client.staff_user, 4
+    )
+    assert snapshot() == before
+
+    page = advanced_client.get(response.headers["Location"])
+
+    assert page.status_code == 200
+    assert text(page, "totals-heading") == "Preview"
+    assert re.sub(r"\s+", " ", text(page)).count("New 1 Updated 1 Unchanged 1 Failed 1") == 1
+    assert text(page, "errors-heading") == "1 error in 1 row"
+    assert "5 Account ID No account has the Account ID “NOPE”." in text(page)
+    assert text(page, "changes-heading") == "What will change"
+    assert "2 grace@navy.example at BERLIN New Email — → grace@navy.example" in text(page)
+    assert "3 ada@customer.example at PARIS Updated Title CTO → Countess" in text(page)
+    assert "Import the valid rows and skip the 1 row with errors" in text(page)
+
+
+def test_the_job_page_answers_htmx_with_its_status_fragment(advanced_client, tree):
+    upload(advanced_client, users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,"))
+    job = ImportJob.objects.get()
+
+    fragment = advanced_client.get(job.get_absolute_url(), headers={"HX-Request": "true"})
+    page = advanced_client.get(job.get_absolute_url())
+
+    assert fragment.text.lstrip().startswith('<div id="job-status" class="job-status">')
+    assert "<html" not in fragment.text
+    assert "<html" in page.text
+    assert "HX-Request" in fragment.headers["Vary"]
+    assert "HX-Request" in page.headers["Vary"]
+
+
+def test_a_running_job_polls_for_its_progress(advanced_client, tree):
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS, file_name="big.csv", status=ImportJob.Status.RUNNING,
+        rows_total=100_000, rows_done=25_000, staff_user=advanced_client.staff_user,
+        heartbeat_at=timezone.now(),
+    )
+
+    response = advanced_client.get(job.get_absolute_url(), headers={"HX-Request": "true"})
+
+    assert f'hx-get="/integrations/jobs/{job.pk}/" hx-trigger="every 1s"' in response.text
+    assert '<progress class="job-progress" max="100" value="25"' in response.text
+    assert "25,000 of about 100,000 rows imported." in text(response)
+
+
+def test_a_job_whose_worker_stopped_is_marked_failed(advanced_client, tree):
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS, file_name="big.csv", status=ImportJob.Status.RUNNING,
+        started_at=timezone.now() - timedelta(hours=2),
+        heartbeat_at=timezone.now() - timedelta(hours=1),
+    )
+    job.upload.save("big.csv", ContentFile(b"Account ID,Email\n"))
+    stored = job.upload.name
+
+    response = advanced_client.get(job.get_absolute_url())
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert text(response, "failed-heading") == "The import failed"
+    assert ("The worker running this job stopped before it finished. Nothing was changed: "
+            "upload the file again to retry.") in text(response)
+    assert not default_storage.exists(stored)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file is empty."),
+        (b"Account ID,Email\n", "The file has a header row but no data rows."),
+        ("Account ID,Email\n".encode("utf-16"),
+         "This file is UTF-16 text. Save it as CSV UTF-8 (or as .xlsx) and upload that."),
+        (b"\x00\x01\x02binary", "This is not a CSV or XLSX file: it holds binary data. Save it as "
+                                "CSV UTF-8 or as .xlsx and upload that."),
+        (b"Name,Mail\nAda,ada@example.com\n",
+         "This users file has no Account ID and Email columns. Its header row (line 1) must name "
+         "Account ID and Email; it has: Name, Mail."),
+    ],
+    ids=["empty", "header only", "UTF-16", "binary", "no required columns"],
+)
+def test_a_file_that_cannot_be_imported_is_refused_at_once(advanced_client, tree, content,
+                                                           message):
+    response = upload(advanced_client, content)
+
+    assert response.status_code == 400
+    assert text(response).count(message) == 1
+    assert ImportJob.objects.count() == 0
+
+
+def test_an_empty_upload_form_says_what_is_missing(advanced_client):
+    response = advanced_client.post("/integrations/", {})
+
+    assert response.status_code == 400
+    assert "This field is required." in text(response)
+
+
+def test_the_upload_size_limit_is_checked_before_the_file_is_read(advanced_client, settings,
+                                                                  tree):
+    settings.INTEGRATIONS_MAX_UPLOAD_SIZE = 100
+    content = b"\x00" * 120  # binary: reading it would give another message
+
+    response = upload(advanced_client, content)
+
+    assert response.status_code == 400
+    # (The sizes are written with a no-break space, which text() reads as a space.)
+    assert ("This file is 120 bytes; files up to 100 bytes can be imported. Split it into "
+            "smaller files.") in text(response)
+    assert ImportJob.objects.count() == 0
+
+
+def test_unknown_columns_are_a_warning_after_upload(advanced_client, tree):
+    response = upload(advanced_client, "Account ID,Email,First Name,Last Name,Notes\n"
+                                       "PARIS,ada@example.com,Ada,Lovelace,hello\n")
+
+    page = advanced_client.get(response.headers["Location"])
+
+    assert ("Column “Notes” is not part of a users file and was ignored."
+            in [str(m) for m in page.context["messages"]])
+    assert "Column “Notes” is not part of a users file and was ignored." in text(page)
+
+
+# Confirm, cancel, outcome
+
+
+def test_confirming_runs_the_import_and_removes_the_stored_file(advanced_client, ada):
+    upload(advanced_client, users_csv("BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,"))
+    job = ImportJob.objects.get()
+    stored = job.upload.name
+    assert default_storage.exists(stored)
+
+    response = advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"})
+
+    job.refresh_from_db()
+    assert (response.status_code, response.headers["Location"]) == (302, job.get_absolute_url())
+    assert (job.status, job.new_rows, job.updated_rows, job.unchanged_rows, job.failed_rows) == (
+        ImportJob.Status.SUCCEEDED, 1, 0, 0, 0
+    )
+    assert job.finished_at is not None and job.upload.name == ""
+    assert not default_storage.exists(stored)
+    assert ("grace@navy.example", "BERLIN", "End user", True, False) in memberships()
+    assert {row[5:] for row in history()} == {("import", advanced_client.staff_user.username)}
+
+    page = advanced_client.get(job.get_absolute_url())
+    assert text(page, "totals-heading") == "Import finished"
+    assert text(page, "changes-heading") == "What changed"
+
+
+def test_confirming_a_file_with_errors_needs_the_choice_to_skip_them(advanced_client, tree):
+    upload(advanced_client, users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,",
+                                      "NOPE,alan@example.com,Alan,Turing,,,,,"))
+    job = ImportJob.objects.get()
+    before = snapshot()
+
+    refused = advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"})
+
+    assert refused.status_code == 400
+    assert ("The file has rows with errors, so importing it as it is would change nothing. Fix "
+            "the file and upload it again, or choose to import the valid rows.") in text(refused)
+    assert snapshot() == before
+
+    done = advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/",
+                                {"keep_removed": "on", "skip_errors": "on"})
+
+    job.refresh_from_db()
+    assert done.status_code == 302
+    assert (job.status, job.new_rows, job.failed_rows) == (ImportJob.Status.SUCCEEDED, 1, 1)
+    assert memberships() == [("ada@example.com", "PARIS", None, False, False)]
+
+    errors = advanced_client.get(f"/integrations/jobs/{job.pk}/errors/")
+    assert errors.headers["Content-Disposition"] == 'attachment; filename="people-errors.csv"'
+    assert b"".join(errors.streaming_content).decode().splitlines() == [
+        "Account ID,Email,First Name,Last Name,Title,Phone,Account Role,Contact,Key Contact,Error",
+        "NOPE,alan@example.com,Alan,Turing,,,,,,Line 3. Account ID: No account has the Account "
+        "ID “NOPE”.",
+    ]
+    history_page = advanced_client.get("/integrations/")
+    assert "people.csv Users file" in text(history_page)
+    assert "Error file" in text(history_page)
+
+
+def test_a_job_is_confirmed_once(advanced_client, tree):
+    upload(advanced_client, users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,"))
+    job = ImportJob.objects.get()
+    advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"})
+
+    again = advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"},
+                                 follow=True)
+
+    assert again.redirect_chain == [(job.get_absolute_url(), 302)]
+    assert "This import is not waiting for confirmation." in text(again)
+    assert ImportJob.objects.get().status == ImportJob.Status.SUCCEEDED
+
+
+def test_cancelling_changes_nothing_and_removes_the_stored_file(advanced_client, tree):
+    upload(advanced_client, users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,"))
+    job = ImportJob.objects.get()
+    stored = job.upload.name
+    before = snapshot()
+
+    response = advanced_client.post(f"/integrations/jobs/{job.pk}/cancel/")
+
+    job.refresh_from_db()
+    assert (response.status_code, response.headers["Location"]) == (302, "/integrations/")
+    assert job.status == ImportJob.Status.CANCELLED
+    assert not default_storage.exists(stored)
+    assert snapshot() == before
+
+
+def test_the_preview_warns_about_contacts_removed_since_the_last_sync(advanced_client, tree,
+                                                                     staff_user):
+    grace = PersonFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example")
+    membership = MembershipFactory(person=grace, account=tree["berlin"], is_contact=False)
+    ContactChangeFactory(membership=membership, field=ContactChange.Field.CONTACT,
+                         old_value="yes", new_value="no", staff_user=staff_user)
+    upload(advanced_client, users_csv("BERLIN,grace@navy.example,,,,,,yes,"))
+    job = ImportJob.objects.get()
+
+    page = advanced_client.get(job.get_absolute_url())
+
+    assert text(page, "readd-heading") == "1 row makes someone a contact again"
+    assert "2 grace@navy.example Berlin BERLIN Ivy Importer" in text(page)
+    assert 'name="keep_removed" id="id_keep_removed" checked' in page.text
+
+    advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {})  # unticked: re-add
+
+    assert ("grace@navy.example", "BERLIN", None, True, False) in memberships()
+
+
+def test_accounts_files_are_uploaded_the_same_way(advanced_client, account_types):
+    upload(advanced_client, "Account ID,Account Name,Account Type,Parent Account ID\n"
+                            "ACME,Acme,Corporate,\nACME-EU,Europe,Region,ACME\n",
+           name="accounts.csv", kind="accounts")
+    job = ImportJob.objects.get()
+    assert (job.kind, job.status, job.new_rows) == ("accounts", ImportJob.Status.READY, 2)
+
+    advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"})
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.SUCCEEDED
+    from accounts.models import Account
+    assert list(Account.objects.values_list("external_id", "parent__external_id")) == [
+        ("ACME", None), ("ACME-EU", "ACME")
+    ]
+
+
+def test_an_error_in_the_middle_of_a_job_fails_it_and_changes_nothing(
+    advanced_client, tree, ada, failing_insert
+):
+    upload(advanced_client, users_csv("PARIS,ada@customer.example,,,,,,no,",
+                                      "EMEA,boom@example.com,Boom,Boom,,,,,"))
+    job = ImportJob.objects.get()
+    before = snapshot()
+
+    advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"})
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    # The database's error class, which differs between PostgreSQL and SQLite.
+    assert re.fullmatch(
+        r"An unexpected error stopped the import \((ProgrammingError|IntegrityError)\)\. "
+        r"Nothing was changed\.",
+        job.message,
+    )
+    assert snapshot() == before
+    page = advanced_client.get(job.get_absolute_url())
+    assert text(page, "failed-heading") == "The import failed"
+
+
+# Export
+
+
+def test_export_downloads_the_users_file(advanced_client, ada):
+    response = advanced_client.post("/integrations/export/", {"who": "contacts",
+                                                              "file_format": "csv"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="contacts-')
+    assert b"".join(response.streaming_content).decode().splitlines() == [
+        "Account ID,Email,First Name,Last Name,Title,Phone,Account Role,Contact,Key Contact",
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
+    ]
+    assert UsersExport.objects.get().staff_user == advanced_client.staff_user
+
+
+def test_export_as_xlsx(advanced_client, ada):
+    response = advanced_client.post("/integrations/export/", {"who": "all", "file_format": "xlsx"})
+
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    assert [[cell.value for cell in row] for row in sheet.iter_rows()][1:] == [
+        ["EMEA", "Ada@Customer.example", "Ada", "Lovelace", "CTO", "+33 1 23 45 67 89", None,
+         "no", "no"],
+        ["PARIS", "Ada@Customer.example", "Ada", "Lovelace", "CTO", "+33 1 23 45 67 89",
+         "Site admin", "yes", "yes"],
+    ]
+
+
+def test_export_is_a_post(advanced_client):
+    assert advanced_client.get("/integrations/export/").status_code == 405
+    assert UsersExport.objects.count() == 0
+
+
+def test_history_lists_who_when_file_outcome_and_counts(advanced_client, tree):
+    ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name="first.csv",
+                             status=ImportJob.Status.SUCCEEDED, staff_user=advanced_client.staff_user,
+                             new_rows=3, updated_rows=2, unchanged_rows=10, failed_rows=0)
+    ImportJob.objects.create(kind=ImportJob.Kind.ACCOUNTS, file_name="second.csv",
+                             status=ImportJob.Status.FAILED, failed_rows=4)
+
+    response = advanced_client.get("/integrations/")
+
+    rows = re.findall(r"<tr>\s*<td><a[^>]*>(.*?)</tbody>", response.text, re.S)
+    cells = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in
+             re.split(r"</tr>", re.search(r"<tbody>(.*?)</tbody>", response.text, re.S).group(1))
+             if row.strip()]
+    assert rows
+    assert [re.sub(r" \w{3} \d+, \d{4} \d\d:\d\d", " <when>", cell) for cell in cells] == [
+        "second.csv Accounts file command line <when> Failed – – – 4",
+        "first.csv Users file advanced_user <when> Finished 3 2 10 0",
+    ]
