@@ -123,6 +123,8 @@ class ContactRoleForm(forms.Form):
     is_key_contact = forms.BooleanField(label="Key contact", required=False)
 
     def __init__(self, *args, account, **kwargs):
+        # Its own ids: on the account page it sits beside the widget's filters (id_role).
+        kwargs.setdefault("auto_id", "contact_%s")
         super().__init__(*args, **kwargs)
         self.account = account
         self.fields["role"].queryset = AccountRole.objects.filter(
@@ -199,7 +201,7 @@ class HierarchyContactsMixin:
             .order_by("person__last_name", "person__first_name", "account__name")
         )
         field.error_messages["invalid_choice"] = (
-            "%(value)s is not a contact in this company hierarchy."
+            "Pick contacts of this company hierarchy only: one of those sent is not one of them."
         )
 
 

@@ -327,7 +327,8 @@ class Task(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["status", "due_date", "title"]
+        # Open before done ("open" > "done"); undated tasks last on every database.
+        ordering = [models.F("status").desc(), models.F("due_date").asc(nulls_last=True), "title"]
 
     def __str__(self):
         return self.title

@@ -90,7 +90,8 @@ def check_role(*, account, role):
 def add_contact(*, account, person, role=None, is_key_contact=False, by,
                 source=ContactChange.Source.APP):
     """Make `person` a contact of `account`: a new membership, or the contact mark set on the
-    membership they already have there (with the role and key-contact mark given).
+    membership they already have there, with the role (None: no role) and key-contact mark
+    given.
 
     Returns (membership, added). A person who is already a contact there is left exactly as
     they were and `added` is False. Raises ValidationError for a role of another account type.
@@ -109,8 +110,7 @@ def add_contact(*, account, person, role=None, is_key_contact=False, by,
     before = tracked_values(membership)
     membership.is_contact = True
     membership.is_key_contact = is_key_contact
-    if role is not None:
-        membership.role = role
+    membership.role = role
     membership.save(update_fields=["is_contact", "is_key_contact", "role", "updated_at"])
     record_contact_changes(membership=membership, before=before, source=source, by=by)
     return membership, True
@@ -156,9 +156,12 @@ def _check_in_hierarchy(*, account, memberships):
     ]
     if outside:
         raise ValidationError(
-            "Only contacts in this company hierarchy can be linked: %(names)s is not one.",
+            "Only contacts in this company hierarchy can be linked, and %(names)s %(verb)s not.",
             code="contact_outside_hierarchy",
-            params={"names": ", ".join(m.person.full_name for m in outside)},
+            params={
+                "names": ", ".join(m.person.full_name for m in outside),
+                "verb": "is" if len(outside) == 1 else "are",
+            },
         )
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from accounts.models import Account
 from config import staff
@@ -79,7 +80,7 @@ def person_detail(request, pk):
         Task.objects.filter(contacts__person=person)
         .select_related("account", "owner")
         .distinct()
-        .order_by("status", "due_date", "title")
+        .order_by(*Task._meta.ordering)
     )
     touchpoints = (
         Touchpoint.objects.filter(participants__person=person)
@@ -105,7 +106,9 @@ def person_detail(request, pk):
 @permission_required(staff.CAN_EDIT_PEOPLE, raise_exception=True)
 def person_edit(request, pk):
     person = get_object_or_404(Person, pk=pk)
-    form = PersonForm(request.POST or None, instance=person)
+    # The form gets its own copy: validating writes the submitted values onto its instance, and
+    # the page keeps naming the person as saved.
+    form = PersonForm(request.POST or None, instance=Person.objects.get(pk=pk))
     if request.method == "POST" and form.is_valid():
         services.update_person(person=person, by=request.user, **form.cleaned_data)
         messages.success(request, f"Saved {person.full_name}.")
@@ -176,6 +179,7 @@ def _suggestions(text):
 
 
 @require_http_methods(["GET", "POST"])
+@vary_on_headers("HX-Request")
 @permission_required(staff.CAN_EDIT_CONTACTS, raise_exception=True)
 def add_contact(request, account_pk):
     """Add a contact to an account: find the person with the type-ahead, then either link the

@@ -320,7 +320,7 @@ def test_edit_page_shows_the_roles_of_the_account_type_and_the_key_contact_box(
     key_box = _element(form, "input", name="is_key_contact")
     assert ("checked", None) not in key_box.attributes
     assert [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")] == [
-        ("Account role", "id_role"), ("Key contact", "id_is_key_contact"),
+        ("Account role", "contact_role"), ("Key contact", "contact_is_key_contact"),
     ]
     assert _next(form) == "/accounts/1/?view=hierarchy"
     assert _attribute(_element(form, "a", class_="button-quiet"), "href") == (

@@ -1,0 +1,921 @@
+"""Adding a contact to an account: /accounts/<id>/add-contact/ and its type-ahead,
+/accounts/<id>/people-suggestions/ (SPEC §3.4), with and without htmx; and which staff users
+may write at all (SPEC §5)."""
+
+import pytest
+from django.test.html import Element, normalize_whitespace, parse_html
+
+from accounts.models import AccountRole
+from contacts.models import ContactChange, Membership, Person, Task, Touchpoint
+from tests.factories import MembershipFactory, PersonFactory, TaskFactory, TouchpointFactory
+
+HTMX = {"HX-Request": "true"}
+
+
+@pytest.fixture
+def roles(account_types):
+    """{(account type name, role name): role}."""
+    return {
+        (role.account_type.name, role.name): role
+        for role in AccountRole.objects.select_related("account_type")
+    }
+
+
+@pytest.fixture
+def people(tree):
+    """People the type-ahead can find, keyed by first name in lower case.
+
+    "ada" finds Ada (first name), Kim (email at canada.example) and Adam (first name).
+    Ada is a key contact of Corp and a contact of Other; Adam a member (not a contact) of
+    Paris; Grace belongs nowhere.
+    """
+    ada = PersonFactory(first_name="Ada", last_name="Lovelace", email="ada@analytical.example")
+    kim = PersonFactory(first_name="Kim", last_name="Park", email="kim@canada.example")
+    adam = PersonFactory(first_name="Adam", last_name="Smith", email="adam@economics.example")
+    grace = PersonFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example")
+    MembershipFactory(person=ada, account=tree["corp"], is_key_contact=True)
+    MembershipFactory(person=ada, account=tree["other"])
+    MembershipFactory(person=adam, account=tree["paris"], is_contact=False)
+    return {"ada": ada, "kim": kim, "adam": adam, "grace": grace}
+
+
+# Reading pages
+
+
+def _html(response):
+    return parse_html(response.content.decode())
+
+
+def _page(response, status=200):
+    assert response.status_code == status, response.status_code
+    return _html(response)
+
+
+def _elements(node, tag, **attrs):
+    found = [node] if node.name == tag and _has_attributes(node, attrs) else []
+    for child in node.children:
+        if isinstance(child, Element):
+            found += _elements(child, tag, **attrs)
+    return found
+
+
+def _element(node, tag, **attrs):
+    (found,) = _elements(node, tag, **attrs)
+    return found
+
+
+def _has_attributes(element, attrs):
+    present = dict(element.attributes)
+    for name, value in attrs.items():
+        if name == "class_":
+            if value not in (present.get("class") or "").split():
+                return False
+        elif present.get(name.rstrip("_").replace("_", "-"), False) != value:
+            return False
+    return True
+
+
+def _attribute(element, name):
+    return dict(element.attributes).get(name)
+
+
+def _text(node):
+    if isinstance(node, str):
+        return node
+    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
+
+
+def _messages(response):
+    """The flash messages on a page: [(kind, text)]."""
+    return [
+        (_attribute(li, "class").split()[-1], _text(li))
+        for li in _elements(_page(response), "li", class_="message")
+    ]
+
+
+def _options(node):
+    """The type-ahead options: (name, email, accounts, href) of people, then the "(new)" one
+    as (text, None, None, href)."""
+    options = []
+    for option in _elements(node, "a", role="option"):
+        assert _attribute(option, "hx-get") == _attribute(option, "href")
+        assert _attribute(option, "hx-target") == "#add-contact-body"
+        if "suggestion-new" in _attribute(option, "class").split():
+            options.append((_text(option), None, None, _attribute(option, "href")))
+        else:
+            options.append(
+                (
+                    _text(_element(option, "span", class_="suggestion-name")),
+                    _text(_element(option, "span", class_="suggestion-email")),
+                    _text(_element(option, "span", class_="suggestion-accounts")),
+                    _attribute(option, "href"),
+                )
+            )
+    return options
+
+
+def _field_errors(node):
+    """{field label: [errors]} of the fields of a form, for those with errors."""
+    errors = {}
+    for field in _elements(node, "div", class_="field"):
+        messages = [_text(p) for p in _elements(field, "p", class_="field-error")]
+        if messages:
+            label = _text(_elements(field, "label")[0]).removesuffix(" * (required)")
+            errors[label] = messages
+    return errors
+
+
+def _values(form):
+    """{name: value} of the text inputs of a form."""
+    return {
+        _attribute(field, "name"): _attribute(field, "value")
+        for field in _elements(form, "input")
+        if _attribute(field, "type") in ("text", "email")
+    }
+
+
+def _role_options(form):
+    return [
+        (_text(option), "selected" in dict(option.attributes))
+        for option in _elements(_element(form, "select", name="role"), "option")
+    ]
+
+
+def _vary(response):
+    return [value.strip() for value in response.headers.get("Vary", "").split(",")]
+
+
+# What is stored
+
+
+def _memberships():
+    return [
+        (m.person.email, m.account.name, m.role.name if m.role else None,
+         m.is_contact, m.is_key_contact)
+        for m in Membership.objects.select_related("person", "account", "role").order_by("pk")
+    ]
+
+
+def _people():
+    return list(
+        Person.objects.order_by("pk").values_list(
+            "email", "first_name", "last_name", "title", "phone"
+        )
+    )
+
+
+def _changes():
+    return [
+        (c.membership.person.email, c.membership.account.name, c.field, c.old_value,
+         c.new_value, c.source, c.staff_user_id)
+        for c in ContactChange.objects.select_related(
+            "membership__person", "membership__account"
+        ).order_by("pk")
+    ]
+
+
+def _stored():
+    return (_people(), _memberships(), _changes())
+
+
+def _add_url(account, query=""):
+    return f"/accounts/{account.pk}/add-contact/" + (f"?{query}" if query else "")
+
+
+def _suggestions_url(account, q):
+    return f"/accounts/{account.pk}/people-suggestions/?q={q}"
+
+
+PEOPLE_BEFORE = [
+    ("ada@analytical.example", "Ada", "Lovelace", "", ""),
+    ("kim@canada.example", "Kim", "Park", "", ""),
+    ("adam@economics.example", "Adam", "Smith", "", ""),
+    ("grace@navy.example", "Grace", "Hopper", "", ""),
+]
+MEMBERSHIPS_BEFORE = [
+    ("ada@analytical.example", "Corp", None, True, True),
+    ("ada@analytical.example", "Other", None, True, False),
+    ("adam@economics.example", "Paris", None, False, False),
+]
+
+
+# The search step
+
+
+def test_add_contact_page_without_htmx_is_a_whole_page_with_the_search_field(
+    standard_client, tree, people
+):
+    response = standard_client.get(_add_url(tree["paris"]))
+
+    text = response.content.decode()
+    page = _page(response)
+    assert text.startswith("<!doctype html>")
+    assert [_text(li) for li in _elements(_element(page, "nav", class_="breadcrumb"), "li")] == [
+        "Accounts", "Paris", "Add contact",
+    ]
+    assert _text(_element(page, "h2", id="add-contact-title")) == "Add contact"
+    assert _text(_element(page, "p", class_="dialog-sub")) == "to Paris Site"
+    # Without a dialog there is nothing to close.
+    assert _elements(page, "button", data_close_dialog="") == []
+    form = _element(page, "form", method="get")
+    assert [_attribute(form, name) for name in ("action", "hx-get", "hx-target")] == [
+        _add_url(tree["paris"]), _add_url(tree["paris"]), "#add-contact-body",
+    ]
+    assert _text(_element(form, "label", for_="person-search")) == "Person"
+    search = _element(form, "input", id="person-search")
+    assert (_attribute(search, "name"), _attribute(search, "autocomplete")) == ("q", "off")
+    assert _attribute(_element(form, "auto-complete"), "src") == (
+        f"/accounts/{tree['paris'].pk}/people-suggestions/"
+    )
+    assert _text(_element(form, "button", type="submit")) == "Find people"
+    assert _elements(page, "ul", class_="suggestions-static") == []
+
+
+def test_add_contact_with_htmx_is_the_dialog_body_only(standard_client, tree, people):
+    response = standard_client.get(_add_url(tree["paris"]), headers=HTMX)
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in text
+    assert 'aria-label="Breadcrumb"' not in text
+    page = _html(response)
+    assert _text(_element(page, "h2", id="add-contact-title")) == "Add contact"
+    assert _text(_element(page, "button", data_close_dialog="")) == "✕"
+    assert _text(_element(page, "label", for_="person-search")) == "Person"
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_add_contact_varies_on_hx_request(standard_client, tree, headers):
+    response = standard_client.get(_add_url(tree["paris"]), headers=headers)
+
+    assert "HX-Request" in _vary(response)
+
+
+def test_add_contact_without_javascript_lists_matches_under_the_search(
+    standard_client, tree, people
+):
+    response = standard_client.get(_add_url(tree["paris"], "q=ada"))
+
+    page = _page(response)
+    assert _attribute(_element(page, "input", id="person-search"), "value") == "ada"
+    static = _element(page, "ul", class_="suggestions-static")
+    assert _attribute(static, "aria-label") == "People matching “ada”"
+    add = _add_url(tree["paris"])
+    assert _options(static) == [
+        ("Ada Lovelace", "ada@analytical.example", "Corp, Other",
+         f"{add}?person={people['ada'].pk}"),
+        ("Kim Park", "kim@canada.example", "No accounts yet", f"{add}?person={people['kim'].pk}"),
+        ("Adam Smith", "adam@economics.example", "Paris", f"{add}?person={people['adam'].pk}"),
+        ("(new) ada", None, None, f"{add}?new=ada"),
+    ]
+
+
+# The type-ahead's options
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_suggestions_list_matching_people_with_email_and_accounts_then_new(
+    standard_client, tree, people, headers
+):
+    response = standard_client.get(_suggestions_url(tree["paris"], "ada"), headers=headers)
+
+    text = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in text
+    add = _add_url(tree["paris"])
+    assert _options(_html(response)) == [
+        ("Ada Lovelace", "ada@analytical.example", "Corp, Other",
+         f"{add}?person={people['ada'].pk}"),
+        ("Kim Park", "kim@canada.example", "No accounts yet", f"{add}?person={people['kim'].pk}"),
+        ("Adam Smith", "adam@economics.example", "Paris", f"{add}?person={people['adam'].pk}"),
+        ("(new) ada", None, None, f"{add}?new=ada"),
+    ]
+    assert [_attribute(li, "role") for li in _elements(_html(response), "li")] == [
+        "presentation"
+    ] * 4
+
+
+@pytest.mark.parametrize(
+    ("q", "names"),
+    [
+        ("ADA", ["Ada Lovelace", "Kim Park", "Adam Smith"]),
+        ("Ada Lovelace", ["Ada Lovelace"]),
+        ("lovelace ada", ["Ada Lovelace"]),
+        ("  ada   love ", ["Ada Lovelace"]),
+        ("navy.example", ["Grace Hopper"]),
+        ("hopper", ["Grace Hopper"]),
+        ("gr", ["Grace Hopper"]),
+        ("nobody", []),
+    ],
+)
+def test_suggestions_match_first_name_last_name_full_name_and_email(
+    standard_client, tree, people, q, names
+):
+    response = standard_client.get(_suggestions_url(tree["corp"], q))
+
+    options = _options(_html(response))
+    typed = " ".join(q.split())
+    assert [option[0] for option in options] == [*names, f"(new) {typed}"]
+
+
+@pytest.mark.parametrize("q", ["", "a", " a ", "%20"])
+def test_suggestions_need_two_characters(standard_client, tree, people, q):
+    response = standard_client.get(_suggestions_url(tree["corp"], q))
+
+    assert response.status_code == 200
+    assert _options(_html(response)) == []
+    assert response.content.decode().strip() == ""
+
+
+def test_suggestions_show_at_most_ten_people_then_new(standard_client, tree):
+    for n in range(12):
+        PersonFactory(first_name="Zed", last_name=f"Person{n:02d}", email=f"zed{n:02d}@x.example")
+
+    response = standard_client.get(_suggestions_url(tree["corp"], "zed"))
+
+    assert [option[0] for option in _options(_html(response))] == [
+        *[f"Zed Person{n:02d}" for n in range(10)], "(new) zed",
+    ]
+
+
+def test_suggestions_show_typed_html_as_text(standard_client, tree):
+    response = standard_client.get(
+        _suggestions_url(tree["corp"], "%3Cb%3Ebold%3C%2Fb%3E")
+    )
+
+    text = response.content.decode()
+    assert "<b>bold" not in text
+    assert _options(_html(response)) == [
+        ("(new) <b>bold</b>", None, None,
+         f"{_add_url(tree['corp'])}?new=%3Cb%3Ebold%3C/b%3E"),
+    ]
+
+
+# Choosing a person
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_choosing_a_person_shows_the_roles_of_this_account_type_only(
+    standard_client, tree, people, headers
+):
+    response = standard_client.get(
+        _add_url(tree["paris"], f"person={people['grace'].pk}"), headers=headers
+    )
+
+    page = _page(response)
+    assert ("<html" in response.content.decode()) == (not headers)
+    assert _text(_element(page, "div", class_="person-card")) == "Grace Hopper grace@navy.example"
+    form = _element(page, "form", method="post", hx_target="#add-contact-body")
+    assert (_attribute(form, "action"), _attribute(form, "hx-post")) == (
+        _add_url(tree["paris"]), _add_url(tree["paris"]),
+    )
+    assert _attribute(_element(form, "input", name="person"), "value") == str(people["grace"].pk)
+    assert _role_options(form) == [("No role", True), ("End user", False), ("Site admin", False)]
+    assert _text(_element(form, "label", for_="contact_role")) == "Account role"
+    assert _text(_element(form, "label", for_="contact_is_key_contact")) == "Key contact"
+    assert [_text(b) for b in _elements(form, "button")] == ["Add as contact"]
+    assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
+
+
+def test_choosing_a_member_says_so_and_preselects_their_role(
+    standard_client, tree, people, roles
+):
+    Membership.objects.filter(person=people["adam"]).update(role=roles["Site", "End user"])
+
+    page = _page(standard_client.get(_add_url(tree["paris"], f"person={people['adam'].pk}")))
+
+    assert _text(_element(page, "div", class_="person-card")) == (
+        "Adam Smith adam@economics.example "
+        "Already a member of this account as End user, not a contact."
+    )
+    assert _role_options(_element(page, "form", method="post", hx_target="#add-contact-body")) == [
+        ("No role", False), ("End user", True), ("Site admin", False),
+    ]
+
+
+@pytest.mark.parametrize("account", ["corp", "austin_it"])
+def test_role_choices_follow_the_account_type(standard_client, tree, people, account):
+    page = _page(standard_client.get(_add_url(tree[account], f"person={people['grace'].pk}")))
+
+    assert _role_options(_element(page, "form", method="post", hx_target="#add-contact-body")) == {
+        "corp": [("No role", True), ("Champion", False), ("Executive sponsor", False)],
+        "austin_it": [("No role", True), ("Department head", False)],
+    }[account]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("person", ["999999", "abc", "1.5", "", "-"])
+def test_a_person_that_does_not_exist_is_404(standard_client, tree, people, method, person):
+    response = getattr(standard_client, method)(_add_url(tree["paris"]), {"person": person})
+
+    assert response.status_code == 404
+    assert _text(_element(_html(response), "h1")) == "Not found"
+    assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_add_contact_to_an_account_that_does_not_exist_is_404(standard_client, people, method):
+    response = getattr(standard_client, method)(
+        "/accounts/999999/add-contact/", {"person": people["grace"].pk}
+    )
+
+    assert response.status_code == 404
+    assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
+
+
+# Adding the person chosen
+
+
+def test_adding_a_person_without_htmx_redirects_to_the_account_with_a_message(
+    standard_client, tree, people, roles
+):
+    response = standard_client.post(
+        _add_url(tree["paris"]),
+        {"person": people["grace"].pk, "role": roles["Site", "Site admin"].pk,
+         "is_key_contact": "on"},
+    )
+
+    assert (response.status_code, response["Location"]) == (302, tree["paris"].get_absolute_url())
+    assert "HX-Trigger" not in response.headers
+    user = standard_client.staff_user.pk
+    assert _memberships() == [
+        *MEMBERSHIPS_BEFORE, ("grace@navy.example", "Paris", "Site admin", True, True),
+    ]
+    assert _changes() == [
+        ("grace@navy.example", "Paris", "contact", "no", "yes", "app", user),
+        ("grace@navy.example", "Paris", "key_contact", "no", "yes", "app", user),
+        ("grace@navy.example", "Paris", "role", "", "Site admin", "app", user),
+    ]
+    account_page = standard_client.get(response["Location"])
+    assert _messages(account_page) == [
+        ("message-success", "Grace Hopper is now a contact of Paris."),
+    ]
+    results = _element(_page(account_page), "div", id="contact-results")
+    assert [_text(td) for td in _elements(results, "td", class_="contact-name")] == [
+        "Grace Hopper ♛",
+    ]
+
+
+def test_adding_a_person_with_htmx_says_done_and_tells_the_widget(
+    standard_client, tree, people
+):
+    response = standard_client.post(
+        _add_url(tree["paris"]), {"person": people["grace"].pk, "role": ""}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "contacts-changed"
+    text = response.content.decode()
+    assert "<html" not in text
+    page = _html(response)
+    assert _text(_element(page, "h2", id="add-contact-title")) == "Contact added"
+    assert _text(_element(page, "p", role="status")) == "Grace Hopper is now a contact of Paris."
+    assert [_text(a) for a in _elements(page, "a", class_="button")] == ["Add another"]
+    assert [_text(b) for b in _elements(page, "button", data_close_dialog="")] == ["✕", "Done"]
+    assert _memberships() == [
+        *MEMBERSHIPS_BEFORE, ("grace@navy.example", "Paris", None, True, False),
+    ]
+    assert _changes() == [
+        ("grace@navy.example", "Paris", "contact", "no", "yes", "app",
+         standard_client.staff_user.pk),
+    ]
+
+
+def test_adding_a_member_makes_the_membership_a_contact(standard_client, tree, people, roles):
+    response = standard_client.post(
+        _add_url(tree["paris"]),
+        {"person": people["adam"].pk, "role": roles["Site", "End user"].pk},
+    )
+
+    assert response.status_code == 302
+    assert _memberships() == [
+        *MEMBERSHIPS_BEFORE[:2], ("adam@economics.example", "Paris", "End user", True, False),
+    ]
+    user = standard_client.staff_user.pk
+    assert _changes() == [
+        ("adam@economics.example", "Paris", "contact", "no", "yes", "app", user),
+        ("adam@economics.example", "Paris", "role", "", "End user", "app", user),
+    ]
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_adding_someone_already_a_contact_says_so_and_changes_nothing(
+    standard_client, tree, people, roles, method
+):
+    response = getattr(standard_client, method)(
+        _add_url(tree["corp"]),
+        {"person": people["ada"].pk, "role": roles["Corporate", "Champion"].pk},
+    )
+
+    assert (response.status_code, response["Location"]) == (302, tree["corp"].get_absolute_url())
+    assert _messages(standard_client.get(response["Location"])) == [
+        ("message-info", "Ada Lovelace is already a contact of Corp. Nothing was changed."),
+    ]
+    assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_adding_someone_already_a_contact_with_htmx_does_not_refresh_the_widget(
+    standard_client, tree, people, method
+):
+    response = getattr(standard_client, method)(
+        _add_url(tree["corp"]), {"person": people["ada"].pk}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    assert "HX-Trigger" not in response.headers
+    assert _text(_element(_html(response), "p", role="status")) == (
+        "Ada Lovelace is already a contact of Corp. Nothing was changed."
+    )
+    assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+@pytest.mark.parametrize(
+    "role", [("Corporate", "Executive sponsor"), ("Region", "Champion"), "999999", "abc"]
+)
+def test_adding_a_person_with_a_role_that_does_not_fit_is_400_and_writes_nothing(
+    standard_client, tree, people, roles, role, headers
+):
+    value = roles[role].pk if isinstance(role, tuple) else role
+
+    response = standard_client.post(
+        _add_url(tree["paris"]),
+        {"person": people["grace"].pk, "role": value, "is_key_contact": "on"}, headers=headers,
+    )
+
+    page = _page(response, 400)
+    assert "HX-Trigger" not in response.headers
+    assert _field_errors(_element(page, "form", method="post", hx_target="#add-contact-body")) == {
+        "Account role": ["Choose one of the roles of Site accounts."],
+    }
+    assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
+
+
+def test_double_submit_of_a_person_adds_them_once(standard_client, tree, people, roles):
+    data = {"person": people["grace"].pk, "role": roles["Site", "End user"].pk}
+
+    first = standard_client.post(_add_url(tree["paris"]), data, headers=HTMX)
+    second = standard_client.post(_add_url(tree["paris"]), data, headers=HTMX)
+
+    assert (first.headers.get("HX-Trigger"), second.headers.get("HX-Trigger")) == (
+        "contacts-changed", None,
+    )
+    assert _text(_element(_html(second), "p", role="status")) == (
+        "Grace Hopper is already a contact of Paris. Nothing was changed."
+    )
+    assert _memberships() == [
+        *MEMBERSHIPS_BEFORE, ("grace@navy.example", "Paris", "End user", True, False),
+    ]
+    assert [change[2] for change in _changes()] == ["contact", "role"]
+
+
+# A new person
+
+
+@pytest.mark.parametrize(
+    ("typed", "initial"),
+    [
+        ("Grace Hopper", {"email": None, "first_name": "Grace", "last_name": "Hopper"}),
+        ("Grace  Brewster Hopper ", {"email": None, "first_name": "Grace",
+                                     "last_name": "Brewster Hopper"}),
+        ("grace", {"email": None, "first_name": "grace", "last_name": None}),
+        ("grace@navy.example", {"email": "grace@navy.example", "first_name": None,
+                                "last_name": None}),
+    ],
+)
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_new_person_form_is_prefilled_from_what_was_typed(
+    standard_client, tree, typed, initial, headers
+):
+    response = standard_client.get(_add_url(tree["paris"]), {"new": typed}, headers=headers)
+
+    page = _page(response)
+    assert ("<html" in response.content.decode()) == (not headers)
+    assert _text(_element(page, "h2", id="add-contact-title")) == "New person"
+    form = _element(page, "form", method="post", hx_target="#add-contact-body")
+    assert _values(form) == {**initial, "title": None, "phone": None}
+    assert _field_errors(form) == {}
+
+
+def test_new_person_form_marks_the_required_fields_and_offers_this_types_roles(
+    standard_client, tree
+):
+    page = _page(standard_client.get(_add_url(tree["paris"]), {"new": "Grace"}))
+
+    form = _element(page, "form", method="post", hx_target="#add-contact-body")
+    assert [_attribute(form, name) for name in ("action", "hx-post", "hx-target")] == [
+        _add_url(tree["paris"]), _add_url(tree["paris"]), "#add-contact-body",
+    ]
+    assert [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")] == [
+        ("Email * (required)", "contact_email"),
+        ("First Name * (required)", "contact_first_name"),
+        ("Last Name * (required)", "contact_last_name"),
+        ("Title", "contact_title"),
+        ("Phone", "contact_phone"),
+        ("Account role", "contact_role"),
+        ("Key contact", "contact_is_key_contact"),
+    ]
+    assert _role_options(form) == [("No role", True), ("End user", False), ("Site admin", False)]
+    assert [_text(b) for b in _elements(form, "button")] == ["Save contact"]
+
+
+def _new_person(**changes):
+    data = {
+        "new": "1", "email": "grace@navy.example", "first_name": "Grace",
+        "last_name": "Hopper", "title": "Rear admiral", "phone": "+1 555 0100", "role": "",
+    }
+    return {key: value for key, value in {**data, **changes}.items() if value is not None}
+
+
+def test_saving_a_new_person_without_htmx_redirects_with_a_message(
+    standard_client, tree, roles
+):
+    response = standard_client.post(
+        _add_url(tree["paris"]),
+        _new_person(role=roles["Site", "Site admin"].pk, is_key_contact="on"),
+    )
+
+    assert (response.status_code, response["Location"]) == (302, tree["paris"].get_absolute_url())
+    assert _people() == [("grace@navy.example", "Grace", "Hopper", "Rear admiral", "+1 555 0100")]
+    assert _memberships() == [("grace@navy.example", "Paris", "Site admin", True, True)]
+    user = standard_client.staff_user.pk
+    assert _changes() == [
+        ("grace@navy.example", "Paris", "contact", "no", "yes", "app", user),
+        ("grace@navy.example", "Paris", "key_contact", "no", "yes", "app", user),
+        ("grace@navy.example", "Paris", "role", "", "Site admin", "app", user),
+    ]
+    assert _messages(standard_client.get(response["Location"])) == [
+        ("message-success", "Grace Hopper is now a contact of Paris."),
+    ]
+
+
+def test_saving_a_new_person_with_htmx_says_done_and_tells_the_widget(standard_client, tree):
+    response = standard_client.post(_add_url(tree["paris"]), _new_person(), headers=HTMX)
+
+    assert response.status_code == 200
+    assert response.headers["HX-Trigger"] == "contacts-changed"
+    assert "<html" not in response.content.decode()
+    assert _text(_element(_html(response), "p", role="status")) == (
+        "Grace Hopper is now a contact of Paris."
+    )
+    assert _memberships() == [("grace@navy.example", "Paris", None, True, False)]
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+@pytest.mark.parametrize(
+    ("changes", "errors"),
+    [
+        (
+            {"email": "", "first_name": "", "last_name": ""},
+            {"Email": ["This field is required."], "First Name": ["This field is required."],
+             "Last Name": ["This field is required."]},
+        ),
+        (
+            {"email": None, "first_name": None, "last_name": None},
+            {"Email": ["This field is required."], "First Name": ["This field is required."],
+             "Last Name": ["This field is required."]},
+        ),
+        ({"first_name": "   "}, {"First Name": ["This field is required."]}),
+        ({"email": "grace@"}, {"Email": ["Enter a valid email address."]}),
+        ({"email": "grace at navy"}, {"Email": ["Enter a valid email address."]}),
+        ({"last_name": "x" * 101},
+         {"Last Name": ["Ensure this value has at most 100 characters (it has 101)."]}),
+    ],
+)
+def test_saving_a_new_person_with_bad_fields_is_400_with_the_message_at_the_field(
+    standard_client, tree, changes, errors, headers
+):
+    response = standard_client.post(
+        _add_url(tree["paris"]), _new_person(**changes), headers=headers
+    )
+
+    page = _page(response, 400)
+    assert "HX-Trigger" not in response.headers
+    form = _element(page, "form", method="post", hx_target="#add-contact-body")
+    assert _field_errors(form) == errors
+    assert _stored() == ([], [], [])
+
+
+def test_saving_a_new_person_keeps_what_was_typed_when_refused(standard_client, tree):
+    response = standard_client.post(_add_url(tree["paris"]), _new_person(email="grace@"))
+
+    form = _element(_page(response, 400), "form", method="post", hx_target="#add-contact-body")
+    assert _values(form) == {
+        "email": "grace@", "first_name": "Grace", "last_name": "Hopper",
+        "title": "Rear admiral", "phone": "+1 555 0100",
+    }
+
+
+@pytest.mark.parametrize("role", [("Corporate", "Champion"), ("Site", "Site admin")])
+def test_saving_a_new_person_with_a_role_of_another_type_is_400(
+    standard_client, tree, roles, role
+):
+    response = standard_client.post(
+        _add_url(tree["paris_sales"]), _new_person(role=roles[role].pk)
+    )
+
+    form = _element(_page(response, 400), "form", method="post", hx_target="#add-contact-body")
+    assert _field_errors(form) == {
+        "Account role": ["Choose one of the roles of Department accounts."],
+    }
+    # The refused value matches no option, so none is marked selected.
+    assert _role_options(form) == [("No role", False), ("Department head", False)]
+    assert _stored() == ([], [], [])
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+@pytest.mark.parametrize("email", ["ada@analytical.example", "ADA@Analytical.EXAMPLE"])
+def test_saving_a_new_person_whose_email_exists_offers_that_person(
+    standard_client, tree, people, email, headers
+):
+    response = standard_client.post(
+        _add_url(tree["paris"]),
+        _new_person(email=email, first_name="Augusta", last_name="King"), headers=headers,
+    )
+
+    page = _page(response, 400)
+    assert "HX-Trigger" not in response.headers
+    form = _element(page, "form", method="post", hx_target="#add-contact-body")
+    assert _field_errors(form) == {
+        "Email": ["Ada Lovelace already has this email. Add them instead of a new person."],
+    }
+    offer = _element(form, "div", class_="form-error")
+    assert _text(offer) == (
+        "Ada Lovelace (ada@analytical.example) already has this email. Add Ada Lovelace instead"
+    )
+    link = _element(offer, "a")
+    href = _add_url(tree["paris"], f"person={people['ada'].pk}")
+    assert (_attribute(link, "href"), _attribute(link, "hx-get")) == (href, href)
+    assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
+
+    # The offer leads to the role form for Ada.
+    offered = _page(standard_client.get(href))
+    assert _text(_element(offered, "div", class_="person-card")) == (
+        "Ada Lovelace ada@analytical.example"
+    )
+
+
+def test_double_submit_of_a_new_person_makes_one_person(standard_client, tree):
+    first = standard_client.post(_add_url(tree["paris"]), _new_person(), headers=HTMX)
+    second = standard_client.post(_add_url(tree["paris"]), _new_person(), headers=HTMX)
+
+    assert (first.status_code, second.status_code) == (200, 400)
+    form = _element(_html(second), "form", method="post", hx_target="#add-contact-body")
+    assert _field_errors(form) == {
+        "Email": ["Grace Hopper already has this email. Add them instead of a new person."],
+    }
+    assert _people() == [("grace@navy.example", "Grace", "Hopper", "Rear admiral", "+1 555 0100")]
+    assert _memberships() == [("grace@navy.example", "Paris", None, True, False)]
+    assert len(_changes()) == 1
+
+
+def test_new_person_names_with_html_are_shown_as_text(standard_client, tree):
+    response = standard_client.post(
+        _add_url(tree["paris"]),
+        _new_person(first_name="<script>alert(1)</script>", last_name="Mallory"),
+        headers=HTMX,
+    )
+
+    text = response.content.decode()
+    assert "<script>alert(1)" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Mallory is now a contact of Paris." in text
+
+
+# Who may write (SPEC §5)
+
+
+@pytest.fixture
+def writable(tree, people):
+    """One of everything a write URL can name, at Paris."""
+    contact = MembershipFactory(person=people["grace"], account=tree["paris"])
+    task = TaskFactory(account=tree["paris"], title="Renewal call")
+    task.contacts.set([contact])
+    touchpoint = TouchpointFactory(account=tree["paris"], subject="Kick-off")
+    return {
+        "account": tree["paris"].pk, "contact": contact.pk, "task": task.pk,
+        "touchpoint": touchpoint.pk, "person": people["grace"].pk,
+    }
+
+
+def _everything():
+    return (
+        _stored(),
+        list(Task.objects.values_list("title", "status", "due_date", "owner")),
+        list(Touchpoint.objects.values_list("subject", "kind", "notes")),
+    )
+
+
+WRITE_URLS = [
+    ("get", "/accounts/{account}/add-contact/", {}),
+    ("get", "/accounts/{account}/add-contact/", {"person": "{person}"}),
+    ("get", "/accounts/{account}/add-contact/", {"new": "Grace"}),
+    ("post", "/accounts/{account}/add-contact/", {"person": "{person}"}),
+    ("post", "/accounts/{account}/add-contact/",
+     {"new": "1", "email": "new@x.example", "first_name": "New", "last_name": "Person"}),
+    ("get", "/accounts/{account}/people-suggestions/", {"q": "grace"}),
+    ("get", "/people/contacts/{contact}/edit/", {}),
+    ("post", "/people/contacts/{contact}/edit/", {"role": "", "is_key_contact": "on"}),
+    ("get", "/people/contacts/{contact}/remove/", {}),
+    ("post", "/people/contacts/{contact}/remove/", {}),
+    ("get", "/accounts/{account}/tasks/new/", {}),
+    ("post", "/accounts/{account}/tasks/new/", {"title": "Sneaky"}),
+    ("get", "/accounts/{account}/tasks/{task}/edit/", {}),
+    ("post", "/accounts/{account}/tasks/{task}/edit/", {"title": "Sneaky"}),
+    ("post", "/accounts/{account}/tasks/{task}/status/", {"status": "done"}),
+    ("get", "/accounts/{account}/touchpoints/new/", {}),
+    ("post", "/accounts/{account}/touchpoints/new/",
+     {"kind": "call", "subject": "Sneaky", "happened_at": "2026-11-20T14:30"}),
+    ("get", "/accounts/{account}/touchpoints/{touchpoint}/edit/", {}),
+    ("post", "/accounts/{account}/touchpoints/{touchpoint}/edit/",
+     {"kind": "call", "subject": "Sneaky", "happened_at": "2026-11-20T14:30"}),
+    ("get", "/people/{person}/edit/", {}),
+    ("post", "/people/{person}/edit/",
+     {"email": "sneaky@x.example", "first_name": "Sneaky", "last_name": "Person"}),
+]
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+@pytest.mark.parametrize(("method", "url", "data"), WRITE_URLS)
+def test_viewer_gets_403_on_every_write_url_and_nothing_changes(
+    viewer_client, writable, method, url, data, headers
+):
+    before = _everything()
+
+    response = getattr(viewer_client, method)(
+        url.format(**writable),
+        {key: value.format(**writable) for key, value in data.items()},
+        headers=headers,
+    )
+
+    assert response.status_code == 403
+    assert _text(_element(_html(response), "h1")) == "Not allowed"
+    assert _everything() == before
+
+
+CONTROLS = {"+ Add contact", "+ New task", "+ New touchpoint", "Edit", "Remove", "Complete",
+            "Reopen"}
+
+
+def _controls(response):
+    """The write controls on an account page, in page order."""
+    page = _page(response)
+    return [
+        _text(node)
+        for node in _elements(page, "a") + _elements(page, "button")
+        if _text(node) in CONTROLS
+    ]
+
+
+@pytest.fixture
+def account_with_everything(writable, tree):
+    TaskFactory(account=tree["paris"], title="Done already", status=Task.Status.DONE)
+    return tree["paris"]
+
+
+def test_viewer_sees_no_write_controls_on_the_account_page(
+    viewer_client, account_with_everything
+):
+    response = viewer_client.get(account_with_everything.get_absolute_url())
+
+    assert _controls(response) == []
+    page = _page(response)
+    assert _elements(page, "dialog") == []
+    # The rows are there, only without their actions.
+    assert [_text(td) for td in _elements(page, "td", class_="contact-name")] == ["Grace Hopper"]
+    assert [_text(h) for h in _elements(page, "h2")] == [
+        "Contacts", "In the company", "Tasks", "Touchpoints",
+    ]
+
+
+@pytest.mark.parametrize("client_fixture", ["standard_client", "advanced_client",
+                                            "global_admin_client"])
+def test_writers_see_the_write_controls_on_the_account_page(
+    request, client_fixture, account_with_everything
+):
+    client = request.getfixturevalue(client_fixture)
+
+    response = client.get(account_with_everything.get_absolute_url())
+
+    links = [_text(a) for a in _elements(_page(response), "a") if _text(a) in CONTROLS]
+    buttons = [_text(b) for b in _elements(_page(response), "button") if _text(b) in CONTROLS]
+    assert links == [
+        "+ Add contact", "Edit", "Remove",  # the widget and its one row
+        "+ New task", "Edit", "Edit",  # the two tasks
+        "+ New touchpoint", "Edit",  # the touchpoint
+    ]
+    assert sorted(buttons) == ["Complete", "Reopen"]
+    add = _element(_page(response), "a", class_="button-primary")
+    url = _add_url(account_with_everything)
+    assert (_text(add), _attribute(add, "href"), _attribute(add, "hx-get"),
+            _attribute(add, "hx-target")) == ("+ Add contact", url, url, "#add-contact-body")
+    assert _attribute(_element(_page(response), "dialog"), "id") == "add-contact-dialog"
+
+
+def test_anonymous_visitor_of_add_contact_goes_to_sign_in(client, tree):
+    url = _add_url(tree["paris"])
+
+    response = client.post(url, _new_person())
+
+    assert (response.status_code, response["Location"]) == (302, f"/sign-in/?next={url}")
+    assert _stored() == ([], [], [])

@@ -1,0 +1,497 @@
+"""The person page, /people/<id>/, and its profile form, /people/<id>/edit/ (SPEC §3.6); and
+the query counts of the person page and the add-contact type-ahead at two data sizes."""
+
+import datetime
+
+import pytest
+from django.test.html import Element, normalize_whitespace, parse_html
+
+from accounts.models import AccountRole
+from contacts.models import Person, Task
+from tests.factories import (
+    ContactChangeFactory,
+    MembershipFactory,
+    PersonFactory,
+    StaffUserFactory,
+    TaskFactory,
+    TouchpointFactory,
+)
+
+
+@pytest.fixture
+def roles(account_types):
+    return {
+        (role.account_type.name, role.name): role
+        for role in AccountRole.objects.select_related("account_type")
+    }
+
+
+@pytest.fixture
+def ada(tree, roles):
+    """Ada: key contact of Corp, a member (not a contact) of Paris, a contact of Other; with
+    history, two tasks and two touchpoints, and one task and touchpoint without her."""
+    ada = PersonFactory(
+        first_name="Ada", last_name="Lovelace", email="ada@analytical.example",
+        title="Analyst", phone="+44 20 7946 0001",
+    )
+    corp = MembershipFactory(
+        person=ada, account=tree["corp"], role=roles["Corporate", "Executive sponsor"],
+        is_key_contact=True,
+    )
+    paris = MembershipFactory(person=ada, account=tree["paris"], is_contact=False)
+    other = MembershipFactory(
+        person=ada, account=tree["other"], role=roles["Corporate", "Champion"]
+    )
+    carl = MembershipFactory(
+        person=PersonFactory(first_name="Carl", last_name="Corbett", email="carl@x.example"),
+        account=tree["corp"],
+    )
+
+    pat = StaffUserFactory(username="pat", first_name="Pat", last_name="Lee")
+    sam = StaffUserFactory(username="sam")
+
+    def at(day, hour):
+        return datetime.datetime(2026, 11, day, hour, 5, tzinfo=datetime.UTC)
+
+    ContactChangeFactory(membership=corp, field="contact", old_value="no", new_value="yes",
+                         source="import", staff_user=None, changed_at=at(1, 9))
+    ContactChangeFactory(membership=corp, field="role", old_value="", new_value="Executive sponsor",
+                         source="app", staff_user=pat, changed_at=at(2, 10))
+    ContactChangeFactory(membership=corp, field="key_contact", old_value="no", new_value="yes",
+                         source="admin", staff_user=sam, changed_at=at(3, 11))
+    ContactChangeFactory(membership=paris, field="contact", old_value="yes", new_value="no",
+                         source="app", staff_user=pat, changed_at=at(4, 12))
+    ContactChangeFactory(membership=carl, field="contact", old_value="no", new_value="yes",
+                         source="app", staff_user=pat, changed_at=at(5, 13))
+
+    renewal = TaskFactory(account=tree["corp"], title="Renewal call",
+                          due_date=datetime.date(2026, 12, 1), owner=pat)
+    renewal.contacts.set([corp, other])  # linked twice, listed once
+    audit = TaskFactory(account=tree["other"], title="Audit", status=Task.Status.DONE)
+    audit.contacts.set([other])
+    TaskFactory(account=tree["corp"], title="Not hers").contacts.set([carl])
+
+    kickoff = TouchpointFactory(account=tree["corp"], kind="meeting", subject="Kick-off",
+                                happened_at=at(20, 14), author=pat)
+    kickoff.participants.set([corp, carl])
+    note = TouchpointFactory(account=tree["other"], kind="note", subject="Met at a fair",
+                             happened_at=at(10, 8), author=None)
+    note.participants.set([other])
+    TouchpointFactory(account=tree["corp"], subject="Without her", happened_at=at(21, 9)
+                      ).participants.set([carl])
+    return ada
+
+
+# Reading pages
+
+
+def _page(response, status=200):
+    assert response.status_code == status, response.status_code
+    return parse_html(response.content.decode())
+
+
+def _elements(node, tag, **attrs):
+    found = [node] if node.name == tag and _has_attributes(node, attrs) else []
+    for child in node.children:
+        if isinstance(child, Element):
+            found += _elements(child, tag, **attrs)
+    return found
+
+
+def _element(node, tag, **attrs):
+    (found,) = _elements(node, tag, **attrs)
+    return found
+
+
+def _has_attributes(element, attrs):
+    present = dict(element.attributes)
+    for name, value in attrs.items():
+        if name == "class_":
+            if value not in (present.get("class") or "").split():
+                return False
+        elif present.get(name.rstrip("_").replace("_", "-"), False) != value:
+            return False
+    return True
+
+
+def _attribute(element, name):
+    return dict(element.attributes).get(name)
+
+
+def _text(node):
+    if isinstance(node, str):
+        return node
+    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
+
+
+def _section(page, heading_id):
+    return _element(page, "section", aria_labelledby=heading_id)
+
+
+def _rows(section):
+    return [
+        tuple(_text(td) for td in _elements(tr, "td"))
+        for tr in _elements(section, "tr")
+        if _elements(tr, "td")
+    ]
+
+
+def _items(section):
+    return [_text(li) for li in _elements(section, "li")]
+
+
+def _messages(response):
+    return [_text(li) for li in _elements(_page(response), "li", class_="message")]
+
+
+def _people():
+    return list(
+        Person.objects.order_by("pk").values_list(
+            "email", "first_name", "last_name", "title", "phone"
+        )
+    )
+
+
+# The person page
+
+
+def test_person_page_shows_the_profile(viewer_client, ada):
+    page = _page(viewer_client.get(f"/people/{ada.pk}/"))
+
+    head = _element(page, "div", class_="page-head")
+    assert _text(_element(head, "h1")) == "Ada Lovelace"
+    assert _text(_element(head, "p", class_="meta")) == (
+        "ada@analytical.example Analyst +44 20 7946 0001"
+    )
+    assert _attribute(_element(head, "a"), "href") == "mailto:ada@analytical.example"
+
+
+def test_person_page_lists_memberships_across_accounts(viewer_client, ada, tree):
+    page = _page(viewer_client.get(f"/people/{ada.pk}/"))
+
+    section = _section(page, "memberships-heading")
+    assert _rows(section) == [
+        ("Corp", "Corporate", "Executive sponsor", "Yes", "♛ Yes"),
+        ("Paris", "Site", "—", "No", "No"),
+        ("Other", "Corporate", "Champion", "Yes", "No"),
+    ]
+    assert [_attribute(a, "href") for a in _elements(section, "a")] == [
+        tree["corp"].get_absolute_url(), tree["paris"].get_absolute_url(),
+        tree["other"].get_absolute_url(),
+    ]
+    crowns = _elements(section, "span", class_="crown")
+    assert [_attribute(crown, "aria-label") for crown in crowns] == ["Key contact"]
+
+
+def test_person_page_shows_the_contact_history_newest_first(viewer_client, ada):
+    page = _page(viewer_client.get(f"/people/{ada.pk}/"))
+
+    assert _rows(_section(page, "history-heading")) == [
+        ("4 Nov 2026, 12:05", "Paris", "Contact: yes → no", "Pat Lee", "App"),
+        ("3 Nov 2026, 11:05", "Corp", "Key contact: no → yes", "sam", "Admin"),
+        ("2 Nov 2026, 10:05", "Corp", "Account role: — → Executive sponsor", "Pat Lee", "App"),
+        ("1 Nov 2026, 09:05", "Corp", "Contact: no → yes", "—", "Import"),
+    ]
+
+
+def test_person_page_lists_the_tasks_and_touchpoints_linked_to_the_person(viewer_client, ada):
+    page = _page(viewer_client.get(f"/people/{ada.pk}/"))
+
+    # Tasks in the model's order: open before done, then by due date (undated last).
+    assert _items(_section(page, "person-tasks-heading")) == [
+        "Open Renewal call 1 Dec 2026 · Corp",
+        "Done Audit no due date · Other",
+    ]
+    assert _items(_section(page, "person-touchpoints-heading")) == [
+        "Meeting Kick-off 20 Nov 2026 · Corp",
+        "Note Met at a fair 10 Nov 2026 · Other",
+    ]
+
+
+def test_person_page_of_someone_new_shows_the_empty_states(viewer_client, db):
+    grace = PersonFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example")
+
+    page = _page(viewer_client.get(f"/people/{grace.pk}/"))
+
+    assert _text(_element(page, "p", class_="meta")) == "grace@navy.example"
+    assert [
+        _text(_element(_section(page, heading), "p", class_="muted"))
+        for heading in (
+            "memberships-heading", "person-tasks-heading", "person-touchpoints-heading",
+            "history-heading",
+        )
+    ] == [
+        "Not a member of any account.", "No tasks linked to Grace.",
+        "No touchpoints with Grace.", "No changes recorded yet.",
+    ]
+
+
+def test_person_page_shows_names_with_html_as_text(viewer_client, db):
+    mallory = PersonFactory(first_name="<script>alert(1)</script>", last_name="Mallory")
+
+    text = viewer_client.get(f"/people/{mallory.pk}/").content.decode()
+
+    assert "<script>alert(1)" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; Mallory" in text
+
+
+def test_person_page_of_a_person_that_does_not_exist_is_404(viewer_client, db):
+    response = viewer_client.get("/people/999999/")
+
+    assert response.status_code == 404
+    assert _text(_element(_page(response, 404), "h1")) == "Not found"
+
+
+def test_person_page_has_no_edit_link_for_a_viewer(viewer_client, ada):
+    page = _page(viewer_client.get(f"/people/{ada.pk}/"))
+
+    assert [_text(a) for a in _elements(page, "a", class_="button")] == []
+    assert f"/people/{ada.pk}/edit/" not in str(page)
+
+
+@pytest.mark.parametrize(
+    "client_fixture", ["standard_client", "advanced_client", "global_admin_client"]
+)
+def test_person_page_has_an_edit_link_for_standard_and_above(request, client_fixture, ada):
+    client = request.getfixturevalue(client_fixture)
+
+    page = _page(client.get(f"/people/{ada.pk}/"))
+
+    (link,) = _elements(page, "a", class_="button")
+    assert (_text(link), _attribute(link, "href")) == ("Edit profile", f"/people/{ada.pk}/edit/")
+
+
+def test_removing_a_contact_keeps_the_person_page(standard_client, ada, tree):
+    corp = ada.memberships.get(account=tree["corp"])
+
+    standard_client.post(f"/people/contacts/{corp.pk}/remove/")
+
+    page = _page(standard_client.get(f"/people/{ada.pk}/"))
+    assert _text(_element(page, "h1")) == "Ada Lovelace"
+    assert _rows(_section(page, "memberships-heading"))[0] == (
+        "Corp", "Corporate", "Executive sponsor", "No", "No",
+    )
+    history = _rows(_section(page, "history-heading"))
+    # Written in one go, contact then key contact: the newest first shows key contact first.
+    assert [row[1:] for row in history] == [
+        ("Corp", "Key contact: yes → no", "standard_user", "App"),
+        ("Corp", "Contact: yes → no", "standard_user", "App"),
+        ("Paris", "Contact: yes → no", "Pat Lee", "App"),
+        ("Corp", "Key contact: no → yes", "sam", "Admin"),
+        ("Corp", "Account role: — → Executive sponsor", "Pat Lee", "App"),
+        ("Corp", "Contact: no → yes", "—", "Import"),
+    ]
+
+
+# Editing the profile
+
+
+def test_edit_profile_page_shows_the_fields(standard_client, ada):
+    page = _page(standard_client.get(f"/people/{ada.pk}/edit/"))
+
+    assert _text(_element(page, "h1")) == "Edit Ada Lovelace"
+    form = _element(page, "form", class_="form-grid")
+    assert [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")] == [
+        ("Email * (required)", "id_email"),
+        ("First Name * (required)", "id_first_name"),
+        ("Last Name * (required)", "id_last_name"),
+        ("Title", "id_title"),
+        ("Phone", "id_phone"),
+    ]
+    assert {
+        _attribute(field, "name"): _attribute(field, "value")
+        for field in _elements(form, "input")
+        if _attribute(field, "name") != "csrfmiddlewaretoken"
+    } == {
+        "email": "ada@analytical.example", "first_name": "Ada", "last_name": "Lovelace",
+        "title": "Analyst", "phone": "+44 20 7946 0001",
+    }
+    assert _attribute(_element(form, "a", class_="button-quiet"), "href") == f"/people/{ada.pk}/"
+
+
+def test_edit_profile_saves_and_goes_back_to_the_person(standard_client, ada):
+    response = standard_client.post(
+        f"/people/{ada.pk}/edit/",
+        {"email": " ada.king@analytical.example ", "first_name": " Augusta Ada ",
+         "last_name": "King", "title": "Countess", "phone": ""},
+    )
+
+    assert (response.status_code, response["Location"]) == (302, f"/people/{ada.pk}/")
+    assert _people()[0] == ("ada.king@analytical.example", "Augusta Ada", "King", "Countess", "")
+    after = standard_client.get(response["Location"])
+    assert _messages(after) == ["Saved Augusta Ada King."]
+    assert _text(_element(_page(after), "h1")) == "Augusta Ada King"
+
+
+def test_edit_profile_may_change_the_case_of_the_own_email(standard_client, ada):
+    response = standard_client.post(
+        f"/people/{ada.pk}/edit/",
+        {"email": "Ada@Analytical.Example", "first_name": "Ada", "last_name": "Lovelace"},
+    )
+
+    assert response.status_code == 302
+    assert _people()[0] == ("Ada@Analytical.Example", "Ada", "Lovelace", "", "")
+
+
+def _edit_errors(response):
+    form = _element(_page(response), "form", class_="form-grid")
+    errors = {}
+    for field in _elements(form, "div", class_="field"):
+        messages = [_text(p) for p in _elements(field, "p", class_="field-error")]
+        if messages:
+            errors[_text(_element(field, "label"))] = messages
+    return errors
+
+
+@pytest.mark.parametrize("email", ["carl@x.example", "CARL@X.Example", " Carl@x.example "])
+def test_edit_profile_refuses_another_persons_email_in_any_case(standard_client, ada, email):
+    before = _people()
+
+    response = standard_client.post(
+        f"/people/{ada.pk}/edit/",
+        {"email": email, "first_name": "Ada", "last_name": "Lovelace"},
+    )
+
+    assert _edit_errors(response) == {
+        "Email * (required)": ["Another person already has this email."]
+    }
+    assert _people() == before
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        ({"email": "", "first_name": "", "last_name": ""},
+         {"Email * (required)": ["This field is required."],
+          "First Name * (required)": ["This field is required."],
+          "Last Name * (required)": ["This field is required."]}),
+        ({"email": "ada@", "first_name": "Ada", "last_name": "Lovelace"},
+         {"Email * (required)": ["Enter a valid email address."]}),
+    ],
+)
+def test_edit_profile_with_bad_fields_shows_the_message_at_the_field(
+    standard_client, ada, data, errors
+):
+    before = _people()
+
+    response = standard_client.post(f"/people/{ada.pk}/edit/", data)
+
+    assert _edit_errors(response) == errors
+    assert _people() == before
+
+
+def test_edit_profile_refused_keeps_the_stored_name_in_the_heading(standard_client, ada):
+    response = standard_client.post(
+        f"/people/{ada.pk}/edit/",
+        {"email": "carl@x.example", "first_name": "Augusta", "last_name": "King"},
+    )
+
+    page = _page(response)
+    assert _text(_element(page, "h1")) == "Edit Ada Lovelace"
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_edit_profile_of_a_person_that_does_not_exist_is_404(standard_client, db, method):
+    response = getattr(standard_client, method)(
+        "/people/999999/edit/", {"email": "x@x.example", "first_name": "X", "last_name": "Y"}
+    )
+
+    assert response.status_code == 404
+    assert _people() == []
+
+
+# Query counts at two sizes
+
+
+def _grow(tree, roles, size):
+    """`size` memberships for Ada, each with history, a task and a touchpoint by its own staff
+    user; and 3 × `size` people matching "grow", each a member of `size` accounts."""
+    keys = ["emea", "berlin", "amer"]
+    ada = PersonFactory(first_name="Ada", last_name="Lovelace", email="ada@analytical.example")
+    for n in range(size):
+        staff_user = StaffUserFactory(username=f"grow{n}", first_name="Grow", last_name=str(n))
+        membership = MembershipFactory(
+            person=ada, account=tree[keys[n]], role=roles["Region", "Champion"]
+            if tree[keys[n]].account_type.name == "Region" else None,
+            is_key_contact=n == 0,
+        )
+        for field in ("contact", "key_contact"):
+            ContactChangeFactory(membership=membership, field=field, staff_user=staff_user)
+        task = TaskFactory(account=tree[keys[n]], owner=staff_user,
+                           due_date=datetime.date(2026, 12, n + 1))
+        task.contacts.set([membership])
+        touchpoint = TouchpointFactory(account=tree[keys[n]], author=staff_user)
+        touchpoint.participants.set([membership])
+    for n in range(3 * size):
+        person = PersonFactory(first_name="Grow", last_name=f"Person{n}")
+        for key in keys[:size]:
+            MembershipFactory(person=person, account=tree[key], is_contact=n % 2 == 0)
+    return ada
+
+
+# Session and staff user (2); the permission check of the page (2: the staff user's own and
+# group permissions) and the Global-admin check of the navigation (1); the person, their
+# memberships, history, tasks and touchpoints (5).
+PERSON_PAGE_QUERIES = 10
+# Session and staff user (2); the permission check (2) and the Global-admin check (1); the
+# account (1); the people and their memberships with accounts (3).
+ADD_CONTACT_QUERIES = 9
+# The same for the options alone: a fragment, but the context processor still asks whether
+# the staff user is a Global admin.
+SUGGESTION_QUERIES = 9
+
+
+@pytest.mark.parametrize("size", (1, 3))
+def test_person_page_query_count(standard_client, tree, roles, django_assert_num_queries, size):
+    ada = _grow(tree, roles, size)
+
+    with django_assert_num_queries(PERSON_PAGE_QUERIES):
+        response = standard_client.get(f"/people/{ada.pk}/")
+
+    page = _page(response)
+    assert len(_rows(_section(page, "memberships-heading"))) == size
+    assert len(_rows(_section(page, "history-heading"))) == 2 * size
+    assert len(_items(_section(page, "person-tasks-heading"))) == size
+    assert len(_items(_section(page, "person-touchpoints-heading"))) == size
+
+
+@pytest.mark.parametrize("size", (1, 3))
+def test_add_contact_search_query_count(
+    standard_client, tree, roles, django_assert_num_queries, size
+):
+    _grow(tree, roles, size)
+
+    with django_assert_num_queries(ADD_CONTACT_QUERIES):
+        response = standard_client.get(f"/accounts/{tree['paris'].pk}/add-contact/?q=grow")
+
+    static = _element(_page(response), "ul", class_="suggestions-static")
+    options = _elements(static, "a", role="option")
+    assert [
+        _text(_element(option, "span", class_="suggestion-name")) for option in options[:-1]
+    ] == [f"Grow Person{n}" for n in range(3 * size)]
+    assert [
+        sorted(_text(_element(option, "span", class_="suggestion-accounts")).split(", "))
+        for option in options[:-1]
+    ] == [sorted(["Emea", "Berlin", "Amer"][:size])] * (3 * size)
+    assert _text(options[-1]) == "(new) grow"
+
+
+@pytest.mark.parametrize("size", (1, 3))
+def test_people_suggestions_query_count(
+    standard_client, tree, roles, django_assert_num_queries, size
+):
+    _grow(tree, roles, size)
+
+    with django_assert_num_queries(SUGGESTION_QUERIES):
+        response = standard_client.get(f"/accounts/{tree['paris'].pk}/people-suggestions/?q=grow")
+
+    page = parse_html(response.content.decode())
+    options = _elements(page, "a", role="option")
+    assert [
+        _text(_element(option, "span", class_="suggestion-name")) for option in options[:-1]
+    ] == [f"Grow Person{n}" for n in range(3 * size)]
+    assert [
+        sorted(_text(_element(option, "span", class_="suggestion-accounts")).split(", "))
+        for option in options[:-1]
+    ] == [sorted(["Emea", "Berlin", "Amer"][:size])] * (3 * size)
+    assert _text(options[-1]) == "(new) grow"

@@ -1,0 +1,627 @@
+"""Tasks and touchpoints on the account page (SPEC §3.5): creating, editing, completing and
+reopening them through the pages, and the contact picker, which offers every contact in the
+company hierarchy and nothing else."""
+
+import datetime
+
+import pytest
+from django.test.html import Element, normalize_whitespace, parse_html
+
+from contacts.models import Task, Touchpoint
+from tests.factories import (
+    MembershipFactory,
+    PersonFactory,
+    StaffUserFactory,
+    TaskFactory,
+    TouchpointFactory,
+)
+
+
+@pytest.fixture
+def contacts(tree):
+    """Contacts across Corp (Ada at two of its accounts), one at the other company, and a
+    Corp member who is not a contact: {short name: membership}."""
+    people = {
+        "ada": PersonFactory(first_name="Ada", last_name="Lovelace", email="ada@x.example"),
+        "carl": PersonFactory(first_name="Carl", last_name="Corbett", email="carl@x.example"),
+        "pierre": PersonFactory(first_name="Pierre", last_name="Paquet", email="pierre@x.example"),
+        "ian": PersonFactory(first_name="Ian", last_name="Irwin", email="ian@x.example"),
+        "otto": PersonFactory(first_name="Otto", last_name="Ostrom", email="otto@x.example"),
+        "nora": PersonFactory(first_name="Nora", last_name="Nobody", email="nora@x.example"),
+    }
+    return {
+        "ada_corp": MembershipFactory(person=people["ada"], account=tree["corp"]),
+        "ada_amer": MembershipFactory(person=people["ada"], account=tree["amer"]),
+        "carl": MembershipFactory(person=people["carl"], account=tree["corp"]),
+        "pierre": MembershipFactory(
+            person=people["pierre"], account=tree["paris"], is_key_contact=True
+        ),
+        "ian": MembershipFactory(person=people["ian"], account=tree["austin_it"]),
+        "otto": MembershipFactory(person=people["otto"], account=tree["other"]),
+        "nora": MembershipFactory(person=people["nora"], account=tree["berlin"], is_contact=False),
+    }
+
+
+# Reading pages
+
+
+def _html(response):
+    return parse_html(response.content.decode())
+
+
+def _page(response, status=200):
+    assert response.status_code == status, response.status_code
+    return _html(response)
+
+
+def _elements(node, tag, **attrs):
+    found = [node] if node.name == tag and _has_attributes(node, attrs) else []
+    for child in node.children:
+        if isinstance(child, Element):
+            found += _elements(child, tag, **attrs)
+    return found
+
+
+def _element(node, tag, **attrs):
+    (found,) = _elements(node, tag, **attrs)
+    return found
+
+
+def _has_attributes(element, attrs):
+    present = dict(element.attributes)
+    for name, value in attrs.items():
+        if name == "class_":
+            if value not in (present.get("class") or "").split():
+                return False
+        elif present.get(name.rstrip("_").replace("_", "-"), False) != value:
+            return False
+    return True
+
+
+def _attribute(element, name):
+    return dict(element.attributes).get(name)
+
+
+def _text(node):
+    if isinstance(node, str):
+        return node
+    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
+
+
+def _messages(response):
+    return [_text(li) for li in _elements(_page(response), "li", class_="message")]
+
+
+def _form(response, status=200):
+    """The task or touchpoint form of a page."""
+    return _element(_page(response, status), "form", class_="form-grid")
+
+
+def _picker(form):
+    """The contact picker's choices: (membership id, label, checked)."""
+    fieldset = _element(form, "fieldset", class_="checkbox-list")
+    return [
+        (int(_attribute(box, "value")), _text(label), ("checked", None) in box.attributes)
+        for label in _elements(fieldset, "label", class_="checkbox-option")
+        for box in _elements(label, "input", type="checkbox")
+    ]
+
+
+def _field_errors(form):
+    errors = {}
+    for field in _elements(form, "div", class_="field"):
+        messages = [_text(p) for p in _elements(field, "p", class_="field-error")]
+        if messages:
+            labels = _elements(field, "label") if not _elements(field, "legend") else []
+            name = _text(labels[0]) if labels else _text(_element(field, "legend"))
+            errors[name] = messages
+    return errors
+
+
+def _section(response, heading_id):
+    return _element(_page(response), "section", aria_labelledby=heading_id)
+
+
+def _task_rows(response):
+    """The Tasks table of an account page: (title, due, status, owner, contacts)."""
+    section = _section(response, "tasks-heading")
+    return [
+        tuple(_text(td) for td in _elements(tr, "td")[:5])
+        for tr in _elements(section, "tr")
+        if _elements(tr, "td")
+    ]
+
+
+def _touchpoint_items(response):
+    section = _section(response, "touchpoints-heading")
+    return [_text(li) for li in _elements(section, "li")]
+
+
+# What is stored
+
+
+def _tasks():
+    return [
+        (
+            task.account.name, task.title, task.due_date, task.status,
+            task.owner.username if task.owner else None,
+            sorted(m.pk for m in task.contacts.all()),
+        )
+        for task in Task.objects.select_related("account", "owner")
+        .prefetch_related("contacts").order_by("pk")
+    ]
+
+
+def _touchpoints():
+    return [
+        (
+            tp.account.name, tp.kind, tp.subject, tp.happened_at, tp.notes,
+            tp.author.username if tp.author else None,
+            sorted(m.pk for m in tp.participants.all()),
+        )
+        for tp in Touchpoint.objects.select_related("account", "author")
+        .prefetch_related("participants").order_by("pk")
+    ]
+
+
+def _ids(contacts, *names):
+    return [contacts[name].pk for name in names]
+
+
+# The contact picker
+
+
+@pytest.mark.parametrize("page", ["tasks/new", "touchpoints/new"])
+@pytest.mark.parametrize("account", ["corp", "paris", "austin_it"])
+def test_picker_offers_exactly_the_contacts_of_the_company_hierarchy(
+    standard_client, tree, contacts, page, account
+):
+    response = standard_client.get(f"/accounts/{tree[account].pk}/{page}/")
+
+    assert _picker(_form(response)) == [
+        (contacts["carl"].pk, "Carl Corbett — Corp", False),
+        (contacts["ian"].pk, "Ian Irwin — Austin It", False),
+        (contacts["ada_amer"].pk, "Ada Lovelace — Amer", False),
+        (contacts["ada_corp"].pk, "Ada Lovelace — Corp", False),
+        (contacts["pierre"].pk, "Pierre Paquet — Paris", False),
+    ]
+
+
+@pytest.mark.parametrize("page", ["tasks/new", "touchpoints/new"])
+def test_picker_of_the_other_company_offers_its_contacts_only(
+    standard_client, tree, contacts, page
+):
+    response = standard_client.get(f"/accounts/{tree['other_region'].pk}/{page}/")
+
+    assert _picker(_form(response)) == [(contacts["otto"].pk, "Otto Ostrom — Other", False)]
+
+
+def test_picker_of_a_company_without_contacts_says_so(standard_client, tree):
+    form = _form(standard_client.get(f"/accounts/{tree['other'].pk}/tasks/new/"))
+
+    fieldset = _element(form, "fieldset", class_="checkbox-list")
+    assert _text(fieldset) == (
+        "Contacts (any contact in this company) No contacts in this company yet."
+    )
+
+
+# Tasks
+
+
+def test_new_task_page_shows_its_fields_with_the_staff_user_as_owner(
+    standard_client, tree, contacts
+):
+    response = standard_client.get(f"/accounts/{tree['paris'].pk}/tasks/new/")
+
+    page = _page(response)
+    assert _text(_element(page, "h1")) == "New task"
+    form = _form(response)
+    assert [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")
+            if _attribute(label, "for")] == [
+        ("Title * (required)", "id_title"), ("Due date", "id_due_date"), ("Owner", "id_owner"),
+    ]
+    assert _attribute(_element(form, "input", name="due_date"), "type") == "date"
+    assert [
+        (_text(option), ("selected", None) in option.attributes)
+        for option in _elements(_element(form, "select", name="owner"), "option")
+    ] == [("- Select an option -", False), ("standard_user", True)]
+    assert [_text(b) for b in _elements(form, "button")] == ["Save task"]
+    assert _attribute(_element(form, "a", class_="button-quiet"), "href") == (
+        tree["paris"].get_absolute_url()
+    )
+
+
+def test_creating_a_task_links_contacts_anywhere_in_the_hierarchy(
+    standard_client, tree, contacts
+):
+    user = standard_client.staff_user
+    response = standard_client.post(
+        f"/accounts/{tree['paris'].pk}/tasks/new/",
+        {"title": "Renewal call", "due_date": "2026-12-01", "owner": user.pk,
+         "contacts": _ids(contacts, "carl", "pierre", "ian")},
+    )
+
+    assert (response.status_code, response["Location"]) == (
+        302, f"/accounts/{tree['paris'].pk}/#tasks-heading",
+    )
+    assert _tasks() == [
+        ("Paris", "Renewal call", datetime.date(2026, 12, 1), "open", "standard_user",
+         sorted(_ids(contacts, "carl", "pierre", "ian"))),
+    ]
+    account_page = standard_client.get(response["Location"])
+    assert _messages(account_page) == ["Saved the task “Renewal call”."]
+    assert _task_rows(account_page) == [
+        ("Renewal call", "1 Dec 2026", "Open", "standard_user",
+         # The key contact first, then by name.
+         "Pierre Paquet , Carl Corbett , Ian Irwin"),
+    ]
+
+
+def test_creating_a_task_with_a_title_only(standard_client, tree):
+    response = standard_client.post(
+        f"/accounts/{tree['corp'].pk}/tasks/new/", {"title": "Tidy up", "owner": ""}
+    )
+
+    assert response.status_code == 302
+    assert _tasks() == [("Corp", "Tidy up", None, "open", None, [])]
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        ({"title": ""}, {"Title * (required)": ["This field is required."]}),
+        ({"title": "Call", "due_date": "tomorrow"}, {"Due date": ["Enter a valid date."]}),
+        ({"title": "Call", "owner": "999999"},
+         {"Owner": ["Select a valid choice. That choice is not one of the available choices."]}),
+    ],
+)
+def test_creating_a_task_with_bad_fields_shows_the_message_at_the_field(
+    standard_client, tree, data, errors
+):
+    response = standard_client.post(f"/accounts/{tree['corp'].pk}/tasks/new/", data)
+
+    assert _field_errors(_form(response)) == errors
+    assert _tasks() == []
+
+
+@pytest.mark.parametrize("outsider", ["otto", "nora"])
+def test_a_hand_made_task_post_with_a_contact_outside_the_hierarchy_is_refused(
+    standard_client, tree, contacts, outsider
+):
+    response = standard_client.post(
+        f"/accounts/{tree['corp'].pk}/tasks/new/",
+        {"title": "Sneaky", "contacts": _ids(contacts, "carl", outsider)},
+    )
+
+    form = _form(response)
+    assert _field_errors(form) == {
+        "Contacts (any contact in this company)": [
+            "Pick contacts of this company hierarchy only: one of those sent is not one of them."
+        ],
+    }
+    assert _tasks() == []
+
+
+def test_a_hand_made_task_post_with_a_contact_that_is_not_a_number_is_refused(
+    standard_client, tree, contacts
+):
+    response = standard_client.post(
+        f"/accounts/{tree['corp'].pk}/tasks/new/", {"title": "Sneaky", "contacts": ["abc"]}
+    )
+
+    assert _field_errors(_form(response)) == {
+        "Contacts (any contact in this company)": ["“abc” is not a valid value."],
+    }
+    assert _tasks() == []
+
+
+@pytest.fixture
+def task(tree, contacts, standard_client):
+    task = TaskFactory(
+        account=tree["paris"], title="Renewal call", due_date=datetime.date(2026, 12, 1),
+        owner=standard_client.staff_user,
+    )
+    task.contacts.set([contacts["carl"], contacts["pierre"]])
+    return task
+
+
+def test_edit_task_page_shows_the_task(standard_client, tree, contacts, task):
+    response = standard_client.get(f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/edit/")
+
+    assert _text(_element(_page(response), "h1")) == "Edit task"
+    form = _form(response)
+    assert _attribute(_element(form, "input", name="title"), "value") == "Renewal call"
+    assert _attribute(_element(form, "input", name="due_date"), "value") == "2026-12-01"
+    assert [
+        label for _, label, checked in _picker(form) if checked
+    ] == ["Carl Corbett — Corp", "Pierre Paquet — Paris"]
+
+
+def test_editing_a_task_saves_it_and_replaces_its_contacts(standard_client, tree, contacts, task):
+    response = standard_client.post(
+        f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/edit/",
+        {"title": "Renewal meeting", "due_date": "2027-01-15", "owner": "",
+         "contacts": _ids(contacts, "ada_amer")},
+    )
+
+    assert (response.status_code, response["Location"]) == (
+        302, f"/accounts/{tree['paris'].pk}/#tasks-heading",
+    )
+    assert _tasks() == [
+        ("Paris", "Renewal meeting", datetime.date(2027, 1, 15), "open", None,
+         _ids(contacts, "ada_amer")),
+    ]
+    assert _messages(standard_client.get(response["Location"])) == [
+        "Saved the task “Renewal meeting”."
+    ]
+
+
+def test_editing_a_task_with_an_outsider_leaves_it(standard_client, tree, contacts, task):
+    before = _tasks()
+
+    response = standard_client.post(
+        f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/edit/",
+        {"title": "Changed", "contacts": _ids(contacts, "otto")},
+    )
+
+    assert _field_errors(_form(response)) == {
+        "Contacts (any contact in this company)": [
+            "Pick contacts of this company hierarchy only: one of those sent is not one of them."
+        ],
+    }
+    assert _tasks() == before
+
+
+def _status_form(response, task):
+    """The Complete or Reopen form of a task row on the account page."""
+    section = _section(response, "tasks-heading")
+    (form,) = [
+        form for form in _elements(section, "form")
+        if _attribute(form, "action") == f"/accounts/{task.account_id}/tasks/{task.pk}/status/"
+    ]
+    return form
+
+
+def _button_and_status(form):
+    """The button of a task's status form and the status it sends."""
+    status = _element(form, "input", name="status")
+    return (_text(_element(form, "button")), _attribute(status, "value"))
+
+
+def test_completing_and_reopening_a_task_from_the_account_page(standard_client, tree, task):
+    account_url = tree["paris"].get_absolute_url()
+
+    form = _status_form(standard_client.get(account_url), task)
+    assert _button_and_status(form) == ("Complete", "done")
+    response = standard_client.post(_attribute(form, "action"), {"status": "done"})
+    assert (response.status_code, response["Location"]) == (
+        302, f"/accounts/{tree['paris'].pk}/#tasks-heading",
+    )
+    assert Task.objects.values_list("status", flat=True).get() == "done"
+    after = standard_client.get(account_url)
+    assert _messages(after) == ["“Renewal call” is done."]
+    assert [row[2] for row in _task_rows(after)] == ["Done"]
+
+    form = _status_form(after, task)
+    assert _button_and_status(form) == ("Reopen", "open")
+    standard_client.post(_attribute(form, "action"), {"status": "open"})
+    assert Task.objects.values_list("status", flat=True).get() == "open"
+    assert _messages(standard_client.get(account_url)) == ["“Renewal call” is open."]
+
+
+@pytest.mark.parametrize("data", [{"status": "finished"}, {"status": ""}, {}, {"status": "DONE"}])
+def test_a_bad_task_status_is_400_and_changes_nothing(standard_client, tree, task, data):
+    response = standard_client.post(f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/status/", data)
+
+    page = _page(response, 400)
+    section = _element(page, "section", class_="card-narrow")
+    assert [_text(node) for node in _elements(section, "h1") + _elements(section, "p")[:1]] == [
+        "That did not work", "Unknown task status.",
+    ]
+    assert Task.objects.values_list("status", flat=True).get() == "open"
+
+
+def test_task_status_refuses_get(standard_client, tree, task):
+    response = standard_client.get(f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/status/")
+
+    assert response.status_code == 405
+    assert Task.objects.values_list("status", flat=True).get() == "open"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "data"),
+    [
+        ("get", "edit", {}),
+        ("post", "edit", {"title": "Hijacked"}),
+        ("post", "status", {"status": "done"}),
+    ],
+)
+@pytest.mark.parametrize("account", ["corp", "paris_sales", "other"])
+def test_a_task_under_another_accounts_url_is_404(
+    standard_client, tree, task, method, path, data, account
+):
+    before = _tasks()
+
+    response = getattr(standard_client, method)(
+        f"/accounts/{tree[account].pk}/tasks/{task.pk}/{path}/", data
+    )
+
+    assert response.status_code == 404
+    assert _text(_element(_html(response), "h1")) == "Not found"
+    assert _tasks() == before
+
+
+@pytest.mark.parametrize(("method", "path"), [("get", "edit"), ("post", "status")])
+def test_a_task_that_does_not_exist_is_404(standard_client, tree, method, path):
+    response = getattr(standard_client, method)(
+        f"/accounts/{tree['paris'].pk}/tasks/999999/{path}/", {"status": "done"}
+    )
+
+    assert response.status_code == 404
+
+
+def test_tasks_of_an_account_that_does_not_exist_are_404(standard_client, db):
+    assert standard_client.get("/accounts/999999/tasks/new/").status_code == 404
+    assert standard_client.post("/accounts/999999/tasks/new/", {"title": "x"}).status_code == 404
+    assert _tasks() == []
+
+
+# Touchpoints
+
+
+WHEN = datetime.datetime(2026, 11, 20, 14, 30, tzinfo=datetime.UTC)
+
+
+def test_new_touchpoint_page_shows_its_fields(standard_client, tree, contacts):
+    response = standard_client.get(f"/accounts/{tree['paris'].pk}/touchpoints/new/")
+
+    assert _text(_element(_page(response), "h1")) == "New touchpoint"
+    form = _form(response)
+    assert [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")
+            if _attribute(label, "for")] == [
+        ("Kind * (required)", "id_kind"), ("When * (required)", "id_happened_at"),
+        ("Subject * (required)", "id_subject"), ("Notes", "id_notes"),
+    ]
+    assert [
+        _text(option) for option in _elements(_element(form, "select", name="kind"), "option")
+    ] == ["- Select an option -", "Call", "Email", "Meeting", "Note"]
+    assert _attribute(_element(form, "input", name="happened_at"), "type") == "datetime-local"
+    assert _text(_element(form, "legend")) == (
+        "Participants (any contact in this company)"
+    )
+    assert [_text(b) for b in _elements(form, "button")] == ["Save touchpoint"]
+
+
+def test_creating_a_touchpoint_records_author_and_participants(standard_client, tree, contacts):
+    response = standard_client.post(
+        f"/accounts/{tree['austin'].pk}/touchpoints/new/",
+        {"kind": "meeting", "happened_at": "2026-11-20T14:30", "subject": "Kick-off",
+         "notes": "Went well.\nNext: pilot.", "participants": _ids(contacts, "carl", "ian")},
+    )
+
+    assert (response.status_code, response["Location"]) == (
+        302, f"/accounts/{tree['austin'].pk}/#touchpoints-heading",
+    )
+    assert _touchpoints() == [
+        ("Austin", "meeting", "Kick-off", WHEN, "Went well.\nNext: pilot.", "standard_user",
+         sorted(_ids(contacts, "carl", "ian"))),
+    ]
+    account_page = standard_client.get(response["Location"])
+    assert _messages(account_page) == ["Saved the touchpoint “Kick-off”."]
+    assert _touchpoint_items(account_page) == [
+        "Meeting Kick-off 20 Nov 2026, 14:30 · standard_user Edit With Carl Corbett , Ian Irwin "
+        "Went well. Next: pilot.",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("data", "errors"),
+    [
+        ({"kind": "", "happened_at": "", "subject": ""},
+         {"Kind * (required)": ["This field is required."],
+          "When * (required)": ["This field is required."],
+          "Subject * (required)": ["This field is required."]}),
+        ({"kind": "fax", "happened_at": "2026-11-20T14:30", "subject": "Fax"},
+         {"Kind * (required)": [
+             "Select a valid choice. fax is not one of the available choices."]}),
+        ({"kind": "call", "happened_at": "yesterday", "subject": "Call"},
+         {"When * (required)": ["Enter a valid date/time."]}),
+    ],
+)
+def test_creating_a_touchpoint_with_bad_fields_shows_the_message_at_the_field(
+    standard_client, tree, data, errors
+):
+    response = standard_client.post(f"/accounts/{tree['corp'].pk}/touchpoints/new/", data)
+
+    assert _field_errors(_form(response)) == errors
+    assert _touchpoints() == []
+
+
+@pytest.mark.parametrize("outsider", ["otto", "nora"])
+def test_a_hand_made_touchpoint_post_with_a_contact_outside_the_hierarchy_is_refused(
+    standard_client, tree, contacts, outsider
+):
+    response = standard_client.post(
+        f"/accounts/{tree['corp'].pk}/touchpoints/new/",
+        {"kind": "call", "happened_at": "2026-11-20T14:30", "subject": "Sneaky",
+         "participants": _ids(contacts, outsider)},
+    )
+
+    assert _field_errors(_form(response)) == {
+        "Participants (any contact in this company)": [
+            "Pick contacts of this company hierarchy only: one of those sent is not one of them."
+        ],
+    }
+    assert _touchpoints() == []
+
+
+@pytest.fixture
+def touchpoint(tree, contacts):
+    touchpoint = TouchpointFactory(
+        account=tree["paris"], kind=Touchpoint.Kind.CALL, subject="First call",
+        happened_at=WHEN, notes="", author=StaffUserFactory(username="alex"),
+    )
+    touchpoint.participants.set([contacts["pierre"]])
+    return touchpoint
+
+
+def test_edit_touchpoint_page_shows_it(standard_client, tree, contacts, touchpoint):
+    response = standard_client.get(
+        f"/accounts/{tree['paris'].pk}/touchpoints/{touchpoint.pk}/edit/"
+    )
+
+    assert _text(_element(_page(response), "h1")) == "Edit touchpoint"
+    form = _form(response)
+    assert _attribute(_element(form, "input", name="happened_at"), "value") == "2026-11-20T14:30"
+    assert _attribute(_element(form, "input", name="subject"), "value") == "First call"
+    assert [label for _, label, checked in _picker(form) if checked] == ["Pierre Paquet — Paris"]
+
+
+def test_editing_a_touchpoint_keeps_its_author(standard_client, tree, contacts, touchpoint):
+    response = standard_client.post(
+        f"/accounts/{tree['paris'].pk}/touchpoints/{touchpoint.pk}/edit/",
+        {"kind": "email", "happened_at": "2026-11-21T09:05", "subject": "Follow-up",
+         "notes": "Sent the deck.", "participants": _ids(contacts, "pierre", "ada_corp")},
+    )
+
+    assert (response.status_code, response["Location"]) == (
+        302, f"/accounts/{tree['paris'].pk}/#touchpoints-heading",
+    )
+    assert _touchpoints() == [
+        ("Paris", "email", "Follow-up", datetime.datetime(2026, 11, 21, 9, 5, tzinfo=datetime.UTC),
+         "Sent the deck.", "alex", sorted(_ids(contacts, "pierre", "ada_corp"))),
+    ]
+    assert _messages(standard_client.get(response["Location"])) == [
+        "Saved the touchpoint “Follow-up”."
+    ]
+
+
+def test_editing_a_touchpoint_with_an_outsider_leaves_it(
+    standard_client, tree, contacts, touchpoint
+):
+    before = _touchpoints()
+
+    response = standard_client.post(
+        f"/accounts/{tree['paris'].pk}/touchpoints/{touchpoint.pk}/edit/",
+        {"kind": "note", "happened_at": "2026-11-21T09:05", "subject": "Changed",
+         "participants": _ids(contacts, "otto")},
+    )
+
+    assert list(_field_errors(_form(response))) == ["Participants (any contact in this company)"]
+    assert _touchpoints() == before
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize("account", ["corp", "other"])
+def test_a_touchpoint_under_another_accounts_url_is_404(
+    standard_client, tree, touchpoint, method, account
+):
+    before = _touchpoints()
+
+    response = getattr(standard_client, method)(
+        f"/accounts/{tree[account].pk}/touchpoints/{touchpoint.pk}/edit/",
+        {"kind": "note", "happened_at": "2026-11-21T09:05", "subject": "Hijacked"},
+    )
+
+    assert response.status_code == 404
+    assert _touchpoints() == before
