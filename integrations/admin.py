@@ -42,6 +42,10 @@ class _IntegrationFormat(Format):
     extension = ""
     content_type = ""
 
+    def __init__(self, encoding=None):
+        # The admin passes the encoding it would decode text formats with; these read bytes.
+        self.encoding = encoding
+
     def get_title(self):
         return self.title
 

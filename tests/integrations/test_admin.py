@@ -1,0 +1,111 @@
+"""The Django admin's import and export buttons on people and memberships (SPEC §3.9): the same
+resource and rules as the integrations page."""
+
+import io
+import re
+
+import pytest
+
+from tests.integrations.conftest import USERS_HEADER, history, memberships, snapshot, users_csv
+
+pytestmark = pytest.mark.django_db
+
+
+def cells(response):
+    """The admin preview's rows: each cell's text."""
+    rows = re.findall(r"<tr class=\"(new|update)\">(.*?)</tr>", response.text, re.S)
+    return [
+        [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in
+         re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        for _, row in rows
+    ]
+
+
+def admin_upload(client, model, content, file_format="0"):
+    file = io.BytesIO(content.encode())
+    file.name = "people.csv"
+    return client.post(f"/admin/contacts/{model}/import/",
+                       {"resource": "0", "format": file_format, "import_file": file})
+
+
+@pytest.mark.parametrize("model", ["person", "membership"])
+def test_people_and_memberships_have_import_and_export_buttons(admin_client, model):
+    response = admin_client.get(f"/admin/contacts/{model}/")
+
+    assert f'href=\'/admin/contacts/{model}/import/\' class="import_link"' in response.text
+    assert re.search(rf'href="/admin/contacts/{model}/export/\??" class="export_link"',
+                     response.text)
+
+
+@pytest.mark.parametrize("model", ["person", "membership"])
+def test_admin_import_previews_then_imports_with_the_users_file_rules(admin_client, ada, model):
+    before = snapshot()
+
+    preview = admin_upload(admin_client, model, users_csv(
+        "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
+        "PARIS,ada@customer.example,,,Countess,,,,",
+    ))
+
+    assert preview.status_code == 200
+    assert cells(preview) == [
+        ["New", "BERLIN", "grace@navy.example", "Grace", "Hopper", "", "", "End user", "no → yes",
+         ""],
+        ["Update", "PARIS", "ada@customer.example", "", "", "CTO → Countess", "", "", "", ""],
+    ]
+    assert snapshot() == before
+    confirm = {
+        name: value for name, value in re.findall(
+            r'<input type="hidden" name="(\w+)" value="([^"]*)"', preview.text
+        )
+    }
+
+    done = admin_client.post(f"/admin/contacts/{model}/process_import/", confirm)
+
+    assert done.status_code == 302
+    assert ("grace@navy.example", "BERLIN", "End user", True, False) in memberships()
+    assert ("grace@navy.example", "BERLIN", "contact", "no", "yes", "import", "admin") in history()
+
+
+def test_admin_import_shows_row_errors_and_offers_no_confirmation(admin_client, tree):
+    response = admin_upload(admin_client, "person", users_csv("NOPE,ada@example.com,Ada,L,,,,Yes,"))
+
+    assert "Some rows failed to validate" in response.text
+    assert "No account has the Account ID “NOPE”." in response.text
+    assert "“Yes” is not accepted: write yes or no (in lowercase), or leave it blank." in (
+        response.text
+    )
+    assert "process_import" not in response.text
+
+
+def test_admin_import_of_a_file_that_is_not_a_table_says_why(admin_client, tree):
+    response = admin_upload(admin_client, "person", "Account ID,Email\n")
+
+    assert "The file has a header row but no data rows." in response.text
+
+
+def test_admin_import_of_a_file_without_the_columns_says_which(admin_client, tree):
+    response = admin_upload(admin_client, "person", "Name,Mail\nAda,ada@example.com\n")
+
+    assert ("This users file has no Account ID and Email columns. Its header row (line 1) must "
+            "name Account ID and Email; it has: Name, Mail.") in response.text
+    assert "process_import" not in response.text
+
+
+def test_admin_export_of_people_is_the_users_file_of_their_memberships(admin_client, ada):
+    response = admin_client.post("/admin/contacts/person/export/", {"format": "0", "resource": "0"})
+
+    assert response.status_code == 200
+    assert response.content.decode().splitlines() == [
+        USERS_HEADER,
+        "EMEA,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,,no,no",
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
+    ]
+
+
+def test_admin_export_of_filtered_memberships(admin_client, ada):
+    response = admin_client.post("/admin/contacts/membership/export/?is_contact__exact=1",
+                                 {"format": "0", "resource": "0"})
+
+    assert response.content.decode().splitlines()[1:] == [
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
+    ]

@@ -1,0 +1,215 @@
+"""The commands of SPEC §4.4: import_users, import_accounts, export_users; their summaries,
+errors with line numbers, and exit codes (0 done, 1 the file has errors, 2 bad usage)."""
+
+import io
+
+import pytest
+from django.core.management import call_command, execute_from_command_line
+from django.core.management.base import CommandError
+
+from contacts.models import ContactChange
+from integrations.models import ImportJob, UsersExport
+from tests.integrations.conftest import accounts_csv, memberships, snapshot, users_csv
+
+GOOD = users_csv("BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
+                 "PARIS,ada@customer.example,,,,,,,")
+BAD = users_csv("BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
+                "NOPE,alan@example.com,Alan,Turing,,,,Yes,")
+
+
+@pytest.fixture
+def write(tmp_path):
+    def write(text, name="people.csv"):
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+
+    return write
+
+
+def run(*args):
+    """call_command, with what it wrote; a CommandError comes back as (code, message)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+    except CommandError as error:
+        return out.getvalue().splitlines(), (error.returncode, str(error))
+    return out.getvalue().splitlines(), (0, err.getvalue().strip())
+
+
+def exit_code(*argv):
+    """The exit status of `manage.py *argv`, run as the command line runs it."""
+    try:
+        execute_from_command_line(["manage.py", *argv])
+    except SystemExit as exit:
+        return exit.code
+    return 0
+
+
+# import_users
+
+
+@pytest.mark.django_db
+def test_import_users_prints_a_summary_and_imports(write, ada):
+    lines, (code, _) = run("import_users", write(GOOD))
+
+    assert code == 0
+    assert lines == ["Users file people.csv: 1 new, 0 updated, 1 unchanged, 0 failed."]
+    assert ("grace@navy.example", "BERLIN", "End user", True, False) in memberships()
+    job = ImportJob.objects.get()
+    assert (job.kind, job.file_name, job.status, job.staff_user, job.new_rows) == (
+        "users", "people.csv", ImportJob.Status.SUCCEEDED, None, 1
+    )
+    assert set(ContactChange.objects.values_list("source", "staff_user")) == {("import", None)}
+
+
+@pytest.mark.django_db
+def test_import_users_with_errors_lists_them_imports_nothing_and_exits_1(write, ada):
+    before = snapshot()
+
+    lines, (code, message) = run("import_users", write(BAD))
+
+    assert code == 1
+    assert lines == [
+        "Users file people.csv: 1 new, 0 updated, 0 unchanged, 1 failed.",
+        "Errors:",
+        "  Line 3, Account ID: No account has the Account ID “NOPE”.",
+        "  Line 3, Contact: “Yes” is not accepted: write yes or no (in lowercase), or leave it "
+        "blank.",
+    ]
+    assert message == "The file has 1 row(s) with errors: nothing was imported (all or nothing)."
+    assert snapshot() == {**before, "accounts": before["accounts"]}
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED
+
+
+@pytest.mark.django_db
+def test_import_users_skip_errors_imports_the_valid_rows_and_still_exits_1(write, ada):
+    lines, (code, message) = run("import_users", write(BAD), "--skip-errors")
+
+    assert code == 1
+    assert message == ("The file has 1 row(s) with errors: they were skipped, the valid rows "
+                       "were imported.")
+    assert ("grace@navy.example", "BERLIN", "End user", True, False) in memberships()
+    assert ImportJob.objects.get().status == ImportJob.Status.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_import_users_dry_run_writes_nothing(write, ada):
+    before = snapshot()
+
+    lines, (code, _) = run("import_users", write(GOOD), "--dry-run")
+
+    assert code == 0
+    assert lines == [
+        "Users file people.csv: 1 new, 0 updated, 1 unchanged, 0 failed.",
+        "Dry run: nothing was written.",
+    ]
+    assert snapshot() == before
+    assert ImportJob.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_import_users_of_a_file_that_is_not_a_table_exits_1(write, tree):
+    lines, (code, message) = run("import_users", write("Name,Mail\nAda,ada@example.com\n"))
+
+    assert (lines, code) == ([], 1)
+    assert message == (
+        "Users file people.csv: This users file has no Account ID and Email columns. Its header "
+        "row (line 1) must name Account ID and Email; it has: Name, Mail."
+    )
+
+
+@pytest.mark.django_db
+def test_import_users_of_a_missing_file_is_bad_usage(tmp_path):
+    assert run("import_users", str(tmp_path / "nothing.csv"))[1] == (
+        2, f"No file at {tmp_path / 'nothing.csv'}."
+    )
+
+
+def test_import_users_without_a_path_is_bad_usage(capsys):
+    assert exit_code("import_users") == 2
+    assert "error: the following arguments are required: path" in capsys.readouterr().err
+
+
+def test_import_users_with_an_unknown_option_is_bad_usage(capsys):
+    assert exit_code("import_users", "x.csv", "--everything") == 2
+    assert "error: unrecognized arguments: --everything" in capsys.readouterr().err
+
+
+@pytest.mark.django_db(transaction=True)
+def test_import_users_exit_codes_as_the_command_line_sees_them(write, ada, capsys):
+    assert exit_code("import_users", write(GOOD), "--dry-run") == 0
+    assert exit_code("import_users", write(BAD)) == 1
+    assert exit_code("import_users", write(GOOD)) == 0
+    assert "CommandError: The file has 1 row(s) with errors" in capsys.readouterr().err
+
+
+# import_accounts
+
+
+@pytest.mark.django_db
+def test_import_accounts_imports_a_tree(write, account_types):
+    path = write(accounts_csv("ACME-EU,Europe,Region,ACME", "ACME,Acme,Corporate,"), "accounts.csv")
+
+    lines, (code, _) = run("import_accounts", path)
+
+    assert code == 0
+    assert lines == ["Accounts file accounts.csv: 2 new, 0 updated, 0 unchanged, 0 failed."]
+
+
+@pytest.mark.django_db
+def test_import_accounts_with_errors_exits_1_and_imports_nothing(write, tree):
+    before = snapshot()
+    path = write(accounts_csv("LYON,Lyon,Site,EMEA", "X,X,Sit,"), "accounts.csv")
+
+    lines, (code, message) = run("import_accounts", path)
+
+    assert code == 1
+    assert lines == [
+        "Accounts file accounts.csv: 1 new, 0 updated, 0 unchanged, 1 failed.",
+        "Errors:",
+        "  Line 3, Account Type: No account type is called “Sit”. Account types: Corporate, "
+        "Region, Site, Department.",
+    ]
+    assert snapshot() == before
+
+
+def test_import_accounts_has_no_skip_errors(capsys):
+    assert exit_code("import_accounts", "x.csv", "--skip-errors") == 2
+
+
+# export_users
+
+
+@pytest.mark.django_db
+def test_export_users_writes_the_users_file_to_standard_output(ada):
+    out = io.StringIO()
+
+    call_command("export_users", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        "Account ID,Email,First Name,Last Name,Title,Phone,Account Role,Contact,Key Contact",
+        "EMEA,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,,no,no",
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
+    ]
+    assert UsersExport.objects.get().staff_user is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["contacts.csv", "contacts.xlsx"])
+def test_export_users_contacts_only_to_a_file_imports_back_unchanged(ada, tmp_path, name):
+    path = tmp_path / name
+
+    lines, (code, err) = run("export_users", "--output", str(path), "--contacts-only")
+
+    assert (lines, code, err) == ([], 0, f"Wrote the contacts file to {path}.")
+    lines, (code, _) = run("import_users", str(path), "--dry-run")
+    assert lines[0] == f"Users file {name}: 0 new, 0 updated, 1 unchanged, 0 failed."
+
+
+@pytest.mark.django_db
+def test_export_users_to_a_missing_folder_is_bad_usage(tmp_path):
+    assert run("export_users", "--output", str(tmp_path / "no" / "users.csv"))[1] == (
+        2, f"No folder {tmp_path / 'no'} to write users.csv in."
+    )
+    assert UsersExport.objects.count() == 0
