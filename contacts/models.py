@@ -234,11 +234,16 @@ class Membership(models.Model):
                 include=["person", "role", "is_key_contact"],
                 name="membership_contacts",
             ),
-            # From a person (walked in name order) to their contact memberships.
+            # From a person (walked in name order) to their contact and key-contact memberships.
             models.Index(
                 fields=["person", "account"],
                 condition=Q(is_contact=True),
                 name="membership_contacts_by_person",
+            ),
+            models.Index(
+                fields=["person", "account"],
+                condition=Q(is_key_contact=True),
+                name="membership_keys_by_person",
             ),
         ]
 
