@@ -28,7 +28,6 @@ class UploadForm(forms.Form):
             f"{filesizeformat(self.max_size)}."
         )
         self.fields["file"].widget.attrs["accept"] = ".csv,.txt,.tsv,.xlsx"
-        self.warnings = []
         self.row_estimate = 0
 
     def clean_file(self):
@@ -49,7 +48,7 @@ class UploadForm(forms.Form):
             return cleaned
         try:
             table = read_table(upload)
-            _, self.warnings = RESOURCES[kind]().match_headers(table.headers)
+            RESOURCES[kind]().match_headers(table.headers)
         except FileProblem as problem:
             self.add_error("file", ValidationError(problem.message, code=problem.code))
         else:

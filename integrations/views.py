@@ -34,8 +34,6 @@ def index(request):
             kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"],
             row_estimate=form.row_estimate, by=request.user,
         )
-        for warning in form.warnings:
-            messages.warning(request, warning)
         return redirect(job)
     services.fail_stale_jobs()
     jobs = Paginator(ImportJob.objects.select_related("staff_user"), JOBS_PER_PAGE)
