@@ -74,12 +74,12 @@ def account_detail(request, pk):
         # The filters stay on the page; only the list is new.
         return _partial_or_page(
             request, "accounts/account_detail.html", "contact-results",
-            _contacts_widget(request, account, counts_by_account=None),
+            _contacts_widget(request, account, contacts_tally=None),
         )
 
     # Contacts per account of the whole hierarchy, read once: the View counts and the drawing's
     # counts are tallied from it.
-    counts_by_account = contact_counts_by_account(account)
+    contacts_tally = contact_counts_by_account(account)
     # The drawing and the breadcrumb: ancestors, siblings and children, in one query.
     neighbourhood = list(
         Account.objects.filter(
@@ -91,14 +91,10 @@ def account_detail(request, pk):
         .order_by("lft")
     )
     for node in neighbourhood:
-        node.own_contacts = node.all_contacts = 0
-        for counted in counts_by_account:
-            if node.lft <= counted["lft"] and counted["rght"] <= node.rght:
-                node.all_contacts += counted["contacts"]
-                if counted["pk"] == node.pk:
-                    node.own_contacts = counted["contacts"]
+        node.own_contacts = contacts_tally.at(node.pk)
+        node.all_contacts = contacts_tally.within(node.lft, node.rght)
     context = {
-        **_contacts_widget(request, account, counts_by_account=counts_by_account),
+        **_contacts_widget(request, account, contacts_tally=contacts_tally),
         "ancestors": [n for n in neighbourhood if n.lft < account.lft and n.rght > account.rght],
         "siblings": [n for n in neighbourhood if n.parent_id == account.parent_id],
         "children": [n for n in neighbourhood if n.parent_id == account.pk],
@@ -112,16 +108,13 @@ def account_detail(request, pk):
     return _partial_or_page(request, "accounts/account_detail.html", "contact-results", context)
 
 
-def _contacts_widget(request, account, *, counts_by_account):
+def _contacts_widget(request, account, *, contacts_tally):
     """The Contacts widget's form and current page of rows (SPEC §3.3). With the contacts per
     account, the View choices show their counts (the htmx fragment needs none)."""
     views = account.hierarchy_views(AccountType.objects.in_hierarchy(account))
     view_counts = (
-        {
-            view.value: sum(n["contacts"] for n in counts_by_account if view.contains(account, n))
-            for view in views
-        }
-        if counts_by_account is not None
+        {view.value: contacts_tally.in_view(account, view) for view in views}
+        if contacts_tally is not None
         else None
     )
     filter_form = ContactFilterForm(

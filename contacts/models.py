@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce, Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import scope_q
+from accounts.models import TreeTally, scope_q
 from config.staff import is_global_admin
 
 
@@ -153,9 +153,9 @@ class KeyContactsFirst:
 
 
 def contact_counts_by_account(account):
-    """Every account of `account`'s company hierarchy as a dict of its tree columns and
-    `contacts`, the number of contacts there. Two queries: the accounts, and the contacts
-    counted per account from the contacts index alone."""
+    """The contacts at every account of `account`'s company hierarchy, as a TreeTally. Two
+    queries: the accounts' tree columns, and the contacts counted per account from the
+    contacts index alone."""
     counts = dict(
         Membership.objects.contacts()
         .in_hierarchy(account)
@@ -167,7 +167,7 @@ def contact_counts_by_account(account):
     nodes = account.__class__.objects.in_hierarchy(account).order_by().values(
         "pk", "lft", "rght", "parent_id", "account_type_id"
     )
-    return [{**node, "contacts": counts.get(node["pk"], 0)} for node in nodes]
+    return TreeTally([{**node, "value": counts.get(node["pk"], 0)} for node in nodes])
 
 
 def with_contact_counts(accounts):
