@@ -6,8 +6,8 @@ with COPY (the ids drawn from the table's sequence first, so the rows that refer
 written too) and one UPDATE … FROM (VALUES …) per batch. Other databases (SQLite in
 development) go through Django's bulk methods.
 
-Rows are dicts of attribute names (`person_id`, not `person`). A column a row leaves out gets
-the field's default, and auto_now / auto_now_add timestamps are set, as Model.save() would.
+Rows are tuples of the columns named (attribute names: `person_id`, not `person`). Fields left
+out get their default, and auto_now / auto_now_add timestamps the time, as Model.save() would.
 """
 
 import itertools
@@ -25,34 +25,45 @@ class BulkWriter:
         self.using = using
         self.postgresql = self.connection.vendor == "postgresql"
 
-    def insert(self, model, rows):
-        """Insert `rows` and return their new primary keys, in order."""
+    def insert(self, model, columns, rows):
+        """Insert `rows` (tuples of the `columns`, attribute names) and return their new primary
+        keys, in order. The model's other fields get their defaults, timestamps the time."""
         if not rows:
             return []
         fields = [field for field in model._meta.concrete_fields if not field.primary_key]
+        given = [model._meta.get_field(name) for name in columns]
+        rest = [field for field in fields if field.attname not in columns]
         now = timezone.now()
-        complete = [_complete(row, fields, now) for row in rows]
         if not self.postgresql:
-            objs = [model(**row) for row in complete]
+            objs = []
+            for row in rows:
+                obj = model(**dict(zip(columns, row)))
+                for field in rest:
+                    setattr(obj, field.attname, _default(field, now))
+                objs.append(obj)
             model._base_manager.using(self.using).bulk_create(objs)
             return [obj.pk for obj in objs]
+        # Defaults that are values are worked out once; callable ones (now, uuid4) per row.
+        fixed = [(field, _default(field, now)) for field in rest if not callable(field.default)
+                 or _is_timestamp(field)]
+        per_row = [field for field in rest if callable(field.default) and not _is_timestamp(field)]
         table = model._meta.db_table
         pk = model._meta.pk
         quote = self.connection.ops.quote_name
+        names = [pk, *given, *(field for field, _ in fixed), *per_row]
+        constants = tuple(value for _, value in fixed)
         with self.connection.cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-                [table, pk.column, len(complete)],
+                [table, pk.column, len(rows)],
             )
             ids = [row[0] for row in cursor.fetchall()]
-            columns = ", ".join(quote(column) for column in [pk.column, *(f.column for f in fields)])
-            attnames = [field.attname for field in fields]
+            sql = f"COPY {quote(table)} ({', '.join(quote(f.column) for f in names)}) FROM STDIN"
             # Django's error classes, as for its own queries (COPY goes to psycopg directly).
-            with self.connection.wrap_database_errors, cursor.cursor.copy(
-                f"COPY {quote(table)} ({columns}) FROM STDIN"
-            ) as copy:
-                for id_, row in zip(ids, complete):
-                    copy.write_row([id_, *[row[name] for name in attnames]])
+            with self.connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
+                for id_, row in zip(ids, rows):
+                    copy.write_row((id_, *row, *constants,
+                                    *(field.get_default() for field in per_row)))
         return ids
 
     def update(self, model, attnames, rows):
@@ -99,18 +110,13 @@ class BulkWriter:
                 )
 
 
-def _complete(row, fields, now):
-    """The row with every field: given, a timestamp, or the field's default."""
-    values = {}
-    for field in fields:
-        name = field.attname
-        if name in row:
-            values[name] = row[name]
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            values[name] = now
-        else:
-            values[name] = field.get_default()
-    return values
+def _is_timestamp(field):
+    return getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+
+
+def _default(field, now):
+    """What Model.save() would store in a field the caller left out."""
+    return now if _is_timestamp(field) else field.get_default()
 
 
 class Any(Lookup):

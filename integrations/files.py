@@ -329,7 +329,7 @@ def write_csv(headers, rows, out):
         out.write(chunk)
 
 
-def write_xlsx(headers, rows, out):
+def write_xlsx(headers, rows, out, *, title="Users"):
     """Write an .xlsx workbook to the binary file `out`, streaming rows through openpyxl's
     write-only mode. Every cell is stored as text, which a spreadsheet never runs as a formula
     however it begins."""
@@ -337,7 +337,7 @@ def write_xlsx(headers, rows, out):
     from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Users")
+    sheet = workbook.create_sheet(title)
 
     def text_cell(value):
         if value is None or value == "":

@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,14 +12,13 @@ class ImportJobQuerySet(models.QuerySet):
         return self.filter(status__in=ImportJob.IN_PROGRESS)
 
     def stale(self, now=None):
-        """Jobs in progress whose worker has not reported for IMPORT_JOB_STALE_AFTER: it was
-        stopped (killed, restarted, out of memory). Its transaction died with it, so the data
-        is as it was before; the job only needs marking failed."""
+        """Started jobs whose worker has not reported for INTEGRATIONS_JOB_STALE_AFTER seconds:
+        it was stopped (killed, restarted, out of memory). Its transaction died with it, so the
+        data is as it was before; the job only needs marking failed. A job still waiting in the
+        queue is not stale: a worker will take it when there is one."""
         now = now or timezone.now()
         cutoff = now - timedelta(seconds=settings.INTEGRATIONS_JOB_STALE_AFTER)
-        return self.in_progress().filter(
-            Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, created_at__lt=cutoff)
-        )
+        return self.in_progress().filter(heartbeat_at__lt=cutoff)
 
     def last_users_sync(self):
         """When the last users import that changed data started (None if there was none)."""

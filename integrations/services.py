@@ -115,6 +115,7 @@ def start_import_job(*, kind, upload, row_estimate=0, by):
     # In the same transaction as the job: the database task backend never sees one without
     # the other.
     check_import_file.enqueue(job.pk)
+    job.refresh_from_db()  # a backend that runs tasks at once (the tests') changed it already
     return job
 
 
@@ -322,7 +323,7 @@ def _save_error_file(job, result):
     stem = PurePath(job.file_name).stem or "import"
     out = io.BytesIO()
     if job.file_name.lower().endswith(".xlsx"):
-        write_xlsx(dataset.headers, dataset, out)
+        write_xlsx(dataset.headers, dataset, out, title="Errors")
         name = f"{stem}-errors.xlsx"
     else:
         write_csv(dataset.headers, dataset, out)

@@ -83,6 +83,7 @@ class AccountsResource(FileResource):
                 row.label = f"{external_id or '—'} {row.data['account_name']}".strip()
                 parsed.append(row)
             if self.progress:
+                # Reading is about half of an accounts import; the rest is judged at once.
                 self.progress(len(parsed) // 2)
 
         self.types = {t.name.casefold(): t for t in AccountType.objects.all()}

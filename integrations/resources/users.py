@@ -430,32 +430,32 @@ class UsersResource(FileResource):
         """The chunk's writes: an insert or update per table, in bulk."""
         writer, now = self.writer, self.now
         new_people = list(plan.new_people.values())
-        ids = writer.insert(Person, [
-            {"email": p[1], "first_name": p[2], "last_name": p[3], "title": p[4], "phone": p[5],
-             "created_at": now, "updated_at": now}
-            for p in new_people
-        ])
+        ids = writer.insert(
+            Person, ("email", "first_name", "last_name", "title", "phone"),
+            [(p[1], p[2], p[3], p[4], p[5]) for p in new_people],
+        )
         for person, pk in zip(new_people, ids):
             person[0] = pk
         writer.update(Person, ["first_name", "last_name", "title", "phone"],
                       [(p[0], p[2], p[3], p[4], p[5]) for p in plan.changed_people.values()])
-        ids = writer.insert(Membership, [
-            {"person_id": m.person[0], "account_id": m.account_id, "role_id": m.role_id,
-             "is_contact": m.is_contact, "is_key_contact": m.is_key_contact,
-             "created_at": now, "updated_at": now}
-            for m in plan.new_memberships
-        ])
+        ids = writer.insert(
+            Membership, ("person_id", "account_id", "role_id", "is_contact", "is_key_contact"),
+            [(m.person[0], m.account_id, m.role_id, m.is_contact, m.is_key_contact)
+             for m in plan.new_memberships],
+        )
         for membership, pk in zip(plan.new_memberships, ids):
             membership.pk = pk
         writer.update(Membership, ["role_id", "is_contact", "is_key_contact"],
                       list(plan.changed_memberships.values()))
         staff_user_id = self.by.pk if self.by is not None else None
-        writer.insert(ContactChange, [
-            {"membership_id": ref if isinstance(ref, int) else ref.pk, "field": field,
-             "old_value": old, "new_value": new, "source": ContactChange.Source.IMPORT,
-             "staff_user_id": staff_user_id, "changed_at": now}
-            for ref, field, old, new in plan.history
-        ])
+        source = ContactChange.Source.IMPORT
+        writer.insert(
+            ContactChange,
+            ("membership_id", "field", "old_value", "new_value", "source", "staff_user_id",
+             "changed_at"),
+            [(ref if isinstance(ref, int) else ref.pk, field, old, new, source, staff_user_id, now)
+             for ref, field, old, new in plan.history],
+        )
 
     # Export
 

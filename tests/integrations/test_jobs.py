@@ -1,0 +1,162 @@
+"""Import jobs as services: their life from upload to outcome, stopped workers, progress seen
+while the import's transaction is open, and the tree locks of an accounts import."""
+
+import io
+from datetime import timedelta
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
+from django.utils import timezone
+
+from accounts.models import TREE_LOCK_NAMESPACE
+from integrations import services
+from integrations.models import ImportJob
+from integrations.progress import JobProgress
+from tests.integrations.conftest import accounts_csv, import_accounts, memberships, users_csv
+
+postgresql_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's advisory locks and connections"
+)
+
+
+def start(text, staff_user, name="people.csv", kind=ImportJob.Kind.USERS):
+    return services.start_import_job(
+        kind=kind, upload=SimpleUploadedFile(name, text.encode()), row_estimate=2, by=staff_user
+    )
+
+
+@pytest.mark.django_db
+def test_a_job_goes_from_upload_through_preview_to_its_outcome(tree, staff_user):
+    job = start(users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,yes,"), staff_user)
+
+    # The immediate task backend of the tests has run the check already.
+    assert (job.status, job.new_rows, job.rows_total, job.summary["phase"]) == (
+        ImportJob.Status.READY, 1, 1, "preview"
+    )
+    assert memberships() == []
+    stored = job.upload.name
+
+    services.confirm_import_job(job=job, skip_errors=False, keep_removed=True, by=staff_user)
+
+    job.refresh_from_db()
+    assert (job.status, job.new_rows, job.summary["phase"], job.upload.name) == (
+        ImportJob.Status.SUCCEEDED, 1, "run", ""
+    )
+    assert job.started_at <= job.finished_at
+    assert not default_storage.exists(stored)
+    assert memberships() == [("ada@example.com", "PARIS", None, True, False)]
+
+
+@pytest.mark.django_db
+def test_a_file_that_cannot_be_read_fails_its_check_and_is_removed(tree, staff_user):
+    job = start("Name,Mail\nAda,ada@example.com\n", staff_user)
+
+    assert job.status == ImportJob.Status.FAILED
+    assert job.message == (
+        "This users file has no Account ID and Email columns. Its header row (line 1) must name "
+        "Account ID and Email; it has: Name, Mail."
+    )
+    assert job.upload.name == ""
+
+
+@pytest.mark.django_db
+def test_confirming_needs_a_job_that_waits_for_it(tree, staff_user):
+    job = start(users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,"), staff_user)
+    services.cancel_import_job(job=job, by=staff_user)
+
+    with pytest.raises(ValidationError) as error:
+        services.confirm_import_job(job=job, skip_errors=False, keep_removed=True, by=staff_user)
+
+    assert (error.value.code, error.value.messages) == (
+        "not_ready", ["This import is not waiting for confirmation."]
+    )
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.CANCELLED
+
+
+@pytest.mark.django_db
+def test_a_run_claims_its_job_once(tree, staff_user):
+    job = start(users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,"), staff_user)
+    services.confirm_import_job(job=job, skip_errors=False, keep_removed=True, by=staff_user)
+    job.refresh_from_db()
+    finished_at = job.finished_at
+
+    services.run_import_job(job=job)  # a second delivery of the same task
+
+    job.refresh_from_db()
+    assert (job.status, job.finished_at) == (ImportJob.Status.SUCCEEDED, finished_at)
+    assert len(memberships()) == 1
+
+
+@pytest.mark.django_db
+def test_only_started_jobs_without_news_are_stale(tree):
+    now = timezone.now()
+    old = now - timedelta(hours=1)
+
+    def job(status, heartbeat_at):
+        return ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name=f"{status}.csv",
+                                        status=status, heartbeat_at=heartbeat_at)
+
+    stopped = job(ImportJob.Status.RUNNING, old)
+    stopped_check = job(ImportJob.Status.CHECKING, old)
+    job(ImportJob.Status.RUNNING, now)        # reported a moment ago
+    job(ImportJob.Status.PENDING, None)       # waits for a worker
+    job(ImportJob.Status.SUCCEEDED, old)      # over
+
+    assert services.fail_stale_jobs() == 2
+
+    assert set(ImportJob.objects.filter(status=ImportJob.Status.FAILED).values_list(
+        "pk", flat=True)) == {stopped.pk, stopped_check.pk}
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_progress_is_visible_while_the_import_transaction_is_open(tree):
+    job = ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name="big.csv",
+                                   status=ImportJob.Status.RUNNING)
+    progress = JobProgress(job)
+    try:
+        with transaction.atomic():
+            progress(1234, force=True)
+            # Another connection (the job page's) sees it although this transaction is open.
+            other = connection.copy()
+            try:
+                with other.cursor() as cursor:
+                    cursor.execute("SELECT rows_done FROM integrations_importjob WHERE id = %s",
+                                   [job.pk])
+                    assert cursor.fetchone() == (1234,)
+            finally:
+                other.close()
+    finally:
+        progress.close()
+
+
+@postgresql_only
+@pytest.mark.django_db
+def test_an_accounts_import_holds_the_tree_locks_until_it_commits(tree):
+    with transaction.atomic():
+        import_accounts(accounts_csv("BERLIN,,,AMER", "NEW,New,Corporate,"))
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT objid, mode FROM pg_locks WHERE locktype = 'advisory' AND classid = %s "
+                "AND objsubid = 2 AND pid = pg_backend_pid() AND granted",
+                [TREE_LOCK_NAMESPACE],
+            )
+            held = set(cursor.fetchall())
+
+    assert (0, "ExclusiveLock") in held
+    assert (tree["corp"].tree_id, "ExclusiveLock") in held
+
+
+@pytest.mark.django_db
+def test_the_import_of_a_file_object_reads_it_from_the_start(tree):
+    file = io.BytesIO(users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,").encode())
+    file.seek(10)
+
+    result = services.import_file(kind=ImportJob.Kind.USERS, file=file, dry_run=True)
+
+    assert result.new == 1
