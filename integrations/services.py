@@ -10,7 +10,7 @@ from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .files import (
@@ -225,6 +225,11 @@ def _conclude(job, result):
 
 
 def _unexpected(error, *, dry_run):
+    if isinstance(error, IntegrityError):
+        return (
+            "Someone saved one of the same people or memberships while this import ran, so it "
+            "stopped. Nothing was changed: import the file again."
+        )
     what = "checking the file" if dry_run else "the import"
     return f"An unexpected error stopped {what} ({type(error).__name__}). Nothing was changed."
 

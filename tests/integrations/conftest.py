@@ -124,15 +124,16 @@ def ada(tree, roles):
     return person
 
 
-@pytest.fixture
-def failing_insert():
-    """A real database error on inserting the person "boom@example.com", as a constraint or a
-    lost connection would raise in the middle of an import."""
+def _fail_inserting_boom(*, duplicate):
+    """A real database error on inserting the person "boom@example.com": a unique violation
+    (as when someone saves the same person at the same time) or another error (as a lost
+    connection or a full disk would raise)."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            code = " USING ERRCODE = 'unique_violation'" if duplicate else ""
             cursor.execute(
                 "CREATE FUNCTION integrations_test_boom() RETURNS trigger AS $$ BEGIN "
-                "RAISE EXCEPTION 'boom'; END; $$ LANGUAGE plpgsql"
+                f"RAISE EXCEPTION 'boom'{code}; END; $$ LANGUAGE plpgsql"
             )
             cursor.execute(
                 "CREATE TRIGGER integrations_test_boom BEFORE INSERT ON contacts_person FOR EACH "
@@ -140,7 +141,21 @@ def failing_insert():
                 "integrations_test_boom()"
             )
         else:
+            action = (
+                "SELECT RAISE(ABORT, 'boom')" if duplicate
+                else "INSERT INTO integrations_test_no_such_table VALUES (1)"
+            )
             cursor.execute(
                 "CREATE TRIGGER integrations_test_boom BEFORE INSERT ON contacts_person WHEN "
-                "NEW.email = 'boom@example.com' BEGIN SELECT RAISE(ABORT, 'boom'); END"
+                f"NEW.email = 'boom@example.com' BEGIN {action}; END"
             )
+
+
+@pytest.fixture
+def failing_insert(db):
+    _fail_inserting_boom(duplicate=False)
+
+
+@pytest.fixture
+def duplicate_insert(db):
+    _fail_inserting_boom(duplicate=True)

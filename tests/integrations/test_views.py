@@ -391,13 +391,29 @@ def test_an_error_in_the_middle_of_a_job_fails_it_and_changes_nothing(
     assert job.status == ImportJob.Status.FAILED
     # The database's error class, which differs between PostgreSQL and SQLite.
     assert re.fullmatch(
-        r"An unexpected error stopped the import \((ProgrammingError|IntegrityError)\)\. "
+        r"An unexpected error stopped the import \((ProgrammingError|OperationalError)\)\. "
         r"Nothing was changed\.",
         job.message,
     )
     assert snapshot() == before
     page = advanced_client.get(job.get_absolute_url())
     assert text(page, "failed-heading") == "The import failed"
+
+
+def test_a_person_saved_meanwhile_by_someone_else_fails_the_job_with_a_clear_message(
+    advanced_client, tree, duplicate_insert
+):
+    upload(advanced_client, users_csv("EMEA,boom@example.com,Boom,Boom,,,,,"))
+    job = ImportJob.objects.get()
+
+    advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"})
+
+    job.refresh_from_db()
+    assert (job.status, job.message) == (
+        ImportJob.Status.FAILED,
+        "Someone saved one of the same people or memberships while this import ran, so it "
+        "stopped. Nothing was changed: import the file again.",
+    )
 
 
 # Export
