@@ -127,7 +127,7 @@ def _contacts_widget(request, account, *, contacts_tally):
     rows = (
         filter_form.apply(Membership.objects.contacts(), account)
         .select_related("person", "role", "account__account_type")
-        .in_widget_order()
+        .in_widget_order(searching=bool(filter_form.filters["q"]))
     )
     page = Paginator(rows, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()

@@ -3,13 +3,27 @@ from functools import cached_property
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, Lower
+from django.db.models import Count, F, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce, Concat, Lower
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import TreeTally, scope_q
 from config.staff import is_global_admin
+
+
+def name_order(prefix="", *, walk_index=True):
+    """ORDER BY last name, first name, email for people (`prefix` "person__" from a membership).
+
+    With walk_index, PostgreSQL can read people in the order of the person_name_order index and
+    stop after a page. A search selects people spread over the whole alphabet (every "Lovelace"),
+    and walking the index to them reads most of it: then the same order is given as expressions
+    (`name || ''`) the index does not serve, and the few thousand matches are sorted instead.
+    """
+    fields = [f"{prefix}last_name", f"{prefix}first_name", f"{prefix}email"]
+    if walk_index:
+        return fields
+    return [Concat(F(field), Value(""), output_field=models.CharField()) for field in fields]
 
 
 def person_search_q(text, prefix=""):
@@ -100,13 +114,13 @@ class MembershipQuerySet(models.QuerySet):
         """Memberships whose person matches `text` (see person_search_q)."""
         return self.filter(person_search_q(text, prefix="person__"))
 
-    def in_name_order(self):
-        return self.order_by("person__last_name", "person__first_name", "person__email", "pk")
+    def in_name_order(self, *, walk_index=True):
+        return self.order_by(*name_order("person__", walk_index=walk_index), "pk")
 
-    def in_widget_order(self):
+    def in_widget_order(self, *, searching=False):
         """Key contacts first, then by last name and first name (SPEC §3.3), as a list that
-        pages like a queryset (see KeyContactsFirst)."""
-        return KeyContactsFirst(self)
+        pages like a queryset (see KeyContactsFirst and name_order)."""
+        return KeyContactsFirst(self, walk_index=not searching)
 
 
 class KeyContactsFirst:
@@ -118,8 +132,9 @@ class KeyContactsFirst:
     a page. count() is one query for both totals.
     """
 
-    def __init__(self, memberships):
+    def __init__(self, memberships, *, walk_index=True):
         self.memberships = memberships
+        self.walk_index = walk_index
 
     @cached_property
     def totals(self):
@@ -142,11 +157,15 @@ class KeyContactsFirst:
         keys = self.totals["key"]
         rows = []
         if start < keys:
-            rows += self.memberships.filter(is_key_contact=True).in_name_order()[
+            rows += self.memberships.filter(is_key_contact=True).in_name_order(
+                walk_index=self.walk_index
+            )[
                 start:min(stop, keys)
             ]
         if stop > keys:
-            rows += self.memberships.filter(is_key_contact=False).in_name_order()[
+            rows += self.memberships.filter(is_key_contact=False).in_name_order(
+                walk_index=self.walk_index
+            )[
                 max(start - keys, 0):stop - keys
             ]
         return rows
