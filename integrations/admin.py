@@ -8,7 +8,7 @@ from import_export.forms import ExportForm
 from import_export.tmp_storages import MediaStorage
 
 from .files import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, FileProblem, read_table, write_csv, write_xlsx
-from .models import ImportJob
+from .models import ImportJob, UsersExport
 from .resources import UsersResource
 
 
@@ -120,3 +120,17 @@ class UsersFileAdminMixin(ImportExportMixin):
             form.add_error("import_file", e.message)
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+
+@admin.register(UsersExport)
+class UsersExportAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "staff_user", "contacts_only", "file_format"]
+    list_filter = ["contacts_only", "file_format"]
+    list_select_related = ["staff_user"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -329,6 +329,7 @@ def test_admin_index_lists_every_model(admin_client):
         "contacts/touchpoint",
         "django_tasks_database/dbtaskresult",
         "integrations/importjob",
+        "integrations/usersexport",
     ]
 
 
