@@ -19,17 +19,18 @@ from typing import Iterable, Iterator
 
 from django.core.files import File
 
+from contacts.exports import FORMULA_TRIGGERS, NEUTRALISE, neutralise
+
 XLSX_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # old .xls, and password-protected .xlsx
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 DELIMITERS = (",", ";", "\t")
 
-# A spreadsheet runs a cell that begins with one of these as a formula (CSV injection). Exports
-# put an apostrophe in front, which spreadsheets read as "text"; imports take one apostrophe
-# away again before any of these (or another apostrophe), so a round trip changes nothing.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-NEUTRALISE = "'"
+# A spreadsheet runs a cell that begins with a formula character as a formula (CSV injection).
+# Exports put an apostrophe in front (contacts.exports.neutralise, shared with the people
+# downloads); imports take one apostrophe away again before any of these (or another
+# apostrophe), so a round trip changes nothing.
 
 CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -66,13 +67,6 @@ class Table:
 
     def __iter__(self):
         return self.rows
-
-
-def neutralise(value):
-    """The text to write in a CSV cell so a spreadsheet never runs it as a formula."""
-    if value and (value.startswith(FORMULA_TRIGGERS) or value.startswith(NEUTRALISE)):
-        return NEUTRALISE + value
-    return value
 
 
 def unneutralise(value):
