@@ -29,6 +29,15 @@ def account_types(db):
 
 
 @pytest.fixture
+def roles(account_types):
+    """{(account type name, role name): role}."""
+    return {
+        (role.account_type.name, role.name): role
+        for role in AccountRole.objects.select_related("account_type")
+    }
+
+
+@pytest.fixture
 def tree(account_types):
     """A four-level company and a second, separate company, keyed by short names.
 

@@ -5,9 +5,10 @@ Contact counts are written out by hand from OWN_CONTACTS and the drawing in the 
 """
 
 import pytest
-from django.test.html import Element, normalize_whitespace, parse_html
+from django.test.html import Element
 
 from tests.factories import AccountFactory, MembershipFactory, TaskFactory
+from tests.html import attribute, element, elements, has_attributes, page, text
 
 # Contacts at each account (one of them a key contact where there are two or more). Each
 # account also has a member who is not a contact, who never counts.
@@ -51,67 +52,26 @@ def contacts(tree):
 # Reading the page
 
 
-def _elements(node, tag, **attrs):
-    """The elements under `node` (and `node` itself), in document order, with this tag and these
-    attributes (`class_="x"` matches one class; other underscores stand for hyphens)."""
-    found = [node] if node.name == tag and _has_attributes(node, attrs) else []
-    for child in node.children:
-        if isinstance(child, Element):
-            found += _elements(child, tag, **attrs)
-    return found
-
-
-def _element(node, tag, **attrs):
-    (found,) = _elements(node, tag, **attrs)
-    return found
-
-
-def _has_attributes(element, attrs):
-    present = dict(element.attributes)
-    for name, value in attrs.items():
-        if name == "class_":
-            if value not in (present.get("class") or "").split():
-                return False
-        elif present.get(name.replace("_", "-"), False) != value:
-            return False
-    return True
-
-
-def _attribute(element, name):
-    return dict(element.attributes).get(name)
-
-
-def _text(node):
-    if isinstance(node, str):
-        return node
-    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
-
-
-def _page(response):
-    assert response.status_code == 200, response.status_code
-    return parse_html(response.content.decode())
-
-
 def _tree_rows(node):
     """(name, Account ID, type, contacts here, with all below, children URL) of each row of the
     first tree level under `node`; the children URL is the hx-get of an expandable row."""
-    level = _elements(node, "ul", class_="tree-level")[0]
+    level = elements(node, "ul", class_="tree-level")[0]
     rows = []
     for item in (child for child in level.children if isinstance(child, Element)):
-        if _has_attributes(item, {"class_": "empty"}):
-            rows.append(_text(item))
+        if has_attributes(item, {"class_": "empty"}):
+            rows.append(text(item))
             continue
-        row = _elements(item, "span", class_="tree-row")[0]
+        row = elements(item, "span", class_="tree-row")[0]
         name, kind, own, below = [child for child in row.children if isinstance(child, Element)]
-        details = _elements(item, "details")
+        details = elements(item, "details")
         rows.append(
             (
-                _text(_element(name, "a")),
-                _text(_element(name, "span", class_="mono")),
-                _text(kind),
-                int(_text(own)),
-                int(_text(below)),
-                _attribute(details[0], "hx-get") if details else None,
+                text(element(name, "a")),
+                text(element(name, "span", class_="mono")),
+                text(kind),
+                int(text(own)),
+                int(text(below)),
+                attribute(details[0], "hx-get") if details else None,
             )
         )
     return rows
@@ -119,18 +79,18 @@ def _tree_rows(node):
 
 def _search_rows(response):
     """(name, Account ID, type, company, contacts) of each row of the search results."""
-    table = _element(_page(response), "table", class_="table")
+    table = element(page(response), "table", class_="table")
     return [
         tuple(
-            int(_text(cell)) if index == 4 else _text(cell)
-            for index, cell in enumerate(_elements(row, "td"))
+            int(text(cell)) if index == 4 else text(cell)
+            for index, cell in enumerate(elements(row, "td"))
         )
-        for row in _elements(table, "tr")[1:]
+        for row in elements(table, "tr")[1:]
     ]
 
 
 def _count(response):
-    return _text(_element(_page(response), "p", class_="count"))
+    return text(element(page(response), "p", class_="count"))
 
 
 def _children_url(account):
@@ -146,7 +106,7 @@ def test_account_list_shows_companies_with_their_contact_counts(viewer_client, t
 
     response = viewer_client.get("/accounts/")
 
-    assert _tree_rows(_page(response)) == [
+    assert _tree_rows(page(response)) == [
         ("Corp", "CORP", "Corporate", 2, 11, _children_url(tree["corp"])),
         ("Other", "OTHER", "Corporate", 1, 3, _children_url(tree["other"])),
         ("Solo", "SOLO", "Corporate", 1, 1, None),
@@ -155,10 +115,10 @@ def test_account_list_shows_companies_with_their_contact_counts(viewer_client, t
 
 
 def test_account_list_rows_link_to_the_accounts(viewer_client, tree, contacts):
-    level = _elements(_page(viewer_client.get("/accounts/")), "ul", class_="tree-level")[0]
+    level = elements(page(viewer_client.get("/accounts/")), "ul", class_="tree-level")[0]
 
     assert [
-        (_text(link), _attribute(link, "href")) for link in _elements(level, "a")
+        (text(link), attribute(link, "href")) for link in elements(level, "a")
     ] == [
         ("Corp", tree["corp"].get_absolute_url()),
         ("Open Corp", tree["corp"].get_absolute_url()),
@@ -170,11 +130,11 @@ def test_account_list_rows_link_to_the_accounts(viewer_client, tree, contacts):
 def test_account_list_expandable_company_loads_its_children_once_opened(
     viewer_client, tree, contacts
 ):
-    details = _elements(_page(viewer_client.get("/accounts/")), "details")
+    details = elements(page(viewer_client.get("/accounts/")), "details")
 
     assert [
         {
-            name: _attribute(element, name)
+            name: attribute(element, name)
             for name in ("hx-get", "hx-trigger", "hx-target", "hx-swap")
         }
         for element in details
@@ -190,7 +150,7 @@ def test_account_list_expandable_company_loads_its_children_once_opened(
 def test_account_list_without_accounts(viewer_client, db):
     response = viewer_client.get("/accounts/")
 
-    assert _tree_rows(_page(response)) == ["No accounts yet."]
+    assert _tree_rows(page(response)) == ["No accounts yet."]
     assert _count(response).startswith("0 companies.")
 
 
@@ -231,8 +191,8 @@ def test_account_children_lists_exactly_the_children_with_their_counts(
 ):
     response = viewer_client.get(_children_url(tree[key]), headers={"HX-Request": "true"})
 
-    fragment = _page(response)
-    assert (fragment.name, _attribute(fragment, "class")) == ("ul", "tree-level")
+    fragment = page(response)
+    assert (fragment.name, attribute(fragment, "class")) == ("ul", "tree-level")
     assert "<html" not in response.content.decode()
     assert _tree_rows(fragment) == [
         (*row[:5], _children_url(tree[row[5]]) if row[5] else None) for row in children
@@ -242,7 +202,7 @@ def test_account_children_lists_exactly_the_children_with_their_counts(
 def test_account_children_of_a_leaf(viewer_client, tree, contacts):
     response = viewer_client.get(_children_url(tree["berlin"]), headers={"HX-Request": "true"})
 
-    assert _tree_rows(_page(response)) == ["No accounts yet."]
+    assert _tree_rows(page(response)) == ["No accounts yet."]
 
 
 def test_account_children_without_htmx_goes_to_the_account_page(viewer_client, tree, contacts):
@@ -305,7 +265,7 @@ def test_account_search_by_name_and_account_id(viewer_client, tree, contacts, q,
     assert _search_rows(response) == rows
     count = len(rows)
     assert _count(response) == f"{count} account{'s' if count != 1 else ''} matching “{q.strip()}”"
-    assert _attribute(_element(_page(response), "input", name="q"), "value") == q.strip()
+    assert attribute(element(page(response), "input", name="q"), "value") == q.strip()
 
 
 def test_account_search_finds_by_account_id_alone(viewer_client, tree, contacts):
@@ -321,11 +281,11 @@ def test_account_search_finds_by_account_id_alone(viewer_client, tree, contacts)
 def test_account_search_without_match(viewer_client, tree, contacts):
     response = viewer_client.get("/accounts/", {"q": "zzz"})
 
-    page = _page(response)
+    doc = page(response)
     assert _count(response) == "0 accounts matching “zzz”"
-    empty = _element(page, "div", class_="empty")
-    assert [_text(p) for p in _elements(empty, "p")] == ["No account matches “zzz”."]
-    assert [(_text(a), _attribute(a, "href")) for a in _elements(empty, "a")] == [
+    empty = element(doc, "div", class_="empty")
+    assert [text(p) for p in elements(empty, "p")] == ["No account matches “zzz”."]
+    assert [(text(a), attribute(a, "href")) for a in elements(empty, "a")] == [
         ("Show all accounts", "/accounts/")
     ]
 
@@ -347,7 +307,7 @@ def test_account_search_shows_html_in_names_as_text(viewer_client, tree):
 def test_account_search_with_blank_query_shows_the_tree(viewer_client, tree, contacts):
     response = viewer_client.get("/accounts/", {"q": "   "})
 
-    assert [row[0] for row in _tree_rows(_page(response))] == ["Corp", "Other"]
+    assert [row[0] for row in _tree_rows(page(response))] == ["Corp", "Other"]
 
 
 # Query counts
@@ -395,46 +355,46 @@ def test_account_list_query_count(
     with django_assert_max_num_queries(queries):
         response = viewer_client.get(url, headers=headers)
 
-    page = _page(response)
+    doc = page(response)
     if "?q=" in url:
         assert _count(response) == f"{rows(size)} accounts matching “grow”"
     else:
-        assert len(_tree_rows(page)) == rows(size)
+        assert len(_tree_rows(doc)) == rows(size)
 
 
 # The account profile: breadcrumb, "In the company", child accounts
 
 
 def _breadcrumb(response):
-    nav = _element(_page(response), "nav", aria_label="Breadcrumb")
+    nav = element(page(response), "nav", aria_label="Breadcrumb")
     return [
         (
-            _text(item),
-            _attribute(_elements(item, "a")[0], "href") if _elements(item, "a") else None,
-            _attribute(item, "aria-current"),
+            text(item),
+            attribute(elements(item, "a")[0], "href") if elements(item, "a") else None,
+            attribute(item, "aria-current"),
         )
-        for item in _elements(nav, "li")
+        for item in elements(nav, "li")
     ]
 
 
 def _neighbourhood(response):
     """(name, link or None, type, "own / all below", depth class, aria-current) of each line of
     the "In the company" drawing."""
-    drawing = _element(_page(response), "ol", class_="neighbourhood")
+    drawing = element(page(response), "ol", class_="neighbourhood")
     lines = []
-    for item in _elements(drawing, "li"):
-        links = _elements(item, "a")
-        name = _elements(item, "a") or _elements(item, "strong")
-        meta = _element(item, "span", class_="hood-meta")
-        counts = [span for span in _elements(meta, "span") if _attribute(span, "title")]
+    for item in elements(drawing, "li"):
+        links = elements(item, "a")
+        name = elements(item, "a") or elements(item, "strong")
+        meta = element(item, "span", class_="hood-meta")
+        counts = [span for span in elements(meta, "span") if attribute(span, "title")]
         lines.append(
             (
-                _text(name[0]),
-                _attribute(links[0], "href") if links else None,
-                _text(_element(meta, "span", class_="badge")),
-                _text(counts[0]),
-                next(c for c in _attribute(item, "class").split() if c.startswith("depth-")),
-                _attribute(item, "aria-current"),
+                text(name[0]),
+                attribute(links[0], "href") if links else None,
+                text(element(meta, "span", class_="badge")),
+                text(counts[0]),
+                next(c for c in attribute(item, "class").split() if c.startswith("depth-")),
+                attribute(item, "aria-current"),
             )
         )
     return lines
@@ -463,10 +423,10 @@ def test_account_profile_breadcrumb_lists_the_ancestors_top_first(
 
 
 def test_account_profile_header_shows_name_type_and_account_id(viewer_client, tree, contacts):
-    page = _page(viewer_client.get(tree["paris_sales"].get_absolute_url()))
+    doc = page(viewer_client.get(tree["paris_sales"].get_absolute_url()))
 
-    head = _element(page, "div", class_="page-head")
-    assert (_text(_element(head, "h1")), _text(_element(head, "p"))) == (
+    head = element(doc, "div", class_="page-head")
+    assert (text(element(head, "h1")), text(element(head, "p"))) == (
         "Paris Sales", "Department Account ID PARIS_SALES",
     )
 
@@ -523,10 +483,10 @@ def test_account_profile_draws_ancestors_siblings_and_children_with_counts(
     ],
 )
 def test_account_profile_says_how_many_child_accounts(viewer_client, tree, contacts, key, summary):
-    page = _page(viewer_client.get(tree[key].get_absolute_url()))
+    doc = page(viewer_client.get(tree[key].get_absolute_url()))
 
-    card = _element(page, "section", aria_labelledby="position-heading")
-    assert _text(_element(card, "p", class_="hood-summary")) == summary
+    card = element(doc, "section", aria_labelledby="position-heading")
+    assert text(element(card, "p", class_="hood-summary")) == summary
 
 
 def test_account_profile_of_a_missing_account_is_404(viewer_client, db):
@@ -538,5 +498,5 @@ def test_account_profile_shows_a_task_without_owner(viewer_client, tree):
 
     response = viewer_client.get(tree["paris"].get_absolute_url())
 
-    table = _element(_page(response), "section", aria_labelledby="tasks-heading")
-    assert [_text(td) for td in _elements(table, "td")] == ["Renewal call", "—", "Open", "—", "—"]
+    table = element(page(response), "section", aria_labelledby="tasks-heading")
+    assert [text(td) for td in elements(table, "td")] == ["Renewal call", "—", "Open", "—", "—"]

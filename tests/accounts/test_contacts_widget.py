@@ -6,12 +6,13 @@ hand from the drawing in the `tree` fixture, in the widget's order (key contacts
 last name, first name), not computed from the tree columns.
 """
 
+from functools import partial
 from urllib.parse import quote, urlencode
 
 import pytest
-from django.test.html import Element, normalize_whitespace, parse_html
 
-from accounts.models import AccountRole, AccountType
+from accounts.models import AccountType
+from tests import html
 from tests.factories import (
     AccountFactory,
     MembershipFactory,
@@ -19,6 +20,11 @@ from tests.factories import (
     TaskFactory,
     TouchpointFactory,
 )
+from tests.html import attribute, has_attributes, page, text
+
+# This module's searches look only under the node they start from, not at the node itself.
+element = partial(html.element, itself=False)
+elements = partial(html.elements, itself=False)
 
 PEOPLE = {
     "ada": ("Ada", "Lovelace", "ada@analytical.example"),
@@ -155,77 +161,33 @@ VIEW_CASES = [
 # Reading the page
 
 
-def _elements(node, tag, **attrs):
-    """The elements under `node`, in document order, with this tag and these attributes
-    (`class_="x"` matches one class; other underscores stand for hyphens)."""
-    found = []
-    for child in node.children:
-        if not isinstance(child, Element):
-            continue
-        if child.name == tag and _has_attributes(child, attrs):
-            found.append(child)
-        found += _elements(child, tag, **attrs)
-    return found
-
-
-def _element(node, tag, **attrs):
-    (found,) = _elements(node, tag, **attrs)
-    return found
-
-
-def _has_attributes(element, attrs):
-    present = dict(element.attributes)
-    for name, value in attrs.items():
-        if name == "class_":
-            if value not in (present.get("class") or "").split():
-                return False
-        elif present.get(name.replace("_", "-"), False) != value:
-            return False
-    return True
-
-
-def _attribute(element, name):
-    return dict(element.attributes).get(name)
-
-
-def _text(node):
-    if isinstance(node, str):
-        return node
-    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
-
-
-def _page(response):
-    assert response.status_code == 200, response.status_code
-    return parse_html(response.content.decode())
-
-
 def _results(response):
     """The contact results: the whole htmx fragment, or the part of the page."""
-    page = _page(response)
-    if page.name == "div" and _has_attributes(page, {"id": "contact-results"}):
-        return page
-    return _element(page, "div", id="contact-results")
+    doc = page(response)
+    if doc.name == "div" and has_attributes(doc, {"id": "contact-results"}):
+        return doc
+    return element(doc, "div", id="contact-results")
 
 
 def _rows(response):
     """Each row of the widget: name, email, role, account, key contact?, action links."""
     rows = []
-    for row in _elements(_results(response), "tr")[1:]:
-        cells = _elements(row, "td")
+    for row in elements(_results(response), "tr")[1:]:
+        cells = elements(row, "td")
         rows.append(
             {
-                "name": _text(_element(cells[0], "a")),
-                "email": _text(cells[1]),
-                "role": _text(cells[2]),
-                "account": _text(cells[3]),
+                "name": text(element(cells[0], "a")),
+                "email": text(cells[1]),
+                "role": text(cells[2]),
+                "account": text(cells[3]),
                 "key": [
-                    _text(crown)
-                    for crown in _elements(cells[0], "span", aria_label="Key contact")
+                    text(crown)
+                    for crown in elements(cells[0], "span", aria_label="Key contact")
                 ],
                 "actions": [
-                    (_text(link), _attribute(link, "href"))
+                    (text(link), attribute(link, "href"))
                     for cell in cells[4:]
-                    for link in _elements(cell, "a")
+                    for link in elements(cell, "a")
                 ],
             }
         )
@@ -237,36 +199,36 @@ def _names(response):
 
 
 def _count(response):
-    return _text(_element(_results(response), "p", class_="count"))
+    return text(element(_results(response), "p", class_="count"))
 
 
 def _options(select):
     return [
-        (_attribute(option, "value"), _text(option), "selected" in dict(option.attributes))
-        for option in _elements(select, "option")
+        (attribute(option, "value"), text(option), "selected" in dict(option.attributes))
+        for option in elements(select, "option")
     ]
 
 
 def _field_errors(response):
     """{label of a widget control: its error messages} for the controls that have any."""
-    form = _element(_page(response), "form", class_="widget-filters")
+    form = element(page(response), "form", class_="widget-filters")
     errors = {}
-    for field in _elements(form, "div", class_="field"):
-        messages = [_text(error) for error in _elements(field, "p", class_="field-error")]
+    for field in elements(form, "div", class_="field"):
+        messages = [text(error) for error in elements(field, "p", class_="field-error")]
         if messages:
-            errors[_text(_element(field, "label"))] = messages
+            errors[text(element(field, "label"))] = messages
     return errors
 
 
 def _empty_state(response):
-    empty = _elements(_results(response), "div", class_="empty")
+    empty = elements(_results(response), "div", class_="empty")
     if not empty:
         return None
     (empty,) = empty
     return {
-        "text": [_text(p) for p in _elements(empty, "p")],
-        "filters": [_text(li) for li in _elements(empty, "li")],
-        "links": [(_text(a), _attribute(a, "href")) for a in _elements(empty, "a")],
+        "text": [text(p) for p in elements(empty, "p")],
+        "filters": [text(li) for li in elements(empty, "li")],
+        "links": [(text(a), attribute(a, "href")) for a in elements(empty, "a")],
     }
 
 
@@ -279,15 +241,6 @@ def _get(client, account, query="", **headers):
 
 
 # Data
-
-
-@pytest.fixture
-def roles(account_types):
-    """{(account type name, role name): role}."""
-    return {
-        (role.account_type.name, role.name): role
-        for role in AccountRole.objects.select_related("account_type")
-    }
 
 
 @pytest.fixture
@@ -345,7 +298,7 @@ def test_widget_view_lists_exactly_its_contacts(
     assert _names(response) == names
     assert _count(response) == f"{len(names)} contact{'s' if len(names) != 1 else ''}"
     assert _field_errors(response) == {}
-    selected = [option[0] for option in _options(_element(_page(response), "select", name="view"))
+    selected = [option[0] for option in _options(element(page(response), "select", name="view"))
                 if option[2]]
     assert selected == [value]
 
@@ -381,9 +334,9 @@ def test_widget_rows_show_email_role_key_contact_and_other_accounts(viewer_clien
 def test_widget_row_links_to_the_person_and_the_other_account(viewer_client, tree, contacts):
     response = _get(viewer_client, tree["amer"], "view=parent")
 
-    rows = _elements(_results(response), "tr")[1:]
+    rows = elements(_results(response), "tr")[1:]
     assert [
-        [(_text(link), _attribute(link, "href")) for link in _elements(row, "a")] for row in rows
+        [(text(link), attribute(link, "href")) for link in elements(row, "a")] for row in rows
     ] == [
         [(ADA, contacts["corp", "ada"].person.get_absolute_url()),
          ("Corp", tree["corp"].get_absolute_url())],
@@ -395,7 +348,7 @@ def test_widget_row_links_to_the_person_and_the_other_account(viewer_client, tre
 def test_widget_key_contact_crown_has_an_accessible_label(viewer_client, tree, contacts):
     response = _get(viewer_client, tree["corp"])
 
-    crowns = _elements(_results(response), "span", aria_label="Key contact")
+    crowns = elements(_results(response), "span", aria_label="Key contact")
     assert [sorted(crown.attributes) for crown in crowns] == [
         [("aria-label", "Key contact"), ("class", "crown"), ("role", "img"),
          ("title", "Key contact")]
@@ -515,7 +468,7 @@ def test_widget_offers_the_views_of_the_account_with_their_counts(
 
     response = _get(viewer_client, tree[key])
 
-    select = _element(_page(response), "select", name="view")
+    select = element(page(response), "select", name="view")
     assert [(value, label) for value, label, _ in _options(select)] == _view_choices(
         tree, account_types, key
     )
@@ -525,10 +478,10 @@ def test_widget_offers_the_views_of_the_account_with_their_counts(
 
 def _role_groups(response):
     """(account type, [role names]) of each group of the Roles select, in order."""
-    select = _element(_page(response), "select", name="role")
+    select = element(page(response), "select", name="role")
     return [
-        (_attribute(group, "label"), [_text(option) for option in _elements(group, "option")])
-        for group in _elements(select, "optgroup")
+        (attribute(group, "label"), [text(option) for option in elements(group, "option")])
+        for group in elements(select, "optgroup")
     ]
 
 
@@ -556,17 +509,17 @@ def test_widget_offers_the_roles_of_the_hierarchy_own_type_first(
 
 
 def test_widget_controls_have_visible_labels(viewer_client, tree, contacts):
-    form = _element(_page(_get(viewer_client, tree["corp"])), "form", class_="widget-filters")
+    form = element(page(_get(viewer_client, tree["corp"])), "form", class_="widget-filters")
 
-    labels = [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")]
+    labels = [(text(label), attribute(label, "for")) for label in elements(form, "label")]
     assert labels == [
         ("View", "id_view"), ("Roles", "id_role"), ("Search", "id_q"),
         ("Key contacts only", "id_key"),
     ]
     assert [
-        (element.name, _attribute(element, "id"), _attribute(element, "name"))
+        (element.name, attribute(element, "id"), attribute(element, "name"))
         for tag in ("select", "input")
-        for element in _elements(form, tag)
+        for element in elements(form, tag)
     ] == [
         ("select", "id_view", "view"),
         ("select", "id_role", "role"),
@@ -576,7 +529,7 @@ def test_widget_controls_have_visible_labels(viewer_client, tree, contacts):
 
 
 def test_widget_search_box_is_a_search_input(viewer_client, tree, contacts):
-    box = _element(_page(_get(viewer_client, tree["corp"])), "input", name="q")
+    box = element(page(_get(viewer_client, tree["corp"])), "input", name="q")
 
     assert [value for name, value in box.attributes if name == "type"] == ["search"]
 
@@ -616,7 +569,7 @@ def test_widget_roles_filter(viewer_client, tree, roles, contacts, key, view, ro
     assert _names(response) == names
     assert _field_errors(response) == {}
     selected = [
-        value for value, _, selected in _options(_element(_page(response), "select", name="role"))
+        value for value, _, selected in _options(element(page(response), "select", name="role"))
         if selected
     ]
     assert sorted(selected) == sorted(str(roles[name].pk) for name in role_names)
@@ -649,7 +602,7 @@ def test_widget_search(viewer_client, tree, contacts, q, names):
     assert _names(response) == names
     assert _field_errors(response) == {}
     # The box shows what was typed; the search itself ignores the surrounding spaces.
-    assert _attribute(_element(_page(response), "input", name="q"), "value") == q
+    assert attribute(element(page(response), "input", name="q"), "value") == q
 
 
 @pytest.mark.parametrize(
@@ -669,7 +622,7 @@ def test_widget_key_contacts_only(viewer_client, tree, contacts, key, query, nam
     response = _get(viewer_client, tree[key], query)
 
     assert _names(response) == names
-    assert ("checked", None) in _element(_page(response), "input", name="key").attributes
+    assert ("checked", None) in element(page(response), "input", name="key").attributes
 
 
 @pytest.mark.parametrize(
@@ -717,14 +670,14 @@ def many_contacts(tree, roles, contacts):
 
 
 def _pagination(response):
-    navs = _elements(_results(response), "nav", class_="pagination")
+    navs = elements(_results(response), "nav", class_="pagination")
     if not navs:
         return None
     (nav,) = navs
     return {
-        "text": _text(_element(nav, "span")),
+        "text": text(element(nav, "span")),
         "links": [
-            (_text(a), _attribute(a, "rel"), _attribute(a, "href")) for a in _elements(nav, "a")
+            (text(a), attribute(a, "rel"), attribute(a, "href")) for a in elements(nav, "a")
         ],
     }
 
@@ -762,7 +715,7 @@ def test_widget_pagination_links_keep_the_filters(viewer_client, tree, roles, ma
         "text": "Page 2 of 2",
         "links": [("← Previous", "prev", f"?view=hierarchy&q=bulk&role={role}&page=1")],
     }
-    assert _attribute(_element(_page(second), "input", name="q"), "value") == "bulk"
+    assert attribute(element(page(second), "input", name="q"), "value") == "bulk"
 
 
 def test_widget_pagination_links_of_the_htmx_fragment_keep_the_filters(
@@ -961,8 +914,8 @@ def test_widget_htmx_request_gets_only_the_results_fragment(viewer_client, tree,
     response = _get(viewer_client, tree["corp"], "view=hierarchy&key=on", HX_Request="true")
 
     text = response.content.decode()
-    fragment = _page(response)
-    assert (fragment.name, _attribute(fragment, "id")) == ("div", "contact-results")
+    fragment = page(response)
+    assert (fragment.name, attribute(fragment, "id")) == ("div", "contact-results")
     assert 'id="contact-results"' in text
     assert "<html" not in text
     assert 'aria-label="Breadcrumb"' not in text
@@ -999,11 +952,11 @@ def test_widget_htmx_history_restore_gets_the_whole_page(viewer_client, tree, co
 
 
 def test_widget_filter_form_updates_the_results_with_htmx(viewer_client, tree, contacts):
-    form = _element(_page(_get(viewer_client, tree["corp"])), "form", class_="widget-filters")
+    form = element(page(_get(viewer_client, tree["corp"])), "form", class_="widget-filters")
 
     url = tree["corp"].get_absolute_url()
     assert {
-        name: _attribute(form, name)
+        name: attribute(form, name)
         for name in ("method", "action", "hx-get", "hx-target", "hx-swap", "hx-push-url")
     } == {
         "method": "get", "action": url, "hx-get": url, "hx-target": "#contact-results",
@@ -1018,7 +971,7 @@ def test_widget_viewer_sees_no_edit_or_remove_links(viewer_client, tree, contact
     response = _get(viewer_client, tree["corp"], "view=hierarchy")
 
     assert [row["actions"] for row in _rows(response)] == [[]] * 11
-    assert [_text(th) for th in _elements(_results(response), "th")] == [
+    assert [text(th) for th in elements(_results(response), "th")] == [
         "Name", "Email", "Role", "Account",
     ]
     assert "/people/contacts/" not in response.content.decode()
@@ -1045,7 +998,7 @@ def test_widget_staff_who_may_edit_see_edit_and_remove_links(
         ]
         for membership in expected
     ]
-    assert [_text(th) for th in _elements(_results(response), "th")] == [
+    assert [text(th) for th in elements(_results(response), "th")] == [
         "Name", "Email", "Role", "Account", "Actions",
     ]
 
@@ -1054,8 +1007,8 @@ def test_widget_edit_links_name_the_contact_and_account(standard_client, tree, c
     response = _get(standard_client, tree["amer"], "view=parent")
 
     assert [
-        _attribute(link, "aria-label") for link in _elements(_results(response), "a")
-        if _text(link) in ("Edit", "Remove")
+        attribute(link, "aria-label") for link in elements(_results(response), "a")
+        if text(link) in ("Edit", "Remove")
     ] == [
         "Edit Ada Lovelace at Corp",
         "Remove Ada Lovelace as a contact of Corp",

@@ -7,7 +7,6 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from accounts.models import AccountRole
 from config import staff
 from contacts import services
 from contacts.models import ContactChange, Membership, Person, Task, Touchpoint
@@ -18,15 +17,6 @@ from tests.factories import (
     TaskFactory,
     TouchpointFactory,
 )
-
-
-@pytest.fixture
-def roles(account_types):
-    """{(account type name, role name): role}."""
-    return {
-        (role.account_type.name, role.name): role
-        for role in AccountRole.objects.select_related("account_type")
-    }
 
 
 @pytest.fixture

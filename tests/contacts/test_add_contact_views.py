@@ -3,22 +3,12 @@
 may write at all (SPEC §5)."""
 
 import pytest
-from django.test.html import Element, normalize_whitespace, parse_html
 
-from accounts.models import AccountRole
 from contacts.models import ContactChange, Membership, Person, Task, Touchpoint
 from tests.factories import MembershipFactory, PersonFactory, TaskFactory, TouchpointFactory
+from tests.html import attribute, element, elements, page, parse, text
 
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def roles(account_types):
-    """{(account type name, role name): role}."""
-    return {
-        (role.account_type.name, role.name): role
-        for role in AccountRole.objects.select_related("account_type")
-    }
 
 
 @pytest.fixture
@@ -42,54 +32,11 @@ def people(tree):
 # Reading pages
 
 
-def _html(response):
-    return parse_html(response.content.decode())
-
-
-def _page(response, status=200):
-    assert response.status_code == status, response.status_code
-    return _html(response)
-
-
-def _elements(node, tag, **attrs):
-    found = [node] if node.name == tag and _has_attributes(node, attrs) else []
-    for child in node.children:
-        if isinstance(child, Element):
-            found += _elements(child, tag, **attrs)
-    return found
-
-
-def _element(node, tag, **attrs):
-    (found,) = _elements(node, tag, **attrs)
-    return found
-
-
-def _has_attributes(element, attrs):
-    present = dict(element.attributes)
-    for name, value in attrs.items():
-        if name == "class_":
-            if value not in (present.get("class") or "").split():
-                return False
-        elif present.get(name.rstrip("_").replace("_", "-"), False) != value:
-            return False
-    return True
-
-
-def _attribute(element, name):
-    return dict(element.attributes).get(name)
-
-
-def _text(node):
-    if isinstance(node, str):
-        return node
-    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
-
-
 def _messages(response):
     """The flash messages on a page: [(kind, text)]."""
     return [
-        (_attribute(li, "class").split()[-1], _text(li))
-        for li in _elements(_page(response), "li", class_="message")
+        (attribute(li, "class").split()[-1], text(li))
+        for li in elements(page(response), "li", class_="message")
     ]
 
 
@@ -97,18 +44,18 @@ def _options(node):
     """The type-ahead options: (name, email, accounts, href) of people, then the "(new)" one
     as (text, None, None, href)."""
     options = []
-    for option in _elements(node, "a", role="option"):
-        assert _attribute(option, "hx-get") == _attribute(option, "href")
-        assert _attribute(option, "hx-target") == "#add-contact-body"
-        if "suggestion-new" in _attribute(option, "class").split():
-            options.append((_text(option), None, None, _attribute(option, "href")))
+    for option in elements(node, "a", role="option"):
+        assert attribute(option, "hx-get") == attribute(option, "href")
+        assert attribute(option, "hx-target") == "#add-contact-body"
+        if "suggestion-new" in attribute(option, "class").split():
+            options.append((text(option), None, None, attribute(option, "href")))
         else:
             options.append(
                 (
-                    _text(_element(option, "span", class_="suggestion-name")),
-                    _text(_element(option, "span", class_="suggestion-email")),
-                    _text(_element(option, "span", class_="suggestion-accounts")),
-                    _attribute(option, "href"),
+                    text(element(option, "span", class_="suggestion-name")),
+                    text(element(option, "span", class_="suggestion-email")),
+                    text(element(option, "span", class_="suggestion-accounts")),
+                    attribute(option, "href"),
                 )
             )
     return options
@@ -117,10 +64,10 @@ def _options(node):
 def _field_errors(node):
     """{field label: [errors]} of the fields of a form, for those with errors."""
     errors = {}
-    for field in _elements(node, "div", class_="field"):
-        messages = [_text(p) for p in _elements(field, "p", class_="field-error")]
+    for field in elements(node, "div", class_="field"):
+        messages = [text(p) for p in elements(field, "p", class_="field-error")]
         if messages:
-            label = _text(_elements(field, "label")[0]).removesuffix(" * (required)")
+            label = text(elements(field, "label")[0]).removesuffix(" * (required)")
             errors[label] = messages
     return errors
 
@@ -128,16 +75,16 @@ def _field_errors(node):
 def _values(form):
     """{name: value} of the text inputs of a form."""
     return {
-        _attribute(field, "name"): _attribute(field, "value")
-        for field in _elements(form, "input")
-        if _attribute(field, "type") in ("text", "email")
+        attribute(field, "name"): attribute(field, "value")
+        for field in elements(form, "input")
+        if attribute(field, "type") in ("text", "email")
     }
 
 
 def _role_options(form):
     return [
-        (_text(option), "selected" in dict(option.attributes))
-        for option in _elements(_element(form, "select", name="role"), "option")
+        (text(option), "selected" in dict(option.attributes))
+        for option in elements(element(form, "select", name="role"), "option")
     ]
 
 
@@ -207,41 +154,41 @@ def test_add_contact_page_without_htmx_is_a_whole_page_with_the_search_field(
 ):
     response = standard_client.get(_add_url(tree["paris"]))
 
-    text = response.content.decode()
-    page = _page(response)
-    assert text.startswith("<!doctype html>")
-    assert [_text(li) for li in _elements(_element(page, "nav", class_="breadcrumb"), "li")] == [
+    body = response.content.decode()
+    doc = page(response)
+    assert body.startswith("<!doctype html>")
+    assert [text(li) for li in elements(element(doc, "nav", class_="breadcrumb"), "li")] == [
         "Accounts", "Paris", "Add contact",
     ]
-    assert _text(_element(page, "h2", id="add-contact-title")) == "Add contact"
-    assert _text(_element(page, "p", class_="dialog-sub")) == "to Paris Site"
+    assert text(element(doc, "h2", id="add-contact-title")) == "Add contact"
+    assert text(element(doc, "p", class_="dialog-sub")) == "to Paris Site"
     # Without a dialog there is nothing to close.
-    assert _elements(page, "button", data_close_dialog="") == []
-    form = _element(page, "form", method="get")
-    assert [_attribute(form, name) for name in ("action", "hx-get", "hx-target")] == [
+    assert elements(doc, "button", data_close_dialog="") == []
+    form = element(doc, "form", method="get")
+    assert [attribute(form, name) for name in ("action", "hx-get", "hx-target")] == [
         _add_url(tree["paris"]), _add_url(tree["paris"]), "#add-contact-body",
     ]
-    assert _text(_element(form, "label", for_="person-search")) == "Person"
-    search = _element(form, "input", id="person-search")
-    assert (_attribute(search, "name"), _attribute(search, "autocomplete")) == ("q", "off")
-    assert _attribute(_element(form, "auto-complete"), "src") == (
+    assert text(element(form, "label", for_="person-search")) == "Person"
+    search = element(form, "input", id="person-search")
+    assert (attribute(search, "name"), attribute(search, "autocomplete")) == ("q", "off")
+    assert attribute(element(form, "auto-complete"), "src") == (
         f"/accounts/{tree['paris'].pk}/people-suggestions/"
     )
-    assert _text(_element(form, "button", type="submit")) == "Find people"
-    assert _elements(page, "ul", class_="suggestions-static") == []
+    assert text(element(form, "button", type="submit")) == "Find people"
+    assert elements(doc, "ul", class_="suggestions-static") == []
 
 
 def test_add_contact_with_htmx_is_the_dialog_body_only(standard_client, tree, people):
     response = standard_client.get(_add_url(tree["paris"]), headers=HTMX)
 
-    text = response.content.decode()
+    body = response.content.decode()
     assert response.status_code == 200
-    assert "<html" not in text
-    assert 'aria-label="Breadcrumb"' not in text
-    page = _html(response)
-    assert _text(_element(page, "h2", id="add-contact-title")) == "Add contact"
-    assert _text(_element(page, "button", data_close_dialog="")) == "✕"
-    assert _text(_element(page, "label", for_="person-search")) == "Person"
+    assert "<html" not in body
+    assert 'aria-label="Breadcrumb"' not in body
+    doc = parse(response)
+    assert text(element(doc, "h2", id="add-contact-title")) == "Add contact"
+    assert text(element(doc, "button", data_close_dialog="")) == "✕"
+    assert text(element(doc, "label", for_="person-search")) == "Person"
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX])
@@ -256,10 +203,10 @@ def test_add_contact_without_javascript_lists_matches_under_the_search(
 ):
     response = standard_client.get(_add_url(tree["paris"], "q=ada"))
 
-    page = _page(response)
-    assert _attribute(_element(page, "input", id="person-search"), "value") == "ada"
-    static = _element(page, "ul", class_="suggestions-static")
-    assert _attribute(static, "aria-label") == "People matching “ada”"
+    doc = page(response)
+    assert attribute(element(doc, "input", id="person-search"), "value") == "ada"
+    static = element(doc, "ul", class_="suggestions-static")
+    assert attribute(static, "aria-label") == "People matching “ada”"
     add = _add_url(tree["paris"])
     assert _options(static) == [
         ("Ada Lovelace", "ada@analytical.example", "Corp, Other",
@@ -283,14 +230,14 @@ def test_suggestions_list_matching_people_with_email_and_accounts_then_new(
     assert response.status_code == 200
     assert "<html" not in text
     add = _add_url(tree["paris"])
-    assert _options(_html(response)) == [
+    assert _options(parse(response)) == [
         ("Ada Lovelace", "ada@analytical.example", "Corp, Other",
          f"{add}?person={people['ada'].pk}"),
         ("Kim Park", "kim@canada.example", "No accounts yet", f"{add}?person={people['kim'].pk}"),
         ("Adam Smith", "adam@economics.example", "Paris", f"{add}?person={people['adam'].pk}"),
         ("(new) ada", None, None, f"{add}?new=ada"),
     ]
-    assert [_attribute(li, "role") for li in _elements(_html(response), "li")] == [
+    assert [attribute(li, "role") for li in elements(parse(response), "li")] == [
         "presentation"
     ] * 4
 
@@ -313,7 +260,7 @@ def test_suggestions_match_first_name_last_name_full_name_and_email(
 ):
     response = standard_client.get(_suggestions_url(tree["corp"], q))
 
-    options = _options(_html(response))
+    options = _options(parse(response))
     typed = " ".join(q.split())
     assert [option[0] for option in options] == [*names, f"(new) {typed}"]
 
@@ -323,7 +270,7 @@ def test_suggestions_need_two_characters(standard_client, tree, people, q):
     response = standard_client.get(_suggestions_url(tree["corp"], q))
 
     assert response.status_code == 200
-    assert _options(_html(response)) == []
+    assert _options(parse(response)) == []
     assert response.content.decode().strip() == ""
 
 
@@ -333,7 +280,7 @@ def test_suggestions_show_at_most_ten_people_then_new(standard_client, tree):
 
     response = standard_client.get(_suggestions_url(tree["corp"], "zed"))
 
-    assert [option[0] for option in _options(_html(response))] == [
+    assert [option[0] for option in _options(parse(response))] == [
         *[f"Zed Person{n:02d}" for n in range(10)], "(new) zed",
     ]
 
@@ -345,7 +292,7 @@ def test_suggestions_show_typed_html_as_text(standard_client, tree):
 
     text = response.content.decode()
     assert "<b>bold" not in text
-    assert _options(_html(response)) == [
+    assert _options(parse(response)) == [
         ("(new) <b>bold</b>", None, None,
          f"{_add_url(tree['corp'])}?new=%3Cb%3Ebold%3C/b%3E"),
     ]
@@ -362,18 +309,18 @@ def test_choosing_a_person_shows_the_roles_of_this_account_type_only(
         _add_url(tree["paris"], f"person={people['grace'].pk}"), headers=headers
     )
 
-    page = _page(response)
+    doc = page(response)
     assert ("<html" in response.content.decode()) == (not headers)
-    assert _text(_element(page, "div", class_="person-card")) == "Grace Hopper grace@navy.example"
-    form = _element(page, "form", method="post", hx_target="#add-contact-body")
-    assert (_attribute(form, "action"), _attribute(form, "hx-post")) == (
+    assert text(element(doc, "div", class_="person-card")) == "Grace Hopper grace@navy.example"
+    form = element(doc, "form", method="post", hx_target="#add-contact-body")
+    assert (attribute(form, "action"), attribute(form, "hx-post")) == (
         _add_url(tree["paris"]), _add_url(tree["paris"]),
     )
-    assert _attribute(_element(form, "input", name="person"), "value") == str(people["grace"].pk)
+    assert attribute(element(form, "input", name="person"), "value") == str(people["grace"].pk)
     assert _role_options(form) == [("No role", True), ("End user", False), ("Site admin", False)]
-    assert _text(_element(form, "label", for_="contact_role")) == "Account role"
-    assert _text(_element(form, "label", for_="contact_is_key_contact")) == "Key contact"
-    assert [_text(b) for b in _elements(form, "button")] == ["Add as contact"]
+    assert text(element(form, "label", for_="contact_role")) == "Account role"
+    assert text(element(form, "label", for_="contact_is_key_contact")) == "Key contact"
+    assert [text(b) for b in elements(form, "button")] == ["Add as contact"]
     assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
 
 
@@ -382,22 +329,22 @@ def test_choosing_a_member_says_so_and_preselects_their_role(
 ):
     Membership.objects.filter(person=people["adam"]).update(role=roles["Site", "End user"])
 
-    page = _page(standard_client.get(_add_url(tree["paris"], f"person={people['adam'].pk}")))
+    doc = page(standard_client.get(_add_url(tree["paris"], f"person={people['adam'].pk}")))
 
-    assert _text(_element(page, "div", class_="person-card")) == (
+    assert text(element(doc, "div", class_="person-card")) == (
         "Adam Smith adam@economics.example "
         "Already a member of this account as End user, not a contact."
     )
-    assert _role_options(_element(page, "form", method="post", hx_target="#add-contact-body")) == [
+    assert _role_options(element(doc, "form", method="post", hx_target="#add-contact-body")) == [
         ("No role", False), ("End user", True), ("Site admin", False),
     ]
 
 
 @pytest.mark.parametrize("account", ["corp", "austin_it"])
 def test_role_choices_follow_the_account_type(standard_client, tree, people, account):
-    page = _page(standard_client.get(_add_url(tree[account], f"person={people['grace'].pk}")))
+    doc = page(standard_client.get(_add_url(tree[account], f"person={people['grace'].pk}")))
 
-    assert _role_options(_element(page, "form", method="post", hx_target="#add-contact-body")) == {
+    assert _role_options(element(doc, "form", method="post", hx_target="#add-contact-body")) == {
         "corp": [("No role", True), ("Champion", False), ("Executive sponsor", False)],
         "austin_it": [("No role", True), ("Department head", False)],
     }[account]
@@ -409,7 +356,7 @@ def test_a_person_that_does_not_exist_is_404(standard_client, tree, people, meth
     response = getattr(standard_client, method)(_add_url(tree["paris"]), {"person": person})
 
     assert response.status_code == 404
-    assert _text(_element(_html(response), "h1")) == "Not found"
+    assert text(element(parse(response), "h1")) == "Not found"
     assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
 
 
@@ -450,8 +397,8 @@ def test_adding_a_person_without_htmx_redirects_to_the_account_with_a_message(
     assert _messages(account_page) == [
         ("message-success", "Grace Hopper is now a contact of Paris."),
     ]
-    results = _element(_page(account_page), "div", id="contact-results")
-    assert [_text(td) for td in _elements(results, "td", class_="contact-name")] == [
+    results = element(page(account_page), "div", id="contact-results")
+    assert [text(td) for td in elements(results, "td", class_="contact-name")] == [
         "Grace Hopper ♛",
     ]
 
@@ -465,13 +412,13 @@ def test_adding_a_person_with_htmx_says_done_and_tells_the_widget(
 
     assert response.status_code == 200
     assert response.headers["HX-Trigger"] == "contacts-changed"
-    text = response.content.decode()
-    assert "<html" not in text
-    page = _html(response)
-    assert _text(_element(page, "h2", id="add-contact-title")) == "Contact added"
-    assert _text(_element(page, "p", role="status")) == "Grace Hopper is now a contact of Paris."
-    assert [_text(a) for a in _elements(page, "a", class_="button")] == ["Add another"]
-    assert [_text(b) for b in _elements(page, "button", data_close_dialog="")] == ["✕", "Done"]
+    body = response.content.decode()
+    assert "<html" not in body
+    doc = parse(response)
+    assert text(element(doc, "h2", id="add-contact-title")) == "Contact added"
+    assert text(element(doc, "p", role="status")) == "Grace Hopper is now a contact of Paris."
+    assert [text(a) for a in elements(doc, "a", class_="button")] == ["Add another"]
+    assert [text(b) for b in elements(doc, "button", data_close_dialog="")] == ["✕", "Done"]
     assert _memberships() == [
         *MEMBERSHIPS_BEFORE, ("grace@navy.example", "Paris", None, True, False),
     ]
@@ -524,7 +471,7 @@ def test_adding_someone_already_a_contact_with_htmx_does_not_refresh_the_widget(
 
     assert response.status_code == 200
     assert "HX-Trigger" not in response.headers
-    assert _text(_element(_html(response), "p", role="status")) == (
+    assert text(element(parse(response), "p", role="status")) == (
         "Ada Lovelace is already a contact of Corp. Nothing was changed."
     )
     assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
@@ -544,9 +491,9 @@ def test_adding_a_person_with_a_role_that_does_not_fit_is_400_and_writes_nothing
         {"person": people["grace"].pk, "role": value, "is_key_contact": "on"}, headers=headers,
     )
 
-    page = _page(response, 400)
+    doc = page(response, 400)
     assert "HX-Trigger" not in response.headers
-    assert _field_errors(_element(page, "form", method="post", hx_target="#add-contact-body")) == {
+    assert _field_errors(element(doc, "form", method="post", hx_target="#add-contact-body")) == {
         "Account role": ["Choose one of the roles of Site accounts."],
     }
     assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
@@ -561,7 +508,7 @@ def test_double_submit_of_a_person_adds_them_once(standard_client, tree, people,
     assert (first.headers.get("HX-Trigger"), second.headers.get("HX-Trigger")) == (
         "contacts-changed", None,
     )
-    assert _text(_element(_html(second), "p", role="status")) == (
+    assert text(element(parse(second), "p", role="status")) == (
         "Grace Hopper is already a contact of Paris. Nothing was changed."
     )
     assert _memberships() == [
@@ -590,10 +537,10 @@ def test_new_person_form_is_prefilled_from_what_was_typed(
 ):
     response = standard_client.get(_add_url(tree["paris"]), {"new": typed}, headers=headers)
 
-    page = _page(response)
+    doc = page(response)
     assert ("<html" in response.content.decode()) == (not headers)
-    assert _text(_element(page, "h2", id="add-contact-title")) == "New person"
-    form = _element(page, "form", method="post", hx_target="#add-contact-body")
+    assert text(element(doc, "h2", id="add-contact-title")) == "New person"
+    form = element(doc, "form", method="post", hx_target="#add-contact-body")
     assert _values(form) == {**initial, "title": None, "phone": None}
     assert _field_errors(form) == {}
 
@@ -601,13 +548,13 @@ def test_new_person_form_is_prefilled_from_what_was_typed(
 def test_new_person_form_marks_the_required_fields_and_offers_this_types_roles(
     standard_client, tree
 ):
-    page = _page(standard_client.get(_add_url(tree["paris"]), {"new": "Grace"}))
+    doc = page(standard_client.get(_add_url(tree["paris"]), {"new": "Grace"}))
 
-    form = _element(page, "form", method="post", hx_target="#add-contact-body")
-    assert [_attribute(form, name) for name in ("action", "hx-post", "hx-target")] == [
+    form = element(doc, "form", method="post", hx_target="#add-contact-body")
+    assert [attribute(form, name) for name in ("action", "hx-post", "hx-target")] == [
         _add_url(tree["paris"]), _add_url(tree["paris"]), "#add-contact-body",
     ]
-    assert [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")] == [
+    assert [(text(label), attribute(label, "for")) for label in elements(form, "label")] == [
         ("Email * (required)", "contact_email"),
         ("First Name * (required)", "contact_first_name"),
         ("Last Name * (required)", "contact_last_name"),
@@ -617,7 +564,7 @@ def test_new_person_form_marks_the_required_fields_and_offers_this_types_roles(
         ("Key contact", "contact_is_key_contact"),
     ]
     assert _role_options(form) == [("No role", True), ("End user", False), ("Site admin", False)]
-    assert [_text(b) for b in _elements(form, "button")] == ["Save contact"]
+    assert [text(b) for b in elements(form, "button")] == ["Save contact"]
 
 
 def _new_person(**changes):
@@ -656,7 +603,7 @@ def test_saving_a_new_person_with_htmx_says_done_and_tells_the_widget(standard_c
     assert response.status_code == 200
     assert response.headers["HX-Trigger"] == "contacts-changed"
     assert "<html" not in response.content.decode()
-    assert _text(_element(_html(response), "p", role="status")) == (
+    assert text(element(parse(response), "p", role="status")) == (
         "Grace Hopper is now a contact of Paris."
     )
     assert _memberships() == [("grace@navy.example", "Paris", None, True, False)]
@@ -690,9 +637,9 @@ def test_saving_a_new_person_with_bad_fields_is_400_with_the_message_at_the_fiel
         _add_url(tree["paris"]), _new_person(**changes), headers=headers
     )
 
-    page = _page(response, 400)
+    doc = page(response, 400)
     assert "HX-Trigger" not in response.headers
-    form = _element(page, "form", method="post", hx_target="#add-contact-body")
+    form = element(doc, "form", method="post", hx_target="#add-contact-body")
     assert _field_errors(form) == errors
     assert _stored() == ([], [], [])
 
@@ -700,7 +647,7 @@ def test_saving_a_new_person_with_bad_fields_is_400_with_the_message_at_the_fiel
 def test_saving_a_new_person_keeps_what_was_typed_when_refused(standard_client, tree):
     response = standard_client.post(_add_url(tree["paris"]), _new_person(email="grace@"))
 
-    form = _element(_page(response, 400), "form", method="post", hx_target="#add-contact-body")
+    form = element(page(response, 400), "form", method="post", hx_target="#add-contact-body")
     assert _values(form) == {
         "email": "grace@", "first_name": "Grace", "last_name": "Hopper",
         "title": "Rear admiral", "phone": "+1 555 0100",
@@ -715,7 +662,7 @@ def test_saving_a_new_person_with_a_role_of_another_type_is_400(
         _add_url(tree["paris_sales"]), _new_person(role=roles[role].pk)
     )
 
-    form = _element(_page(response, 400), "form", method="post", hx_target="#add-contact-body")
+    form = element(page(response, 400), "form", method="post", hx_target="#add-contact-body")
     assert _field_errors(form) == {
         "Account role": ["Choose one of the roles of Department accounts."],
     }
@@ -734,24 +681,24 @@ def test_saving_a_new_person_whose_email_exists_offers_that_person(
         _new_person(email=email, first_name="Augusta", last_name="King"), headers=headers,
     )
 
-    page = _page(response, 400)
+    doc = page(response, 400)
     assert "HX-Trigger" not in response.headers
-    form = _element(page, "form", method="post", hx_target="#add-contact-body")
+    form = element(doc, "form", method="post", hx_target="#add-contact-body")
     assert _field_errors(form) == {
         "Email": ["Ada Lovelace already has this email. Add them instead of a new person."],
     }
-    offer = _element(form, "div", class_="form-error")
-    assert _text(offer) == (
+    offer = element(form, "div", class_="form-error")
+    assert text(offer) == (
         "Ada Lovelace (ada@analytical.example) already has this email. Add Ada Lovelace instead"
     )
-    link = _element(offer, "a")
+    link = element(offer, "a")
     href = _add_url(tree["paris"], f"person={people['ada'].pk}")
-    assert (_attribute(link, "href"), _attribute(link, "hx-get")) == (href, href)
+    assert (attribute(link, "href"), attribute(link, "hx-get")) == (href, href)
     assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
 
     # The offer leads to the role form for Ada.
-    offered = _page(standard_client.get(href))
-    assert _text(_element(offered, "div", class_="person-card")) == (
+    offered = page(standard_client.get(href))
+    assert text(element(offered, "div", class_="person-card")) == (
         "Ada Lovelace ada@analytical.example"
     )
 
@@ -761,7 +708,7 @@ def test_double_submit_of_a_new_person_makes_one_person(standard_client, tree):
     second = standard_client.post(_add_url(tree["paris"]), _new_person(), headers=HTMX)
 
     assert (first.status_code, second.status_code) == (200, 400)
-    form = _element(_html(second), "form", method="post", hx_target="#add-contact-body")
+    form = element(parse(second), "form", method="post", hx_target="#add-contact-body")
     assert _field_errors(form) == {
         "Email": ["Grace Hopper already has this email. Add them instead of a new person."],
     }
@@ -849,7 +796,7 @@ def test_viewer_gets_403_on_every_write_url_and_nothing_changes(
     )
 
     assert response.status_code == 403
-    assert _text(_element(_html(response), "h1")) == "Not allowed"
+    assert text(element(parse(response), "h1")) == "Not allowed"
     assert _everything() == before
 
 
@@ -859,11 +806,11 @@ CONTROLS = {"+ Add contact", "+ New task", "+ New touchpoint", "Edit", "Remove",
 
 def _controls(response):
     """The write controls on an account page, in page order."""
-    page = _page(response)
+    doc = page(response)
     return [
-        _text(node)
-        for node in _elements(page, "a") + _elements(page, "button")
-        if _text(node) in CONTROLS
+        text(node)
+        for node in elements(doc, "a") + elements(doc, "button")
+        if text(node) in CONTROLS
     ]
 
 
@@ -879,11 +826,11 @@ def test_viewer_sees_no_write_controls_on_the_account_page(
     response = viewer_client.get(account_with_everything.get_absolute_url())
 
     assert _controls(response) == []
-    page = _page(response)
-    assert _elements(page, "dialog") == []
+    doc = page(response)
+    assert elements(doc, "dialog") == []
     # The rows are there, only without their actions.
-    assert [_text(td) for td in _elements(page, "td", class_="contact-name")] == ["Grace Hopper"]
-    assert [_text(h) for h in _elements(page, "h2")] == [
+    assert [text(td) for td in elements(doc, "td", class_="contact-name")] == ["Grace Hopper"]
+    assert [text(h) for h in elements(doc, "h2")] == [
         "Contacts", "In the company", "Tasks", "Touchpoints",
     ]
 
@@ -897,19 +844,19 @@ def test_writers_see_the_write_controls_on_the_account_page(
 
     response = client.get(account_with_everything.get_absolute_url())
 
-    links = [_text(a) for a in _elements(_page(response), "a") if _text(a) in CONTROLS]
-    buttons = [_text(b) for b in _elements(_page(response), "button") if _text(b) in CONTROLS]
+    links = [text(a) for a in elements(page(response), "a") if text(a) in CONTROLS]
+    buttons = [text(b) for b in elements(page(response), "button") if text(b) in CONTROLS]
     assert links == [
         "+ Add contact", "Edit", "Remove",  # the widget and its one row
         "+ New task", "Edit", "Edit",  # the two tasks
         "+ New touchpoint", "Edit",  # the touchpoint
     ]
     assert sorted(buttons) == ["Complete", "Reopen"]
-    add = _element(_page(response), "a", class_="button-primary")
+    add = element(page(response), "a", class_="button-primary")
     url = _add_url(account_with_everything)
-    assert (_text(add), _attribute(add, "href"), _attribute(add, "hx-get"),
-            _attribute(add, "hx-target")) == ("+ Add contact", url, url, "#add-contact-body")
-    assert _attribute(_element(_page(response), "dialog"), "id") == "add-contact-dialog"
+    assert (text(add), attribute(add, "href"), attribute(add, "hx-get"),
+            attribute(add, "hx-target")) == ("+ Add contact", url, url, "#add-contact-body")
+    assert attribute(element(page(response), "dialog"), "id") == "add-contact-dialog"
 
 
 def test_anonymous_visitor_of_add_contact_goes_to_sign_in(client, tree):

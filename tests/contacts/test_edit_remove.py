@@ -3,22 +3,13 @@
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.test.html import Element, normalize_whitespace, parse_html
 
 from accounts.models import AccountRole, AccountType
 from config import staff
 from contacts import services
 from contacts.models import ContactChange, Membership, Person
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory, StaffUserFactory
-
-
-@pytest.fixture
-def roles(account_types):
-    """{(account type name, role name): role}."""
-    return {
-        (role.account_type.name, role.name): role
-        for role in AccountRole.objects.select_related("account_type")
-    }
+from tests.html import attribute, element, elements, messages, page, text
 
 
 @pytest.fixture
@@ -239,52 +230,9 @@ def test_remove_contact_leaves_the_persons_other_memberships(ada, tree, staff_us
 # The pages: reading them
 
 
-def _page(response):
-    assert response.status_code == 200, response.status_code
-    return parse_html(response.content.decode())
-
-
-def _elements(node, tag, **attrs):
-    found = [node] if node.name == tag and _has_attributes(node, attrs) else []
-    for child in node.children:
-        if isinstance(child, Element):
-            found += _elements(child, tag, **attrs)
-    return found
-
-
-def _element(node, tag, **attrs):
-    (found,) = _elements(node, tag, **attrs)
-    return found
-
-
-def _has_attributes(element, attrs):
-    present = dict(element.attributes)
-    for name, value in attrs.items():
-        if name == "class_":
-            if value not in (present.get("class") or "").split():
-                return False
-        elif present.get(name.replace("_", "-"), False) != value:
-            return False
-    return True
-
-
-def _attribute(element, name):
-    return dict(element.attributes).get(name)
-
-
-def _text(node):
-    if isinstance(node, str):
-        return node
-    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
-
-
 def _next(form):
     """Where the form goes back to after saving."""
-    return _attribute(_element(form, "input", name="next"), "value")
-
-
-def _messages(response):
-    return [_text(li) for li in _elements(_page(response), "li", class_="message")]
+    return attribute(element(form, "input", name="next"), "value")
 
 
 def _edit_url(membership, next_url=None):
@@ -305,25 +253,25 @@ def test_edit_page_shows_the_roles_of_the_account_type_and_the_key_contact_box(
 ):
     response = standard_client.get(_edit_url(ada, "/accounts/1/?view=hierarchy"))
 
-    page = _page(response)
-    form = _element(page, "form", class_="form-stack")
-    assert _text(_element(page, "h1")) == "Edit contact"
-    assert _text(_element(page, "p", class_="muted")) == "Ada Lovelace at Paris Site"
+    doc = page(response)
+    form = element(doc, "form", class_="form-stack")
+    assert text(element(doc, "h1")) == "Edit contact"
+    assert text(element(doc, "p", class_="muted")) == "Ada Lovelace at Paris Site"
     assert [
-        (_attribute(option, "value"), _text(option), "selected" in dict(option.attributes))
-        for option in _elements(form, "option")
+        (attribute(option, "value"), text(option), "selected" in dict(option.attributes))
+        for option in elements(form, "option")
     ] == [
         ("", "No role", False),
         (str(roles["Site", "End user"].pk), "End user", False),
         (str(roles["Site", "Site admin"].pk), "Site admin", True),
     ]
-    key_box = _element(form, "input", name="is_key_contact")
+    key_box = element(form, "input", name="is_key_contact")
     assert ("checked", None) not in key_box.attributes
-    assert [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")] == [
+    assert [(text(label), attribute(label, "for")) for label in elements(form, "label")] == [
         ("Account role", "contact_role"), ("Key contact", "contact_is_key_contact"),
     ]
     assert _next(form) == "/accounts/1/?view=hierarchy"
-    assert _attribute(_element(form, "a", class_="button-quiet"), "href") == (
+    assert attribute(element(form, "a", class_="button-quiet"), "href") == (
         "/accounts/1/?view=hierarchy"
     )
 
@@ -331,14 +279,14 @@ def test_edit_page_shows_the_roles_of_the_account_type_and_the_key_contact_box(
 def test_edit_page_of_a_key_contact_without_role(standard_client, ada):
     Membership.objects.filter(pk=ada.pk).update(role=None, is_key_contact=True)
 
-    form = _element(_page(standard_client.get(_edit_url(ada))), "form", class_="form-stack")
+    form = element(page(standard_client.get(_edit_url(ada))), "form", class_="form-stack")
 
     assert [
-        _text(option)
-        for option in _elements(form, "option")
+        text(option)
+        for option in elements(form, "option")
         if "selected" in dict(option.attributes)
     ] == ["No role"]
-    assert ("checked", None) in _element(form, "input", name="is_key_contact").attributes
+    assert ("checked", None) in element(form, "input", name="is_key_contact").attributes
     assert _next(form) == ada.account.get_absolute_url()
 
 
@@ -346,8 +294,8 @@ def test_edit_page_of_a_key_contact_without_role(standard_client, ada):
     "next_url", ["https://evil.example/", "//evil.example/", "javascript:alert(1)"]
 )
 def test_edit_page_ignores_a_next_to_another_site(standard_client, ada, next_url):
-    form = _element(
-        _page(standard_client.get(_edit_url(ada), {"next": next_url})), "form", class_="form-stack"
+    form = element(
+        page(standard_client.get(_edit_url(ada), {"next": next_url})), "form", class_="form-stack"
     )
 
     assert _next(form) == ada.account.get_absolute_url()
@@ -370,7 +318,7 @@ def test_edit_saves_and_goes_back_to_next(standard_client, ada, roles, tree):
         ("key_contact", "no", "yes", "app", standard_client.staff_user.pk),
         ("role", "Site admin", "End user", "app", standard_client.staff_user.pk),
     ]
-    assert _messages(standard_client.get(next_url)) == ["Saved Ada Lovelace at Paris."]
+    assert messages(standard_client.get(next_url)) == ["Saved Ada Lovelace at Paris."]
 
 
 def test_edit_without_next_goes_to_the_account(standard_client, ada):
@@ -409,8 +357,8 @@ def test_edit_with_a_role_that_does_not_fit_shows_an_error_and_writes_nothing(
         _edit_url(ada), {"role": value, "is_key_contact": "on", "next": "/accounts/"}
     )
 
-    form = _element(_page(response), "form", class_="form-stack")
-    assert [_text(error) for error in _elements(form, "p", class_="field-error")] == [
+    form = element(page(response), "form", class_="form-stack")
+    assert [text(error) for error in elements(form, "p", class_="field-error")] == [
         "Choose one of the roles of Site accounts."
     ]
     assert _next(form) == "/accounts/"
@@ -478,18 +426,18 @@ def test_edit_refuses_other_methods(standard_client, ada):
 def test_remove_page_asks_to_confirm(standard_client, ada, key_contact, sentence):
     Membership.objects.filter(pk=ada.pk).update(is_key_contact=key_contact)
 
-    page = _page(standard_client.get(_remove_url(ada, "/accounts/")))
+    doc = page(standard_client.get(_remove_url(ada, "/accounts/")))
 
-    assert _text(_element(page, "h1")) == "Remove contact?"
-    card = _element(page, "section", class_="card-form")
-    assert [_text(p) for p in _elements(card, "p")] == [
+    assert text(element(doc, "h1")) == "Remove contact?"
+    card = element(doc, "section", class_="card-form")
+    assert [text(p) for p in elements(card, "p")] == [
         sentence,
         "The person and their membership of the account are kept, with their role, and can be "
         "made a contact again.",
     ]
-    form = _element(card, "form", method="post")
+    form = element(card, "form", method="post")
     assert _next(form) == "/accounts/"
-    assert [_text(button) for button in _elements(form, "button")] == ["Remove contact"]
+    assert [text(button) for button in elements(form, "button")] == ["Remove contact"]
     assert _state(ada) == (True, key_contact, "Site admin")
     assert _changes() == []
 
@@ -508,10 +456,10 @@ def test_remove_clears_the_marks_and_goes_back_to_next(standard_client, ada, tre
         ("key_contact", "yes", "no", "app", standard_client.staff_user.pk),
     ]
     after = standard_client.get(next_url)
-    assert _messages(after) == [
+    assert messages(after) == [
         "Ada Lovelace is no longer a contact of Paris. The person and their membership are kept."
     ]
-    assert "Ada Lovelace" not in _text(_element(_page(after), "div", id="contact-results"))
+    assert "Ada Lovelace" not in text(element(page(after), "div", id="contact-results"))
 
 
 @pytest.mark.parametrize(
@@ -578,4 +526,4 @@ def test_saved_message_shows_names_with_html_as_text(standard_client, tree):
     )
 
     assert "<script>alert(1)" not in response.content.decode()
-    assert _messages(response) == ["Saved <script>alert(1)</script> Mallory at Paris."]
+    assert messages(response) == ["Saved <script>alert(1)</script> Mallory at Paris."]

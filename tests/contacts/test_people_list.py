@@ -6,13 +6,20 @@ list below is written out by hand from that fixture, in the list's order (last n
 email, account name), not computed from the data.
 """
 
+from functools import partial
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from django.test.html import Element, normalize_whitespace, parse_html
+from django.test.html import Element
 
 from accounts.models import AccountRole, AccountType
+from tests import html
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
+from tests.html import attribute, page, parse, text
+
+# This module's searches look only under the node they start from, not at the node itself.
+element = partial(html.element, itself=False)
+elements = partial(html.elements, itself=False)
 
 PEOPLE = {
     "amy": ("Amy", "Alvarez", "amy@amer.example"),
@@ -97,73 +104,29 @@ def _query(params):
 # Reading the page
 
 
-def _elements(node, tag, **attrs):
-    """The elements under `node`, in document order, with this tag and these attributes
-    (`class_="x"` matches one class; other underscores stand for hyphens)."""
-    found = []
-    for child in node.children:
-        if not isinstance(child, Element):
-            continue
-        if child.name == tag and _has_attributes(child, attrs):
-            found.append(child)
-        found += _elements(child, tag, **attrs)
-    return found
-
-
-def _element(node, tag, **attrs):
-    (found,) = _elements(node, tag, **attrs)
-    return found
-
-
-def _has_attributes(element, attrs):
-    present = dict(element.attributes)
-    for name, value in attrs.items():
-        if name == "class_":
-            if value not in (present.get("class") or "").split():
-                return False
-        elif present.get(name.replace("_", "-"), False) != value:
-            return False
-    return True
-
-
-def _attribute(element, name):
-    return dict(element.attributes).get(name)
-
-
-def _text(node):
-    if isinstance(node, str):
-        return node
-    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
-
-
-def _page(response):
-    assert response.status_code == 200, response.status_code
-    return parse_html(response.content.decode())
-
-
 def _headers(response):
-    table = _element(_page(response), "table", class_="people-table")
-    return [_text(th) for th in _elements(_element(table, "thead"), "th")]
+    table = element(page(response), "table", class_="people-table")
+    return [text(th) for th in elements(element(table, "thead"), "th")]
 
 
 def _rows(response):
     """The cells of each row of the people table; [] when the page shows the empty state."""
-    tables = _elements(_page(response), "table", class_="people-table")
+    tables = elements(page(response), "table", class_="people-table")
     if not tables:
         return []
     (table,) = tables
     return [
-        [_text(td) for td in _elements(tr, "td")]
-        for tr in _elements(_element(table, "tbody"), "tr")
+        [text(td) for td in elements(tr, "td")]
+        for tr in elements(element(table, "tbody"), "tr")
     ]
 
 
 def _count(response):
-    return _text(_element(_page(response), "p", class_="count"))
+    return text(element(page(response), "p", class_="count"))
 
 
 def _field_errors(response):
-    return [_text(p) for p in _elements(_page(response), "p", class_="field-error")]
+    return [text(p) for p in elements(page(response), "p", class_="field-error")]
 
 
 def _get(client, query=""):
@@ -259,9 +222,9 @@ def test_people_filter_lists_exactly_these_rows(viewer_client, people, params, e
 def test_people_filter_that_matches_nobody_shows_the_empty_state(viewer_client, people):
     response = _get(viewer_client, "contact=no&key=yes")
 
-    page = _page(response)
-    assert _elements(page, "table", class_="people-table") == []
-    assert _text(_element(page, "div", class_="empty")) == (
+    doc = page(response)
+    assert elements(doc, "table", class_="people-table") == []
+    assert text(element(doc, "div", class_="empty")) == (
         "No one matches these filters. Clear filters"
     )
     assert _count(response) == "0 rows (a person at an account)"
@@ -273,11 +236,11 @@ def test_people_filters_are_kept_in_the_form(viewer_client, people):
          ("account_type", "Site"), ("role", ("Site", "End user")), ("q", "lovelace")]
     )
 
-    page = _page(_get(viewer_client, query))
+    doc = page(_get(viewer_client, query))
 
     def selected(name):
-        select = _element(page, "select", name=name)
-        return [_text(option) for option in _elements(select, "option") if
+        select = element(doc, "select", name=name)
+        return [text(option) for option in elements(select, "option") if
                 "selected" in dict(option.attributes)]
 
     assert selected("contact") == ["Yes"]
@@ -285,8 +248,8 @@ def test_people_filters_are_kept_in_the_form(viewer_client, people):
     assert selected("scope") == ["This account and all below it"]
     assert selected("account_type") == ["Site"]
     assert selected("role") == ["End user (Site)"]
-    assert _attribute(_element(page, "input", name="account"), "value") == "EMEA"
-    assert _attribute(_element(page, "input", name="q"), "value") == "lovelace"
+    assert attribute(element(doc, "input", name="account"), "value") == "EMEA"
+    assert attribute(element(doc, "input", name="q"), "value") == "lovelace"
 
 
 def test_people_unknown_account_id_says_so_and_shows_every_account(viewer_client, people):
@@ -385,18 +348,18 @@ def test_people_unknown_column_falls_back_to_the_default_columns(viewer_client, 
 
 def _column_links(response):
     """{aria-label or link text: the query of its link, as a dict of lists}."""
-    page = _page(response)
+    doc = page(response)
     links = {}
-    for chip in _elements(page, "li", class_="chip"):
-        for link in _elements(chip, "a"):
-            links[_attribute(link, "aria-label")] = _link_query(link)
-    for link in _elements(_element(page, "details", class_="add-column"), "a"):
-        links[f"Add {_text(link)}"] = _link_query(link)
+    for chip in elements(doc, "li", class_="chip"):
+        for link in elements(chip, "a"):
+            links[attribute(link, "aria-label")] = _link_query(link)
+    for link in elements(element(doc, "details", class_="add-column"), "a"):
+        links[f"Add {text(link)}"] = _link_query(link)
     return links
 
 
 def _link_query(link):
-    href = _attribute(link, "href")
+    href = attribute(link, "href")
     assert href.startswith("?"), href
     return parse_qs(href[1:], keep_blank_values=True)
 
@@ -432,8 +395,8 @@ def test_people_column_links_move_remove_and_add_columns_keeping_the_filters(
 def test_people_column_chips_in_order(viewer_client, people):
     response = _get(viewer_client, "cols=account&cols=name")
 
-    chips = _elements(_page(response), "li", class_="chip")
-    assert [_text(_element(chip, "span")) for chip in chips] == ["Account", "Name"]
+    chips = elements(page(response), "li", class_="chip")
+    assert [text(element(chip, "span")) for chip in chips] == ["Account", "Name"]
 
 
 def test_people_following_the_column_links(viewer_client, people):
@@ -473,15 +436,15 @@ def test_people_last_column_cannot_be_removed(viewer_client, people):
 def test_people_every_column_chosen_offers_no_add_menu(viewer_client, people):
     response = _get(viewer_client, urlencode([("cols", key) for key in ALL_COLUMNS_REVERSED]))
 
-    assert _elements(_page(response), "details", class_="add-column") == []
+    assert elements(page(response), "details", class_="add-column") == []
 
 
 def test_people_filter_form_carries_the_chosen_columns(viewer_client, people):
-    page = _page(_get(viewer_client, "cols=email&cols=name"))
+    doc = page(_get(viewer_client, "cols=email&cols=name"))
 
-    form = _element(page, "form", class_="people-filters")
+    form = element(doc, "form", class_="people-filters")
     assert [
-        _attribute(field, "value") for field in _elements(form, "input", type="hidden", name="cols")
+        attribute(field, "value") for field in elements(form, "input", type="hidden", name="cols")
     ] == ["email", "name"]
 
 
@@ -513,11 +476,11 @@ def _page_rows(numbers):
 
 
 def _pagination(response):
-    nav = _element(_page(response), "nav", class_="pagination")
+    nav = element(page(response), "nav", class_="pagination")
     return {
-        "text": _text(_element(nav, "span")),
+        "text": text(element(nav, "span")),
         "links": {
-            _attribute(link, "rel"): _attribute(link, "href") for link in _elements(nav, "a")
+            attribute(link, "rel"): attribute(link, "href") for link in elements(nav, "a")
         },
     }
 
@@ -567,7 +530,7 @@ def test_people_without_the_contact_filter_pages_over_every_member(viewer_client
 
 
 def test_people_single_page_has_no_pagination(viewer_client, people):
-    assert _elements(_page(_get(viewer_client)), "nav", class_="pagination") == []
+    assert elements(page(_get(viewer_client)), "nav", class_="pagination") == []
 
 
 # Escaping
@@ -604,7 +567,7 @@ def test_people_search_text_with_markup_is_escaped(viewer_client, people):
 
     text = response.content.decode()
     assert "<script>alert(3)" not in text
-    assert _attribute(_element(_page(response), "input", name="q"), "value") == (
+    assert attribute(element(page(response), "input", name="q"), "value") == (
         '"><script>alert(3)</script>'
     )
 
@@ -671,17 +634,17 @@ def test_people_list_query_count(
 
 def _suggestions(response):
     assert response.status_code == 200, response.status_code
-    fragment = parse_html(response.content.decode())
+    fragment = parse(response)
     items = [fragment] if isinstance(fragment, Element) and fragment.name == "li" else [
         child for child in fragment.children if isinstance(child, Element)
     ]
     return [
         (
-            _attribute(item, "data-autocomplete-value"),
-            [_text(span) for span in _elements(item, "span")],
+            attribute(item, "data-autocomplete-value"),
+            [text(span) for span in elements(item, "span")],
         )
-        if _attribute(item, "role") == "option"
-        else _text(item)
+        if attribute(item, "role") == "option"
+        else text(item)
         for item in items
     ]
 
@@ -741,12 +704,12 @@ def test_account_suggestions_escape_names(viewer_client, account_types):
 
 
 def test_people_account_field_uses_the_suggestions(viewer_client, people):
-    page = _page(_get(viewer_client))
+    doc = page(_get(viewer_client))
 
-    typeahead = _element(page, "auto-complete")
-    assert _attribute(typeahead, "src") == "/accounts/suggestions/"
-    assert _attribute(typeahead, "for") == "account-options"
-    assert _attribute(_element(typeahead, "input"), "name") == "account"
+    typeahead = element(doc, "auto-complete")
+    assert attribute(typeahead, "src") == "/accounts/suggestions/"
+    assert attribute(typeahead, "for") == "account-options"
+    assert attribute(element(typeahead, "input"), "name") == "account"
 
 
 @pytest.mark.django_db

@@ -4,9 +4,7 @@ the query counts of the person page and the add-contact type-ahead at two data s
 import datetime
 
 import pytest
-from django.test.html import Element, normalize_whitespace, parse_html
 
-from accounts.models import AccountRole
 from contacts.models import Person, Task
 from tests.factories import (
     ContactChangeFactory,
@@ -16,14 +14,7 @@ from tests.factories import (
     TaskFactory,
     TouchpointFactory,
 )
-
-
-@pytest.fixture
-def roles(account_types):
-    return {
-        (role.account_type.name, role.name): role
-        for role in AccountRole.objects.select_related("account_type")
-    }
+from tests.html import attribute, element, elements, messages, page, parse, text
 
 
 @pytest.fixture
@@ -85,63 +76,20 @@ def ada(tree, roles):
 # Reading pages
 
 
-def _page(response, status=200):
-    assert response.status_code == status, response.status_code
-    return parse_html(response.content.decode())
-
-
-def _elements(node, tag, **attrs):
-    found = [node] if node.name == tag and _has_attributes(node, attrs) else []
-    for child in node.children:
-        if isinstance(child, Element):
-            found += _elements(child, tag, **attrs)
-    return found
-
-
-def _element(node, tag, **attrs):
-    (found,) = _elements(node, tag, **attrs)
-    return found
-
-
-def _has_attributes(element, attrs):
-    present = dict(element.attributes)
-    for name, value in attrs.items():
-        if name == "class_":
-            if value not in (present.get("class") or "").split():
-                return False
-        elif present.get(name.rstrip("_").replace("_", "-"), False) != value:
-            return False
-    return True
-
-
-def _attribute(element, name):
-    return dict(element.attributes).get(name)
-
-
-def _text(node):
-    if isinstance(node, str):
-        return node
-    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
-
-
-def _section(page, heading_id):
-    return _element(page, "section", aria_labelledby=heading_id)
+def _section(doc, heading_id):
+    return element(doc, "section", aria_labelledby=heading_id)
 
 
 def _rows(section):
     return [
-        tuple(_text(td) for td in _elements(tr, "td"))
-        for tr in _elements(section, "tr")
-        if _elements(tr, "td")
+        tuple(text(td) for td in elements(tr, "td"))
+        for tr in elements(section, "tr")
+        if elements(tr, "td")
     ]
 
 
 def _items(section):
-    return [_text(li) for li in _elements(section, "li")]
-
-
-def _messages(response):
-    return [_text(li) for li in _elements(_page(response), "li", class_="message")]
+    return [text(li) for li in elements(section, "li")]
 
 
 def _people():
@@ -156,37 +104,37 @@ def _people():
 
 
 def test_person_page_shows_the_profile(viewer_client, ada):
-    page = _page(viewer_client.get(f"/people/{ada.pk}/"))
+    doc = page(viewer_client.get(f"/people/{ada.pk}/"))
 
-    head = _element(page, "div", class_="page-head")
-    assert _text(_element(head, "h1")) == "Ada Lovelace"
-    assert _text(_element(head, "p", class_="meta")) == (
+    head = element(doc, "div", class_="page-head")
+    assert text(element(head, "h1")) == "Ada Lovelace"
+    assert text(element(head, "p", class_="meta")) == (
         "ada@analytical.example Analyst +44 20 7946 0001"
     )
-    assert _attribute(_element(head, "a"), "href") == "mailto:ada@analytical.example"
+    assert attribute(element(head, "a"), "href") == "mailto:ada@analytical.example"
 
 
 def test_person_page_lists_memberships_across_accounts(viewer_client, ada, tree):
-    page = _page(viewer_client.get(f"/people/{ada.pk}/"))
+    doc = page(viewer_client.get(f"/people/{ada.pk}/"))
 
-    section = _section(page, "memberships-heading")
+    section = _section(doc, "memberships-heading")
     assert _rows(section) == [
         ("Corp", "Corporate", "Executive sponsor", "Yes", "♛ Yes"),
         ("Paris", "Site", "—", "No", "No"),
         ("Other", "Corporate", "Champion", "Yes", "No"),
     ]
-    assert [_attribute(a, "href") for a in _elements(section, "a")] == [
+    assert [attribute(a, "href") for a in elements(section, "a")] == [
         tree["corp"].get_absolute_url(), tree["paris"].get_absolute_url(),
         tree["other"].get_absolute_url(),
     ]
-    crowns = _elements(section, "span", class_="crown")
-    assert [_attribute(crown, "aria-label") for crown in crowns] == ["Key contact"]
+    crowns = elements(section, "span", class_="crown")
+    assert [attribute(crown, "aria-label") for crown in crowns] == ["Key contact"]
 
 
 def test_person_page_shows_the_contact_history_newest_first(viewer_client, ada):
-    page = _page(viewer_client.get(f"/people/{ada.pk}/"))
+    doc = page(viewer_client.get(f"/people/{ada.pk}/"))
 
-    assert _rows(_section(page, "history-heading")) == [
+    assert _rows(_section(doc, "history-heading")) == [
         ("4 Nov 2026, 12:05", "Paris", "Contact: yes → no", "Pat Lee", "App"),
         ("3 Nov 2026, 11:05", "Corp", "Key contact: no → yes", "sam", "Admin"),
         ("2 Nov 2026, 10:05", "Corp", "Account role: — → Executive sponsor", "Pat Lee", "App"),
@@ -195,14 +143,14 @@ def test_person_page_shows_the_contact_history_newest_first(viewer_client, ada):
 
 
 def test_person_page_lists_the_tasks_and_touchpoints_linked_to_the_person(viewer_client, ada):
-    page = _page(viewer_client.get(f"/people/{ada.pk}/"))
+    doc = page(viewer_client.get(f"/people/{ada.pk}/"))
 
     # Tasks in the model's order: open before done, then by due date (undated last).
-    assert _items(_section(page, "person-tasks-heading")) == [
+    assert _items(_section(doc, "person-tasks-heading")) == [
         "Open Renewal call 1 Dec 2026 · Corp",
         "Done Audit no due date · Other",
     ]
-    assert _items(_section(page, "person-touchpoints-heading")) == [
+    assert _items(_section(doc, "person-touchpoints-heading")) == [
         "Meeting Kick-off 20 Nov 2026 · Corp",
         "Note Met at a fair 10 Nov 2026 · Other",
     ]
@@ -211,11 +159,11 @@ def test_person_page_lists_the_tasks_and_touchpoints_linked_to_the_person(viewer
 def test_person_page_of_someone_new_shows_the_empty_states(viewer_client, db):
     grace = PersonFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example")
 
-    page = _page(viewer_client.get(f"/people/{grace.pk}/"))
+    doc = page(viewer_client.get(f"/people/{grace.pk}/"))
 
-    assert _text(_element(page, "p", class_="meta")) == "grace@navy.example"
+    assert text(element(doc, "p", class_="meta")) == "grace@navy.example"
     assert [
-        _text(_element(_section(page, heading), "p", class_="muted"))
+        text(element(_section(doc, heading), "p", class_="muted"))
         for heading in (
             "memberships-heading", "person-tasks-heading", "person-touchpoints-heading",
             "history-heading",
@@ -239,14 +187,14 @@ def test_person_page_of_a_person_that_does_not_exist_is_404(viewer_client, db):
     response = viewer_client.get("/people/999999/")
 
     assert response.status_code == 404
-    assert _text(_element(_page(response, 404), "h1")) == "Not found"
+    assert text(element(page(response, 404), "h1")) == "Not found"
 
 
 def test_person_page_has_no_edit_link_for_a_viewer(viewer_client, ada):
-    page = _page(viewer_client.get(f"/people/{ada.pk}/"))
+    doc = page(viewer_client.get(f"/people/{ada.pk}/"))
 
-    assert [_text(a) for a in _elements(page, "a", class_="button")] == []
-    assert f"/people/{ada.pk}/edit/" not in str(page)
+    assert [text(a) for a in elements(doc, "a", class_="button")] == []
+    assert f"/people/{ada.pk}/edit/" not in str(doc)
 
 
 @pytest.mark.parametrize(
@@ -255,10 +203,10 @@ def test_person_page_has_no_edit_link_for_a_viewer(viewer_client, ada):
 def test_person_page_has_an_edit_link_for_standard_and_above(request, client_fixture, ada):
     client = request.getfixturevalue(client_fixture)
 
-    page = _page(client.get(f"/people/{ada.pk}/"))
+    doc = page(client.get(f"/people/{ada.pk}/"))
 
-    (link,) = _elements(page, "a", class_="button")
-    assert (_text(link), _attribute(link, "href")) == ("Edit profile", f"/people/{ada.pk}/edit/")
+    (link,) = elements(doc, "a", class_="button")
+    assert (text(link), attribute(link, "href")) == ("Edit profile", f"/people/{ada.pk}/edit/")
 
 
 def test_removing_a_contact_keeps_the_person_page(standard_client, ada, tree):
@@ -266,12 +214,12 @@ def test_removing_a_contact_keeps_the_person_page(standard_client, ada, tree):
 
     standard_client.post(f"/people/contacts/{corp.pk}/remove/")
 
-    page = _page(standard_client.get(f"/people/{ada.pk}/"))
-    assert _text(_element(page, "h1")) == "Ada Lovelace"
-    assert _rows(_section(page, "memberships-heading"))[0] == (
+    doc = page(standard_client.get(f"/people/{ada.pk}/"))
+    assert text(element(doc, "h1")) == "Ada Lovelace"
+    assert _rows(_section(doc, "memberships-heading"))[0] == (
         "Corp", "Corporate", "Executive sponsor", "No", "No",
     )
-    history = _rows(_section(page, "history-heading"))
+    history = _rows(_section(doc, "history-heading"))
     # Written in one go, contact then key contact: the newest first shows key contact first.
     assert [row[1:] for row in history] == [
         ("Corp", "Key contact: yes → no", "standard_user", "App"),
@@ -287,11 +235,11 @@ def test_removing_a_contact_keeps_the_person_page(standard_client, ada, tree):
 
 
 def test_edit_profile_page_shows_the_fields(standard_client, ada):
-    page = _page(standard_client.get(f"/people/{ada.pk}/edit/"))
+    doc = page(standard_client.get(f"/people/{ada.pk}/edit/"))
 
-    assert _text(_element(page, "h1")) == "Edit Ada Lovelace"
-    form = _element(page, "form", class_="form-grid")
-    assert [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")] == [
+    assert text(element(doc, "h1")) == "Edit Ada Lovelace"
+    form = element(doc, "form", class_="form-grid")
+    assert [(text(label), attribute(label, "for")) for label in elements(form, "label")] == [
         ("Email * (required)", "id_email"),
         ("First Name * (required)", "id_first_name"),
         ("Last Name * (required)", "id_last_name"),
@@ -299,14 +247,14 @@ def test_edit_profile_page_shows_the_fields(standard_client, ada):
         ("Phone", "id_phone"),
     ]
     assert {
-        _attribute(field, "name"): _attribute(field, "value")
-        for field in _elements(form, "input")
-        if _attribute(field, "name") != "csrfmiddlewaretoken"
+        attribute(field, "name"): attribute(field, "value")
+        for field in elements(form, "input")
+        if attribute(field, "name") != "csrfmiddlewaretoken"
     } == {
         "email": "ada@analytical.example", "first_name": "Ada", "last_name": "Lovelace",
         "title": "Analyst", "phone": "+44 20 7946 0001",
     }
-    assert _attribute(_element(form, "a", class_="button-quiet"), "href") == f"/people/{ada.pk}/"
+    assert attribute(element(form, "a", class_="button-quiet"), "href") == f"/people/{ada.pk}/"
 
 
 def test_edit_profile_saves_and_goes_back_to_the_person(standard_client, ada):
@@ -319,8 +267,8 @@ def test_edit_profile_saves_and_goes_back_to_the_person(standard_client, ada):
     assert (response.status_code, response["Location"]) == (302, f"/people/{ada.pk}/")
     assert _people()[0] == ("ada.king@analytical.example", "Augusta Ada", "King", "Countess", "")
     after = standard_client.get(response["Location"])
-    assert _messages(after) == ["Saved Augusta Ada King."]
-    assert _text(_element(_page(after), "h1")) == "Augusta Ada King"
+    assert messages(after) == ["Saved Augusta Ada King."]
+    assert text(element(page(after), "h1")) == "Augusta Ada King"
 
 
 def test_edit_profile_may_change_the_case_of_the_own_email(standard_client, ada):
@@ -334,12 +282,12 @@ def test_edit_profile_may_change_the_case_of_the_own_email(standard_client, ada)
 
 
 def _edit_errors(response):
-    form = _element(_page(response), "form", class_="form-grid")
+    form = element(page(response), "form", class_="form-grid")
     errors = {}
-    for field in _elements(form, "div", class_="field"):
-        messages = [_text(p) for p in _elements(field, "p", class_="field-error")]
+    for field in elements(form, "div", class_="field"):
+        messages = [text(p) for p in elements(field, "p", class_="field-error")]
         if messages:
-            errors[_text(_element(field, "label"))] = messages
+            errors[text(element(field, "label"))] = messages
     return errors
 
 
@@ -386,8 +334,8 @@ def test_edit_profile_refused_keeps_the_stored_name_in_the_heading(standard_clie
         {"email": "carl@x.example", "first_name": "Augusta", "last_name": "King"},
     )
 
-    page = _page(response)
-    assert _text(_element(page, "h1")) == "Edit Ada Lovelace"
+    doc = page(response)
+    assert text(element(doc, "h1")) == "Edit Ada Lovelace"
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -448,11 +396,11 @@ def test_person_page_query_count(standard_client, tree, roles, django_assert_num
     with django_assert_num_queries(PERSON_PAGE_QUERIES):
         response = standard_client.get(f"/people/{ada.pk}/")
 
-    page = _page(response)
-    assert len(_rows(_section(page, "memberships-heading"))) == size
-    assert len(_rows(_section(page, "history-heading"))) == 2 * size
-    assert len(_items(_section(page, "person-tasks-heading"))) == size
-    assert len(_items(_section(page, "person-touchpoints-heading"))) == size
+    doc = page(response)
+    assert len(_rows(_section(doc, "memberships-heading"))) == size
+    assert len(_rows(_section(doc, "history-heading"))) == 2 * size
+    assert len(_items(_section(doc, "person-tasks-heading"))) == size
+    assert len(_items(_section(doc, "person-touchpoints-heading"))) == size
 
 
 @pytest.mark.parametrize("size", (1, 3))
@@ -464,16 +412,16 @@ def test_add_contact_search_query_count(
     with django_assert_num_queries(ADD_CONTACT_QUERIES):
         response = standard_client.get(f"/accounts/{tree['paris'].pk}/add-contact/?q=grow")
 
-    static = _element(_page(response), "ul", class_="suggestions-static")
-    options = _elements(static, "a", role="option")
+    static = element(page(response), "ul", class_="suggestions-static")
+    options = elements(static, "a", role="option")
     assert [
-        _text(_element(option, "span", class_="suggestion-name")) for option in options[:-1]
+        text(element(option, "span", class_="suggestion-name")) for option in options[:-1]
     ] == [f"Grow Person{n}" for n in range(3 * size)]
     assert [
-        sorted(_text(_element(option, "span", class_="suggestion-accounts")).split(", "))
+        sorted(text(element(option, "span", class_="suggestion-accounts")).split(", "))
         for option in options[:-1]
     ] == [sorted(["Emea", "Berlin", "Amer"][:size])] * (3 * size)
-    assert _text(options[-1]) == "(new) grow"
+    assert text(options[-1]) == "(new) grow"
 
 
 @pytest.mark.parametrize("size", (1, 3))
@@ -485,13 +433,13 @@ def test_people_suggestions_query_count(
     with django_assert_num_queries(SUGGESTION_QUERIES):
         response = standard_client.get(f"/accounts/{tree['paris'].pk}/people-suggestions/?q=grow")
 
-    page = parse_html(response.content.decode())
-    options = _elements(page, "a", role="option")
+    doc = parse(response)
+    options = elements(doc, "a", role="option")
     assert [
-        _text(_element(option, "span", class_="suggestion-name")) for option in options[:-1]
+        text(element(option, "span", class_="suggestion-name")) for option in options[:-1]
     ] == [f"Grow Person{n}" for n in range(3 * size)]
     assert [
-        sorted(_text(_element(option, "span", class_="suggestion-accounts")).split(", "))
+        sorted(text(element(option, "span", class_="suggestion-accounts")).split(", "))
         for option in options[:-1]
     ] == [sorted(["Emea", "Berlin", "Amer"][:size])] * (3 * size)
-    assert _text(options[-1]) == "(new) grow"
+    assert text(options[-1]) == "(new) grow"

@@ -4,13 +4,20 @@ A segment is the /people/ query string under a name. `standard_client` is the ow
 tests; other staff users sign in with clients of their own.
 """
 
+from functools import partial
+
 import pytest
 from django.test import Client
-from django.test.html import Element, normalize_whitespace, parse_html
 
 from config import staff
 from contacts.models import Segment
+from tests import html
 from tests.factories import MembershipFactory, PersonFactory, StaffUserFactory
+from tests.html import attribute, messages, page, text
+
+# This module's searches look only under the node they start from, not at the node itself.
+element = partial(html.element, itself=False)
+elements = partial(html.elements, itself=False)
 
 ALL_CONTACTS = "contact=yes&cols=name&cols=account"
 
@@ -79,99 +86,59 @@ def segments(standard_client, other_client):
 # Reading the pages
 
 
-def _elements(node, tag, **attrs):
-    found = []
-    for child in node.children:
-        if not isinstance(child, Element):
-            continue
-        if child.name == tag and all(
-            (value in (dict(child.attributes).get("class") or "").split())
-            if name == "class_"
-            else dict(child.attributes).get(name.replace("_", "-"), False) == value
-            for name, value in attrs.items()
-        ):
-            found.append(child)
-        found += _elements(child, tag, **attrs)
-    return found
-
-
-def _element(node, tag, **attrs):
-    (found,) = _elements(node, tag, **attrs)
-    return found
-
-
-def _attribute(element, name):
-    return dict(element.attributes).get(name)
-
-
-def _text(node):
-    if isinstance(node, str):
-        return node
-    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
-
-
-def _page(response):
-    assert response.status_code == 200, response.status_code
-    return parse_html(response.content.decode())
-
-
-def _messages(response):
-    return [_text(li) for li in _elements(_page(response), "li", class_="message")]
-
-
 def _heading(response):
-    return _text(_element(_page(response), "h1"))
+    return text(element(page(response), "h1"))
 
 
 def _rows(response):
-    tables = _elements(_page(response), "table", class_="people-table")
+    tables = elements(page(response), "table", class_="people-table")
     if not tables:
         return []
     return [
-        [_text(td) for td in _elements(tr, "td")]
-        for tr in _elements(_element(tables[0], "tbody"), "tr")
+        [text(td) for td in elements(tr, "td")]
+        for tr in elements(element(tables[0], "tbody"), "tr")
     ]
 
 
 def _segment_rows(response):
     """(name, link, owner, shared) of each row of the Saved segments table."""
-    tables = _elements(_page(response), "table")
+    tables = elements(page(response), "table")
     if not tables:
         return []
     rows = []
-    for tr in _elements(_element(tables[0], "tbody"), "tr"):
-        cells = _elements(tr, "td")
-        link = _element(cells[0], "a")
-        rows.append((_text(link), _attribute(link, "href"), _text(cells[1]), _text(cells[2])))
+    for tr in elements(element(tables[0], "tbody"), "tr"):
+        cells = elements(tr, "td")
+        link = element(cells[0], "a")
+        rows.append((text(link), attribute(link, "href"), text(cells[1]), text(cells[2])))
     return rows
 
 
 def _segment_actions(response):
     """{segment name: the actions of its row}, for rows that have any."""
     actions = {}
-    for tr in _elements(_element(_page(response), "tbody"), "tr"):
-        forms = _elements(tr, "form")
+    for tr in elements(element(page(response), "tbody"), "tr"):
+        forms = elements(tr, "form")
         if forms:
-            name = _text(_element(_elements(tr, "td")[0], "a"))
+            name = text(element(elements(tr, "td")[0], "a"))
             actions[name] = [
-                (_attribute(form, "action"), _text(_element(form, "button"))) for form in forms
+                (attribute(form, "action"), text(element(form, "button"))) for form in forms
             ]
     return actions
 
 
 def _save_query(response):
     """The query the "Save as a segment" form would save, or None when there is no form."""
-    forms = _elements(_page(response), "form", action="/people/segments/new/")
+    forms = elements(page(response), "form", action="/people/segments/new/")
     if not forms:
         return None
-    return _attribute(_element(forms[0], "input", name="query"), "value")
+    return attribute(element(forms[0], "input", name="query"), "value")
 
 
 def _download_links(response):
     return [
-        (_text(link), _attribute(link, "href"))
-        for link in _elements(_page(response), "a")
-        if (_attribute(link, "href") or "").startswith("/people/download.")
+        (text(link), attribute(link, "href"))
+        for link in elements(page(response), "a")
+        if (attribute(link, "href") or "").startswith("/people/download.")
     ]
 
 
@@ -220,7 +187,7 @@ def test_segment_save_then_opens_it_with_a_message(standard_client, people):
         (f"/people/segments/{segment.pk}/", 302),
         (f"/people/?contact=yes&cols=name&cols=account&segment={segment.pk}", 302),
     ]
-    assert _messages(response) == ["Saved the segment “All contacts”."]
+    assert messages(response) == ["Saved the segment “All contacts”."]
     assert _heading(response) == "All contacts"
     assert _rows(response) == [
         ["Bert Brandt", "Berlin"], ["Emil Eames", "Emea"], ["Otto Ostrom", "Other"],
@@ -236,7 +203,7 @@ def test_segment_save_needs_a_name(standard_client, people, name):
 
     assert Segment.objects.count() == 0
     assert response.redirect_chain == [(f"/people/?{ALL_CONTACTS}", 302)]
-    assert _messages(response) == ["Give the segment a name."]
+    assert messages(response) == ["Give the segment a name."]
     # The list the staff user was looking at, as it was.
     assert _heading(response) == "People"
     assert _rows(response)[0] == ["Bert Brandt", "Berlin"]
@@ -248,7 +215,7 @@ def test_segment_save_name_of_at_most_100_characters(standard_client, people):
     )
 
     assert Segment.objects.count() == 0
-    assert _messages(response) == ["Ensure this value has at most 100 characters (it has 101)."]
+    assert messages(response) == ["Ensure this value has at most 100 characters (it has 101)."]
 
 
 def test_people_page_save_form_holds_the_filters_without_page_or_segment(
@@ -276,10 +243,10 @@ def test_segment_open_redirects_to_its_people_list(standard_client, people, segm
 def test_segment_open_shows_its_name_and_its_rows(standard_client, people, segments):
     response = standard_client.get(f"/people/segments/{segments['mine'].pk}/", follow=True)
 
-    page = _page(response)
-    assert _text(_element(page, "title")) == "My contacts · Unified Contacts"
+    doc = page(response)
+    assert text(element(doc, "title")) == "My contacts · Unified Contacts"
     assert _heading(response) == "My contacts"
-    assert _text(_element(_element(page, "div", class_="page-head"), "p")) == (
+    assert text(element(element(doc, "div", class_="page-head"), "p")) == (
         "A saved segment, by standard_user. Everyone at your customers' accounts: filter, "
         "choose the columns, download."
     )
@@ -287,15 +254,15 @@ def test_segment_open_shows_its_name_and_its_rows(standard_client, people, segme
         ["Bert Brandt", "Berlin"], ["Emil Eames", "Emea"], ["Otto Ostrom", "Other"],
         ["Pierre Paquet", "Paris"], ["Sally Sauer", "Paris Sales"],
     ]
-    assert _messages(response) == []
+    assert messages(response) == []
 
 
 def test_segment_open_of_a_shared_segment_of_someone_else(standard_client, people, segments):
     response = standard_client.get(f"/people/segments/{segments['sams shared'].pk}/", follow=True)
 
     assert _heading(response) == "Berlin people"
-    page = _page(response)
-    assert _text(_element(_element(page, "div", class_="page-head"), "p")).startswith(
+    doc = page(response)
+    assert text(element(element(doc, "div", class_="page-head"), "p")).startswith(
         "A saved segment, shared, by sam."
     )
     assert _rows(response) == [
@@ -391,16 +358,16 @@ def test_segment_list_empty(standard_client, db):
     response = standard_client.get("/people/segments/")
 
     assert _segment_rows(response) == []
-    assert _text(_element(_page(response), "div", class_="empty")) == (
+    assert text(element(page(response), "div", class_="empty")) == (
         "No saved segments yet. Filter people and save a segment"
     )
 
 
 def test_people_page_links_to_the_saved_segments_with_their_number(standard_client, segments):
-    page = _page(standard_client.get("/people/"))
+    doc = page(standard_client.get("/people/"))
 
-    links = _elements(page, "a", href="/people/segments/")
-    assert [_text(link) for link in links] == ["Saved segments (3)"]
+    links = elements(doc, "a", href="/people/segments/")
+    assert [text(link) for link in links] == ["Saved segments (3)"]
 
 
 def test_segment_names_are_escaped(standard_client, people):
@@ -430,7 +397,7 @@ def test_segment_rename_by_its_owner(standard_client, segments):
     )
 
     assert response.redirect_chain == [("/people/segments/", 302)]
-    assert _messages(response) == ["Renamed the segment to “Every contact”."]
+    assert messages(response) == ["Renamed the segment to “Every contact”."]
     segment.refresh_from_db()
     assert (segment.name, segment.query) == ("Every contact", ALL_CONTACTS)
 
@@ -442,7 +409,7 @@ def test_segment_rename_to_nothing_keeps_the_name(standard_client, segments):
         f"/people/segments/{segment.pk}/rename/", {"name": "   "}, follow=True
     )
 
-    assert _messages(response) == ["A segment needs a name."]
+    assert messages(response) == ["A segment needs a name."]
     segment.refresh_from_db()
     assert segment.name == "My contacts"
 
@@ -486,7 +453,7 @@ def test_segment_delete_by_its_owner(standard_client, segments):
     response = standard_client.post(f"/people/segments/{segment.pk}/delete/", follow=True)
 
     assert response.redirect_chain == [("/people/segments/", 302)]
-    assert _messages(response) == ["Deleted the segment “My contacts”."]
+    assert messages(response) == ["Deleted the segment “My contacts”."]
     assert sorted(Segment.objects.values_list("name", flat=True)) == [
         "Berlin people", "Key contacts", "Sam's private list"
     ]
@@ -527,9 +494,9 @@ def test_viewer_sees_shared_segments_without_actions(viewer, segments):
         ("Berlin people", f"/people/segments/{s['sams shared'].pk}/", "sam", "Yes"),
         ("Key contacts", f"/people/segments/{s['mine shared'].pk}/", "standard_user", "Yes"),
     ]
-    page = _page(response)
-    assert _elements(page, "form", class_="rename-form") == []
-    assert [_text(th) for th in _elements(page, "th")] == ["Segment", "Owner", "Shared", "Saved"]
+    doc = page(response)
+    assert elements(doc, "form", class_="rename-form") == []
+    assert [text(th) for th in elements(doc, "th")] == ["Segment", "Owner", "Shared", "Saved"]
 
 
 def test_viewer_opens_a_shared_segment(viewer, people, segments):
@@ -548,7 +515,7 @@ def test_viewer_sees_no_save_form_and_no_download_buttons(viewer, people, segmen
 
     assert _save_query(response) is None
     assert _download_links(response) == []
-    assert _elements(_page(response), "section", class_="save-segment") == []
+    assert elements(page(response), "section", class_="save-segment") == []
 
 
 def test_standard_sees_the_save_form_and_the_download_buttons(standard_client, people):
@@ -607,11 +574,11 @@ def test_segment_whose_account_was_deleted_says_so_and_shows_every_account(
     response = standard_client.get(segment.get_absolute_url(), follow=True)
 
     assert _heading(response) == "Paris contacts"
-    assert _messages(response) == [
+    assert messages(response) == [
         "This segment was filtered on the account Paris (PARIS), which no longer exists. It "
         "shows the people of every account instead."
     ]
-    assert [_text(p) for p in _elements(_page(response), "p", class_="field-error")] == [
+    assert [text(p) for p in elements(page(response), "p", class_="field-error")] == [
         "No account has the Account ID or name “PARIS”, so this shows every account."
     ]
     assert _rows(response) == [
@@ -634,7 +601,7 @@ def test_segment_whose_account_was_deleted_is_still_listed(standard_client, peop
 def test_list_with_an_unknown_account_but_no_segment_has_no_warning(standard_client, people):
     response = standard_client.get("/people/?account=PARIS-OLD")
 
-    assert _messages(response) == []
+    assert messages(response) == []
 
 
 # Query counts

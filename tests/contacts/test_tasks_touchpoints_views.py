@@ -5,7 +5,6 @@ company hierarchy and nothing else."""
 import datetime
 
 import pytest
-from django.test.html import Element, normalize_whitespace, parse_html
 
 from contacts.models import Task, Touchpoint
 from tests.factories import (
@@ -15,6 +14,7 @@ from tests.factories import (
     TaskFactory,
     TouchpointFactory,
 )
+from tests.html import attribute, element, elements, messages, page, parse, text
 
 
 @pytest.fixture
@@ -45,96 +45,49 @@ def contacts(tree):
 # Reading pages
 
 
-def _html(response):
-    return parse_html(response.content.decode())
-
-
-def _page(response, status=200):
-    assert response.status_code == status, response.status_code
-    return _html(response)
-
-
-def _elements(node, tag, **attrs):
-    found = [node] if node.name == tag and _has_attributes(node, attrs) else []
-    for child in node.children:
-        if isinstance(child, Element):
-            found += _elements(child, tag, **attrs)
-    return found
-
-
-def _element(node, tag, **attrs):
-    (found,) = _elements(node, tag, **attrs)
-    return found
-
-
-def _has_attributes(element, attrs):
-    present = dict(element.attributes)
-    for name, value in attrs.items():
-        if name == "class_":
-            if value not in (present.get("class") or "").split():
-                return False
-        elif present.get(name.rstrip("_").replace("_", "-"), False) != value:
-            return False
-    return True
-
-
-def _attribute(element, name):
-    return dict(element.attributes).get(name)
-
-
-def _text(node):
-    if isinstance(node, str):
-        return node
-    return normalize_whitespace(" ".join(_text(child) for child in node.children)).strip()
-
-
-def _messages(response):
-    return [_text(li) for li in _elements(_page(response), "li", class_="message")]
-
-
 def _form(response, status=200):
     """The task or touchpoint form of a page."""
-    return _element(_page(response, status), "form", class_="form-grid")
+    return element(page(response, status), "form", class_="form-grid")
 
 
 def _picker(form):
     """The contact picker's choices: (membership id, label, checked)."""
-    fieldset = _element(form, "fieldset", class_="checkbox-list")
+    fieldset = element(form, "fieldset", class_="checkbox-list")
     return [
-        (int(_attribute(box, "value")), _text(label), ("checked", None) in box.attributes)
-        for label in _elements(fieldset, "label", class_="checkbox-option")
-        for box in _elements(label, "input", type="checkbox")
+        (int(attribute(box, "value")), text(label), ("checked", None) in box.attributes)
+        for label in elements(fieldset, "label", class_="checkbox-option")
+        for box in elements(label, "input", type="checkbox")
     ]
 
 
 def _field_errors(form):
     errors = {}
-    for field in _elements(form, "div", class_="field"):
-        messages = [_text(p) for p in _elements(field, "p", class_="field-error")]
+    for field in elements(form, "div", class_="field"):
+        messages = [text(p) for p in elements(field, "p", class_="field-error")]
         if messages:
-            labels = _elements(field, "label") if not _elements(field, "legend") else []
-            name = _text(labels[0]) if labels else _text(_element(field, "legend"))
+            labels = elements(field, "label") if not elements(field, "legend") else []
+            name = text(labels[0]) if labels else text(element(field, "legend"))
             errors[name] = messages
     return errors
 
 
 def _section(response, heading_id):
-    return _element(_page(response), "section", aria_labelledby=heading_id)
+    return element(page(response), "section", aria_labelledby=heading_id)
 
 
 def _task_rows(response):
     """The Tasks table of an account page: (title, due, status, owner, contacts)."""
     section = _section(response, "tasks-heading")
     return [
-        tuple(_text(td) for td in _elements(tr, "td")[:5])
-        for tr in _elements(section, "tr")
-        if _elements(tr, "td")
+        tuple(text(td) for td in elements(tr, "td")[:5])
+        for tr in elements(section, "tr")
+        if elements(tr, "td")
     ]
 
 
 def _touchpoint_items(response):
     section = _section(response, "touchpoints-heading")
-    return [_text(li) for li in _elements(section, "li")]
+    return [text(li) for li in elements(section, "li")]
 
 
 # What is stored
@@ -199,8 +152,8 @@ def test_picker_of_the_other_company_offers_its_contacts_only(
 def test_picker_of_a_company_without_contacts_says_so(standard_client, tree):
     form = _form(standard_client.get(f"/accounts/{tree['other'].pk}/tasks/new/"))
 
-    fieldset = _element(form, "fieldset", class_="checkbox-list")
-    assert _text(fieldset) == (
+    fieldset = element(form, "fieldset", class_="checkbox-list")
+    assert text(fieldset) == (
         "Contacts (any contact in this company) No contacts in this company yet."
     )
 
@@ -213,20 +166,20 @@ def test_new_task_page_shows_its_fields_with_the_staff_user_as_owner(
 ):
     response = standard_client.get(f"/accounts/{tree['paris'].pk}/tasks/new/")
 
-    page = _page(response)
-    assert _text(_element(page, "h1")) == "New task"
+    doc = page(response)
+    assert text(element(doc, "h1")) == "New task"
     form = _form(response)
-    assert [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")
-            if _attribute(label, "for")] == [
+    assert [(text(label), attribute(label, "for")) for label in elements(form, "label")
+            if attribute(label, "for")] == [
         ("Title * (required)", "id_title"), ("Due date", "id_due_date"), ("Owner", "id_owner"),
     ]
-    assert _attribute(_element(form, "input", name="due_date"), "type") == "date"
+    assert attribute(element(form, "input", name="due_date"), "type") == "date"
     assert [
-        (_text(option), ("selected", None) in option.attributes)
-        for option in _elements(_element(form, "select", name="owner"), "option")
+        (text(option), ("selected", None) in option.attributes)
+        for option in elements(element(form, "select", name="owner"), "option")
     ] == [("- Select an option -", False), ("standard_user", True)]
-    assert [_text(b) for b in _elements(form, "button")] == ["Save task"]
-    assert _attribute(_element(form, "a", class_="button-quiet"), "href") == (
+    assert [text(b) for b in elements(form, "button")] == ["Save task"]
+    assert attribute(element(form, "a", class_="button-quiet"), "href") == (
         tree["paris"].get_absolute_url()
     )
 
@@ -249,7 +202,7 @@ def test_creating_a_task_links_contacts_anywhere_in_the_hierarchy(
          sorted(_ids(contacts, "carl", "pierre", "ian"))),
     ]
     account_page = standard_client.get(response["Location"])
-    assert _messages(account_page) == ["Saved the task “Renewal call”."]
+    assert messages(account_page) == ["Saved the task “Renewal call”."]
     assert _task_rows(account_page) == [
         ("Renewal call", "1 Dec 2026", "Open", "standard_user",
          # The key contact first, then by name.
@@ -328,10 +281,10 @@ def task(tree, contacts, standard_client):
 def test_edit_task_page_shows_the_task(standard_client, tree, contacts, task):
     response = standard_client.get(f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/edit/")
 
-    assert _text(_element(_page(response), "h1")) == "Edit task"
+    assert text(element(page(response), "h1")) == "Edit task"
     form = _form(response)
-    assert _attribute(_element(form, "input", name="title"), "value") == "Renewal call"
-    assert _attribute(_element(form, "input", name="due_date"), "value") == "2026-12-01"
+    assert attribute(element(form, "input", name="title"), "value") == "Renewal call"
+    assert attribute(element(form, "input", name="due_date"), "value") == "2026-12-01"
     assert [
         label for _, label, checked in _picker(form) if checked
     ] == ["Carl Corbett — Corp", "Pierre Paquet — Paris"]
@@ -351,7 +304,7 @@ def test_editing_a_task_saves_it_and_replaces_its_contacts(standard_client, tree
         ("Paris", "Renewal meeting", datetime.date(2027, 1, 15), "open", None,
          _ids(contacts, "ada_amer")),
     ]
-    assert _messages(standard_client.get(response["Location"])) == [
+    assert messages(standard_client.get(response["Location"])) == [
         "Saved the task “Renewal meeting”."
     ]
 
@@ -376,16 +329,16 @@ def _status_form(response, task):
     """The Complete or Reopen form of a task row on the account page."""
     section = _section(response, "tasks-heading")
     (form,) = [
-        form for form in _elements(section, "form")
-        if _attribute(form, "action") == f"/accounts/{task.account_id}/tasks/{task.pk}/status/"
+        form for form in elements(section, "form")
+        if attribute(form, "action") == f"/accounts/{task.account_id}/tasks/{task.pk}/status/"
     ]
     return form
 
 
 def _button_and_status(form):
     """The button of a task's status form and the status it sends."""
-    status = _element(form, "input", name="status")
-    return (_text(_element(form, "button")), _attribute(status, "value"))
+    status = element(form, "input", name="status")
+    return (text(element(form, "button")), attribute(status, "value"))
 
 
 def test_completing_and_reopening_a_task_from_the_account_page(standard_client, tree, task):
@@ -393,29 +346,29 @@ def test_completing_and_reopening_a_task_from_the_account_page(standard_client, 
 
     form = _status_form(standard_client.get(account_url), task)
     assert _button_and_status(form) == ("Complete", "done")
-    response = standard_client.post(_attribute(form, "action"), {"status": "done"})
+    response = standard_client.post(attribute(form, "action"), {"status": "done"})
     assert (response.status_code, response["Location"]) == (
         302, f"/accounts/{tree['paris'].pk}/#tasks-heading",
     )
     assert Task.objects.values_list("status", flat=True).get() == "done"
     after = standard_client.get(account_url)
-    assert _messages(after) == ["“Renewal call” is done."]
+    assert messages(after) == ["“Renewal call” is done."]
     assert [row[2] for row in _task_rows(after)] == ["Done"]
 
     form = _status_form(after, task)
     assert _button_and_status(form) == ("Reopen", "open")
-    standard_client.post(_attribute(form, "action"), {"status": "open"})
+    standard_client.post(attribute(form, "action"), {"status": "open"})
     assert Task.objects.values_list("status", flat=True).get() == "open"
-    assert _messages(standard_client.get(account_url)) == ["“Renewal call” is open."]
+    assert messages(standard_client.get(account_url)) == ["“Renewal call” is open."]
 
 
 @pytest.mark.parametrize("data", [{"status": "finished"}, {"status": ""}, {}, {"status": "DONE"}])
 def test_a_bad_task_status_is_400_and_changes_nothing(standard_client, tree, task, data):
     response = standard_client.post(f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/status/", data)
 
-    page = _page(response, 400)
-    section = _element(page, "section", class_="card-narrow")
-    assert [_text(node) for node in _elements(section, "h1") + _elements(section, "p")[:1]] == [
+    doc = page(response, 400)
+    section = element(doc, "section", class_="card-narrow")
+    assert [text(node) for node in elements(section, "h1") + elements(section, "p")[:1]] == [
         "That did not work", "Unknown task status.",
     ]
     assert Task.objects.values_list("status", flat=True).get() == "open"
@@ -447,7 +400,7 @@ def test_a_task_under_another_accounts_url_is_404(
     )
 
     assert response.status_code == 404
-    assert _text(_element(_html(response), "h1")) == "Not found"
+    assert text(element(parse(response), "h1")) == "Not found"
     assert _tasks() == before
 
 
@@ -475,21 +428,21 @@ WHEN = datetime.datetime(2026, 11, 20, 14, 30, tzinfo=datetime.UTC)
 def test_new_touchpoint_page_shows_its_fields(standard_client, tree, contacts):
     response = standard_client.get(f"/accounts/{tree['paris'].pk}/touchpoints/new/")
 
-    assert _text(_element(_page(response), "h1")) == "New touchpoint"
+    assert text(element(page(response), "h1")) == "New touchpoint"
     form = _form(response)
-    assert [(_text(label), _attribute(label, "for")) for label in _elements(form, "label")
-            if _attribute(label, "for")] == [
+    assert [(text(label), attribute(label, "for")) for label in elements(form, "label")
+            if attribute(label, "for")] == [
         ("Kind * (required)", "id_kind"), ("When * (required)", "id_happened_at"),
         ("Subject * (required)", "id_subject"), ("Notes", "id_notes"),
     ]
     assert [
-        _text(option) for option in _elements(_element(form, "select", name="kind"), "option")
+        text(option) for option in elements(element(form, "select", name="kind"), "option")
     ] == ["- Select an option -", "Call", "Email", "Meeting", "Note"]
-    assert _attribute(_element(form, "input", name="happened_at"), "type") == "datetime-local"
-    assert _text(_element(form, "legend")) == (
+    assert attribute(element(form, "input", name="happened_at"), "type") == "datetime-local"
+    assert text(element(form, "legend")) == (
         "Participants (any contact in this company)"
     )
-    assert [_text(b) for b in _elements(form, "button")] == ["Save touchpoint"]
+    assert [text(b) for b in elements(form, "button")] == ["Save touchpoint"]
 
 
 def test_creating_a_touchpoint_records_author_and_participants(standard_client, tree, contacts):
@@ -507,7 +460,7 @@ def test_creating_a_touchpoint_records_author_and_participants(standard_client, 
          sorted(_ids(contacts, "carl", "ian"))),
     ]
     account_page = standard_client.get(response["Location"])
-    assert _messages(account_page) == ["Saved the touchpoint “Kick-off”."]
+    assert messages(account_page) == ["Saved the touchpoint “Kick-off”."]
     assert _touchpoint_items(account_page) == [
         "Meeting Kick-off 20 Nov 2026, 14:30 · standard_user Edit With Carl Corbett , Ian Irwin "
         "Went well. Next: pilot.",
@@ -570,10 +523,10 @@ def test_edit_touchpoint_page_shows_it(standard_client, tree, contacts, touchpoi
         f"/accounts/{tree['paris'].pk}/touchpoints/{touchpoint.pk}/edit/"
     )
 
-    assert _text(_element(_page(response), "h1")) == "Edit touchpoint"
+    assert text(element(page(response), "h1")) == "Edit touchpoint"
     form = _form(response)
-    assert _attribute(_element(form, "input", name="happened_at"), "value") == "2026-11-20T14:30"
-    assert _attribute(_element(form, "input", name="subject"), "value") == "First call"
+    assert attribute(element(form, "input", name="happened_at"), "value") == "2026-11-20T14:30"
+    assert attribute(element(form, "input", name="subject"), "value") == "First call"
     assert [label for _, label, checked in _picker(form) if checked] == ["Pierre Paquet — Paris"]
 
 
@@ -591,7 +544,7 @@ def test_editing_a_touchpoint_keeps_its_author(standard_client, tree, contacts, 
         ("Paris", "email", "Follow-up", datetime.datetime(2026, 11, 21, 9, 5, tzinfo=datetime.UTC),
          "Sent the deck.", "alex", sorted(_ids(contacts, "pierre", "ada_corp"))),
     ]
-    assert _messages(standard_client.get(response["Location"])) == [
+    assert messages(standard_client.get(response["Location"])) == [
         "Saved the touchpoint “Follow-up”."
     ]
 
