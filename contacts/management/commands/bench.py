@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.test import Client
@@ -27,9 +28,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--runs", type=int, default=30, help="Timed runs per page.")
-        parser.add_argument("--json", default="bench-results.json", help="Where to write JSON.")
+        parser.add_argument(
+            "--json", dest="json_path", default="bench-results.json", help="Where to write JSON."
+        )
 
-    def handle(self, *args, runs, json, **options):
+    def handle(self, *args, runs, json_path, **options):
         largest = (
             Account.objects.root_nodes()
             .order_by("-rght", "pk")  # the widest tree has the largest rght
@@ -58,15 +61,11 @@ class Command(BaseCommand):
             ),
         ]
         self._print(results, largest)
-        Path(json).write_text(__import__("json").dumps(results, indent=2))
-        self.stdout.write(f"\nWrote {json}.")
+        Path(json_path).write_text(json.dumps(results, indent=2))
+        self.stdout.write(f"\nWrote {json_path}.")
 
     def _client(self):
-        staff_user, _ = get_user_model().objects.get_or_create(
-            username="bench", defaults={"is_superuser": False}
-        )
-        from django.contrib.auth.models import Group
-
+        staff_user, _ = get_user_model().objects.get_or_create(username="bench")
         staff_user.groups.add(Group.objects.get(name=staff.STANDARD))
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(staff_user)
