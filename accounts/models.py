@@ -1,5 +1,7 @@
 from bisect import bisect_left, bisect_right
+from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import accumulate
 
 from django.db import connections, models, router, transaction
@@ -176,6 +178,20 @@ class TreeTally:
         self.prefix = [0, *accumulate(node["value"] for node in self.nodes)]
         self.by_pk = {node["pk"]: node for node in self.nodes}
 
+    @cached_property
+    def by_parent(self):
+        return self._sums("parent_id")
+
+    @cached_property
+    def by_account_type(self):
+        return self._sums("account_type_id")
+
+    def _sums(self, column):
+        sums = defaultdict(int)
+        for node in self.nodes:
+            sums[node[column]] += node["value"]
+        return sums
+
     def at(self, pk):
         node = self.by_pk.get(pk)
         return node["value"] if node else 0
@@ -191,19 +207,19 @@ class TreeTally:
             case Scope.DIRECT_PARENT:
                 return self.at(account.parent_id)
             case Scope.ALL_PARENTS:
-                return sum(
-                    n["value"] for n in self.nodes if n["lft"] < account.lft and n["rght"] > account.rght
-                )
+                total, node = 0, self.by_pk.get(account.parent_id)
+                while node is not None:
+                    total += node["value"]
+                    node = self.by_pk.get(node["parent_id"])
+                return total
             case Scope.DIRECT_CHILDREN:
-                return sum(n["value"] for n in self.nodes if n["parent_id"] == account.pk)
+                return self.by_parent[account.pk]
             case Scope.ALL_CHILDREN:
                 return self.within(account.lft + 1, account.rght - 1)
             case Scope.THIS_AND_ALL_CHILDREN:
                 return self.within(account.lft, account.rght)
             case Scope.ACCOUNT_TYPE:
-                return sum(
-                    n["value"] for n in self.nodes if n["account_type_id"] == view.account_type.pk
-                )
+                return self.by_account_type[view.account_type.pk]
             case Scope.ENTIRE_HIERARCHY:
                 return self.prefix[-1]
 

@@ -124,10 +124,16 @@ def _contacts_widget(request, account, *, contacts_tally):
         roles=AccountRole.objects.in_hierarchy(account).select_related("account_type"),
         account_type=account.account_type,
     )
+    filters = filter_form.filters
+    narrowed = filters["roles"] or filters["q"] or filters["key_only"]
     rows = (
         filter_form.apply(Membership.objects.contacts(), account)
         .select_related("person", "role", "account__account_type")
-        .in_widget_order(searching=bool(filter_form.filters["q"]))
+        .in_widget_order(
+            searching=bool(filters["q"]),
+            # A View alone: its count is on the page already.
+            count=None if view_counts is None or narrowed else view_counts[filters["view"].value],
+        )
     )
     page = Paginator(rows, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
     query_without_page = request.GET.copy()

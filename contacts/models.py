@@ -117,10 +117,11 @@ class MembershipQuerySet(models.QuerySet):
     def in_name_order(self, *, walk_index=True):
         return self.order_by(*name_order("person__", walk_index=walk_index), "pk")
 
-    def in_widget_order(self, *, searching=False):
+    def in_widget_order(self, *, searching=False, count=None):
         """Key contacts first, then by last name and first name (SPEC §3.3), as a list that
-        pages like a queryset (see KeyContactsFirst and name_order)."""
-        return KeyContactsFirst(self, walk_index=not searching)
+        pages like a queryset (see KeyContactsFirst and name_order). `count`, when the caller
+        knows it already, spares the count query."""
+        return KeyContactsFirst(self, walk_index=not searching, count=count)
 
 
 class KeyContactsFirst:
@@ -129,12 +130,14 @@ class KeyContactsFirst:
     One ORDER BY is_key_contact, last_name… must sort every matching row (40,000 contacts of a
     large hierarchy) before it can return the first 25. Two queries, key contacts and the
     rest, each in plain name order, let PostgreSQL walk the person name index and stop after
-    a page. count() is one query for both totals.
+    a page. The first page needs no count of key contacts: fewer key contacts than the page
+    holds are all of them. Later pages count them, with the total, in one query.
     """
 
-    def __init__(self, memberships, *, walk_index=True):
+    def __init__(self, memberships, *, walk_index=True, count=None):
         self.memberships = memberships
         self.walk_index = walk_index
+        self.known_count = count
 
     @cached_property
     def totals(self):
@@ -145,6 +148,8 @@ class KeyContactsFirst:
         )
 
     def count(self):
+        if self.known_count is not None:
+            return self.known_count
         return self.totals["all"]
 
     def __len__(self):
@@ -154,39 +159,44 @@ class KeyContactsFirst:
         if not isinstance(index, slice) or index.step not in (None, 1):
             raise TypeError("KeyContactsFirst supports plain slices only.")
         start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
+        if start == 0:
+            rows = list(self._in_order(is_key_contact=True)[:stop])
+            if len(rows) < stop:
+                rows += self._in_order(is_key_contact=False)[: stop - len(rows)]
+            return rows
         keys = self.totals["key"]
         rows = []
         if start < keys:
-            rows += self.memberships.filter(is_key_contact=True).in_name_order(
-                walk_index=self.walk_index
-            )[
-                start:min(stop, keys)
-            ]
+            rows += self._in_order(is_key_contact=True)[start:min(stop, keys)]
         if stop > keys:
-            rows += self.memberships.filter(is_key_contact=False).in_name_order(
-                walk_index=self.walk_index
-            )[
-                max(start - keys, 0):stop - keys
-            ]
+            rows += self._in_order(is_key_contact=False)[max(start - keys, 0):stop - keys]
         return rows
+
+    def _in_order(self, *, is_key_contact):
+        return self.memberships.filter(is_key_contact=is_key_contact).in_name_order(
+            walk_index=self.walk_index
+        )
 
 
 def contact_counts_by_account(account):
-    """The contacts at every account of `account`'s company hierarchy, as a TreeTally. Two
-    queries: the accounts' tree columns, and the contacts counted per account from the
-    contacts index alone."""
-    counts = dict(
+    """The contacts at every account of `account`'s company hierarchy, as a TreeTally, in one
+    query: each account's contacts are counted from the contacts index, account by account
+    (a join of every contact then a grouping takes twice as long on a 2,000-account tree)."""
+    contacts = (
         Membership.objects.contacts()
-        .in_hierarchy(account)
+        .filter(account=OuterRef("pk"))
         .order_by()
-        .values("account_id")
+        .values("account")
         .annotate(n=Count("*"))
-        .values_list("account_id", "n")
+        .values("n")
     )
-    nodes = account.__class__.objects.in_hierarchy(account).order_by().values(
-        "pk", "lft", "rght", "parent_id", "account_type_id"
+    nodes = (
+        account.__class__.objects.in_hierarchy(account)
+        .order_by()
+        .annotate(value=Coalesce(Subquery(contacts), 0))
+        .values("pk", "lft", "rght", "parent_id", "account_type_id", "value")
     )
-    return TreeTally([{**node, "value": counts.get(node["pk"], 0)} for node in nodes])
+    return TreeTally(nodes)
 
 
 def with_contact_counts(accounts):
