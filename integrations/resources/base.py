@@ -1,7 +1,9 @@
 """What the users file and the accounts file share: header matching, line numbers, chunks, and
 the result of a run in the library's own Result, RowResult and failed-rows dataset."""
 
+import gc
 import itertools
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 from html import escape
@@ -257,14 +259,15 @@ class FileResource(resources.Resource):
     def run(self, rows, result, *, dry_run, collect_failed_rows):
         self.before_run(dry_run=dry_run)
         done = 0
-        for batch in itertools.batched(rows, self.chunk_size):
-            chunk = [self.parse(line, values) for line, values in batch]
-            self.process_chunk(chunk, write=self.may_write(result, dry_run))
-            for row in chunk:
-                self.record(row, result, collect_failed_rows)
-            done += len(batch)
-            if self.progress:
-                self.progress(done)
+        with _garbage_collector_paused():
+            for batch in itertools.batched(rows, self.chunk_size):
+                chunk = [self.parse(line, values) for line, values in batch]
+                self.process_chunk(chunk, write=self.may_write(result, dry_run))
+                for row in chunk:
+                    self.record(row, result, collect_failed_rows)
+                done += len(batch)
+                if self.progress:
+                    self.progress(done)
 
     def before_run(self, *, dry_run):
         pass
@@ -312,6 +315,22 @@ class FileResource(resources.Resource):
                     changes=row.changes, columns=result.diff_headers, values=row.cells,
                 )
             )
+
+
+@contextmanager
+def _garbage_collector_paused():
+    """A run keeps a few hundred thousand small objects alive until it ends (every email and
+    Account ID seen, every profile): Python's cyclic garbage collector walked them all again
+    and again, a fifth of the time of a 100,000-row import. A run makes next to no cyclic
+    garbage (measured: the same peak memory either way), so the collector waits until it ends.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def error_text(line, errors):
