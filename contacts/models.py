@@ -119,9 +119,46 @@ class MembershipQuerySet(models.QuerySet):
 
     def in_widget_order(self, *, searching=False, count=None):
         """Key contacts first, then by last name and first name (SPEC §3.3), as a list that
-        pages like a queryset (see KeyContactsFirst and name_order). `count`, when the caller
-        knows it already, spares the count query."""
-        return KeyContactsFirst(self, walk_index=not searching, count=count)
+        pages like a queryset: KeyContactsFirst, or SearchMatches for a search. `count`, when
+        the caller knows it already, spares the count query."""
+        if searching:
+            return SearchMatches(self)
+        return KeyContactsFirst(self, count=count)
+
+
+class SearchMatches:
+    """The memberships a search matches, key contacts first and then by name, for a Paginator.
+
+    A search picks people all over the alphabet, so there is no index order to walk: finding
+    the matches is the work (the trigram indexes, then the contacts of the hierarchy), and
+    counting them and sorting a page out of them would do it twice. One query lists the ids
+    of every match in order (from the contacts index alone), the count is its length, and a
+    page is one more query for the rows of 25 ids.
+    """
+
+    def __init__(self, memberships):
+        self.memberships = memberships
+
+    @cached_property
+    def ids(self):
+        return list(
+            self.memberships.order_by(
+                "-is_key_contact", *name_order("person__", walk_index=False), "pk"
+            ).values_list("pk", flat=True)
+        )
+
+    def count(self):
+        return len(self.ids)
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("SearchMatches supports plain slices only.")
+        ids = self.ids[index]
+        rows = self.memberships.order_by().in_bulk(ids)
+        return [rows[pk] for pk in ids]
 
 
 class KeyContactsFirst:
@@ -134,9 +171,8 @@ class KeyContactsFirst:
     holds are all of them. Later pages count them, with the total, in one query.
     """
 
-    def __init__(self, memberships, *, walk_index=True, count=None):
+    def __init__(self, memberships, *, count=None):
         self.memberships = memberships
-        self.walk_index = walk_index
         self.known_count = count
 
     @cached_property
@@ -173,9 +209,7 @@ class KeyContactsFirst:
         return rows
 
     def _in_order(self, *, is_key_contact):
-        return self.memberships.filter(is_key_contact=is_key_contact).in_name_order(
-            walk_index=self.walk_index
-        )
+        return self.memberships.filter(is_key_contact=is_key_contact).in_name_order()
 
 
 def contact_counts_by_account(account):
@@ -190,13 +224,16 @@ def contact_counts_by_account(account):
         .annotate(n=Count("*"))
         .values("n")
     )
+    columns = ("pk", "lft", "rght", "parent_id", "account_type_id", "value")
     nodes = (
         account.__class__.objects.in_hierarchy(account)
         .order_by()
-        .annotate(value=Coalesce(Subquery(contacts), 0))
-        .values("pk", "lft", "rght", "parent_id", "account_type_id", "value")
+        .annotate(value=Subquery(contacts))
+        .values_list(*columns)
     )
-    return TreeTally(nodes)
+    return TreeTally(
+        {**dict(zip(columns, node)), "value": node[-1] or 0} for node in nodes
+    )
 
 
 def with_contact_counts(accounts):
@@ -256,11 +293,11 @@ class Membership(models.Model):
         ]
         indexes = [
             # The Contacts widget reads contacts by account; covering the columns it filters on
-            # lets PostgreSQL count them from the index alone.
+            # (and the id, which a search lists) lets PostgreSQL answer from the index alone.
             models.Index(
                 fields=["account"],
                 condition=Q(is_contact=True),
-                include=["person", "role", "is_key_contact"],
+                include=["person", "role", "is_key_contact", "id"],
                 name="membership_contacts",
             ),
             # From a person (walked in name order) to their contact and key-contact memberships.

@@ -699,6 +699,36 @@ def test_widget_shows_25_contacts_a_page(viewer_client, tree, many_contacts):
     }
 
 
+@pytest.mark.parametrize(
+    ("query", "headers"),
+    [
+        ("", {}),  # the page: the View's count is known, the first page counts nothing
+        ("", {"HX_Request": "true"}),  # the fragment counts
+        ("q=bulk", {}),  # a search lists every match in order, then fetches a page
+    ],
+)
+def test_widget_pages_key_contacts_first_across_page_boundaries(
+    viewer_client, tree, many_contacts, query, headers
+):
+    # 30 key contacts and 1 other among 31: pages split the key contacts, and the last page
+    # has key contacts and the other.
+    for membership in many_contacts[:27]:
+        membership.is_key_contact = True
+        membership.save()
+    bulk = [f"Pat Bulk{n:02d}" for n in range(1, 31)]
+    keys, others = bulk[:27], bulk[27:] + ([] if query else [SALLY])
+
+    pages = [
+        _get(viewer_client, tree["paris_sales"], f"{query}&page={number}", **headers)
+        for number in (1, 2)
+    ]
+
+    total = len(keys) + len(others)
+    assert [_count(response) for response in pages] == [f"{total} contacts"] * 2
+    assert [_names(response) for response in pages] == [keys[:25], keys[25:] + others]
+    assert [sum(bool(row["key"]) for row in _rows(response)) for response in pages] == [25, 2]
+
+
 def test_widget_pagination_links_keep_the_filters(viewer_client, tree, roles, many_contacts):
     role = roles["Department", "Department head"].pk
     first = _get(viewer_client, tree["corp"], f"view=hierarchy&q=bulk&role={role}")
@@ -1092,18 +1122,22 @@ def _grow(tree, roles, size, staff_user):
 
 
 # Queries of one widget request, the same at every data size: session and staff user (2);
-# permission checks (3); the account, its types, the row counts, and the rows: key contacts
-# and the others, each in name order (5). The page adds the accounts and their contacts (for the
-# View counts and the drawing), the grouped Roles, the neighbourhood, and tasks and
-# touchpoints with their contacts and people (4 + 6). A role filter costs one query more.
-PAGE_QUERIES = {"": 20, "view=hierarchy": 20, "filtered": 21}
-FRAGMENT_QUERIES = {"": 10, "view=hierarchy": 10, "filtered": 11}
+# permission checks (3); the account and its types (2); then the rows. Without a search, key
+# contacts and the others each in name order (2), and the count (1) unless the page knows it
+# from the View counts; with a search, every match's id in order (1) and the page's rows (1).
+# The page adds the accounts with their contacts (for the View counts and the drawing), the
+# grouped Roles, the neighbourhood, and tasks and touchpoints with their contacts and people
+# (3 + 6). A role filter costs one query more.
+PAGE_QUERIES = {"": 18, "view=hierarchy": 18, "search": 18, "filtered": 19}
+FRAGMENT_QUERIES = {"": 10, "view=hierarchy": 10, "search": 9, "filtered": 10}
 # How many contacts each query finds after _grow(size): the data really grew.
 GROWN_COUNTS = {"": lambda size: 2, "view=hierarchy": lambda size: 11 + 24 * size**2,
-                "filtered": lambda size: 3 * size}
+                "search": lambda size: 24 * size**2, "filtered": lambda size: 3 * size}
 
 
 def _query(roles, name):
+    if name == "search":
+        return "view=hierarchy&q=grow"
     if name == "filtered":
         return (
             f"view=hierarchy&role={roles['Site', 'Site admin'].pk}"
