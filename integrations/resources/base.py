@@ -246,6 +246,12 @@ class FileResource(resources.Resource):
         table = dataset if isinstance(dataset, Table) else _table_from_dataset(dataset)
         try:
             self.mapping, result.warnings = self.match_headers(table.headers)
+            # Each field: its name, column, index in the file's rows (None: not in the file)
+            # and widget's clean(), worked out once rather than per cell.
+            self.readers = [
+                (name, column, self.mapping.get(column), clean)
+                for name, column, clean in self.cleaners
+            ]
             if collect_failed_rows:
                 result.add_dataset_headers(list(table.headers))
             self.run(table.rows, result, dry_run=dry_run, collect_failed_rows=collect_failed_rows)
@@ -274,15 +280,18 @@ class FileResource(resources.Resource):
 
     def parse(self, line, values):
         """Read one row's cells through the fields' widgets; blank for a column not in the file."""
-        cells = {
-            column: (values[index] if index < len(values) and values[index] is not None else "")
-            for column, index in self.mapping.items()
-        }
+        width = len(values)
+        cells = {}
         row = _Row(line, values, cells)
         data = row.data
-        for name, column, clean in self.cleaners:
+        for name, column, index, clean in self.readers:
+            if index is None:
+                value = ""
+            else:
+                value = values[index] if index < width else ""
+                cells[column] = value = "" if value is None else value
             try:
-                data[name] = clean(cells.get(column, ""))
+                data[name] = clean(value)
             except ValueError as error:
                 data[name] = None
                 row.error(column, str(error))

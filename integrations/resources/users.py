@@ -296,7 +296,8 @@ class UsersResource(FileResource):
         person_ids = {person[0] for _, _, person in contexts if person is not None and person[0]}
         if not person_ids:
             return {}
-        # By person only: a person has few memberships, and the index on person_id serves.
+        # By person only: a person has few memberships, and the unique (person, account) index
+        # serves.
         memberships = Membership.objects.filter(Any(F("person_id"), person_ids)).order_by()
         if lock:
             memberships = memberships.select_for_update()
