@@ -207,15 +207,15 @@ def seed(shape=DEMO, *, progress=None):
     return report
 
 
-def analyze():
-    """VACUUM ANALYZE the seeded tables on PostgreSQL: the planner gets statistics and index-only
-    scans see an up-to-date visibility map now, not when autovacuum comes round (before that
-    the account page of the large set takes twice as long). VACUUM cannot run inside a
-    transaction, so within one (a test) this does nothing."""
+def vacuum_analyze(models=SEEDED_MODELS):
+    """VACUUM ANALYZE the tables of `models` on PostgreSQL: the planner gets statistics and
+    index-only scans see an up-to-date visibility map now, not when autovacuum comes round
+    (before that the account page of the large set takes twice as long). VACUUM cannot run
+    inside a transaction, so within one (a test) this does nothing."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return
     with connection.cursor() as cursor:
-        for model in SEEDED_MODELS:
+        for model in models:
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 

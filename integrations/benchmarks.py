@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from import_export import resources
 
 from accounts.models import Account, AccountRole, AccountType
+from contacts.demo import vacuum_analyze
 from contacts.models import ContactChange, Membership, Person
 
 from . import services
@@ -121,10 +122,7 @@ def clean_up_people():
         ContactChange.objects.filter(membership__in=memberships)._raw_delete(connection.alias)
         memberships._raw_delete(connection.alias)
         people._raw_delete(connection.alias)
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        with connection.cursor() as cursor:
-            for model in (ContactChange, Membership, Person):
-                cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    vacuum_analyze((ContactChange, Membership, Person))
 
 
 def clean_up_accounts():

@@ -28,8 +28,8 @@ from integrations import benchmarks as integrations
 PARTS = ("pages", "import", "export")
 PAGE_BARS = {
     "account_page": ("Account profile, Entire hierarchy, first page", 60),
-    "widget_search": ("Widget refresh with a search term", 40),
-    "type_ahead": ("Type-ahead over all people", 25),
+    "widget_search": (f"Widget refresh, searching “{pages.SEARCH_TERM}”", 40),
+    "type_ahead": (f"Type-ahead over all people, {len(pages.TYPE_AHEAD_TERMS)} terms", 25),
 }
 IMPORT_BAR_S, IMPORT_BAR_MB, EXPORT_BAR_S = 15, 500, 15
 

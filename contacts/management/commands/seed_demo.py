@@ -40,7 +40,7 @@ class Command(BaseCommand):
                 )
 
         report = demo.seed(demo.SIZES[size], progress=progress)
-        demo.analyze()
+        demo.vacuum_analyze()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Seeded {report.accounts} accounts, {report.people} people, "
