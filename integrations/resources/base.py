@@ -173,6 +173,7 @@ class FileResource(resources.Resource):
         self.chunk_size = chunk_size or settings.INTEGRATIONS_CHUNK_SIZE
         self.progress = progress
         self.all_or_nothing = True
+        self.listing = True  # whether rows still go on the preview's list (see run)
         # Each field's widget straight away: Field.clean() adds a lookup and checks per cell.
         self.cleaners = [
             (name, field.column_name, field.widget.clean) for name, field in self.fields.items()
@@ -268,6 +269,8 @@ class FileResource(resources.Resource):
         with _garbage_collector_paused():
             for batch in itertools.batched(rows, self.chunk_size):
                 chunk = [self.parse(line, values) for line, values in batch]
+                # Once the preview's list is full, a new row's changes are listed nowhere.
+                self.listing = len(result.rows) < LISTED_ROWS
                 self.process_chunk(chunk, write=self.may_write(result, dry_run))
                 for row in chunk:
                     self.record(row, result, collect_failed_rows)

@@ -362,9 +362,10 @@ class UsersResource(FileResource):
         person = person or plan.new_people.get(key)
         if person is None:
             person = [None, data["email"], *(profile[a] for a, _ in PERSON_COLUMNS)]
-            changes.append(Change("Email", "", data["email"]))
-            changes.extend(Change(column, "", profile[a]) for a, column in PERSON_COLUMNS
-                           if profile[a])
+            if self.listing:
+                changes.append(Change("Email", "", data["email"]))
+                changes.extend(Change(column, "", profile[a]) for a, column in PERSON_COLUMNS
+                               if profile[a])
             plan.new_people[key] = person
         else:
             for attribute, column in PERSON_COLUMNS:
@@ -416,7 +417,10 @@ class UsersResource(FileResource):
             self._described(before), self._described(after),
         ):
             if old != new:
-                changes.append(Change(MEMBERSHIP_COLUMNS[field], old, new))
+                # A new membership's changes only show in the preview's list; an existing
+                # one's also tell an update from an unchanged row.
+                if self.listing or membership is not None:
+                    changes.append(Change(MEMBERSHIP_COLUMNS[field], old, new))
                 plan.history.append((reference, field, old, new))
         if membership is not None:
             row.import_type = UPDATE if changes else SKIP

@@ -546,5 +546,38 @@ def test_queries_grow_with_chunks_not_rows(tree, dry_run):
     assert four_chunks == one_chunk_of_10 + 3 * per_chunk
 
 
+@pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "import"])
+def test_a_big_file_lists_a_thousand_rows_and_counts_and_records_every_row(tree, dry_run):
+    # 1,200 new people with new memberships, then (in a second file) the last one made a key
+    # contact: rows beyond the listed thousand still tell an update from an unchanged row.
+    import_users(_rows(1200, tree), chunk_size=500)
+    key_line = "EMEA,person1199@example.com,First1199,Last1199,,,,yes,yes"
+    rows = _rows(1199, tree).splitlines()[1:]
+
+    result = import_users(users_csv(*rows, key_line), chunk_size=500, dry_run=dry_run)
+
+    assert totals(result) == {"new": 0, "updated": 1, "unchanged": 1199, "failed": 0}
+    assert changed_rows(result) == [
+        (1201, "person1199@example.com at EMEA", "update", [("Key Contact", "no", "yes")]),
+    ]
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "import"])
+def test_a_big_file_of_new_rows_lists_the_first_thousand_with_their_changes(tree, dry_run):
+    result = import_users(_rows(1200, tree), chunk_size=500, dry_run=dry_run)
+
+    assert totals(result) == {"new": 1200, "updated": 0, "unchanged": 0, "failed": 0}
+    listed = changed_rows(result)
+    assert len(listed) == 1000
+    assert listed[999] == (
+        1001, "person999@example.com at EMEA", "new",
+        [("Email", "", "person999@example.com"), ("First Name", "", "First999"),
+         ("Last Name", "", "Last999"), ("Contact", "no", "yes")],
+    )
+    if not dry_run:
+        # Every new contact is recorded, listed or not.
+        assert ContactChange.objects.filter(field="contact", new_value="yes").count() == 600
+
+
 def test_export_columns_are_the_users_file_columns():
     assert UsersResource.columns() == USERS_HEADER.split(",")
