@@ -216,30 +216,35 @@ def contact_counts_by_account(account):
     """The contacts at every account of `account`'s company hierarchy, as a TreeTally, in one
     query: each account's contacts are counted from the contacts index, account by account
     (a join of every contact then a grouping takes twice as long on a 2,000-account tree)."""
-    contacts = (
-        Membership.objects.contacts()
-        .filter(account=OuterRef("pk"))
-        .order_by()
-        .values("account")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
-    columns = ("pk", "lft", "rght", "parent_id", "account_type_id", "value")
     nodes = (
         account.__class__.objects.in_hierarchy(account)
         .order_by()
-        .annotate(value=Subquery(contacts))
-        .values_list(*columns)
+        .annotate(value=_contacts_at_the_account())
+        .values("pk", "lft", "rght", "parent_id", "account_type_id", "value")
     )
-    # An account without contacts counts NULL.
-    return TreeTally(dict(zip(columns, node), value=node[-1] or 0) for node in nodes)
+    return TreeTally(nodes)
+
+
+def _contacts_at_the_account():
+    """The number of contacts at the outer query's account (0 for none), from the contacts
+    index alone."""
+    return Coalesce(
+        Subquery(
+            Membership.objects.contacts()
+            .filter(account=OuterRef("pk"))
+            .order_by()
+            .values("account")
+            .annotate(n=Count("pk"))
+            .values("n")
+        ),
+        0,
+    )
 
 
 def with_contact_counts(accounts):
     """Annotate an account queryset with `own_contacts` (contacts at the account) and
     `all_contacts` (at the account and every account below it), in the same single query."""
     contacts = Membership.objects.contacts().order_by()
-    own = contacts.filter(account=OuterRef("pk")).values("account").annotate(n=Count("pk"))
     below = (
         contacts.filter(
             account__tree_id=OuterRef("tree_id"),
@@ -250,7 +255,7 @@ def with_contact_counts(accounts):
         .annotate(n=Count("pk"))
     )
     return accounts.annotate(
-        own_contacts=Coalesce(Subquery(own.values("n")), 0),
+        own_contacts=_contacts_at_the_account(),
         all_contacts=Coalesce(Subquery(below.values("n")), 0),
     )
 
