@@ -174,10 +174,6 @@ class FileResource(resources.Resource):
         self.progress = progress
         self.all_or_nothing = True
         self.listing = True  # whether rows still go on the preview's list (see run)
-        # Each field's widget straight away: Field.clean() adds a lookup and checks per cell.
-        self.cleaners = [
-            (name, field.column_name, field.widget.clean) for name, field in self.fields.items()
-        ]
 
     @classmethod
     def get_result_class(cls):
@@ -248,10 +244,11 @@ class FileResource(resources.Resource):
         try:
             self.mapping, result.warnings = self.match_headers(table.headers)
             # Each field: its name, column, index in the file's rows (None: not in the file)
-            # and widget's clean(), worked out once rather than per cell.
+            # and its widget's clean() straight away (Field.clean() adds a lookup and checks
+            # per cell), worked out once rather than per cell.
             self.readers = [
-                (name, column, self.mapping.get(column), clean)
-                for name, column, clean in self.cleaners
+                (name, field.column_name, self.mapping.get(field.column_name), field.widget.clean)
+                for name, field in self.fields.items()
             ]
             if collect_failed_rows:
                 result.add_dataset_headers(list(table.headers))
