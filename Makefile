@@ -15,11 +15,12 @@ export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: help install run test chromium worker lint bench
+.PHONY: help install run test chromium lint bench
 
 help:
 	@echo "make run    install, migrate, seed the demo data once, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   install what the tests need (Chromium included) and run the whole suite"
+	@echo "make lint   ruff check and ruff format --check"
 	@echo "make bench  build the SPEC §7 data set in a fresh PostgreSQL database and measure every bar"
 
 $(UV):
@@ -54,6 +55,10 @@ chromium:
 # PYTEST_ARGS narrows a run, e.g. make test PYTEST_ARGS="-m 'not e2e'".
 test: install chromium
 	.venv/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
 
 # SPEC §7: a fresh PostgreSQL database (BENCH_DB, dropped first), the large data set, production
 # settings, then every measure. BENCH_ARGS passes options to `manage.py bench` (see --help).

@@ -309,7 +309,9 @@ class Account(MPTTModel):
         """
         has_parent = self.parent_id is not None
         has_children = self.rght - self.lft > 1
-        views = [HierarchyView(Scope.THIS_ACCOUNT.value, Scope.THIS_ACCOUNT.label, Scope.THIS_ACCOUNT)]
+        views = [
+            HierarchyView(Scope.THIS_ACCOUNT.value, Scope.THIS_ACCOUNT.label, Scope.THIS_ACCOUNT)
+        ]
         if has_parent:
             views += [
                 HierarchyView(scope.value, scope.label, scope)
@@ -318,17 +320,25 @@ class Account(MPTTModel):
         if has_children:
             views += [
                 HierarchyView(scope.value, scope.label, scope)
-                for scope in (Scope.DIRECT_CHILDREN, Scope.ALL_CHILDREN, Scope.THIS_AND_ALL_CHILDREN)
+                for scope in (
+                    Scope.DIRECT_CHILDREN,
+                    Scope.ALL_CHILDREN,
+                    Scope.THIS_AND_ALL_CHILDREN,
+                )
             ]
         views += [
             HierarchyView(
-                f"type-{account_type.pk}", f"All {account_type.name} accounts",
-                Scope.ACCOUNT_TYPE, account_type,
+                f"type-{account_type.pk}",
+                f"All {account_type.name} accounts",
+                Scope.ACCOUNT_TYPE,
+                account_type,
             )
             for account_type in account_types
         ]
         views.append(
-            HierarchyView(Scope.ENTIRE_HIERARCHY.value, Scope.ENTIRE_HIERARCHY.label, Scope.ENTIRE_HIERARCHY)
+            HierarchyView(
+                Scope.ENTIRE_HIERARCHY.value, Scope.ENTIRE_HIERARCHY.label, Scope.ENTIRE_HIERARCHY
+            )
         )
         return views
 

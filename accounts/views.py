@@ -56,9 +56,9 @@ def account_children(request, pk):
     if not request.htmx:
         # A level of the tree is a fragment; opened on its own, the profile lists the children.
         return redirect(account)
-    children = with_contact_counts(
-        account.get_children().select_related("account_type")
-    ).order_by("name", "pk")
+    children = with_contact_counts(account.get_children().select_related("account_type")).order_by(
+        "name", "pk"
+    )
     return render(
         request,
         "accounts/account_list.html#tree-level",
@@ -73,7 +73,9 @@ def account_detail(request, pk):
     if request.htmx and not request.htmx.history_restore_request:
         # The filters stay on the page; only the list is new.
         return _partial_or_page(
-            request, "accounts/account_detail.html", "contact-results",
+            request,
+            "accounts/account_detail.html",
+            "contact-results",
             _contacts_widget(request, account, contacts_tally=None),
         )
 

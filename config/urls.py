@@ -7,7 +7,9 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="accounts:list"), name="home"),
     path(
         "sign-in/",
-        auth_views.LoginView.as_view(template_name="staff/sign_in.html", redirect_authenticated_user=True),
+        auth_views.LoginView.as_view(
+            template_name="staff/sign_in.html", redirect_authenticated_user=True
+        ),
         name="sign-in",
     ),
     path("sign-out/", auth_views.LogoutView.as_view(), name="sign-out"),

@@ -40,8 +40,8 @@ class MembershipInline(admin.TabularInline):
     fields = ["person", "account", "role", "is_contact", "is_key_contact"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related(
-            "person", "account", "role__account_type"
+        return (
+            super().get_queryset(request).select_related("person", "account", "role__account_type")
         )
 
 
@@ -58,8 +58,13 @@ class MembershipAdmin(ContactHistoryAdminMixin, UsersFileAdminMixin, admin.Model
     list_display = ["person", "account", "role", "is_contact", "is_key_contact"]
     list_filter = ["is_contact", "is_key_contact", "account__account_type"]
     list_select_related = ["person", "account", "role__account_type"]
-    search_fields = ["person__email", "person__first_name", "person__last_name", "account__name",
-                     "account__external_id"]
+    search_fields = [
+        "person__email",
+        "person__first_name",
+        "person__last_name",
+        "account__name",
+        "account__external_id",
+    ]
     autocomplete_fields = ["person", "account", "role"]
 
     def save_model(self, request, obj, form, change):
@@ -70,8 +75,15 @@ class MembershipAdmin(ContactHistoryAdminMixin, UsersFileAdminMixin, admin.Model
 
 @admin.register(ContactChange)
 class ContactChangeAdmin(admin.ModelAdmin):
-    list_display = ["membership", "field", "old_value", "new_value", "source", "staff_user",
-                    "changed_at"]
+    list_display = [
+        "membership",
+        "field",
+        "old_value",
+        "new_value",
+        "source",
+        "staff_user",
+        "changed_at",
+    ]
     list_filter = ["field", "source"]
     list_select_related = ["membership__person", "membership__account", "staff_user"]
     search_fields = ["membership__person__email", "membership__account__name"]

@@ -39,9 +39,11 @@ def page_urls(company):
     return [
         ("account_page", [f"{profile}?view=hierarchy"], False),
         ("widget_search", [f"{profile}?view=hierarchy&q={SEARCH_TERM}"], True),
-        ("type_ahead",
-         [f"/accounts/{company.pk}/people-suggestions/?q={term}" for term in TYPE_AHEAD_TERMS],
-         False),
+        (
+            "type_ahead",
+            [f"/accounts/{company.pk}/people-suggestions/?q={term}" for term in TYPE_AHEAD_TERMS],
+            False,
+        ),
     ]
 
 

@@ -26,28 +26,36 @@ ACCOUNT_TYPES = {
     "Department": ["Department head", "Team lead", "End user"],
 }
 
-FIRST_NAMES = (
-    "Ada Alan Grace Linus Margaret Dennis Barbara Ken Frances Edsger Radia Tim Katherine John "
-    "Hedy Claude Annie Donald Sophie Guido Joan Niklaus Lynn Bjarne Shafi Vint Marian Fran "
-    "Leslie Karen Mary Jean Evelyn Adele Ruth Carol Ivan Peter Susan Brian Hal Lois Ellen Yukihiro"
-).split()
-LAST_NAMES = (
-    "Lovelace Turing Hopper Torvalds Hamilton Ritchie Liskov Thompson Allen Dijkstra Perlman "
-    "Berners-Lee Johnson McCarthy Lamarr Shannon Easley Knuth Wilson Rossum Clarke Wirth Conway "
-    "Stroustrup Goldwasser Cerf Croft Bilas Lamport Jones Keller Sammet Boyd Goldberg Teitelbaum "
-    "Shaw Sutherland Norvig Kare Kernighan Abelson Haibt Spertus Matsumoto O'Brien García Müller"
-).split()
+FIRST_NAMES = ["Ada", "Alan", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "Edsger", "Radia", "Tim", "Katherine", "John", "Hedy", "Claude", "Annie", "Donald", "Sophie", "Guido", "Joan", "Niklaus", "Lynn", "Bjarne", "Shafi", "Vint", "Marian", "Fran", "Leslie", "Karen", "Mary", "Jean", "Evelyn", "Adele", "Ruth", "Carol", "Ivan", "Peter", "Susan", "Brian", "Hal", "Lois", "Ellen", "Yukihiro"]
+LAST_NAMES = ["Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson", "Allen", "Dijkstra", "Perlman", "Berners-Lee", "Johnson", "McCarthy", "Lamarr", "Shannon", "Easley", "Knuth", "Wilson", "Rossum", "Clarke", "Wirth", "Conway", "Stroustrup", "Goldwasser", "Cerf", "Croft", "Bilas", "Lamport", "Jones", "Keller", "Sammet", "Boyd", "Goldberg", "Teitelbaum", "Shaw", "Sutherland", "Norvig", "Kare", "Kernighan", "Abelson", "Haibt", "Spertus", "Matsumoto", "O'Brien", "García", "Müller"]
 TITLES = [
-    "VP Operations", "IT Manager", "Head of Procurement", "Facilities Lead", "CFO",
-    "Customer Success Lead", "Office Manager", "Data Analyst", "COO", "Engineering Manager", "",
+    "VP Operations",
+    "IT Manager",
+    "Head of Procurement",
+    "Facilities Lead",
+    "CFO",
+    "Customer Success Lead",
+    "Office Manager",
+    "Data Analyst",
+    "COO",
+    "Engineering Manager",
+    "",
 ]
 TASK_TITLES = [
-    "Quarterly business review", "Renewal call prep", "Send onboarding pack",
-    "Follow up on support escalation", "Schedule training session", "Confirm billing contact",
+    "Quarterly business review",
+    "Renewal call prep",
+    "Send onboarding pack",
+    "Follow up on support escalation",
+    "Schedule training session",
+    "Confirm billing contact",
 ]
 TOUCHPOINT_SUBJECTS = [
-    "Kick-off meeting", "Check-in call", "Product roadmap update", "Renewal discussion",
-    "Training feedback", "Executive briefing",
+    "Kick-off meeting",
+    "Check-in call",
+    "Product roadmap update",
+    "Renewal discussion",
+    "Training feedback",
+    "Executive briefing",
 ]
 
 DEMO_PASSWORD = "unified-demo"
@@ -85,11 +93,15 @@ class DataShape:
 DEMO = DataShape(
     companies=(
         CompanyShape(
-            "Northwind Holdings", "northwind.example", (3, 3, 2),
+            "Northwind Holdings",
+            "northwind.example",
+            (3, 3, 2),
             ("North America", "Europe", "Asia Pacific"),
         ),
         CompanyShape("Globex Industries", "globex.example", (2, 4), ("East", "West")),
-        CompanyShape("Initech Group", "initech.example", (3, 2), ("Central", "Coastal", "Mountain")),
+        CompanyShape(
+            "Initech Group", "initech.example", (3, 2), ("Central", "Coastal", "Mountain")
+        ),
     ),
 )
 
@@ -98,9 +110,21 @@ def _large_companies():
     """The benchmark set of SPEC §7: one company of 2,011 accounts over four levels and 363
     companies of 22 accounts over three: 9,997 accounts in all."""
     largest = CompanyShape(
-        "Northwind Holdings", "northwind.example", (10, 20, 9),
-        ("North America", "Europe", "Asia Pacific", "Latin America", "Middle East", "Africa",
-         "Nordics", "Iberia", "Oceania", "Central Asia"),
+        "Northwind Holdings",
+        "northwind.example",
+        (10, 20, 9),
+        (
+            "North America",
+            "Europe",
+            "Asia Pacific",
+            "Latin America",
+            "Middle East",
+            "Africa",
+            "Nordics",
+            "Iberia",
+            "Oceania",
+            "Central Asia",
+        ),
     )
     others = tuple(
         CompanyShape(f"Customer {number:03d}", f"customer{number:03d}.example", (3, 6))
@@ -143,8 +167,16 @@ def database_has_data():
 
 # What reset_data() empties, dependants first.
 SEEDED_MODELS = (
-    Touchpoint.participants.through, Task.contacts.through, Touchpoint, Task, ContactChange,
-    Membership, Person, Account, AccountRole, AccountType,
+    Touchpoint.participants.through,
+    Task.contacts.through,
+    Touchpoint,
+    Task,
+    ContactChange,
+    Membership,
+    Person,
+    Account,
+    AccountRole,
+    AccountType,
 )
 
 
@@ -189,7 +221,13 @@ def seed(shape=DEMO, *, progress=None):
         accounts = _create_company_accounts(number, company, types)
         all_accounts.extend(accounts)
         people, memberships = _create_people_and_memberships(
-            shape, rng, company, accounts, all_accounts, roles_by_type, first_number=report.people + 1
+            shape,
+            rng,
+            company,
+            accounts,
+            all_accounts,
+            roles_by_type,
+            first_number=report.people + 1,
         )
         tasks, touchpoints = _create_tasks_and_touchpoints(
             shape, rng, accounts, memberships, staff_users
@@ -319,14 +357,18 @@ def _create_people_and_memberships(
     Membership.objects.bulk_create(memberships, batch_size=BATCH)
     return people, memberships
 
+
 def _create_staff_users():
     User = get_user_model()
     users = []
     for username, group_name, first_name, last_name in DEMO_STAFF:
         user, created = User.objects.get_or_create(
             username=username,
-            defaults={"first_name": first_name, "last_name": last_name,
-                      "email": f"{username}@unified-contacts.example"},
+            defaults={
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": f"{username}@unified-contacts.example",
+            },
         )
         if created:
             user.set_password(DEMO_PASSWORD)

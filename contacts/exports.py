@@ -7,8 +7,8 @@ reads them, so a download with those columns can be imported again.
 
 import csv
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from openpyxl import Workbook
 
@@ -56,7 +56,14 @@ COLUMNS = {
 DEFAULT_COLUMNS = ["name", "email", "account", "account_type", "role", "key_contact"]
 # The columns of the users file, in its order: a download of these imports again.
 USERS_FILE_COLUMNS = [
-    "account_id", "email", "first_name", "last_name", "title", "phone", "role", "contact",
+    "account_id",
+    "email",
+    "first_name",
+    "last_name",
+    "title",
+    "phone",
+    "role",
+    "contact",
     "key_contact",
 ]
 
@@ -95,4 +102,3 @@ def xlsx_file(memberships, columns):
     workbook.save(spooled)
     spooled.seek(0)
     return spooled
-

@@ -117,7 +117,9 @@ class ContactRoleForm(forms.Form):
     """A contact's role (only the roles of its account's type) and key-contact mark."""
 
     role = forms.ModelChoiceField(
-        label="Account role", queryset=AccountRole.objects.none(), required=False,
+        label="Account role",
+        queryset=AccountRole.objects.none(),
+        required=False,
         empty_label="No role",
     )
     is_key_contact = forms.BooleanField(label="Key contact", required=False)
@@ -207,7 +209,9 @@ class HierarchyContactsMixin:
 
 class TaskForm(HierarchyContactsMixin, forms.ModelForm):
     contacts = ContactChoiceField(
-        label="Contacts", queryset=Membership.objects.none(), required=False,
+        label="Contacts",
+        queryset=Membership.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -219,8 +223,10 @@ class TaskForm(HierarchyContactsMixin, forms.ModelForm):
     def __init__(self, *args, account, **kwargs):
         super().__init__(*args, **kwargs)
         self.setup_contacts(account)
-        self.fields["owner"].queryset = get_user_model().objects.filter(is_active=True).order_by(
-            "first_name", "last_name", "username"
+        self.fields["owner"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .order_by("first_name", "last_name", "username")
         )
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
 
@@ -228,7 +234,9 @@ class TaskForm(HierarchyContactsMixin, forms.ModelForm):
 class TouchpointForm(HierarchyContactsMixin, forms.ModelForm):
     contacts_field = "participants"
     participants = ContactChoiceField(
-        label="Participants", queryset=Membership.objects.none(), required=False,
+        label="Participants",
+        queryset=Membership.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
 
@@ -265,12 +273,16 @@ class PeopleFilterForm(forms.Form):
         label="Accounts", choices=ACCOUNT_SCOPES, required=False, initial=Scope.THIS_ACCOUNT.value
     )
     account_type = forms.ModelChoiceField(
-        label="Account type", queryset=AccountType.objects.all(), required=False,
+        label="Account type",
+        queryset=AccountType.objects.all(),
+        required=False,
         empty_label="Any type",
     )
     role = forms.ModelChoiceField(
-        label="Role", queryset=AccountRole.objects.select_related("account_type"),
-        required=False, empty_label="Any role",
+        label="Role",
+        queryset=AccountRole.objects.select_related("account_type"),
+        required=False,
+        empty_label="Any role",
     )
     q = forms.CharField(label="Search", required=False, max_length=200, widget=forms.SearchInput)
     cols = forms.MultipleChoiceField(
@@ -279,7 +291,9 @@ class PeopleFilterForm(forms.Form):
 
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["q"].widget.attrs.update({"placeholder": "Name or email", "autocomplete": "off"})
+        self.fields["q"].widget.attrs.update(
+            {"placeholder": "Name or email", "autocomplete": "off"}
+        )
         self.fields["role"].label_from_instance = lambda r: f"{r.name} ({r.account_type.name})"
         self.fields["account"].widget.attrs.update(
             {"placeholder": "Account ID, or type a name", "autocomplete": "off"}
@@ -300,7 +314,8 @@ class PeopleFilterForm(forms.Form):
         if account is None:
             raise forms.ValidationError(
                 "No account has the Account ID or name “%(id)s”, so this shows every account.",
-                code="unknown_account", params={"id": account_id},
+                code="unknown_account",
+                params={"id": account_id},
             )
         return account
 
@@ -324,9 +339,7 @@ class PeopleFilterForm(forms.Form):
     def memberships(self):
         """The memberships these filters select, in list order, ready to show or stream."""
         f = self.filters
-        memberships = Membership.objects.select_related(
-            "person", "account__account_type", "role"
-        )
+        memberships = Membership.objects.select_related("person", "account__account_type", "role")
         if f["contact"]:
             memberships = memberships.filter(is_contact=f["contact"] == "yes")
         if f["key"]:
@@ -346,7 +359,8 @@ class PeopleFilterForm(forms.Form):
 
 class SegmentForm(forms.Form):
     name = forms.CharField(
-        label="Segment name", max_length=100,
+        label="Segment name",
+        max_length=100,
         error_messages={"required": "Give the segment a name."},
     )
     shared = forms.BooleanField(label="Share with every staff user", required=False)

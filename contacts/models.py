@@ -82,7 +82,9 @@ class Person(models.Model):
         indexes = [
             # Name order: lists of contacts walk it and stop after a page instead of sorting
             # every match (see KeyContactsFirst).
-            models.Index(fields=["last_name", "first_name", "email", "id"], name="person_name_order"),
+            models.Index(
+                fields=["last_name", "first_name", "email", "id"], name="person_name_order"
+            ),
         ]
 
     def __str__(self):
@@ -203,9 +205,9 @@ class KeyContactsFirst:
         keys = self.totals["key"]
         rows = []
         if start < keys:
-            rows += self._in_order(is_key_contact=True)[start:min(stop, keys)]
+            rows += self._in_order(is_key_contact=True)[start : min(stop, keys)]
         if stop > keys:
-            rows += self._in_order(is_key_contact=False)[max(start - keys, 0):stop - keys]
+            rows += self._in_order(is_key_contact=False)[max(start - keys, 0) : stop - keys]
         return rows
 
     def _in_order(self, *, is_key_contact):

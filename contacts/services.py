@@ -50,7 +50,11 @@ def edit_contact(*, membership, role, is_key_contact, by, source=ContactChange.S
     Raises ValidationError (code "unknown_role") for a role of another account type.
     Side effects: saves the membership and records a ContactChange per changed field.
     """
-    membership = Membership.objects.select_for_update(of=("self",)).select_related("role").get(pk=membership.pk)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("role")
+        .get(pk=membership.pk)
+    )
     before = tracked_values(membership)
     membership.role = role
     membership.is_key_contact = is_key_contact
@@ -69,7 +73,11 @@ def remove_contact(*, membership, by, source=ContactChange.Source.APP):
     Side effects: saves the membership and records the ContactChanges. Removing a membership
     that is not a contact changes nothing.
     """
-    membership = Membership.objects.select_for_update(of=("self",)).select_related("role").get(pk=membership.pk)
+    membership = (
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("role")
+        .get(pk=membership.pk)
+    )
     before = tracked_values(membership)
     membership.is_contact = False
     membership.is_key_contact = False
@@ -87,8 +95,9 @@ def check_role(*, account, role):
 
 
 @transaction.atomic
-def add_contact(*, account, person, role=None, is_key_contact=False, by,
-                source=ContactChange.Source.APP):
+def add_contact(
+    *, account, person, role=None, is_key_contact=False, by, source=ContactChange.Source.APP
+):
     """Make `person` a contact of `account`: a new membership, or the contact mark set on the
     membership they already have there, with the role (None: no role) and key-contact mark
     given.
@@ -99,7 +108,8 @@ def add_contact(*, account, person, role=None, is_key_contact=False, by,
     """
     check_role(account=account, role=role)
     membership, created = Membership.objects.select_for_update().get_or_create(
-        person=person, account=account,
+        person=person,
+        account=account,
         defaults={"role": role, "is_contact": True, "is_key_contact": is_key_contact},
     )
     if created:
@@ -117,8 +127,18 @@ def add_contact(*, account, person, role=None, is_key_contact=False, by,
 
 
 @transaction.atomic
-def add_contact_with_new_person(*, account, email, first_name, last_name, title="", phone="",
-                                role=None, is_key_contact=False, by):
+def add_contact_with_new_person(
+    *,
+    account,
+    email,
+    first_name,
+    last_name,
+    title="",
+    phone="",
+    role=None,
+    is_key_contact=False,
+    by,
+):
     """Create a person and make them a contact of `account`. Returns the membership.
 
     Raises ValidationError (code "email_exists", with the person as `params["person"]`) when
@@ -132,8 +152,11 @@ def add_contact_with_new_person(*, account, email, first_name, last_name, title=
         try:
             with transaction.atomic():
                 person = Person.objects.create(
-                    email=email, first_name=first_name.strip(), last_name=last_name.strip(),
-                    title=title.strip(), phone=phone.strip(),
+                    email=email,
+                    first_name=first_name.strip(),
+                    last_name=last_name.strip(),
+                    title=title.strip(),
+                    phone=phone.strip(),
                 )
         except IntegrityError:
             # Someone else saved this email between the check and the insert.
@@ -150,10 +173,7 @@ def add_contact_with_new_person(*, account, email, first_name, last_name, title=
 
 def _check_in_hierarchy(*, account, memberships):
     """Raise ValidationError unless every membership is a contact in account's hierarchy."""
-    outside = [
-        m for m in memberships
-        if not m.is_contact or m.account.tree_id != account.tree_id
-    ]
+    outside = [m for m in memberships if not m.is_contact or m.account.tree_id != account.tree_id]
     if outside:
         raise ValidationError(
             "Only contacts in this company hierarchy can be linked, and %(names)s %(verb)s not.",
@@ -191,8 +211,9 @@ def set_task_status(*, task, status, by):
 
 
 @transaction.atomic
-def save_touchpoint(*, account, kind, subject, happened_at, notes="", participants=(),
-                    touchpoint=None, by):
+def save_touchpoint(
+    *, account, kind, subject, happened_at, notes="", participants=(), touchpoint=None, by
+):
     """Record a touchpoint with `account` (or update `touchpoint`), with participant contacts
     from the company hierarchy only (ValidationError otherwise). The author is the staff user
     who first recorded it. Side effects: saves it and replaces its participants."""

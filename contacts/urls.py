@@ -6,7 +6,9 @@ app_name = "contacts"
 urlpatterns = [
     path("people/", views.people_list, name="people"),
     path("people/download.csv", views.people_download, {"file_format": "csv"}, name="people-csv"),
-    path("people/download.xlsx", views.people_download, {"file_format": "xlsx"}, name="people-xlsx"),
+    path(
+        "people/download.xlsx", views.people_download, {"file_format": "xlsx"}, name="people-xlsx"
+    ),
     path("people/segments/", views.segment_list, name="segments"),
     path("people/segments/new/", views.segment_save, name="segment-save"),
     path("people/segments/<int:pk>/", views.segment_open, name="segment"),
@@ -25,7 +27,9 @@ urlpatterns = [
     path("accounts/<int:account_pk>/tasks/new/", views.task_form, name="task-new"),
     path("accounts/<int:account_pk>/tasks/<int:pk>/edit/", views.task_form, name="task-edit"),
     path("accounts/<int:account_pk>/tasks/<int:pk>/status/", views.task_status, name="task-status"),
-    path("accounts/<int:account_pk>/touchpoints/new/", views.touchpoint_form, name="touchpoint-new"),
+    path(
+        "accounts/<int:account_pk>/touchpoints/new/", views.touchpoint_form, name="touchpoint-new"
+    ),
     path(
         "accounts/<int:account_pk>/touchpoints/<int:pk>/edit/",
         views.touchpoint_form,

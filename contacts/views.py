@@ -129,10 +129,13 @@ def edit_contact(request, pk):
             is_key_contact=form.cleaned_data["is_key_contact"],
             by=request.user,
         )
-        messages.success(request, f"Saved {membership.person.full_name} at {membership.account.name}.")
+        messages.success(
+            request, f"Saved {membership.person.full_name} at {membership.account.name}."
+        )
         return redirect(next_url)
     return render(
-        request, "contacts/contact_edit.html",
+        request,
+        "contacts/contact_edit.html",
         {"membership": membership, "form": form, "next": next_url},
     )
 
@@ -175,9 +178,7 @@ def _suggestions(text):
     if len(text) < SUGGEST_AFTER:
         return []
     people = Person.objects.matching(text).order_by().prefetch_related("memberships__account")
-    return sorted(
-        people[:SUGGESTIONS], key=lambda p: (p.last_name, p.first_name, p.email, p.pk)
-    )
+    return sorted(people[:SUGGESTIONS], key=lambda p: (p.last_name, p.first_name, p.email, p.pk))
 
 
 @require_http_methods(["GET", "POST"])
@@ -209,7 +210,9 @@ def _add_existing_person(request, account, person, context):
     existing = Membership.objects.filter(person=person, account=account).first()
     context.update(person=person, membership=existing)
     if existing and existing.is_contact:
-        context["outcome"] = f"{person.full_name} is already a contact of {account.name}. Nothing was changed."
+        context["outcome"] = (
+            f"{person.full_name} is already a contact of {account.name}. Nothing was changed."
+        )
         return _finish(request, account, context, changed=False)
     form = ContactRoleForm(
         request.POST if request.method == "POST" else None,
@@ -219,8 +222,11 @@ def _add_existing_person(request, account, person, context):
     context["form"] = form
     if request.method == "POST" and form.is_valid():
         membership, added = services.add_contact(
-            account=account, person=person, role=form.cleaned_data["role"],
-            is_key_contact=form.cleaned_data["is_key_contact"], by=request.user,
+            account=account,
+            person=person,
+            role=form.cleaned_data["role"],
+            is_key_contact=form.cleaned_data["is_key_contact"],
+            by=request.user,
         )
         context["outcome"] = (
             f"{person.full_name} is now a contact of {account.name}."
@@ -252,11 +258,14 @@ def _add_new_person(request, account, context):
                 "email",
                 ValidationError(
                     "%(person)s already has this email. Add them instead of a new person.",
-                    code="email_exists", params={"person": error.params["person"].full_name},
+                    code="email_exists",
+                    params={"person": error.params["person"].full_name},
                 ),
             )
         else:
-            context["outcome"] = f"{membership.person.full_name} is now a contact of {account.name}."
+            context["outcome"] = (
+                f"{membership.person.full_name} is now a contact of {account.name}."
+            )
             return _finish(request, account, context, changed=True)
     return _render_add_contact(request, "new", context, status=400 if form.errors else 200)
 
@@ -275,14 +284,18 @@ def task_form(request, account_pk, pk=None):
     account = _get_account(account_pk)
     task = get_object_or_404(Task, pk=pk, account=account) if pk else None
     form = TaskForm(
-        request.POST or None, instance=task, account=account,
+        request.POST or None,
+        instance=task,
+        account=account,
         initial=None if task else {"owner": request.user},
     )
     if request.method == "POST" and form.is_valid():
         services.save_task(account=account, task=task, by=request.user, **form.cleaned_data)
         messages.success(request, f"Saved the task “{form.cleaned_data['title']}”.")
         return redirect(reverse("accounts:detail", args=[account.pk]) + "#tasks-heading")
-    return render(request, "contacts/task_form.html", {"account": account, "task": task, "form": form})
+    return render(
+        request, "contacts/task_form.html", {"account": account, "task": task, "form": form}
+    )
 
 
 @require_POST
@@ -310,7 +323,8 @@ def touchpoint_form(request, account_pk, pk=None):
         messages.success(request, f"Saved the touchpoint “{form.cleaned_data['subject']}”.")
         return redirect(reverse("accounts:detail", args=[account.pk]) + "#touchpoints-heading")
     return render(
-        request, "contacts/touchpoint_form.html",
+        request,
+        "contacts/touchpoint_form.html",
         {"account": account, "touchpoint": touchpoint, "form": form},
     )
 
@@ -337,23 +351,31 @@ def _column_controls(params, columns):
     """Links that add, remove and move columns: plain GET links, so they work without JS."""
     chosen = []
     for index, key in enumerate(columns):
+
         def moved(offset):
             order = list(columns)
             order[index], order[index + offset] = order[index + offset], order[index]
             return "?" + _people_query(params, cols=order)
 
-        chosen.append({
-            "key": key,
-            "label": COLUMNS[key].label,
-            "left_url": moved(-1) if index > 0 else None,
-            "right_url": moved(1) if index < len(columns) - 1 else None,
-            "remove_url": (
-                "?" + _people_query(params, cols=[k for k in columns if k != key])
-                if len(columns) > 1 else None
-            ),
-        })
+        chosen.append(
+            {
+                "key": key,
+                "label": COLUMNS[key].label,
+                "left_url": moved(-1) if index > 0 else None,
+                "right_url": moved(1) if index < len(columns) - 1 else None,
+                "remove_url": (
+                    "?" + _people_query(params, cols=[k for k in columns if k != key])
+                    if len(columns) > 1
+                    else None
+                ),
+            }
+        )
     available = [
-        {"key": key, "label": column.label, "add_url": "?" + _people_query(params, cols=[*columns, key])}
+        {
+            "key": key,
+            "label": column.label,
+            "add_url": "?" + _people_query(params, cols=[*columns, key]),
+        }
         for key, column in COLUMNS.items()
         if key not in columns
     ]
@@ -382,9 +404,7 @@ def people_list(request):
         {
             "form": form,
             "page": page,
-            "rows": [
-                [COLUMNS[key].value(membership) for key in columns] for membership in page
-            ],
+            "rows": [[COLUMNS[key].value(membership) for key in columns] for membership in page],
             "columns": [COLUMNS[key] for key in columns],
             "chosen_columns": chosen_columns,
             "available_columns": available_columns,
@@ -445,7 +465,8 @@ def segment_save(request):
         query=form.cleaned_data["query"],
         account_label=(
             f"{filters['account'].name} ({filters['account'].external_id})"
-            if filters["account"] else ""
+            if filters["account"]
+            else ""
         ),
     )
     messages.success(request, f"Saved the segment “{segment.name}”.")

@@ -7,7 +7,14 @@ from import_export.formats.base_formats import Format
 from import_export.forms import ExportForm
 from import_export.tmp_storages import MediaStorage
 
-from .files import CSV_CONTENT_TYPE, XLSX_CONTENT_TYPE, FileProblem, read_table, write_csv, write_xlsx
+from .files import (
+    CSV_CONTENT_TYPE,
+    XLSX_CONTENT_TYPE,
+    FileProblem,
+    read_table,
+    write_csv,
+    write_xlsx,
+)
 from .models import ImportJob, UsersExport
 from .resources import UsersResource
 
@@ -19,9 +26,22 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_select_related = ["staff_user"]
     search_fields = ["file_name"]
     readonly_fields = [
-        "kind", "file_name", "status", "staff_user", "created_at", "started_at", "finished_at",
-        "file_size", "skip_errors", "keep_removed", "new_rows", "updated_rows", "unchanged_rows",
-        "failed_rows", "message", "error_file",
+        "kind",
+        "file_name",
+        "status",
+        "staff_user",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "file_size",
+        "skip_errors",
+        "keep_removed",
+        "new_rows",
+        "updated_rows",
+        "unchanged_rows",
+        "failed_rows",
+        "message",
+        "error_file",
     ]
     exclude = ["upload", "summary", "heartbeat_at", "rows_total", "rows_done"]
 

@@ -70,17 +70,19 @@ def write_users_file(folder, rows, *, seed=7):
                 continue
             pairs.add((person, external_id))
             key = rng.random() < 0.1
-            writer.writerow([
-                external_id,
-                f"person{person}@{EMAIL_DOMAIN}",
-                f"First{person}",
-                f"Last{person}",
-                rng.choice(["", "CFO", "IT Manager", "Head of Operations"]),
-                rng.choice(["", f"+1 555 {person % 10000:04d}"]),
-                rng.choice(["", *TYPES[type_name]]),
-                "yes" if key else rng.choice(["yes", "yes", "no", ""]),
-                "yes" if key else rng.choice(["", "no"]),
-            ])
+            writer.writerow(
+                [
+                    external_id,
+                    f"person{person}@{EMAIL_DOMAIN}",
+                    f"First{person}",
+                    f"Last{person}",
+                    rng.choice(["", "CFO", "IT Manager", "Head of Operations"]),
+                    rng.choice(["", f"+1 555 {person % 10000:04d}"]),
+                    rng.choice(["", *TYPES[type_name]]),
+                    "yes" if key else rng.choice(["yes", "yes", "no", ""]),
+                    "yes" if key else rng.choice(["", "no"]),
+                ]
+            )
     return path
 
 
@@ -92,13 +94,21 @@ def _benchmark_accounts():
         for role in roles:
             AccountRole.objects.get_or_create(account_type=account_type, name=role)
     if not Account.objects.filter(external_id=f"{PREFIX}-0").exists():
-        lines = [["Account ID", "Account Name", "Account Type", "Parent Account ID"],
-                 [f"{PREFIX}-0", "Benchmark Holdings", "Corporate", ""]]
+        lines = [
+            ["Account ID", "Account Name", "Account Type", "Parent Account ID"],
+            [f"{PREFIX}-0", "Benchmark Holdings", "Corporate", ""],
+        ]
         for region in range(1, REGIONS + 1):
             lines.append([f"{PREFIX}-R{region}", f"Region {region}", "Region", f"{PREFIX}-0"])
             for site in range(1, SITES_PER_REGION + 1):
-                lines.append([f"{PREFIX}-R{region}-S{site}", f"Site {region}.{site}", "Site",
-                              f"{PREFIX}-R{region}"])
+                lines.append(
+                    [
+                        f"{PREFIX}-R{region}-S{site}",
+                        f"Site {region}.{site}",
+                        "Site",
+                        f"{PREFIX}-R{region}",
+                    ]
+                )
         with tempfile.TemporaryFile("w+b") as file:
             file.write("\n".join(",".join(line) for line in lines).encode())
             file.seek(0)
@@ -210,9 +220,10 @@ def measure_copy_floor(path):
             " last_name text, title text, phone text, role text, contact text, key_contact text)"
             " ON COMMIT DROP"
         )
-        with path.open("rb") as file, cursor.cursor.copy(
-            "COPY bench_users FROM STDIN (FORMAT csv, HEADER true)"
-        ) as copy:
+        with (
+            path.open("rb") as file,
+            cursor.cursor.copy("COPY bench_users FROM STDIN (FORMAT csv, HEADER true)") as copy,
+        ):
             while chunk := file.read(1 << 20):
                 copy.write(chunk)
         cursor.execute(f"""
@@ -243,8 +254,12 @@ def measure_copy_floor(path):
     seconds = time.perf_counter() - started
     if written != rows:
         raise RuntimeError(f"The floor wrote {written:,} memberships of {rows:,} rows.")
-    return {"rows": rows, "seconds": seconds, "rows_per_s": rows / seconds,
-            "peak_rss_mb": peak_rss_mb()}
+    return {
+        "rows": rows,
+        "seconds": seconds,
+        "rows_per_s": rows / seconds,
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def measure_export(client, *, checkpoint_every=100_000):

@@ -45,8 +45,11 @@ class BulkWriter:
             model._base_manager.using(self.using).bulk_create(objs)
             return [obj.pk for obj in objs]
         # Defaults that are values are worked out once; callable ones (now, uuid4) per row.
-        fixed = [(field, _default(field, now)) for field in rest if not callable(field.default)
-                 or _is_timestamp(field)]
+        fixed = [
+            (field, _default(field, now))
+            for field in rest
+            if not callable(field.default) or _is_timestamp(field)
+        ]
         per_row = [field for field in rest if callable(field.default) and not _is_timestamp(field)]
         table = model._meta.db_table
         pk = model._meta.pk
@@ -63,8 +66,9 @@ class BulkWriter:
             # Django's error classes, as for its own queries (COPY goes to psycopg directly).
             with self.connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
                 for id_, row in zip(ids, rows):
-                    copy.write_row((id_, *row, *constants,
-                                    *(field.get_default() for field in per_row)))
+                    copy.write_row(
+                        (id_, *row, *constants, *(field.get_default() for field in per_row))
+                    )
         return ids
 
     def _sequence(self, cursor, table, column):
@@ -81,7 +85,8 @@ class BulkWriter:
             return
         fields = [model._meta.get_field(name) for name in attnames]
         stamps = [
-            field for field in model._meta.concrete_fields
+            field
+            for field in model._meta.concrete_fields
             if getattr(field, "auto_now", False) and field not in fields
         ]
         now = timezone.now()
@@ -111,7 +116,9 @@ class BulkWriter:
         table = quote(model._meta.db_table)
         with self.connection.cursor() as cursor:
             for batch in itertools.batched(rows, UPDATE_BATCH):
-                placeholders = ", ".join(["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(batch))
+                placeholders = ", ".join(
+                    ["(" + ", ".join(["%s"] * len(columns)) + ")"] * len(batch)
+                )
                 cursor.execute(
                     f"UPDATE {table} SET {assignments} FROM (VALUES {placeholders}) "
                     f"AS v ({names}) WHERE {table}.{quote(pk.column)} = {casts[0]}",

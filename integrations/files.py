@@ -13,9 +13,9 @@ import csv
 import io
 import itertools
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Iterable, Iterator
 
 from django.core.files import File
 
@@ -137,7 +137,9 @@ def _read_csv(file):
     try:
         headers = [cell.strip() for cell in next(reader)]
     except csv.Error as error:
-        raise FileProblem(f"Line {header_line}: the header row cannot be read ({error}).") from error
+        raise FileProblem(
+            f"Line {header_line}: the header row cannot be read ({error})."
+        ) from error
 
     def rows():
         consumed = reader.line_num
@@ -157,8 +159,12 @@ def _read_csv(file):
 
     data = _require_data(rows())
     return Table(
-        headers=headers, rows=data, file_format="csv", delimiter=delimiter,
-        row_estimate=estimate, header_line=header_line,
+        headers=headers,
+        rows=data,
+        file_format="csv",
+        delimiter=delimiter,
+        row_estimate=estimate,
+        header_line=header_line,
     )
 
 
@@ -173,7 +179,7 @@ def _decoded_lines(file):
     number = 0
     for number, raw in enumerate(lines, 1):
         if number == 1 and raw.startswith(UTF8_BOM):
-            raw = raw[len(UTF8_BOM):]
+            raw = raw[len(UTF8_BOM) :]
         try:
             yield number, raw.decode("utf-8")
         except UnicodeDecodeError as error:  # _scan_csv() found none; the file changed since
@@ -273,8 +279,11 @@ def _read_xlsx(file):
             workbook.close()
 
     return Table(
-        headers=[header.strip() for header in headers], rows=_require_data(rows()),
-        file_format="xlsx", row_estimate=estimate, header_line=header_line,
+        headers=[header.strip() for header in headers],
+        rows=_require_data(rows()),
+        file_format="xlsx",
+        row_estimate=estimate,
+        header_line=header_line,
     )
 
 

@@ -14,7 +14,9 @@ class UploadForm(forms.Form):
     imported at all is refused at once with one message; its rows are checked by the preview."""
 
     kind = forms.ChoiceField(
-        label="Kind of file", choices=ImportJob.Kind.choices, initial=ImportJob.Kind.USERS,
+        label="Kind of file",
+        choices=ImportJob.Kind.choices,
+        initial=ImportJob.Kind.USERS,
         widget=forms.RadioSelect,
     )
     # Empty files are let through to get the same message as a file of blank lines.
@@ -24,8 +26,7 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.max_size = settings.INTEGRATIONS_MAX_UPLOAD_SIZE
         self.fields["file"].help_text = (
-            f"CSV (UTF-8; comma, semicolon or tab) or XLSX, up to "
-            f"{filesizeformat(self.max_size)}."
+            f"CSV (UTF-8; comma, semicolon or tab) or XLSX, up to {filesizeformat(self.max_size)}."
         )
         self.fields["file"].widget.attrs["accept"] = ".csv,.txt,.tsv,.xlsx"
         self.row_estimate = 0
@@ -37,7 +38,10 @@ class UploadForm(forms.Form):
                 "This file is %(size)s; files up to %(limit)s can be imported. Split it into "
                 "smaller files.",
                 code="too_large",
-                params={"size": filesizeformat(upload.size), "limit": filesizeformat(self.max_size)},
+                params={
+                    "size": filesizeformat(upload.size),
+                    "limit": filesizeformat(self.max_size),
+                },
             )
         return upload
 
@@ -60,10 +64,13 @@ class UploadForm(forms.Form):
 
 class ConfirmForm(forms.Form):
     skip_errors = forms.BooleanField(
-        label="Import the valid rows and skip the rows with errors", required=False,
+        label="Import the valid rows and skip the rows with errors",
+        required=False,
     )
     keep_removed = forms.BooleanField(
-        label="Keep these contacts removed", required=False, initial=True,
+        label="Keep these contacts removed",
+        required=False,
+        initial=True,
     )
 
 
@@ -75,6 +82,7 @@ class ExportForm(forms.Form):
         widget=forms.RadioSelect,
     )
     file_format = forms.ChoiceField(
-        label="Format", choices=[("csv", "CSV (UTF-8)"), ("xlsx", "Excel (XLSX)")],
+        label="Format",
+        choices=[("csv", "CSV (UTF-8)"), ("xlsx", "Excel (XLSX)")],
         initial="csv",
     )

@@ -67,17 +67,21 @@ class ImportJob(models.Model):
     upload = models.FileField(upload_to="integrations/uploads/%Y/%m/", blank=True)
     file_size = models.PositiveBigIntegerField(default=0)
     skip_errors = models.BooleanField(
-        "import valid rows, skip the rest", default=False,
+        "import valid rows, skip the rest",
+        default=False,
         help_text="Off: a file with any error imports nothing.",
     )
     keep_removed = models.BooleanField(
-        "keep removed contacts removed", default=True,
+        "keep removed contacts removed",
+        default=True,
         help_text="A row that would make someone a contact again after a staff user removed "
         "that contact (since the last users import or export) leaves the contact mark alone.",
     )
     started_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
-    rows_total = models.PositiveIntegerField(default=0, help_text="Data rows (an estimate until read).")
+    rows_total = models.PositiveIntegerField(
+        default=0, help_text="Data rows (an estimate until read)."
+    )
     rows_done = models.PositiveIntegerField(default=0)
     new_rows = models.PositiveIntegerField(default=0)
     updated_rows = models.PositiveIntegerField(default=0)

@@ -54,8 +54,9 @@ class JobProgress:
                 )
         except DatabaseError:
             # Progress is a courtesy: the import goes on without it.
-            logger.warning("Could not report the progress of import job %s", self.job_id,
-                           exc_info=True)
+            logger.warning(
+                "Could not report the progress of import job %s", self.job_id, exc_info=True
+            )
 
     def close(self):
         if self.connection is not None:

@@ -32,8 +32,17 @@ logger = logging.getLogger(__name__)
 RESOURCES = {ImportJob.Kind.USERS: UsersResource, ImportJob.Kind.ACCOUNTS: AccountsResource}
 
 
-def import_file(*, kind, file, dry_run, skip_errors=False, keep_removed=True, by=None,
-                progress=None, chunk_size=None):
+def import_file(
+    *,
+    kind,
+    file,
+    dry_run,
+    skip_errors=False,
+    keep_removed=True,
+    by=None,
+    progress=None,
+    chunk_size=None,
+):
     """Run the rules of a users file or an accounts file (`kind`) over a binary file object.
 
     With `dry_run` nothing is written. Otherwise every change is written in one transaction,
@@ -66,7 +75,9 @@ def summarise(result, *, phase):
     return {
         "phase": phase,
         "totals": {
-            "new": result.new, "updated": result.updated, "unchanged": result.unchanged,
+            "new": result.new,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
             "failed": result.failed,
         },
         "file_problems": result.file_problems(),
@@ -75,7 +86,9 @@ def summarise(result, *, phase):
         "errors": [list(problem) for problem in result.problems()],
         "changes": [
             {
-                "line": row.line, "type": row.import_type, "label": row.label,
+                "line": row.line,
+                "type": row.import_type,
+                "label": row.label,
                 "changes": [[change.column, change.old, change.new] for change in row.changes],
             }
             for row in result.rows
@@ -84,8 +97,11 @@ def summarise(result, *, phase):
         "kept_removed": result.kept_removed,
         "readds": [
             {
-                "line": readd.line, "email": readd.email, "account_id": readd.account_id,
-                "account_name": readd.account_name, "removed_at": readd.removed_at.isoformat(),
+                "line": readd.line,
+                "email": readd.email,
+                "account_id": readd.account_id,
+                "account_name": readd.account_name,
+                "removed_at": readd.removed_at.isoformat(),
                 "removed_by": readd.removed_by,
             }
             for readd in result.readds
@@ -107,8 +123,12 @@ def start_import_job(*, kind, upload, row_estimate=0, by):
     from .tasks import check_import_file
 
     job = ImportJob(
-        kind=kind, file_name=PurePath(upload.name).name[:255], file_size=upload.size,
-        staff_user=by, status=ImportJob.Status.CHECKING, rows_total=row_estimate,
+        kind=kind,
+        file_name=PurePath(upload.name).name[:255],
+        file_size=upload.size,
+        staff_user=by,
+        status=ImportJob.Status.CHECKING,
+        rows_total=row_estimate,
     )
     job.upload.save(job.file_name, upload, save=False)
     job.save()
@@ -154,7 +174,9 @@ def confirm_import_job(*, job, skip_errors, keep_removed, by):
             code="has_errors",
         )
     updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
-        status=ImportJob.Status.PENDING, skip_errors=skip_errors, keep_removed=keep_removed,
+        status=ImportJob.Status.PENDING,
+        skip_errors=skip_errors,
+        keep_removed=keep_removed,
         rows_done=0,
     )
     if not updated:
@@ -191,15 +213,26 @@ def import_file_now(*, kind, file, file_name, skip_errors=False, keep_removed=Tr
     file.seek(0)
     now = timezone.now()
     job = ImportJob.objects.create(
-        kind=kind, file_name=PurePath(file_name).name[:255], file_size=size, staff_user=by,
-        status=ImportJob.Status.RUNNING, started_at=now, heartbeat_at=now,
-        skip_errors=skip_errors, keep_removed=keep_removed,
+        kind=kind,
+        file_name=PurePath(file_name).name[:255],
+        file_size=size,
+        staff_user=by,
+        status=ImportJob.Status.RUNNING,
+        started_at=now,
+        heartbeat_at=now,
+        skip_errors=skip_errors,
+        keep_removed=keep_removed,
     )
     progress = JobProgress(job)
     try:
         result = import_file(
-            kind=kind, file=file, dry_run=False, skip_errors=skip_errors,
-            keep_removed=keep_removed, by=by, progress=progress,
+            kind=kind,
+            file=file,
+            dry_run=False,
+            skip_errors=skip_errors,
+            keep_removed=keep_removed,
+            by=by,
+            progress=progress,
         )
     except Exception as error:
         logger.exception("Import job %s failed", job.pk)
@@ -284,8 +317,13 @@ def _run(job, *, dry_run, skip_errors, keep_removed):
     try:
         with job.upload.open("rb") as file:
             return import_file(
-                kind=job.kind, file=file, dry_run=dry_run, skip_errors=skip_errors,
-                keep_removed=keep_removed, by=job.staff_user, progress=progress,
+                kind=job.kind,
+                file=file,
+                dry_run=dry_run,
+                skip_errors=skip_errors,
+                keep_removed=keep_removed,
+                by=job.staff_user,
+                progress=progress,
             )
     except Exception as error:
         logger.exception("Import job %s failed", job.pk)

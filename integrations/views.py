@@ -31,8 +31,10 @@ def index(request):
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
         job = services.start_import_job(
-            kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"],
-            row_estimate=form.row_estimate, by=request.user,
+            kind=form.cleaned_data["kind"],
+            upload=form.cleaned_data["file"],
+            row_estimate=form.row_estimate,
+            by=request.user,
         )
         return redirect(job)
     services.fail_stale_jobs()
@@ -83,8 +85,10 @@ def job_confirm(request, pk):
     if form.is_valid():
         try:
             services.confirm_import_job(
-                job=job, skip_errors=form.cleaned_data["skip_errors"],
-                keep_removed=form.cleaned_data["keep_removed"], by=request.user,
+                job=job,
+                skip_errors=form.cleaned_data["skip_errors"],
+                keep_removed=form.cleaned_data["keep_removed"],
+                by=request.user,
             )
         except ValidationError as error:
             if error.code != "has_errors":
@@ -135,7 +139,8 @@ def export(request):
         return redirect("integrations:index")
     name, content_type, body = services.export_users(
         contacts_only=form.cleaned_data["who"] == "contacts",
-        file_format=form.cleaned_data["file_format"], by=request.user,
+        file_format=form.cleaned_data["file_format"],
+        by=request.user,
     )
     if isinstance(body, (bytes, bytearray)) or hasattr(body, "read"):
         return FileResponse(body, as_attachment=True, filename=name, content_type=content_type)

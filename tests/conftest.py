@@ -41,25 +41,27 @@ def roles(account_types):
 def tree(account_types):
     """A four-level company and a second, separate company, keyed by short names.
 
-        corp                         (Corporate)
-        ├── emea                     (Region)
-        │   ├── paris                (Site)
-        │   │   └── paris_sales      (Department)
-        │   └── berlin               (Site)
-        └── amer                     (Region)
-            └── austin               (Site)
-                ├── austin_ops       (Department)
-                └── austin_it        (Department)
-        other                        (Corporate, another company)
-        └── other_region             (Region)
+    corp                         (Corporate)
+    ├── emea                     (Region)
+    │   ├── paris                (Site)
+    │   │   └── paris_sales      (Department)
+    │   └── berlin               (Site)
+    └── amer                     (Region)
+        └── austin               (Site)
+            ├── austin_ops       (Department)
+            └── austin_it        (Department)
+    other                        (Corporate, another company)
+    └── other_region             (Region)
     """
     t = account_types
     nodes = {}
 
     def add(key, type_name, parent=None):
         nodes[key] = AccountFactory(
-            external_id=key.upper(), name=key.replace("_", " ").title(),
-            account_type=t[type_name], parent=nodes.get(parent),
+            external_id=key.upper(),
+            name=key.replace("_", " ").title(),
+            account_type=t[type_name],
+            parent=nodes.get(parent),
         )
 
     add("corp", "Corporate")

@@ -174,13 +174,19 @@ def data(tree):
     }
     owner = StaffUserFactory(username="owner", first_name="Olive", last_name="Owner")
     ada = PersonFactory(
-        first_name="Ada", last_name="Lovelace", email="ada@customer.example", title="CTO",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@customer.example",
+        title="CTO",
         phone="+1 555 0100",
     )
     alan = PersonFactory(first_name="Alan", last_name="Turing", email="alan@customer.example")
     grace = PersonFactory(first_name="Grace", last_name="Hopper", email="grace@other.example")
     ada_paris = MembershipFactory(
-        person=ada, account=tree["paris"], role=roles["Site", "Site admin"], is_contact=True,
+        person=ada,
+        account=tree["paris"],
+        role=roles["Site", "Site admin"],
+        is_contact=True,
         is_key_contact=True,
     )
     ada_emea = MembershipFactory(person=ada, account=tree["emea"], is_contact=True)
@@ -191,23 +197,36 @@ def data(tree):
         person=grace, account=tree["other"], role=roles["Corporate", "Champion"], is_contact=True
     )
     task = TaskFactory(
-        account=tree["corp"], title="Quarterly business review", due_date=date(2026, 3, 31),
+        account=tree["corp"],
+        title="Quarterly business review",
+        due_date=date(2026, 3, 31),
         owner=owner,
     )
     task.contacts.set([ada_paris, alan_austin])
     touchpoint = TouchpointFactory(
-        account=tree["paris"], subject="Kick-off meeting", kind=Touchpoint.Kind.MEETING,
-        author=owner, happened_at=datetime(2026, 1, 15, 10, 0, tzinfo=UTC), notes="Went well.",
+        account=tree["paris"],
+        subject="Kick-off meeting",
+        kind=Touchpoint.Kind.MEETING,
+        author=owner,
+        happened_at=datetime(2026, 1, 15, 10, 0, tzinfo=UTC),
+        notes="Went well.",
     )
     touchpoint.participants.set([ada_paris, ada_emea])
     change = ContactChangeFactory(
-        membership=ada_paris, field=ContactChange.Field.KEY_CONTACT, old_value="no",
-        new_value="yes", source=ContactChange.Source.APP, staff_user=owner,
+        membership=ada_paris,
+        field=ContactChange.Field.KEY_CONTACT,
+        old_value="no",
+        new_value="yes",
+        source=ContactChange.Source.APP,
+        staff_user=owner,
         changed_at=datetime(2026, 1, 10, 9, 0, tzinfo=UTC),
     )
     job = ImportJob.objects.create(
-        kind=ImportJob.Kind.USERS, file_name="people.csv", status=ImportJob.Status.SUCCEEDED,
-        staff_user=owner, finished_at=datetime(2026, 1, 12, 8, 5, tzinfo=UTC),
+        kind=ImportJob.Kind.USERS,
+        file_name="people.csv",
+        status=ImportJob.Status.SUCCEEDED,
+        staff_user=owner,
+        finished_at=datetime(2026, 1, 12, 8, 5, tzinfo=UTC),
     )
     ImportJob.objects.filter(pk=job.pk).update(created_at=datetime(2026, 1, 12, 8, 0, tzinfo=UTC))
     return {
@@ -270,17 +289,39 @@ CHANGELISTS = {
         ["alan@customer.example", "Alan", "Turing", "-", "-"],
     ],
     "contacts/membership": [
-        ["Ada Lovelace <ada@customer.example>", "Paris (PARIS)", "Site admin (Site)", "True",
-         "True"],
-        ["Grace Hopper <grace@other.example>", "Other (OTHER)", "Champion (Corporate)", "True",
-         "False"],
+        [
+            "Ada Lovelace <ada@customer.example>",
+            "Paris (PARIS)",
+            "Site admin (Site)",
+            "True",
+            "True",
+        ],
+        [
+            "Grace Hopper <grace@other.example>",
+            "Other (OTHER)",
+            "Champion (Corporate)",
+            "True",
+            "False",
+        ],
         ["Ada Lovelace <ada@customer.example>", "Emea (EMEA)", "-", "True", "False"],
-        ["Alan Turing <alan@customer.example>", "Austin (AUSTIN)", "End user (Site)", "False",
-         "False"],
+        [
+            "Alan Turing <alan@customer.example>",
+            "Austin (AUSTIN)",
+            "End user (Site)",
+            "False",
+            "False",
+        ],
     ],
     "contacts/contactchange": [
-        ["Ada Lovelace at Paris", "Key contact", "no", "yes", "App", "owner",
-         "Jan. 10, 2026, 9 a.m."],
+        [
+            "Ada Lovelace at Paris",
+            "Key contact",
+            "no",
+            "yes",
+            "App",
+            "owner",
+            "Jan. 10, 2026, 9 a.m.",
+        ],
     ],
     "contacts/task": [
         ["Quarterly business review", "Corp (CORP)", "March 31, 2026", "Open", "owner"],
@@ -289,8 +330,14 @@ CHANGELISTS = {
         ["Kick-off meeting", "Meeting", "Paris (PARIS)", "Jan. 15, 2026, 10 a.m.", "owner"],
     ],
     "integrations/importjob": [
-        ["people.csv", "Users file", "Finished", "owner", "Jan. 12, 2026, 8 a.m.",
-         "Jan. 12, 2026, 8:05 a.m."],
+        [
+            "people.csv",
+            "Users file",
+            "Finished",
+            "owner",
+            "Jan. 12, 2026, 8 a.m.",
+            "Jan. 12, 2026, 8:05 a.m.",
+        ],
     ],
     "auth/group": [["Advanced"], ["Global admin"], ["Standard"], ["Viewer"]],
     "auth/user": [
@@ -348,8 +395,16 @@ def test_account_changelist_is_the_draggable_tree(admin_client, data):
     assert nodes == [
         (data[key].pk, level)
         for key, level in [
-            ("corp", 0), ("emea", 1), ("paris", 2), ("paris_sales", 3), ("berlin", 2),
-            ("amer", 1), ("austin", 2), ("austin_ops", 3), ("austin_it", 3), ("other", 0),
+            ("corp", 0),
+            ("emea", 1),
+            ("paris", 2),
+            ("paris_sales", 3),
+            ("berlin", 2),
+            ("amer", 1),
+            ("austin", 2),
+            ("austin_ops", 3),
+            ("austin_it", 3),
+            ("other", 0),
             ("other_region", 1),
         ]
     ]
@@ -395,9 +450,10 @@ def test_account_drag_and_drop_moves_the_account_and_keeps_the_tree_valid(admin_
     ) == ["Austin", "Berlin"]
     before = list(Account.objects.values_list("pk", "tree_id", "lft", "rght", "level", "parent"))
     Account.objects.rebuild()
-    assert list(
-        Account.objects.values_list("pk", "tree_id", "lft", "rght", "level", "parent")
-    ) == before
+    assert (
+        list(Account.objects.values_list("pk", "tree_id", "lft", "rght", "level", "parent"))
+        == before
+    )
 
 
 # Add and change pages
@@ -433,21 +489,50 @@ def test_add_page_refused_for_records_the_app_writes(admin_client, data, model):
 
 CHANGE_PAGES = [
     ("accounts/account", "paris", "Change account", "Paris (PARIS)", {"name": "Paris"}),
-    ("accounts/accounttype", "corporate", "Change account type", "Corporate",
-     {"name": "Corporate"}),
-    ("accounts/accountrole", "executive_sponsor", "Change account role",
-     "Executive sponsor (Corporate)", {"name": "Executive sponsor"}),
-    ("contacts/person", "ada", "Change person", "Ada Lovelace <ada@customer.example>",
-     {"email": "ada@customer.example", "first_name": "Ada", "last_name": "Lovelace"}),
-    ("contacts/membership", "ada_paris", "Change membership", "Ada Lovelace at Paris",
-     {"is_contact": "on", "is_key_contact": "on"}),
+    (
+        "accounts/accounttype",
+        "corporate",
+        "Change account type",
+        "Corporate",
+        {"name": "Corporate"},
+    ),
+    (
+        "accounts/accountrole",
+        "executive_sponsor",
+        "Change account role",
+        "Executive sponsor (Corporate)",
+        {"name": "Executive sponsor"},
+    ),
+    (
+        "contacts/person",
+        "ada",
+        "Change person",
+        "Ada Lovelace <ada@customer.example>",
+        {"email": "ada@customer.example", "first_name": "Ada", "last_name": "Lovelace"},
+    ),
+    (
+        "contacts/membership",
+        "ada_paris",
+        "Change membership",
+        "Ada Lovelace at Paris",
+        {"is_contact": "on", "is_key_contact": "on"},
+    ),
     ("contacts/contactchange", "change", "View contact change", "Key contact: no → yes", {}),
-    ("contacts/task", "task", "Change task", "Quarterly business review",
-     {"title": "Quarterly business review", "due_date": "2026-03-31", "status": "open"}),
-    ("contacts/touchpoint", "touchpoint", "Change touchpoint", "Meeting: Kick-off meeting",
-     {"subject": "Kick-off meeting", "kind": "meeting", "notes": "Went well."}),
-    ("integrations/importjob", "job", "Change import job", "Users file people.csv (Finished)",
-     {}),
+    (
+        "contacts/task",
+        "task",
+        "Change task",
+        "Quarterly business review",
+        {"title": "Quarterly business review", "due_date": "2026-03-31", "status": "open"},
+    ),
+    (
+        "contacts/touchpoint",
+        "touchpoint",
+        "Change touchpoint",
+        "Meeting: Kick-off meeting",
+        {"subject": "Kick-off meeting", "kind": "meeting", "notes": "Went well."},
+    ),
+    ("integrations/importjob", "job", "Change import job", "Users file people.csv (Finished)", {}),
     ("auth/group", "viewer_group", "Change group", "Viewer", {"name": "Viewer"}),
     ("auth/user", "owner", "Change user", "owner", {"username": "owner", "first_name": "Olive"}),
 ]
@@ -512,16 +597,20 @@ def test_change_page_of_account_lists_its_memberships_inline(admin_client, data)
     ("path", "first_cells"),
     [
         ("/admin/accounts/account/?q=paris", ["Paris (PARIS)", "Paris Sales (PARIS_SALES)"]),
-        ("/admin/accounts/account/?q=austin_",
-         ["Austin Ops (AUSTIN_OPS)", "Austin It (AUSTIN_IT)"]),
+        (
+            "/admin/accounts/account/?q=austin_",
+            ["Austin Ops (AUSTIN_OPS)", "Austin It (AUSTIN_IT)"],
+        ),
         ("/admin/accounts/accounttype/?q=reg", ["Region"]),
         ("/admin/accounts/accountrole/?q=champion", ["Champion", "Champion"]),
         ("/admin/accounts/accountrole/?q=site", ["End user", "Site admin"]),
         ("/admin/contacts/person/?q=lovelace", ["ada@customer.example"]),
         ("/admin/contacts/person/?q=ALAN@CUSTOMER", ["alan@customer.example"]),
         ("/admin/contacts/person/?q=nobody", []),
-        ("/admin/contacts/membership/?q=ada",
-         ["Ada Lovelace <ada@customer.example>", "Ada Lovelace <ada@customer.example>"]),
+        (
+            "/admin/contacts/membership/?q=ada",
+            ["Ada Lovelace <ada@customer.example>", "Ada Lovelace <ada@customer.example>"],
+        ),
         ("/admin/contacts/membership/?q=AUSTIN", ["Alan Turing <alan@customer.example>"]),
         ("/admin/contacts/membership/?q=other", ["Grace Hopper <grace@other.example>"]),
         ("/admin/contacts/contactchange/?q=ada@", ["Ada Lovelace at Paris"]),
@@ -543,8 +632,12 @@ def test_search(admin_client, data, path, first_cells):
 def autocomplete(client, model, field, term):
     response = client.get(
         "/admin/autocomplete/",
-        {"app_label": model.split(".")[0], "model_name": model.split(".")[1],
-         "field_name": field, "term": term},
+        {
+            "app_label": model.split(".")[0],
+            "model_name": model.split(".")[1],
+            "field_name": field,
+            "term": term,
+        },
     )
     assert response.status_code == 200
     body = response.json()
@@ -620,8 +713,12 @@ def test_autocomplete_owner_of_task(admin_client, data):
 def test_autocomplete_refuses_a_field_without_autocomplete(admin_client, data):
     response = admin_client.get(
         "/admin/autocomplete/",
-        {"app_label": "contacts", "model_name": "membership", "field_name": "is_contact",
-         "term": "a"},
+        {
+            "app_label": "contacts",
+            "model_name": "membership",
+            "field_name": "is_contact",
+            "term": "a",
+        },
     )
 
     assert response.status_code == 403
@@ -647,7 +744,10 @@ def test_membership_change_form_records_contact_key_contact_and_role(admin_clien
     membership = data["alan_austin"]
 
     response = post_membership(
-        admin_client, membership, is_contact="on", is_key_contact="on",
+        admin_client,
+        membership,
+        is_contact="on",
+        is_key_contact="on",
         role=str(data["roles"]["Site", "Site admin"].pk),
     )
 

@@ -341,9 +341,10 @@ def test_sign_in_with_wrong_password_shows_error_and_stays():
         "Note that both fields may be case-sensitive.</div>",
         response.text,
     )
-    assert re.search(r'<input[^>]*name="username"[^>]*>', response.text).group(0).count(
-        'value="vic"'
-    ) == 1
+    assert (
+        re.search(r'<input[^>]*name="username"[^>]*>', response.text).group(0).count('value="vic"')
+        == 1
+    )
     assert 'value="wrong"' not in response.text
     assert SESSION_KEY not in client.session
     assert client.get("/accounts/")["Location"] == "/sign-in/?next=/accounts/"
@@ -396,8 +397,11 @@ def test_sign_out_with_post_ends_the_session():
     client = Client(enforce_csrf_checks=True)
     client.post(
         "/sign-in/",
-        {"username": "vic", "password": PASSWORD,
-         "csrfmiddlewaretoken": _csrf_token(client.get("/sign-in/"))},
+        {
+            "username": "vic",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": _csrf_token(client.get("/sign-in/")),
+        },
     )
     token = _csrf_token(client.get("/accounts/"))
 
@@ -414,8 +418,11 @@ def test_sign_out_without_csrf_token_is_refused():
     client = Client(enforce_csrf_checks=True)
     client.post(
         "/sign-in/",
-        {"username": "vic", "password": PASSWORD,
-         "csrfmiddlewaretoken": _csrf_token(client.get("/sign-in/"))},
+        {
+            "username": "vic",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": _csrf_token(client.get("/sign-in/")),
+        },
     )
 
     response = client.post("/sign-out/")

@@ -47,7 +47,11 @@ def production_environment(**variables):
 def manage(*args, env):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=120,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -138,8 +142,13 @@ def test_settings_in_production_are_secure(settings_environment):
     assert {
         name: settings[name]
         for name in [
-            "DEBUG", "ALLOWED_HOSTS", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE",
-            "CSRF_COOKIE_SECURE", "SECURE_HSTS_SECONDS", "SECURE_PROXY_SSL_HEADER",
+            "DEBUG",
+            "ALLOWED_HOSTS",
+            "SECURE_SSL_REDIRECT",
+            "SESSION_COOKIE_SECURE",
+            "CSRF_COOKIE_SECURE",
+            "SECURE_HSTS_SECONDS",
+            "SECURE_PROXY_SSL_HEADER",
         ]
     } == {
         "DEBUG": False,
@@ -160,9 +169,7 @@ def test_settings_default_database_is_sqlite_in_the_project_folder(settings_envi
 
     database = read_settings()["DATABASES"]["default"]
 
-    assert {
-        name: database[name] for name in ["ENGINE", "NAME", "CONN_MAX_AGE", "OPTIONS"]
-    } == {
+    assert {name: database[name] for name in ["ENGINE", "NAME", "CONN_MAX_AGE", "OPTIONS"]} == {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(BASE_DIR / "db.sqlite3"),
         "CONN_MAX_AGE": 0,
@@ -178,8 +185,16 @@ def test_settings_read_a_postgres_database_url(settings_environment):
 
     assert {
         name: database[name]
-        for name in ["ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT", "CONN_MAX_AGE",
-                     "CONN_HEALTH_CHECKS"]
+        for name in [
+            "ENGINE",
+            "NAME",
+            "USER",
+            "PASSWORD",
+            "HOST",
+            "PORT",
+            "CONN_MAX_AGE",
+            "CONN_HEALTH_CHECKS",
+        ]
     } == {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": "contacts",
@@ -216,7 +231,11 @@ def test_django_started_with_database_url_uses_that_database(url, engine):
     )
 
     result = subprocess.run(
-        [sys.executable, "-c", script], cwd=BASE_DIR, env=env, capture_output=True, text=True,
+        [sys.executable, "-c", script],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=60,
     )
 

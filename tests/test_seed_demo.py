@@ -40,8 +40,11 @@ def counts():
 
 
 def tree_columns():
-    return list(Account.objects.order_by("pk").values_list("pk", "tree_id", "lft", "rght", "level",
-                                                           "parent_id"))
+    return list(
+        Account.objects.order_by("pk").values_list(
+            "pk", "tree_id", "lft", "rght", "level", "parent_id"
+        )
+    )
 
 
 @pytest.fixture
@@ -70,7 +73,8 @@ def test_seed_demo_builds_three_companies(seeded):
 
 def test_seed_demo_companies_have_three_or_four_levels(seeded):
     levels = dict(
-        Account.objects.values("tree_id").annotate(deepest=Max("level"))
+        Account.objects.values("tree_id")
+        .annotate(deepest=Max("level"))
         .values_list("tree_id", "deepest")
     )
     roots = dict(Account.objects.root_nodes().values_list("name", "tree_id"))
@@ -158,12 +162,13 @@ def test_seed_demo_tasks_and_touchpoints_link_contacts_of_their_company(seeded):
     assert (task_links.count() > 0, participant_links.count() > 0) == (True, True)
     assert task_links.filter(membership__is_contact=False).count() == 0
     assert participant_links.filter(membership__is_contact=False).count() == 0
-    assert task_links.exclude(
-        membership__account__tree_id=F("task__account__tree_id")
-    ).count() == 0
-    assert participant_links.exclude(
-        membership__account__tree_id=F("touchpoint__account__tree_id")
-    ).count() == 0
+    assert task_links.exclude(membership__account__tree_id=F("task__account__tree_id")).count() == 0
+    assert (
+        participant_links.exclude(
+            membership__account__tree_id=F("touchpoint__account__tree_id")
+        ).count()
+        == 0
+    )
 
 
 def test_seed_demo_tasks_and_touchpoints_have_staff_users(seeded):
@@ -280,7 +285,9 @@ def test_seed_demo_reset_leaves_a_valid_tree(seeded):
 def test_seed_demo_reset_removes_what_staff_users_added(seeded):
     account = Account.objects.get(external_id="NH-001")
     Account.objects.create(
-        external_id="EXTRA", name="Added by hand", account_type=account.account_type,
+        external_id="EXTRA",
+        name="Added by hand",
+        account_type=account.account_type,
         parent=account,
     )
     membership = Membership.objects.contacts().first()

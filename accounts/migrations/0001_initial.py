@@ -6,54 +6,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AccountType',
+            name="AccountType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('order', models.PositiveSmallIntegerField(default=0, help_text='Position of this level, top first (Corporate before Region).')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "order",
+                    models.PositiveSmallIntegerField(
+                        default=0,
+                        help_text="Position of this level, top first (Corporate before Region).",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['order', 'name'],
+                "ordering": ["order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='AccountRole',
+            name="AccountRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('account_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='roles', to='accounts.accounttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "account_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="roles",
+                        to="accounts.accounttype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['account_type__order', 'name'],
-                'constraints': [models.UniqueConstraint(fields=('account_type', 'name'), name='account_role_unique_per_type')],
+                "ordering": ["account_type__order", "name"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account_type", "name"), name="account_role_unique_per_type"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(help_text='The id other systems use for this account in integration files.', max_length=64, unique=True, verbose_name='Account ID')),
-                ('name', models.CharField(max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('lft', models.PositiveIntegerField(editable=False)),
-                ('rght', models.PositiveIntegerField(editable=False)),
-                ('tree_id', models.PositiveIntegerField(db_index=True, editable=False)),
-                ('level', models.PositiveIntegerField(editable=False)),
-                ('parent', mptt.fields.TreeForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='children', to='accounts.account')),
-                ('account_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='accounts.accounttype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(
+                        help_text="The id other systems use for this account in integration files.",
+                        max_length=64,
+                        unique=True,
+                        verbose_name="Account ID",
+                    ),
+                ),
+                ("name", models.CharField(max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("lft", models.PositiveIntegerField(editable=False)),
+                ("rght", models.PositiveIntegerField(editable=False)),
+                ("tree_id", models.PositiveIntegerField(db_index=True, editable=False)),
+                ("level", models.PositiveIntegerField(editable=False)),
+                (
+                    "parent",
+                    mptt.fields.TreeForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="children",
+                        to="accounts.account",
+                    ),
+                ),
+                (
+                    "account_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="accounts.accounttype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['tree_id', 'lft'],
-                'indexes': [models.Index(fields=['tree_id', 'lft', 'rght'], name='account_tree_position'), models.Index(fields=['tree_id', 'account_type'], name='account_tree_type'), models.Index(fields=['tree_id', 'lft'], name='accounts_account_tree_id_l30be')],
+                "ordering": ["tree_id", "lft"],
+                "indexes": [
+                    models.Index(fields=["tree_id", "lft", "rght"], name="account_tree_position"),
+                    models.Index(fields=["tree_id", "account_type"], name="account_tree_type"),
+                    models.Index(fields=["tree_id", "lft"], name="accounts_account_tree_id_l30be"),
+                ],
             },
         ),
     ]

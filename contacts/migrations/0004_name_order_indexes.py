@@ -4,19 +4,24 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_search_indexes'),
-        ('contacts', '0003_segments'),
+        ("accounts", "0002_search_indexes"),
+        ("contacts", "0003_segments"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(condition=models.Q(('is_contact', True)), fields=['person', 'account'], name='membership_contacts_by_person'),
+            model_name="membership",
+            index=models.Index(
+                condition=models.Q(("is_contact", True)),
+                fields=["person", "account"],
+                name="membership_contacts_by_person",
+            ),
         ),
         migrations.AddIndex(
-            model_name='person',
-            index=models.Index(fields=['last_name', 'first_name', 'email', 'id'], name='person_name_order'),
+            model_name="person",
+            index=models.Index(
+                fields=["last_name", "first_name", "email", "id"], name="person_name_order"
+            ),
         ),
     ]

@@ -4,14 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0004_name_order_indexes'),
+        ("contacts", "0004_name_order_indexes"),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='task',
-            options={'ordering': [models.OrderBy(models.F('status'), descending=True), models.OrderBy(models.F('due_date'), nulls_last=True), 'title']},
+            name="task",
+            options={
+                "ordering": [
+                    models.OrderBy(models.F("status"), descending=True),
+                    models.OrderBy(models.F("due_date"), nulls_last=True),
+                    "title",
+                ]
+            },
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_search_indexes'),
-        ('contacts', '0005_task_order'),
+        ("accounts", "0002_search_indexes"),
+        ("contacts", "0005_task_order"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(condition=models.Q(('is_key_contact', True)), fields=['person', 'account'], name='membership_keys_by_person'),
+            model_name="membership",
+            index=models.Index(
+                condition=models.Q(("is_key_contact", True)),
+                fields=["person", "account"],
+                name="membership_keys_by_person",
+            ),
         ),
     ]

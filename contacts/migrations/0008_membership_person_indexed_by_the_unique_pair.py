@@ -5,15 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contacts', '0007_membership_contacts_index_holds_the_id'),
+        ("contacts", "0007_membership_contacts_index_holds_the_id"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='membership',
-            name='person',
-            field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='contacts.person'),
+            model_name="membership",
+            name="person",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="memberships",
+                to="contacts.person",
+            ),
         ),
     ]

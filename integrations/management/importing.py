@@ -18,7 +18,8 @@ class ImportCommand(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("path", help="The CSV (UTF-8) or XLSX file.")
         parser.add_argument(
-            "--dry-run", action="store_true",
+            "--dry-run",
+            action="store_true",
             help="Check the file and report what would change; write nothing.",
         )
 
@@ -33,19 +34,26 @@ class ImportCommand(BaseCommand):
         with file:
             if dry_run:
                 result = services.import_file(
-                    kind=self.kind, file=file, dry_run=True, skip_errors=skip_errors,
+                    kind=self.kind,
+                    file=file,
+                    dry_run=True,
+                    skip_errors=skip_errors,
                     keep_removed=keep_removed,
                 )
                 job = None
             else:
                 job, result = services.import_file_now(
-                    kind=self.kind, file=file, file_name=path.name, skip_errors=skip_errors,
+                    kind=self.kind,
+                    file=file,
+                    file_name=path.name,
+                    skip_errors=skip_errors,
                     keep_removed=keep_removed,
                 )
                 if result is None:
                     raise CommandError(job.message, returncode=FILE_HAS_ERRORS)
-        self.report(path, result, dry_run=dry_run, skip_errors=skip_errors,
-                    keep_removed=keep_removed)
+        self.report(
+            path, result, dry_run=dry_run, skip_errors=skip_errors, keep_removed=keep_removed
+        )
 
     def report(self, path, result, *, dry_run, skip_errors, keep_removed):
         label = services.RESOURCES[self.kind].file_kind.capitalize()
@@ -61,8 +69,9 @@ class ImportCommand(BaseCommand):
         if problems:
             self.stdout.write("Errors:")
             for line, column, message in problems:
-                self.stdout.write(f"  Line {line}, {column}: {message}" if column else
-                                  f"  Line {line}: {message}")
+                self.stdout.write(
+                    f"  Line {line}, {column}: {message}" if column else f"  Line {line}: {message}"
+                )
             if result.failed > LISTED_ROWS:
                 self.stdout.write(f"  … and {result.failed - LISTED_ROWS:,} more rows with errors.")
         if result.readd_count:
@@ -80,7 +89,7 @@ class ImportCommand(BaseCommand):
             self.stdout.write("Dry run: nothing was written.")
         if result.failed:
             if dry_run or not skip_errors:
-                outcome = ("nothing would be imported" if dry_run else "nothing was imported")
+                outcome = "nothing would be imported" if dry_run else "nothing was imported"
                 raise CommandError(
                     f"The file has {result.failed:,} row(s) with errors: {outcome} (all or "
                     "nothing).",

@@ -65,9 +65,7 @@ def create_groups(apps, schema_editor):
 
 
 def remove_groups(apps, schema_editor):
-    apps.get_model("auth", "Group").objects.filter(
-        name__in=[*GROUPS, "Global admin"]
-    ).delete()
+    apps.get_model("auth", "Group").objects.filter(name__in=[*GROUPS, "Global admin"]).delete()
 
 
 class Migration(migrations.Migration):

@@ -23,109 +23,155 @@ def grant_global_admins(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('integrations', '0002_staff_groups'),
-        ('contenttypes', '0002_remove_content_type_name'),
+        ("integrations", "0002_staff_groups"),
+        ("contenttypes", "0002_remove_content_type_name"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterModelOptions(
-            name='importjob',
-            options={'ordering': ['-created_at', '-pk'], 'permissions': [('run_integrations', 'Can import and export integration files and see import jobs')]},
+            name="importjob",
+            options={
+                "ordering": ["-created_at", "-pk"],
+                "permissions": [
+                    (
+                        "run_integrations",
+                        "Can import and export integration files and see import jobs",
+                    )
+                ],
+            },
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='error_file',
-            field=models.FileField(blank=True, upload_to='integrations/errors/%Y/%m/'),
+            model_name="importjob",
+            name="error_file",
+            field=models.FileField(blank=True, upload_to="integrations/errors/%Y/%m/"),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='failed_rows',
+            model_name="importjob",
+            name="failed_rows",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='file_size',
+            model_name="importjob",
+            name="file_size",
             field=models.PositiveBigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='heartbeat_at',
+            model_name="importjob",
+            name="heartbeat_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='keep_removed',
-            field=models.BooleanField(default=True, help_text='A row that would make someone a contact again after a staff user removed that contact (since the last users import or export) leaves the contact mark alone.', verbose_name='keep removed contacts removed'),
+            model_name="importjob",
+            name="keep_removed",
+            field=models.BooleanField(
+                default=True,
+                help_text="A row that would make someone a contact again after a staff user removed that contact (since the last users import or export) leaves the contact mark alone.",
+                verbose_name="keep removed contacts removed",
+            ),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='message',
-            field=models.TextField(blank=True, help_text='Why the job failed, for people.'),
+            model_name="importjob",
+            name="message",
+            field=models.TextField(blank=True, help_text="Why the job failed, for people."),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='new_rows',
+            model_name="importjob",
+            name="new_rows",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='rows_done',
+            model_name="importjob",
+            name="rows_done",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='rows_total',
-            field=models.PositiveIntegerField(default=0, help_text='Data rows (an estimate until read).'),
+            model_name="importjob",
+            name="rows_total",
+            field=models.PositiveIntegerField(
+                default=0, help_text="Data rows (an estimate until read)."
+            ),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='skip_errors',
-            field=models.BooleanField(default=False, help_text='Off: a file with any error imports nothing.', verbose_name='import valid rows, skip the rest'),
+            model_name="importjob",
+            name="skip_errors",
+            field=models.BooleanField(
+                default=False,
+                help_text="Off: a file with any error imports nothing.",
+                verbose_name="import valid rows, skip the rest",
+            ),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='started_at',
+            model_name="importjob",
+            name="started_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='summary',
+            model_name="importjob",
+            name="summary",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='unchanged_rows',
+            model_name="importjob",
+            name="unchanged_rows",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='updated_rows',
+            model_name="importjob",
+            name="updated_rows",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='importjob',
-            name='upload',
-            field=models.FileField(blank=True, upload_to='integrations/uploads/%Y/%m/'),
+            model_name="importjob",
+            name="upload",
+            field=models.FileField(blank=True, upload_to="integrations/uploads/%Y/%m/"),
         ),
         migrations.AlterField(
-            model_name='importjob',
-            name='status',
-            field=models.CharField(choices=[('checking', 'Checking the file'), ('ready', 'Ready to import'), ('pending', 'Waiting to start'), ('running', 'Running'), ('succeeded', 'Finished'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], default='pending', max_length=10),
+            model_name="importjob",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("checking", "Checking the file"),
+                    ("ready", "Ready to import"),
+                    ("pending", "Waiting to start"),
+                    ("running", "Running"),
+                    ("succeeded", "Finished"),
+                    ("failed", "Failed"),
+                    ("cancelled", "Cancelled"),
+                ],
+                default="pending",
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='UsersExport',
+            name="UsersExport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('contacts_only', models.BooleanField(default=False)),
-                ('file_format', models.CharField(default='csv', max_length=10)),
-                ('staff_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='users_exports', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("contacts_only", models.BooleanField(default=False)),
+                ("file_format", models.CharField(default="csv", max_length=10)),
+                (
+                    "staff_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="users_exports",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.RunPython(grant_global_admins, migrations.RunPython.noop),

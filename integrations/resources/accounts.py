@@ -45,14 +45,26 @@ class AccountsResource(FileResource):
     required_columns = ("Account ID", "Account Name", "Account Type", "Parent Account ID")
     model = Account
 
-    account_id = Field(attribute="external_id", column_name="Account ID",
-                       widget=TextWidget(_max_length(Account, "external_id")))
-    account_name = Field(attribute="name", column_name="Account Name",
-                         widget=TextWidget(_max_length(Account, "name")))
-    account_type = Field(attribute="account_type__name", column_name="Account Type",
-                         widget=TextWidget(_max_length(AccountType, "name")))
-    parent_account_id = Field(attribute="parent__external_id", column_name="Parent Account ID",
-                              widget=TextWidget(_max_length(Account, "external_id")))
+    account_id = Field(
+        attribute="external_id",
+        column_name="Account ID",
+        widget=TextWidget(_max_length(Account, "external_id")),
+    )
+    account_name = Field(
+        attribute="name",
+        column_name="Account Name",
+        widget=TextWidget(_max_length(Account, "name")),
+    )
+    account_type = Field(
+        attribute="account_type__name",
+        column_name="Account Type",
+        widget=TextWidget(_max_length(AccountType, "name")),
+    )
+    parent_account_id = Field(
+        attribute="parent__external_id",
+        column_name="Parent Account ID",
+        widget=TextWidget(_max_length(Account, "external_id")),
+    )
 
     class Meta:
         report_skipped = False
@@ -89,8 +101,11 @@ class AccountsResource(FileResource):
         self.types = {t.name.casefold(): t for t in AccountType.objects.all()}
         self.type_list = ", ".join(t.name for t in AccountType.objects.all())
         nodes = self._load_trees(parsed, lock=not dry_run, using=using)
-        by_row = {row.data["account_id"]: row for row in parsed
-                  if row.data["account_id"] and first_line[row.data["account_id"]] == row.line}
+        by_row = {
+            row.data["account_id"]: row
+            for row in parsed
+            if row.data["account_id"] and first_line[row.data["account_id"]] == row.line
+        }
         for row in parsed:
             self._check(row, nodes, by_row)
         self._check_parents_and_loops(parsed, nodes, by_row)
@@ -110,8 +125,12 @@ class AccountsResource(FileResource):
     def _load_trees(self, rows, *, lock, using):
         """Every account of every tree the file names (by Account ID or parent), by Account ID.
         When writing, those trees are locked first, and read after, as they are now."""
-        named = {row.data[key] for row in rows for key in ("account_id", "parent_account_id")
-                 if row.data[key]}
+        named = {
+            row.data[key]
+            for row in rows
+            for key in ("account_id", "parent_account_id")
+            if row.data[key]
+        }
         tree_ids = set()
         for batch in itertools.batched(sorted(named), self.chunk_size):
             tree_ids.update(
@@ -121,15 +140,28 @@ class AccountsResource(FileResource):
             lock_trees(*tree_ids, using=using)
         accounts = list(
             Account.objects.filter(tree_id__in=tree_ids).values_list(
-                "pk", "external_id", "name", "account_type_id", "parent_id", "tree_id", "lft",
-                "rght", "level",
+                "pk",
+                "external_id",
+                "name",
+                "account_type_id",
+                "parent_id",
+                "tree_id",
+                "lft",
+                "rght",
+                "level",
             )
         )
         external_ids = {pk: external_id for pk, external_id, *_ in accounts}
         return {
             external_id: _Node(
-                pk=pk, external_id=external_id, name=name, account_type_id=type_id,
-                parent=external_ids.get(parent_id), tree_id=tree_id, lft=lft, rght=rght,
+                pk=pk,
+                external_id=external_id,
+                name=name,
+                account_type_id=type_id,
+                parent=external_ids.get(parent_id),
+                tree_id=tree_id,
+                lft=lft,
+                rght=rght,
                 level=level,
             )
             for pk, external_id, name, type_id, parent_id, tree_id, lft, rght, level in accounts
@@ -181,7 +213,9 @@ class AccountsResource(FileResource):
                     )
                     changed = True
             parents = self._final_parents(rows, nodes)
-            for cycle in _cycles(parents, [row.data["account_id"] for row in rows if not row.errors]):
+            for cycle in _cycles(
+                parents, [row.data["account_id"] for row in rows if not row.errors]
+            ):
                 chain = " → ".join([*cycle, cycle[0]])
                 for external_id in cycle:
                     row = by_row.get(external_id)
@@ -209,7 +243,8 @@ class AccountsResource(FileResource):
         changing = {
             nodes[row.data["account_id"]].pk: row
             for row in rows
-            if not row.errors and row.data["type"] is not None
+            if not row.errors
+            and row.data["type"] is not None
             and row.data["account_id"] in nodes
             and nodes[row.data["account_id"]].account_type_id != row.data["type"].pk
         }
@@ -219,7 +254,9 @@ class AccountsResource(FileResource):
         for batch in itertools.batched(changing, self.chunk_size):
             with_roles = (
                 Membership.objects.filter(account_id__in=batch, role__isnull=False)
-                .values_list("account_id").annotate(n=Count("pk")).order_by()
+                .values_list("account_id")
+                .annotate(n=Count("pk"))
+                .order_by()
             )
             for account_pk, count in with_roles:
                 row = changing[account_pk]
@@ -248,9 +285,9 @@ class AccountsResource(FileResource):
         if data["account_name"] and data["account_name"] != existing.name.strip():
             changes.append(Change("Account Name", existing.name, data["account_name"]))
         if data["type"] is not None and data["type"].pk != existing.account_type_id:
-            changes.append(Change(
-                "Account Type", type_names[existing.account_type_id], data["type"].name
-            ))
+            changes.append(
+                Change("Account Type", type_names[existing.account_type_id], data["type"].name)
+            )
         if parent != existing.parent:
             changes.append(Change("Parent Account ID", existing.parent or "", parent or ""))
         row.changes = changes
@@ -265,16 +302,27 @@ class AccountsResource(FileResource):
         now = timezone.now()
         new_accounts = [
             Account(
-                external_id=row.data["account_id"], name=row.data["account_name"],
-                account_type=row.data["type"], parent=None, tree_id=0, lft=0, rght=0, level=0,
+                external_id=row.data["account_id"],
+                name=row.data["account_name"],
+                account_type=row.data["type"],
+                parent=None,
+                tree_id=0,
+                lft=0,
+                rght=0,
+                level=0,
             )
-            for row in changed_rows if row.import_type == NEW
+            for row in changed_rows
+            if row.import_type == NEW
         ]
         Account.objects.bulk_create(new_accounts)
         for account, row in zip(new_accounts, [r for r in changed_rows if r.import_type == NEW]):
             nodes[account.external_id] = _Node(
-                pk=account.pk, external_id=account.external_id, name=account.name,
-                account_type_id=account.account_type_id, parent=None, line=row.line,
+                pk=account.pk,
+                external_id=account.external_id,
+                name=account.name,
+                account_type_id=account.account_type_id,
+                parent=None,
+                line=row.line,
             )
         before = {external_id: _position(node) for external_id, node in nodes.items()}
         edited = set()
@@ -293,15 +341,21 @@ class AccountsResource(FileResource):
             edited.add(node.external_id)
         self._number_trees(nodes, moved, before)
         changed = [
-            node for external_id, node in nodes.items()
+            node
+            for external_id, node in nodes.items()
             if external_id in edited or _position(node) != before[external_id]
         ]
         Account.objects.bulk_update(
             [
                 Account(
-                    pk=node.pk, name=node.name, account_type_id=node.account_type_id,
+                    pk=node.pk,
+                    name=node.name,
+                    account_type_id=node.account_type_id,
                     parent_id=nodes[node.parent].pk if node.parent else None,
-                    tree_id=node.tree_id, lft=node.lft, rght=node.rght, level=node.level,
+                    tree_id=node.tree_id,
+                    lft=node.lft,
+                    rght=node.rght,
+                    level=node.level,
                     updated_at=now,
                 )
                 for node in changed
@@ -377,5 +431,5 @@ def _cycles(parents, starts):
             path.append(node)
             node = parents.get(node)
         if node is not None and state.get(node) == start and node in path:
-            cycles.append(path[path.index(node):])
+            cycles.append(path[path.index(node) :])
     return cycles

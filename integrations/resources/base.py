@@ -5,8 +5,8 @@ import gc
 import itertools
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NamedTuple
 from html import escape
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -134,8 +134,17 @@ class FileImportResult(Result):
 class _Row:
     """One data row on its way through a chunk."""
 
-    __slots__ = ("line", "values", "cells", "data", "errors", "import_type", "changes", "label",
-                 "context")
+    __slots__ = (
+        "cells",
+        "changes",
+        "context",
+        "data",
+        "errors",
+        "import_type",
+        "label",
+        "line",
+        "values",
+    )
 
     def __init__(self, line, values, cells):
         self.line = line
@@ -223,19 +232,32 @@ class FileResource(resources.Resource):
             )
         return mapping, warnings
 
-    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None,
-                    collect_failed_rows=False, rollback_on_validation_errors=False, **kwargs):
+    def import_data(
+        self,
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=None,
+        collect_failed_rows=False,
+        rollback_on_validation_errors=False,
+        **kwargs,
+    ):
         # All or nothing (SPEC §4.3) is the library's rollback_on_validation_errors; knowing it
         # up front lets a run stop writing at the first error rather than write to roll back.
         self.all_or_nothing = rollback_on_validation_errors
         return super().import_data(
-            dataset, dry_run=dry_run, raise_errors=raise_errors,
-            use_transactions=use_transactions, collect_failed_rows=collect_failed_rows,
-            rollback_on_validation_errors=rollback_on_validation_errors, **kwargs,
+            dataset,
+            dry_run=dry_run,
+            raise_errors=raise_errors,
+            use_transactions=use_transactions,
+            collect_failed_rows=collect_failed_rows,
+            rollback_on_validation_errors=rollback_on_validation_errors,
+            **kwargs,
         )
 
-    def import_data_inner(self, dataset, dry_run, raise_errors, using_transactions,
-                          collect_failed_rows, **kwargs):
+    def import_data_inner(
+        self, dataset, dry_run, raise_errors, using_transactions, collect_failed_rows, **kwargs
+    ):
         if self.by is None and getattr(kwargs.get("user"), "is_authenticated", False):
             self.by = kwargs["user"]  # the admin's import passes the staff user this way
         result = self.get_result_class()()
@@ -320,8 +342,12 @@ class FileResource(resources.Resource):
         if row.import_type in (NEW, UPDATE) and len(result.rows) < LISTED_ROWS:
             result.append_row_result(
                 FileRowResult(
-                    line=row.line, import_type=row.import_type, label=row.label,
-                    changes=row.changes, columns=result.diff_headers, values=row.cells,
+                    line=row.line,
+                    import_type=row.import_type,
+                    label=row.label,
+                    changes=row.changes,
+                    columns=result.diff_headers,
+                    values=row.cells,
                 )
             )
 
@@ -344,7 +370,9 @@ def _garbage_collector_paused():
 
 def error_text(line, errors):
     """The Error column of the error file: the line and every message of the row."""
-    messages = " ".join(f"{column}: {message}" for column, items in errors.items() for message in items)
+    messages = " ".join(
+        f"{column}: {message}" for column, items in errors.items() for message in items
+    )
     return f"Line {line}. {messages}"
 
 
@@ -356,7 +384,8 @@ def _table_from_dataset(dataset):
         for line, values in zip(line_numbers, dataset)
         if any(value not in (None, "") for value in values)
     )
-    return Table(headers=[str(h or "").strip() for h in dataset.headers or []], rows=rows,
-                 file_format="dataset")
-
-
+    return Table(
+        headers=[str(h or "").strip() for h in dataset.headers or []],
+        rows=rows,
+        file_format="dataset",
+    )

@@ -71,7 +71,7 @@ class _AccountRef:
 
 
 class _NewMembership:
-    __slots__ = ("pk", "person", "account_id", "role_id", "is_contact", "is_key_contact")
+    __slots__ = ("account_id", "is_contact", "is_key_contact", "person", "pk", "role_id")
 
     def __init__(self, person, account_id, role_id, is_contact, is_key_contact):
         self.pk = None
@@ -106,20 +106,41 @@ class UsersResource(FileResource):
     required_columns = ("Account ID", "Email")
     model = Membership
 
-    account_id = Field(attribute="account__external_id", column_name="Account ID",
-                       widget=TextWidget(_max_length(Account, "external_id")))
-    email = Field(attribute="person__email", column_name="Email",
-                  widget=TextWidget(_max_length(Person, "email")))
-    first_name = Field(attribute="person__first_name", column_name="First Name",
-                       widget=TextWidget(_max_length(Person, "first_name")))
-    last_name = Field(attribute="person__last_name", column_name="Last Name",
-                      widget=TextWidget(_max_length(Person, "last_name")))
-    title = Field(attribute="person__title", column_name="Title",
-                  widget=TextWidget(_max_length(Person, "title")))
-    phone = Field(attribute="person__phone", column_name="Phone",
-                  widget=TextWidget(_max_length(Person, "phone")))
-    account_role = Field(attribute="role__name", column_name="Account Role",
-                         widget=TextWidget(_max_length(AccountRole, "name")))
+    account_id = Field(
+        attribute="account__external_id",
+        column_name="Account ID",
+        widget=TextWidget(_max_length(Account, "external_id")),
+    )
+    email = Field(
+        attribute="person__email",
+        column_name="Email",
+        widget=TextWidget(_max_length(Person, "email")),
+    )
+    first_name = Field(
+        attribute="person__first_name",
+        column_name="First Name",
+        widget=TextWidget(_max_length(Person, "first_name")),
+    )
+    last_name = Field(
+        attribute="person__last_name",
+        column_name="Last Name",
+        widget=TextWidget(_max_length(Person, "last_name")),
+    )
+    title = Field(
+        attribute="person__title",
+        column_name="Title",
+        widget=TextWidget(_max_length(Person, "title")),
+    )
+    phone = Field(
+        attribute="person__phone",
+        column_name="Phone",
+        widget=TextWidget(_max_length(Person, "phone")),
+    )
+    account_role = Field(
+        attribute="role__name",
+        column_name="Account Role",
+        widget=TextWidget(_max_length(AccountRole, "name")),
+    )
     contact = Field(attribute="is_contact", column_name="Contact", widget=YesNoWidget())
     key_contact = Field(attribute="is_key_contact", column_name="Key Contact", widget=YesNoWidget())
 
@@ -161,7 +182,9 @@ class UsersResource(FileResource):
                 cursor.execute("SET LOCAL enable_seqscan = off")
         self.writer = BulkWriter(using)
         self.accounts = {}  # Account ID → _AccountRef, or None when there is no such account
-        roles = list(AccountRole.objects.order_by("name").values_list("pk", "account_type_id", "name"))
+        roles = list(
+            AccountRole.objects.order_by("name").values_list("pk", "account_type_id", "name")
+        )
         self.roles = {(type_id, name.casefold()): pk for pk, type_id, name in roles}
         self.role_names = {pk: name for pk, _, name in roles}
         self.roles_of_type = {}
@@ -221,10 +244,13 @@ class UsersResource(FileResource):
             if row.context[2] is not None
             and (row.data["contact"] is True or row.data["key_contact"] is True)
         }
-        removals = self._load_removals([
-            membership[0] for key, membership in memberships.items()
-            if not membership[2] and key in making_contact
-        ])
+        removals = self._load_removals(
+            [
+                membership[0]
+                for key, membership in memberships.items()
+                if not membership[2] and key in making_contact
+            ]
+        )
         plan = _ChunkPlan()
         for row in valid:
             self._decide(row, memberships, removals, plan)
@@ -240,8 +266,10 @@ class UsersResource(FileResource):
         missing = [external_id for external_id in external_ids if external_id not in self.accounts]
         if not missing:
             return
-        for values in Account.objects.filter(Any(F("external_id"), missing)).order_by().values_list(
-            "pk", "external_id", "name", "account_type_id"
+        for values in (
+            Account.objects.filter(Any(F("external_id"), missing))
+            .order_by()
+            .values_list("pk", "external_id", "name", "account_type_id")
         ):
             self.accounts[values[1]] = _AccountRef(*values)
         for external_id in missing:
@@ -258,8 +286,9 @@ class UsersResource(FileResource):
             people = people.select_for_update()
         found = {
             values[1].lower(): list(values)
-            for values in people.values_list("pk", "email", "first_name", "last_name", "title",
-                                             "phone")
+            for values in people.values_list(
+                "pk", "email", "first_name", "last_name", "title", "phone"
+            )
         }
         for key in email_keys & self.unwritten_people.keys():
             found[key] = self.unwritten_people[key]
@@ -314,7 +343,8 @@ class UsersResource(FileResource):
         if not membership_ids:
             return {}
         changes = ContactChange.objects.filter(
-            Any(F("membership_id"), membership_ids), field=ContactChange.Field.CONTACT,
+            Any(F("membership_id"), membership_ids),
+            field=ContactChange.Field.CONTACT,
             new_value="no",
         ).exclude(source=ContactChange.Source.IMPORT)
         if self.sync_point is not None:
@@ -323,7 +353,10 @@ class UsersResource(FileResource):
         for membership_id, changed_at, username, first, last in changes.order_by(
             "membership_id", "-changed_at", "-pk"
         ).values_list(
-            "membership_id", "changed_at", "staff_user__username", "staff_user__first_name",
+            "membership_id",
+            "changed_at",
+            "staff_user__username",
+            "staff_user__first_name",
             "staff_user__last_name",
         ):
             name = f"{first or ''} {last or ''}".strip() or username or "a staff user"
@@ -364,8 +397,9 @@ class UsersResource(FileResource):
             person = [None, data["email"], *(profile[a] for a, _ in PERSON_COLUMNS)]
             if self.listing:
                 changes.append(Change("Email", "", data["email"]))
-                changes.extend(Change(column, "", profile[a]) for a, column in PERSON_COLUMNS
-                               if profile[a])
+                changes.extend(
+                    Change(column, "", profile[a]) for a, column in PERSON_COLUMNS if profile[a]
+                )
             plan.new_people[key] = person
         else:
             for attribute, column in PERSON_COLUMNS:
@@ -383,8 +417,9 @@ class UsersResource(FileResource):
         membership = memberships.get((person[0], account.pk)) if person[0] else None
         if membership is None:
             is_key = data["key_contact"] is True
-            new = _NewMembership(person, account.pk, role_id, data["contact"] is True or is_key,
-                                 is_key)
+            new = _NewMembership(
+                person, account.pk, role_id, data["contact"] is True or is_key, is_key
+            )
             plan.new_memberships.append(new)
             before = (None, False, False)
             after = (role_id, new.is_contact, new.is_key_contact)
@@ -401,10 +436,16 @@ class UsersResource(FileResource):
                 is_contact = is_contact or is_key
             if is_contact and not before[1] and pk in removals:
                 removed_at, removed_by = removals[pk]
-                self.readds.append(ReAdd(
-                    line=row.line, email=person[1], account_id=account.external_id,
-                    account_name=account.name, removed_at=removed_at, removed_by=removed_by,
-                ))
+                self.readds.append(
+                    ReAdd(
+                        line=row.line,
+                        email=person[1],
+                        account_id=account.external_id,
+                        account_name=account.name,
+                        removed_at=removed_at,
+                        removed_by=removed_by,
+                    )
+                )
                 if self.keep_removed:
                     is_contact, is_key = False, False
             after = (role_id or old_role, is_contact, is_key)
@@ -413,8 +454,13 @@ class UsersResource(FileResource):
                 plan.changed_memberships[pk] = membership
             reference = pk
         for field, old, new in zip(
-            (ContactChange.Field.ROLE, ContactChange.Field.CONTACT, ContactChange.Field.KEY_CONTACT),
-            self._described(before), self._described(after),
+            (
+                ContactChange.Field.ROLE,
+                ContactChange.Field.CONTACT,
+                ContactChange.Field.KEY_CONTACT,
+            ),
+            self._described(before),
+            self._described(after),
         ):
             if old != new:
                 # A new membership's changes only show in the preview's list; an existing
@@ -428,38 +474,68 @@ class UsersResource(FileResource):
     def _described(self, values):
         """(role, contact, key contact) as the contact history writes them (tracked_values)."""
         role_id, is_contact, is_key = values
-        return (self.role_names[role_id] if role_id else "", "yes" if is_contact else "no",
-                "yes" if is_key else "no")
+        return (
+            self.role_names[role_id] if role_id else "",
+            "yes" if is_contact else "no",
+            "yes" if is_key else "no",
+        )
 
     def _write(self, plan):
         """The chunk's writes: an insert or update per table, in bulk."""
         writer, now = self.writer, self.now
         new_people = list(plan.new_people.values())
         ids = writer.insert(
-            Person, ("email", "first_name", "last_name", "title", "phone"),
+            Person,
+            ("email", "first_name", "last_name", "title", "phone"),
             [(p[1], p[2], p[3], p[4], p[5]) for p in new_people],
         )
         for person, pk in zip(new_people, ids):
             person[0] = pk
-        writer.update(Person, ["first_name", "last_name", "title", "phone"],
-                      [(p[0], p[2], p[3], p[4], p[5]) for p in plan.changed_people.values()])
+        writer.update(
+            Person,
+            ["first_name", "last_name", "title", "phone"],
+            [(p[0], p[2], p[3], p[4], p[5]) for p in plan.changed_people.values()],
+        )
         ids = writer.insert(
-            Membership, ("person_id", "account_id", "role_id", "is_contact", "is_key_contact"),
-            [(m.person[0], m.account_id, m.role_id, m.is_contact, m.is_key_contact)
-             for m in plan.new_memberships],
+            Membership,
+            ("person_id", "account_id", "role_id", "is_contact", "is_key_contact"),
+            [
+                (m.person[0], m.account_id, m.role_id, m.is_contact, m.is_key_contact)
+                for m in plan.new_memberships
+            ],
         )
         for membership, pk in zip(plan.new_memberships, ids):
             membership.pk = pk
-        writer.update(Membership, ["role_id", "is_contact", "is_key_contact"],
-                      list(plan.changed_memberships.values()))
+        writer.update(
+            Membership,
+            ["role_id", "is_contact", "is_key_contact"],
+            list(plan.changed_memberships.values()),
+        )
         staff_user_id = self.by.pk if self.by is not None else None
         source = ContactChange.Source.IMPORT
         writer.insert(
             ContactChange,
-            ("membership_id", "field", "old_value", "new_value", "source", "staff_user_id",
-             "changed_at"),
-            [(ref if isinstance(ref, int) else ref.pk, field, old, new, source, staff_user_id, now)
-             for ref, field, old, new in plan.history],
+            (
+                "membership_id",
+                "field",
+                "old_value",
+                "new_value",
+                "source",
+                "staff_user_id",
+                "changed_at",
+            ),
+            [
+                (
+                    ref if isinstance(ref, int) else ref.pk,
+                    field,
+                    old,
+                    new,
+                    source,
+                    staff_user_id,
+                    now,
+                )
+                for ref, field, old, new in plan.history
+            ],
         )
 
     # Export
@@ -494,4 +570,3 @@ class UsersResource(FileResource):
     def export(self, queryset=None, **kwargs):
         """The library's export (the admin's export button): the same rows as a Dataset."""
         return tablib.Dataset(*self.export_rows(queryset), headers=self.columns())
-

@@ -117,9 +117,7 @@ def test_account_list_shows_companies_with_their_contact_counts(viewer_client, t
 def test_account_list_rows_link_to_the_accounts(viewer_client, tree, contacts):
     level = elements(page(viewer_client.get("/accounts/")), "ul", class_="tree-level")[0]
 
-    assert [
-        (text(link), attribute(link, "href")) for link in elements(level, "a")
-    ] == [
+    assert [(text(link), attribute(link, "href")) for link in elements(level, "a")] == [
         ("Corp", tree["corp"].get_absolute_url()),
         ("Open Corp", tree["corp"].get_absolute_url()),
         ("Other", tree["other"].get_absolute_url()),
@@ -140,8 +138,10 @@ def test_account_list_expandable_company_loads_its_children_once_opened(
         for element in details
     ] == [
         {
-            "hx-get": _children_url(account), "hx-trigger": "toggle once",
-            "hx-target": "find .tree-children", "hx-swap": "innerHTML",
+            "hx-get": _children_url(account),
+            "hx-trigger": "toggle once",
+            "hx-target": "find .tree-children",
+            "hx-swap": "innerHTML",
         }
         for account in (tree["corp"], tree["other"])
     ]
@@ -292,7 +292,8 @@ def test_account_search_without_match(viewer_client, tree, contacts):
 
 def test_account_search_shows_html_in_names_as_text(viewer_client, tree):
     AccountFactory(
-        name="<script>alert(1)</script>", external_id="<b>X</b>",
+        name="<script>alert(1)</script>",
+        external_id="<b>X</b>",
         account_type=tree["corp"].account_type,
     )
 
@@ -322,11 +323,14 @@ def _grow(tree, size):
         )
         for m in range(2 * size):
             child = AccountFactory(
-                name=f"Grow region {n}-{m}", external_id=f"GROW-{n}-{m}", account_type=region,
+                name=f"Grow region {n}-{m}",
+                external_id=f"GROW-{n}-{m}",
+                account_type=region,
                 parent=company if m % 2 == 0 else tree["corp"],
             )
-            AccountFactory(name=f"Grow site {n}-{m}", account_type=tree["paris"].account_type,
-                           parent=child)
+            AccountFactory(
+                name=f"Grow site {n}-{m}", account_type=tree["paris"].account_type, parent=child
+            )
             for _ in range(2 * size):
                 MembershipFactory(account=child)
 
@@ -427,7 +431,8 @@ def test_account_profile_header_shows_name_type_and_account_id(viewer_client, tr
 
     head = element(doc, "div", class_="page-head")
     assert (text(element(head, "h1")), text(element(head, "p"))) == (
-        "Paris Sales", "Department Account ID PARIS_SALES",
+        "Paris Sales",
+        "Department Account ID PARIS_SALES",
     )
 
 

@@ -64,16 +64,34 @@ CONTACTS = [
 MEMBERS_ONLY = [("corp", "nora"), ("austin", "nora"), ("berlin", "ada")]
 
 ADA, CARL, EMIL, PIERRE, SALLY, BERT = (
-    "Ada Lovelace", "Carl Corbett", "Emil Eames", "Pierre Paquet", "Sally Sauer", "Bert Brandt",
+    "Ada Lovelace",
+    "Carl Corbett",
+    "Emil Eames",
+    "Pierre Paquet",
+    "Sally Sauer",
+    "Bert Brandt",
 )
 AMY, TEX, OLGA, IAN, OTTO, RITA = (
-    "Amy Alvarez", "Tex Tran", "Olga Olsen", "Ian Irwin", "Otto Ostrom", "Rita Rhodes",
+    "Amy Alvarez",
+    "Tex Tran",
+    "Olga Olsen",
+    "Ian Irwin",
+    "Otto Ostrom",
+    "Rita Rhodes",
 )
 CORP_HIERARCHY = [IAN, ADA, PIERRE, TEX, AMY, BERT, CARL, EMIL, ADA, OLGA, SALLY]
 OTHER_HIERARCHY = [OTTO, ADA, RITA]
 
 CORP_KEYS = [
-    "corp", "emea", "paris", "paris_sales", "berlin", "amer", "austin", "austin_ops", "austin_it",
+    "corp",
+    "emea",
+    "paris",
+    "paris_sales",
+    "berlin",
+    "amer",
+    "austin",
+    "austin_ops",
+    "austin_it",
 ]
 
 # View → account the widget is on → names shown. A view missing for an account is not offered
@@ -181,8 +199,7 @@ def _rows(response):
                 "role": text(cells[2]),
                 "account": text(cells[3]),
                 "key": [
-                    text(crown)
-                    for crown in elements(cells[0], "span", aria_label="Key contact")
+                    text(crown) for crown in elements(cells[0], "span", aria_label="Key contact")
                 ],
                 "actions": [
                     (text(link), attribute(link, "href"))
@@ -281,7 +298,8 @@ def test_expected_tables_cover_every_view_offered_from_every_account(tree, accou
         types = AccountType.objects.in_hierarchy(account)
         offered = {view.value for view in account.hierarchy_views(types)}
         expected = {
-            _view_value(view, account_types) for view, by_account in EXPECTED.items()
+            _view_value(view, account_types)
+            for view, by_account in EXPECTED.items()
             if key in by_account
         }
         assert offered == expected, key
@@ -298,8 +316,11 @@ def test_widget_view_lists_exactly_its_contacts(
     assert _names(response) == names
     assert _count(response) == f"{len(names)} contact{'s' if len(names) != 1 else ''}"
     assert _field_errors(response) == {}
-    selected = [option[0] for option in _options(element(page(response), "select", name="view"))
-                if option[2]]
+    selected = [
+        option[0]
+        for option in _options(element(page(response), "select", name="view"))
+        if option[2]
+    ]
     assert selected == [value]
 
 
@@ -338,10 +359,14 @@ def test_widget_row_links_to_the_person_and_the_other_account(viewer_client, tre
     assert [
         [(text(link), attribute(link, "href")) for link in elements(row, "a")] for row in rows
     ] == [
-        [(ADA, contacts["corp", "ada"].person.get_absolute_url()),
-         ("Corp", tree["corp"].get_absolute_url())],
-        [(CARL, contacts["corp", "carl"].person.get_absolute_url()),
-         ("Corp", tree["corp"].get_absolute_url())],
+        [
+            (ADA, contacts["corp", "ada"].person.get_absolute_url()),
+            ("Corp", tree["corp"].get_absolute_url()),
+        ],
+        [
+            (CARL, contacts["corp", "carl"].person.get_absolute_url()),
+            ("Corp", tree["corp"].get_absolute_url()),
+        ],
     ]
 
 
@@ -350,8 +375,12 @@ def test_widget_key_contact_crown_has_an_accessible_label(viewer_client, tree, c
 
     crowns = elements(_results(response), "span", aria_label="Key contact")
     assert [sorted(crown.attributes) for crown in crowns] == [
-        [("aria-label", "Key contact"), ("class", "crown"), ("role", "img"),
-         ("title", "Key contact")]
+        [
+            ("aria-label", "Key contact"),
+            ("class", "crown"),
+            ("role", "img"),
+            ("title", "Key contact"),
+        ]
     ]
 
 
@@ -374,14 +403,20 @@ def test_widget_orders_key_contacts_first_then_last_name_then_first_name(viewer_
         ("Abe", "Zola", True),
     ]:
         MembershipFactory(
-            person=PersonFactory(first_name=first, last_name=last), account=tree["berlin"],
+            person=PersonFactory(first_name=first, last_name=last),
+            account=tree["berlin"],
             is_key_contact=key,
         )
 
     response = _get(viewer_client, tree["berlin"])
 
     assert _names(response) == [
-        "Zed Adams", "Carla Brandt", "Abe Zola", "Yves Adams", "Anna Brandt", "Bob Brandt",
+        "Zed Adams",
+        "Carla Brandt",
+        "Abe Zola",
+        "Yves Adams",
+        "Anna Brandt",
+        "Bob Brandt",
     ]
 
 
@@ -513,7 +548,9 @@ def test_widget_controls_have_visible_labels(viewer_client, tree, contacts):
 
     labels = [(text(label), attribute(label, "for")) for label in elements(form, "label")]
     assert labels == [
-        ("View", "id_view"), ("Roles", "id_role"), ("Search", "id_q"),
+        ("View", "id_view"),
+        ("Roles", "id_role"),
+        ("Search", "id_q"),
         ("Key contacts only", "id_key"),
     ]
     assert [
@@ -550,11 +587,14 @@ def _role_query(roles, *names):
         ("corp", "hierarchy", [("Department", "Department head")], [IAN, SALLY]),
         ("corp", "hierarchy", [("Site", "Site admin")], [PIERRE, TEX]),
         (
-            "corp", "hierarchy", [("Corporate", "Champion"), ("Site", "Site admin")],
+            "corp",
+            "hierarchy",
+            [("Corporate", "Champion"), ("Site", "Site admin")],
             [PIERRE, TEX, CARL],
         ),
         (
-            "paris", "hierarchy",
+            "paris",
+            "hierarchy",
             [("Corporate", "Champion"), ("Region", "Champion"), ("Site", "End user")],
             [AMY, BERT, CARL],
         ),
@@ -569,7 +609,8 @@ def test_widget_roles_filter(viewer_client, tree, roles, contacts, key, view, ro
     assert _names(response) == names
     assert _field_errors(response) == {}
     selected = [
-        value for value, _, selected in _options(element(page(response), "select", name="role"))
+        value
+        for value, _, selected in _options(element(page(response), "select", name="role"))
         if selected
     ]
     assert sorted(selected) == sorted(str(roles[name].pk) for name in role_names)
@@ -676,9 +717,7 @@ def _pagination(response):
     (nav,) = navs
     return {
         "text": text(element(nav, "span")),
-        "links": [
-            (text(a), attribute(a, "rel"), attribute(a, "href")) for a in elements(nav, "a")
-        ],
+        "links": [(text(a), attribute(a, "rel"), attribute(a, "href")) for a in elements(nav, "a")],
     }
 
 
@@ -753,7 +792,9 @@ def test_widget_pagination_links_of_the_htmx_fragment_keep_the_filters(
 ):
     role = roles["Department", "Department head"].pk
     response = _get(
-        viewer_client, tree["corp"], f"page=1&view=hierarchy&role={role}&q=bulk",
+        viewer_client,
+        tree["corp"],
+        f"page=1&view=hierarchy&role={role}&q=bulk",
         HX_Request="true",
     )
 
@@ -785,13 +826,24 @@ def test_widget_without_other_pages_has_no_pagination(viewer_client, tree, conta
     [
         ("corp", "q=zzz", ["Search: “zzz”"]),
         ("amer", "key=on", ["Key contacts only"]),
-        ("paris_sales", "view=parent&{end_user}", ["View: Direct parent", "Roles: End user (Site)"]),
         (
-            "corp", "view=hierarchy&{end_user}&q=zzz&key=on",
-            ["View: Entire hierarchy", "Roles: End user (Site)", "Search: “zzz”", "Key contacts only"],
+            "paris_sales",
+            "view=parent&{end_user}",
+            ["View: Direct parent", "Roles: End user (Site)"],
         ),
         (
-            "corp", "{end_user}&{champion}",
+            "corp",
+            "view=hierarchy&{end_user}&q=zzz&key=on",
+            [
+                "View: Entire hierarchy",
+                "Roles: End user (Site)",
+                "Search: “zzz”",
+                "Key contacts only",
+            ],
+        ),
+        (
+            "corp",
+            "{end_user}&{champion}",
             ["Roles: Champion (Region), End user (Site)"],
         ),
     ],
@@ -841,51 +893,64 @@ def test_widget_with_contacts_has_no_empty_state(viewer_client, tree, contacts):
     ("key", "query", "errors", "names"),
     [
         (
-            "corp", "view=bogus",
+            "corp",
+            "view=bogus",
             {"View": ["“bogus” is not a view of this account, so this shows “This account”."]},
             [ADA, CARL],
         ),
         (
-            "corp", "view=parent",
+            "corp",
+            "view=parent",
             {"View": ["“parent” is not a view of this account, so this shows “This account”."]},
             [ADA, CARL],
         ),
         (
-            "paris_sales", "view=descendants",
-            {"View": [
-                "“descendants” is not a view of this account, so this shows “This account”."
-            ]},
+            "paris_sales",
+            "view=descendants",
+            {
+                "View": [
+                    "“descendants” is not a view of this account, so this shows “This account”."
+                ]
+            },
             [SALLY],
         ),
         (
-            "corp", "view=type-999999",
-            {"View": [
-                "“type-999999” is not a view of this account, so this shows “This account”."
-            ]},
+            "corp",
+            "view=type-999999",
+            {
+                "View": [
+                    "“type-999999” is not a view of this account, so this shows “This account”."
+                ]
+            },
             [ADA, CARL],
         ),
         (
-            "corp", "view=type-abc&q=carl",
+            "corp",
+            "view=type-abc&q=carl",
             {"View": ["“type-abc” is not a view of this account, so this shows “This account”."]},
             [CARL],
         ),
         (
-            "corp", "view=hierarchy&role=999999",
+            "corp",
+            "view=hierarchy&role=999999",
             {"Roles": ["“999999” is not a role in this company, so this shows every role."]},
             CORP_HIERARCHY,
         ),
         (
-            "corp", "view=hierarchy&role=abc",
+            "corp",
+            "view=hierarchy&role=abc",
             {"Roles": ["“abc” is not a role in this company, so this shows every role."]},
             CORP_HIERARCHY,
         ),
         (
-            "corp", "view=hierarchy&key=on&q=" + "x" * 500,
+            "corp",
+            "view=hierarchy&key=on&q=" + "x" * 500,
             {"Search": ["Ensure this value has at most 200 characters (it has 500)."]},
             [IAN, ADA, PIERRE, TEX],
         ),
         (
-            "corp", "view=bogus&role=abc&q=" + "x" * 500,
+            "corp",
+            "view=bogus&role=abc&q=" + "x" * 500,
             {
                 "View": ["“bogus” is not a view of this account, so this shows “This account”."],
                 "Roles": ["“abc” is not a role in this company, so this shows every role."],
@@ -969,8 +1034,11 @@ def test_widget_plain_request_gets_the_whole_page(viewer_client, tree, contacts)
 
 def test_widget_htmx_history_restore_gets_the_whole_page(viewer_client, tree, contacts):
     response = _get(
-        viewer_client, tree["corp"], "view=hierarchy&key=on",
-        HX_Request="true", HX_History_Restore_Request="true",
+        viewer_client,
+        tree["corp"],
+        "view=hierarchy&key=on",
+        HX_Request="true",
+        HX_History_Restore_Request="true",
     )
 
     text = response.content.decode()
@@ -989,8 +1057,12 @@ def test_widget_filter_form_updates_the_results_with_htmx(viewer_client, tree, c
         name: attribute(form, name)
         for name in ("method", "action", "hx-get", "hx-target", "hx-swap", "hx-push-url")
     } == {
-        "method": "get", "action": url, "hx-get": url, "hx-target": "#contact-results",
-        "hx-swap": "outerHTML", "hx-push-url": "true",
+        "method": "get",
+        "action": url,
+        "hx-get": url,
+        "hx-target": "#contact-results",
+        "hx-swap": "outerHTML",
+        "hx-push-url": "true",
     }
 
 
@@ -1002,7 +1074,10 @@ def test_widget_viewer_sees_no_edit_or_remove_links(viewer_client, tree, contact
 
     assert [row["actions"] for row in _rows(response)] == [[]] * 11
     assert [text(th) for th in elements(_results(response), "th")] == [
-        "Name", "Email", "Role", "Account",
+        "Name",
+        "Email",
+        "Role",
+        "Account",
     ]
     assert "/people/contacts/" not in response.content.decode()
 
@@ -1019,8 +1094,12 @@ def test_widget_staff_who_may_edit_see_edit_and_remove_links(
     response = _get(client, tree["austin"], query)
 
     back = quote(f"{tree['austin'].get_absolute_url()}?{query}")
-    expected = [contacts["corp", "ada"], contacts["amer", "amy"], contacts["corp", "carl"],
-                contacts["amer", "ada"]]
+    expected = [
+        contacts["corp", "ada"],
+        contacts["amer", "amy"],
+        contacts["corp", "carl"],
+        contacts["amer", "ada"],
+    ]
     assert [row["actions"] for row in _rows(response)] == [
         [
             ("Edit", f"/people/contacts/{membership.pk}/edit/?next={back}"),
@@ -1029,7 +1108,11 @@ def test_widget_staff_who_may_edit_see_edit_and_remove_links(
         for membership in expected
     ]
     assert [text(th) for th in elements(_results(response), "th")] == [
-        "Name", "Email", "Role", "Account", "Actions",
+        "Name",
+        "Email",
+        "Role",
+        "Account",
+        "Actions",
     ]
 
 
@@ -1037,7 +1120,8 @@ def test_widget_edit_links_name_the_contact_and_account(standard_client, tree, c
     response = _get(standard_client, tree["amer"], "view=parent")
 
     assert [
-        attribute(link, "aria-label") for link in elements(_results(response), "a")
+        attribute(link, "aria-label")
+        for link in elements(_results(response), "a")
         if text(link) in ("Edit", "Remove")
     ] == [
         "Edit Ada Lovelace at Corp",
@@ -1052,12 +1136,14 @@ def test_widget_edit_links_name_the_contact_and_account(standard_client, tree, c
 
 def test_widget_shows_names_with_html_as_text(standard_client, tree):
     evil_account = AccountFactory(
-        name="<script>alert(2)</script>", account_type=tree["paris"].account_type,
+        name="<script>alert(2)</script>",
+        account_type=tree["paris"].account_type,
         parent=tree["emea"],
     )
     MembershipFactory(
         person=PersonFactory(
-            first_name="<script>alert(1)</script>", last_name="<b>Mallory</b>",
+            first_name="<script>alert(1)</script>",
+            last_name="<b>Mallory</b>",
             email="mallory@evil.example",
         ),
         account=evil_account,
@@ -1077,7 +1163,8 @@ def test_widget_shows_names_with_html_as_text(standard_client, tree):
 
 def test_widget_shows_the_account_name_with_html_as_text(viewer_client, tree):
     evil_account = AccountFactory(
-        name="<script>alert(3)</script>", account_type=tree["paris"].account_type,
+        name="<script>alert(3)</script>",
+        account_type=tree["paris"].account_type,
         parent=tree["emea"],
     )
 
@@ -1131,8 +1218,12 @@ def _grow(tree, roles, size, staff_user):
 PAGE_QUERIES = {"": 18, "view=hierarchy": 18, "search": 18, "filtered": 19}
 FRAGMENT_QUERIES = {"": 10, "view=hierarchy": 10, "search": 9, "filtered": 10}
 # How many contacts each query finds after _grow(size): the data really grew.
-GROWN_COUNTS = {"": lambda size: 2, "view=hierarchy": lambda size: 11 + 24 * size**2,
-                "search": lambda size: 24 * size**2, "filtered": lambda size: 3 * size}
+GROWN_COUNTS = {
+    "": lambda size: 2,
+    "view=hierarchy": lambda size: 11 + 24 * size**2,
+    "search": lambda size: 24 * size**2,
+    "filtered": lambda size: 3 * size,
+}
 
 
 def _query(roles, name):

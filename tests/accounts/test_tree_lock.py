@@ -42,9 +42,7 @@ FIXTURE_PARENTS = {
 
 
 def _tree_rows():
-    return list(
-        Account.objects.order_by("pk").values_list("pk", "tree_id", "lft", "rght", "level")
-    )
+    return list(Account.objects.order_by("pk").values_list("pk", "tree_id", "lft", "rght", "level"))
 
 
 def assert_tree_is_what_rebuild_makes_of_it(*, tree_id_gaps=False):
@@ -446,7 +444,7 @@ def _run_together(jobs):
             connection.ensure_connection()
             barrier.wait(timeout=60)
             job()
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             errors.append(error)
         finally:
             connection.close()
@@ -620,7 +618,7 @@ class _Writer(threading.Thread):
             self.pid = connection.connection.info.backend_pid
             self.ready.set()
             self.write()
-        except BaseException as error:  # noqa: BLE001 - reported by the test
+        except BaseException as error:
             self.error = error
         finally:
             self.ready.set()

@@ -128,7 +128,10 @@ def people(tree):
     """Contacts and other members at Paris (a Site) and around it."""
     roles = {role.name: role for role in AccountRole.objects.filter(account_type__name="Site")}
     ada = PersonFactory(
-        first_name="Ada", last_name="Lovelace", email="ada@customer.example", title="CTO",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@customer.example",
+        title="CTO",
         phone="+1 555 0100",
     )
     bob = PersonFactory(first_name="Bob", last_name="Baker", email="bob@customer.example")
@@ -240,17 +243,23 @@ def test_account_list_pages_companies(viewer_client, account_types):
 @pytest.mark.parametrize(
     ("query", "rows"),
     [
-        ("paris", [
-            ["Paris", "PARIS", "Site", "Corp", "2"],
-            ["Paris Sales", "PARIS_SALES", "Department", "Corp", "1"],
-        ]),
+        (
+            "paris",
+            [
+                ["Paris", "PARIS", "Site", "Corp", "2"],
+                ["Paris Sales", "PARIS_SALES", "Department", "Corp", "1"],
+            ],
+        ),
         ("PARIS SA", [["Paris Sales", "PARIS_SALES", "Department", "Corp", "1"]]),
         ("region", [["Other Region", "OTHER_REGION", "Region", "Other", "0"]]),
         # By Account ID; "_" is a character, not a wildcard.
-        ("austin_", [
-            ["Austin Ops", "AUSTIN_OPS", "Department", "Corp", "0"],
-            ["Austin It", "AUSTIN_IT", "Department", "Corp", "0"],
-        ]),
+        (
+            "austin_",
+            [
+                ["Austin Ops", "AUSTIN_OPS", "Department", "Corp", "0"],
+                ["Austin It", "AUSTIN_IT", "Department", "Corp", "0"],
+            ],
+        ),
         ("other_region", [["Other Region", "OTHER_REGION", "Region", "Other", "0"]]),
         ("  emea  ", [["Emea", "EMEA", "Region", "Corp", "1"]]),
     ],
@@ -289,7 +298,8 @@ def test_account_search_without_match_says_so(viewer_client, tree):
 def test_account_search_pages_results_and_keeps_the_query(viewer_client, account_types):
     for number in range(ACCOUNTS_PER_PAGE + 1):
         AccountFactory(
-            name=f"Branch {number:03d}", external_id=f"BR-{number:03d}",
+            name=f"Branch {number:03d}",
+            external_id=f"BR-{number:03d}",
             account_type=account_types["Corporate"],
         )
     AccountFactory(name="Elsewhere", account_type=account_types["Corporate"])
@@ -302,8 +312,15 @@ def test_account_search_pages_results_and_keeps_the_query(viewer_client, account
     assert [row[0] for row in table_rows(first)] == [
         f"Branch {number:03d}" for number in range(ACCOUNTS_PER_PAGE)
     ]
-    assert table_rows(second) == [[f"Branch {ACCOUNTS_PER_PAGE:03d}", "BR-050", "Corporate",
-                                   f"Branch {ACCOUNTS_PER_PAGE:03d}", "0"]]
+    assert table_rows(second) == [
+        [
+            f"Branch {ACCOUNTS_PER_PAGE:03d}",
+            "BR-050",
+            "Corporate",
+            f"Branch {ACCOUNTS_PER_PAGE:03d}",
+            "0",
+        ]
+    ]
     assert table_rows(past_the_end) == table_rows(second)
     assert links(re.search(r'<nav class="pagination".*?</nav>', first.text, re.S).group(0)) == [
         ("?q=branch&amp;page=2", "Next →")
@@ -316,8 +333,12 @@ def test_account_names_with_html_are_shown_as_text(viewer_client, account_types)
     company = AccountFactory(
         name=SCRIPT, external_id="XSS-1", account_type=account_types["Corporate"]
     )
-    AccountFactory(name=f"{SCRIPT} child", external_id="XSS-2", parent=company,
-                   account_type=account_types["Region"])
+    AccountFactory(
+        name=f"{SCRIPT} child",
+        external_id="XSS-2",
+        parent=company,
+        account_type=account_types["Region"],
+    )
 
     tree_page = viewer_client.get("/accounts/")
     search = viewer_client.get("/accounts/", {"q": "<script>"})
@@ -380,8 +401,13 @@ def test_account_detail_lists_the_children(viewer_client, tree):
 
     assert children_list(response) == ["Austin Ops Department 0 / 0", "Austin It Department 0 / 0"]
     assert links(
-        "".join(re.findall(r'<li class="hood-node hood-child[^"]*">(.*?)</li>',
-                           position_section(response), re.S))
+        "".join(
+            re.findall(
+                r'<li class="hood-node hood-child[^"]*">(.*?)</li>',
+                position_section(response),
+                re.S,
+            )
+        )
     ) == [
         (f"/accounts/{tree['austin_ops'].pk}/", "Austin Ops"),
         (f"/accounts/{tree['austin_it'].pk}/", "Austin It"),
@@ -406,12 +432,16 @@ def test_account_detail_lists_its_contacts_key_contacts_first(viewer_client, tre
     assert count_line(response) == "2 contacts"
     crowns = re.findall(r'<td class="contact-name">(.*?)</td>', response.text, re.S)
     assert [
-        re.findall(r'<span class="crown" role="img" aria-label="Key contact" title="Key contact">'
-                   r"♛</span>", crown)
+        re.findall(
+            r'<span class="crown" role="img" aria-label="Key contact" title="Key contact">'
+            r"♛</span>",
+            crown,
+        )
         for crown in crowns
-    ] == [[
-        '<span class="crown" role="img" aria-label="Key contact" title="Key contact">♛</span>'
-    ], []]
+    ] == [
+        ['<span class="crown" role="img" aria-label="Key contact" title="Key contact">♛</span>'],
+        [],
+    ]
     assert links(crowns[0]) == [(f"/people/{people['ada'].pk}/", "Ada Lovelace")]
 
 
@@ -536,8 +566,9 @@ def _company(account_types, number, size):
         region = AccountFactory(account_type=account_types["Region"], parent=root)
         MembershipFactory(account=region, is_key_contact=True)
         for _ in range(size):
-            MembershipFactory(account=AccountFactory(account_type=account_types["Site"],
-                                                     parent=region))
+            MembershipFactory(
+                account=AccountFactory(account_type=account_types["Site"], parent=region)
+            )
     return root
 
 
@@ -598,8 +629,9 @@ def test_account_detail_query_count(
         for _ in range(item_count)
     ]
     for _ in range(item_count):
-        MembershipFactory(account=AccountFactory(account_type=account_types["Department"],
-                                                 parent=account))
+        MembershipFactory(
+            account=AccountFactory(account_type=account_types["Department"], parent=account)
+        )
         task = TaskFactory(account=account, owner=owner, due_date=date(2026, 5, 1))
         task.contacts.set(contacts)
         touchpoint = TouchpointFactory(

@@ -97,8 +97,10 @@ def test_check_role_refuses_a_role_of_another_type_and_lists_the_valid_ones(tree
 
     assert raised.value.error_dict.keys() == {"role"}
     assert _errors(raised.value) == [
-        ("unknown_role",
-         "“Champion” is not a role of Site accounts. Valid roles: End user, Site admin."),
+        (
+            "unknown_role",
+            "“Champion” is not a role of Site accounts. Valid roles: End user, Site admin.",
+        ),
     ]
 
 
@@ -107,8 +109,11 @@ def test_check_role_refuses_a_role_of_another_type_and_lists_the_valid_ones(tree
 
 def test_add_contact_creates_a_membership_and_records_it(tree, roles, ada, staff_user):
     membership, added = services.add_contact(
-        account=tree["paris"], person=ada, role=roles["Site", "Site admin"],
-        is_key_contact=True, by=staff_user,
+        account=tree["paris"],
+        person=ada,
+        role=roles["Site", "Site admin"],
+        is_key_contact=True,
+        by=staff_user,
     )
 
     assert added is True
@@ -155,10 +160,12 @@ def test_add_contact_of_a_member_sets_the_contact_mark_and_the_role_chosen(
 
     assert (added, membership.pk) == (True, member.pk)
     assert _memberships() == [("ada@analytical.example", "Paris", None, True, False)]
-    assert sorted(_changes()) == sorted([
-        ("ada@analytical.example", "Paris", "contact", "no", "yes", "app", staff_user.pk),
-        ("ada@analytical.example", "Paris", "role", "End user", "", "app", staff_user.pk),
-    ])
+    assert sorted(_changes()) == sorted(
+        [
+            ("ada@analytical.example", "Paris", "contact", "no", "yes", "app", staff_user.pk),
+            ("ada@analytical.example", "Paris", "role", "End user", "", "app", staff_user.pk),
+        ]
+    )
 
 
 def test_add_contact_of_a_member_overrides_the_role_and_sets_key_contact(
@@ -169,8 +176,11 @@ def test_add_contact_of_a_member_overrides_the_role_and_sets_key_contact(
     )
 
     membership, added = services.add_contact(
-        account=tree["paris"], person=ada, role=roles["Site", "Site admin"],
-        is_key_contact=True, by=staff_user,
+        account=tree["paris"],
+        person=ada,
+        role=roles["Site", "Site admin"],
+        is_key_contact=True,
+        by=staff_user,
     )
 
     assert (added, membership.pk) == (True, member.pk)
@@ -178,8 +188,7 @@ def test_add_contact_of_a_member_overrides_the_role_and_sets_key_contact(
     assert _changes() == [
         ("ada@analytical.example", "Paris", "contact", "no", "yes", "app", staff_user.pk),
         ("ada@analytical.example", "Paris", "key_contact", "no", "yes", "app", staff_user.pk),
-        ("ada@analytical.example", "Paris", "role", "End user", "Site admin", "app",
-         staff_user.pk),
+        ("ada@analytical.example", "Paris", "role", "End user", "Site admin", "app", staff_user.pk),
     ]
 
 
@@ -191,14 +200,20 @@ def test_add_contact_of_someone_already_a_contact_changes_nothing(
     tree, roles, ada, staff_user, role, is_key_contact
 ):
     existing = MembershipFactory(
-        person=ada, account=tree["paris"], role=roles["Site", "Site admin"],
-        is_contact=True, is_key_contact=False,
+        person=ada,
+        account=tree["paris"],
+        role=roles["Site", "Site admin"],
+        is_contact=True,
+        is_key_contact=False,
     )
     before = Membership.objects.get(pk=existing.pk).updated_at
 
     membership, added = services.add_contact(
-        account=tree["paris"], person=ada, role=roles[role] if role else None,
-        is_key_contact=is_key_contact, by=staff_user,
+        account=tree["paris"],
+        person=ada,
+        role=roles[role] if role else None,
+        is_key_contact=is_key_contact,
+        by=staff_user,
     )
 
     assert (added, membership.pk) == (False, existing.pk)
@@ -231,13 +246,18 @@ def test_add_contact_with_a_role_of_another_type_is_refused_and_writes_nothing(
 
     with pytest.raises(ValidationError) as raised:
         services.add_contact(
-            account=tree["paris"], person=ada, role=roles["Corporate", "Executive sponsor"],
-            is_key_contact=True, by=staff_user,
+            account=tree["paris"],
+            person=ada,
+            role=roles["Corporate", "Executive sponsor"],
+            is_key_contact=True,
+            by=staff_user,
         )
 
     assert _errors(raised.value) == [
-        ("unknown_role",
-         "“Executive sponsor” is not a role of Site accounts. Valid roles: End user, Site admin."),
+        (
+            "unknown_role",
+            "“Executive sponsor” is not a role of Site accounts. Valid roles: End user, Site admin.",
+        ),
     ]
     assert _memberships() == before
     assert before == (
@@ -249,13 +269,17 @@ def test_add_contact_with_a_role_of_another_type_is_refused_and_writes_nothing(
 # add_contact_with_new_person
 
 
-def test_add_contact_with_new_person_creates_person_contact_and_history(
-    tree, roles, staff_user
-):
+def test_add_contact_with_new_person_creates_person_contact_and_history(tree, roles, staff_user):
     membership = services.add_contact_with_new_person(
-        account=tree["paris"], email="  grace@navy.example ", first_name=" Grace ",
-        last_name="Hopper ", title=" Rear admiral ", phone=" +1 555 0100 ",
-        role=roles["Site", "End user"], is_key_contact=True, by=staff_user,
+        account=tree["paris"],
+        email="  grace@navy.example ",
+        first_name=" Grace ",
+        last_name="Hopper ",
+        title=" Rear admiral ",
+        phone=" +1 555 0100 ",
+        role=roles["Site", "End user"],
+        is_key_contact=True,
+        by=staff_user,
     )
 
     assert _people() == [("grace@navy.example", "Grace", "Hopper", "Rear admiral", "+1 555 0100")]
@@ -270,8 +294,11 @@ def test_add_contact_with_new_person_creates_person_contact_and_history(
 
 def test_add_contact_with_new_person_without_optional_fields(tree, staff_user):
     services.add_contact_with_new_person(
-        account=tree["corp"], email="grace@navy.example", first_name="Grace",
-        last_name="Hopper", by=staff_user,
+        account=tree["corp"],
+        email="grace@navy.example",
+        first_name="Grace",
+        last_name="Hopper",
+        by=staff_user,
     )
 
     assert _people() == [("grace@navy.example", "Grace", "Hopper", "", "")]
@@ -289,8 +316,11 @@ def test_add_contact_with_new_person_whose_email_exists_offers_that_person(
 ):
     with pytest.raises(ValidationError) as raised:
         services.add_contact_with_new_person(
-            account=tree["paris"], email=email, first_name="Augusta",
-            last_name="King", by=staff_user,
+            account=tree["paris"],
+            email=email,
+            first_name="Augusta",
+            last_name="King",
+            by=staff_user,
         )
 
     assert raised.value.code == "email_exists"
@@ -308,14 +338,20 @@ def test_add_contact_with_new_person_and_a_role_of_another_type_writes_nothing(
 ):
     with pytest.raises(ValidationError) as raised:
         services.add_contact_with_new_person(
-            account=tree["corp"], email="grace@navy.example", first_name="Grace",
-            last_name="Hopper", role=roles["Site", "Site admin"], by=staff_user,
+            account=tree["corp"],
+            email="grace@navy.example",
+            first_name="Grace",
+            last_name="Hopper",
+            role=roles["Site", "Site admin"],
+            by=staff_user,
         )
 
     assert _errors(raised.value) == [
-        ("unknown_role",
-         "“Site admin” is not a role of Corporate accounts. Valid roles: Champion, "
-         "Executive sponsor."),
+        (
+            "unknown_role",
+            "“Site admin” is not a role of Corporate accounts. Valid roles: Champion, "
+            "Executive sponsor.",
+        ),
     ]
     assert _people() == []
     assert _memberships() == []
@@ -329,8 +365,11 @@ def test_add_contact_with_new_person_is_one_transaction(tree, staff_user):
 
     with pytest.raises(ValueError):
         services.add_contact_with_new_person(
-            account=tree["corp"], email="grace@navy.example", first_name="Grace",
-            last_name="Hopper", by=unsaved,
+            account=tree["corp"],
+            email="grace@navy.example",
+            first_name="Grace",
+            last_name="Hopper",
+            by=unsaved,
         )
 
     assert _people() == []
@@ -369,26 +408,39 @@ def contacts(tree):
 def _tasks():
     return [
         (
-            task.account.name, task.title, task.due_date, task.status,
+            task.account.name,
+            task.title,
+            task.due_date,
+            task.status,
             task.owner.username if task.owner else None,
             sorted(m.person.first_name for m in task.contacts.all()),
         )
         for task in Task.objects.select_related("account", "owner")
-        .prefetch_related("contacts__person").order_by("pk")
+        .prefetch_related("contacts__person")
+        .order_by("pk")
     ]
 
 
 def test_save_task_links_contacts_anywhere_in_the_hierarchy(tree, contacts, staff_user):
     task = services.save_task(
-        account=tree["paris"], title="Renewal call", due_date=datetime.date(2026, 12, 1),
-        owner=staff_user, contacts=[contacts["carl"], contacts["pierre"], contacts["ian"]],
+        account=tree["paris"],
+        title="Renewal call",
+        due_date=datetime.date(2026, 12, 1),
+        owner=staff_user,
+        contacts=[contacts["carl"], contacts["pierre"], contacts["ian"]],
         by=staff_user,
     )
 
     assert (task.pk, task.account) == (Task.objects.get().pk, tree["paris"])
     assert _tasks() == [
-        ("Paris", "Renewal call", datetime.date(2026, 12, 1), "open", "stella",
-         ["Carl", "Ian", "Pierre"]),
+        (
+            "Paris",
+            "Renewal call",
+            datetime.date(2026, 12, 1),
+            "open",
+            "stella",
+            ["Carl", "Ian", "Pierre"],
+        ),
     ]
 
 
@@ -403,8 +455,13 @@ def test_save_task_updates_a_task_and_replaces_its_contacts(tree, contacts, staf
     task.contacts.set([contacts["carl"], contacts["pierre"]])
 
     returned = services.save_task(
-        account=tree["corp"], task=task, title="New", due_date=datetime.date(2027, 1, 2),
-        owner=None, contacts=[contacts["ian"]], by=staff_user,
+        account=tree["corp"],
+        task=task,
+        title="New",
+        due_date=datetime.date(2027, 1, 2),
+        owner=None,
+        contacts=[contacts["ian"]],
+        by=staff_user,
     )
 
     assert returned.pk == task.pk
@@ -417,14 +474,19 @@ def test_save_task_with_a_contact_outside_the_hierarchy_is_refused_and_writes_no
 ):
     with pytest.raises(ValidationError) as raised:
         services.save_task(
-            account=tree["corp"], title="Renewal call", owner=staff_user,
-            contacts=[contacts["carl"], contacts[outsider]], by=staff_user,
+            account=tree["corp"],
+            title="Renewal call",
+            owner=staff_user,
+            contacts=[contacts["carl"], contacts[outsider]],
+            by=staff_user,
         )
 
     name = f"{outsider.title()} Example"
     assert _errors(raised.value) == [
-        ("contact_outside_hierarchy",
-         f"Only contacts in this company hierarchy can be linked, and {name} is not."),
+        (
+            "contact_outside_hierarchy",
+            f"Only contacts in this company hierarchy can be linked, and {name} is not.",
+        ),
     ]
     assert _tasks() == []
 
@@ -437,14 +499,19 @@ def test_save_task_edit_with_a_contact_outside_the_hierarchy_leaves_the_task(
 
     with pytest.raises(ValidationError) as raised:
         services.save_task(
-            account=tree["corp"], task=task, title="New",
-            contacts=[contacts["otto"], contacts["nora"]], by=staff_user,
+            account=tree["corp"],
+            task=task,
+            title="New",
+            contacts=[contacts["otto"], contacts["nora"]],
+            by=staff_user,
         )
 
     assert _errors(raised.value) == [
-        ("contact_outside_hierarchy",
-         "Only contacts in this company hierarchy can be linked, and Otto Example, Nora Example "
-         "are not."),
+        (
+            "contact_outside_hierarchy",
+            "Only contacts in this company hierarchy can be linked, and Otto Example, Nora Example "
+            "are not.",
+        ),
     ]
     assert _tasks() == [("Corp", "Old", None, "open", None, ["Carl"])]
 
@@ -468,25 +535,32 @@ def test_set_task_status_completes_and_reopens(tree, staff_user):
 def _touchpoints():
     return [
         (
-            tp.account.name, tp.kind, tp.subject, tp.happened_at, tp.notes,
+            tp.account.name,
+            tp.kind,
+            tp.subject,
+            tp.happened_at,
+            tp.notes,
             tp.author.username if tp.author else None,
             sorted(m.person.first_name for m in tp.participants.all()),
         )
         for tp in Touchpoint.objects.select_related("account", "author")
-        .prefetch_related("participants__person").order_by("pk")
+        .prefetch_related("participants__person")
+        .order_by("pk")
     ]
 
 
 WHEN = datetime.datetime(2026, 11, 20, 14, 30, tzinfo=datetime.UTC)
 
 
-def test_save_touchpoint_records_participants_anywhere_in_the_hierarchy(
-    tree, contacts, staff_user
-):
+def test_save_touchpoint_records_participants_anywhere_in_the_hierarchy(tree, contacts, staff_user):
     touchpoint = services.save_touchpoint(
-        account=tree["austin"], kind=Touchpoint.Kind.MEETING, subject="Kick-off",
-        happened_at=WHEN, notes="Went well.",
-        participants=[contacts["carl"], contacts["ian"]], by=staff_user,
+        account=tree["austin"],
+        kind=Touchpoint.Kind.MEETING,
+        subject="Kick-off",
+        happened_at=WHEN,
+        notes="Went well.",
+        participants=[contacts["carl"], contacts["ian"]],
+        by=staff_user,
     )
 
     assert touchpoint.pk == Touchpoint.objects.get().pk
@@ -503,8 +577,13 @@ def test_save_touchpoint_edit_keeps_the_author_and_replaces_participants(
     touchpoint.participants.set([contacts["carl"]])
 
     services.save_touchpoint(
-        account=tree["corp"], touchpoint=touchpoint, kind=Touchpoint.Kind.NOTE,
-        subject="New", happened_at=WHEN, participants=[contacts["pierre"]], by=staff_user,
+        account=tree["corp"],
+        touchpoint=touchpoint,
+        kind=Touchpoint.Kind.NOTE,
+        subject="New",
+        happened_at=WHEN,
+        participants=[contacts["pierre"]],
+        by=staff_user,
     )
 
     assert _touchpoints() == [("Corp", "note", "New", WHEN, "", "alex", ["Pierre"])]
@@ -516,14 +595,20 @@ def test_save_touchpoint_with_a_contact_outside_the_hierarchy_is_refused_and_wri
 ):
     with pytest.raises(ValidationError) as raised:
         services.save_touchpoint(
-            account=tree["corp"], kind=Touchpoint.Kind.CALL, subject="Call", happened_at=WHEN,
-            participants=[contacts[outsider]], by=staff_user,
+            account=tree["corp"],
+            kind=Touchpoint.Kind.CALL,
+            subject="Call",
+            happened_at=WHEN,
+            participants=[contacts[outsider]],
+            by=staff_user,
         )
 
     assert _errors(raised.value) == [
-        ("contact_outside_hierarchy",
-         f"Only contacts in this company hierarchy can be linked, and {outsider.title()} Example "
-         "is not."),
+        (
+            "contact_outside_hierarchy",
+            f"Only contacts in this company hierarchy can be linked, and {outsider.title()} Example "
+            "is not.",
+        ),
     ]
     assert _touchpoints() == []
 
@@ -535,8 +620,13 @@ def test_save_touchpoint_edit_with_an_outsider_leaves_the_touchpoint(tree, conta
 
     with pytest.raises(ValidationError):
         services.save_touchpoint(
-            account=tree["corp"], touchpoint=touchpoint, kind=Touchpoint.Kind.NOTE,
-            subject="New", happened_at=WHEN, participants=[contacts["otto"]], by=staff_user,
+            account=tree["corp"],
+            touchpoint=touchpoint,
+            kind=Touchpoint.Kind.NOTE,
+            subject="New",
+            happened_at=WHEN,
+            participants=[contacts["otto"]],
+            by=staff_user,
         )
 
     assert _touchpoints() == before
@@ -548,8 +638,13 @@ def test_save_touchpoint_edit_with_an_outsider_leaves_the_touchpoint(tree, conta
 
 def test_update_person_saves_the_profile(ada, staff_user):
     returned = services.update_person(
-        person=ada, email=" ada.king@analytical.example ", first_name="Augusta Ada",
-        last_name="King", title="Countess", phone="+44 20 7946 0000", by=staff_user,
+        person=ada,
+        email=" ada.king@analytical.example ",
+        first_name="Augusta Ada",
+        last_name="King",
+        title="Countess",
+        phone="+44 20 7946 0000",
+        by=staff_user,
     )
 
     assert returned.pk == ada.pk
@@ -560,7 +655,10 @@ def test_update_person_saves_the_profile(ada, staff_user):
 
 def test_update_person_may_change_the_case_of_their_own_email(ada, staff_user):
     services.update_person(
-        person=ada, email="Ada@Analytical.example", first_name="Ada", last_name="Lovelace",
+        person=ada,
+        email="Ada@Analytical.example",
+        first_name="Ada",
+        last_name="Lovelace",
         by=staff_user,
     )
 

@@ -97,8 +97,13 @@ def _vary(response):
 
 def _memberships():
     return [
-        (m.person.email, m.account.name, m.role.name if m.role else None,
-         m.is_contact, m.is_key_contact)
+        (
+            m.person.email,
+            m.account.name,
+            m.role.name if m.role else None,
+            m.is_contact,
+            m.is_key_contact,
+        )
         for m in Membership.objects.select_related("person", "account", "role").order_by("pk")
     ]
 
@@ -113,8 +118,15 @@ def _people():
 
 def _changes():
     return [
-        (c.membership.person.email, c.membership.account.name, c.field, c.old_value,
-         c.new_value, c.source, c.staff_user_id)
+        (
+            c.membership.person.email,
+            c.membership.account.name,
+            c.field,
+            c.old_value,
+            c.new_value,
+            c.source,
+            c.staff_user_id,
+        )
         for c in ContactChange.objects.select_related(
             "membership__person", "membership__account"
         ).order_by("pk")
@@ -158,7 +170,9 @@ def test_add_contact_page_without_htmx_is_a_whole_page_with_the_search_field(
     doc = page(response)
     assert body.startswith("<!doctype html>")
     assert [text(li) for li in elements(element(doc, "nav", class_="breadcrumb"), "li")] == [
-        "Accounts", "Paris", "Add contact",
+        "Accounts",
+        "Paris",
+        "Add contact",
     ]
     assert text(element(doc, "h2", id="add-contact-title")) == "Add contact"
     assert text(element(doc, "p", class_="dialog-sub")) == "to Paris Site"
@@ -166,7 +180,9 @@ def test_add_contact_page_without_htmx_is_a_whole_page_with_the_search_field(
     assert elements(doc, "button", data_close_dialog="") == []
     form = element(doc, "form", method="get")
     assert [attribute(form, name) for name in ("action", "hx-get", "hx-target")] == [
-        _add_url(tree["paris"]), _add_url(tree["paris"]), "#add-contact-body",
+        _add_url(tree["paris"]),
+        _add_url(tree["paris"]),
+        "#add-contact-body",
     ]
     assert text(element(form, "label", for_="person-search")) == "Person"
     search = element(form, "input", id="person-search")
@@ -209,8 +225,12 @@ def test_add_contact_without_javascript_lists_matches_under_the_search(
     assert attribute(static, "aria-label") == "People matching “ada”"
     add = _add_url(tree["paris"])
     assert _options(static) == [
-        ("Ada Lovelace", "ada@analytical.example", "Corp, Other",
-         f"{add}?person={people['ada'].pk}"),
+        (
+            "Ada Lovelace",
+            "ada@analytical.example",
+            "Corp, Other",
+            f"{add}?person={people['ada'].pk}",
+        ),
         ("Kim Park", "kim@canada.example", "No accounts yet", f"{add}?person={people['kim'].pk}"),
         ("Adam Smith", "adam@economics.example", "Paris", f"{add}?person={people['adam'].pk}"),
         ("(new) ada", None, None, f"{add}?new=ada"),
@@ -231,15 +251,17 @@ def test_suggestions_list_matching_people_with_email_and_accounts_then_new(
     assert "<html" not in text
     add = _add_url(tree["paris"])
     assert _options(parse(response)) == [
-        ("Ada Lovelace", "ada@analytical.example", "Corp, Other",
-         f"{add}?person={people['ada'].pk}"),
+        (
+            "Ada Lovelace",
+            "ada@analytical.example",
+            "Corp, Other",
+            f"{add}?person={people['ada'].pk}",
+        ),
         ("Kim Park", "kim@canada.example", "No accounts yet", f"{add}?person={people['kim'].pk}"),
         ("Adam Smith", "adam@economics.example", "Paris", f"{add}?person={people['adam'].pk}"),
         ("(new) ada", None, None, f"{add}?new=ada"),
     ]
-    assert [attribute(li, "role") for li in elements(parse(response), "li")] == [
-        "presentation"
-    ] * 4
+    assert [attribute(li, "role") for li in elements(parse(response), "li")] == ["presentation"] * 4
 
 
 @pytest.mark.parametrize(
@@ -281,20 +303,18 @@ def test_suggestions_show_at_most_ten_people_then_new(standard_client, tree):
     response = standard_client.get(_suggestions_url(tree["corp"], "zed"))
 
     assert [option[0] for option in _options(parse(response))] == [
-        *[f"Zed Person{n:02d}" for n in range(10)], "(new) zed",
+        *[f"Zed Person{n:02d}" for n in range(10)],
+        "(new) zed",
     ]
 
 
 def test_suggestions_show_typed_html_as_text(standard_client, tree):
-    response = standard_client.get(
-        _suggestions_url(tree["corp"], "%3Cb%3Ebold%3C%2Fb%3E")
-    )
+    response = standard_client.get(_suggestions_url(tree["corp"], "%3Cb%3Ebold%3C%2Fb%3E"))
 
     text = response.content.decode()
     assert "<b>bold" not in text
     assert _options(parse(response)) == [
-        ("(new) <b>bold</b>", None, None,
-         f"{_add_url(tree['corp'])}?new=%3Cb%3Ebold%3C/b%3E"),
+        ("(new) <b>bold</b>", None, None, f"{_add_url(tree['corp'])}?new=%3Cb%3Ebold%3C/b%3E"),
     ]
 
 
@@ -314,7 +334,8 @@ def test_choosing_a_person_shows_the_roles_of_this_account_type_only(
     assert text(element(doc, "div", class_="person-card")) == "Grace Hopper grace@navy.example"
     form = element(doc, "form", method="post", hx_target="#add-contact-body")
     assert (attribute(form, "action"), attribute(form, "hx-post")) == (
-        _add_url(tree["paris"]), _add_url(tree["paris"]),
+        _add_url(tree["paris"]),
+        _add_url(tree["paris"]),
     )
     assert attribute(element(form, "input", name="person"), "value") == str(people["grace"].pk)
     assert _role_options(form) == [("No role", True), ("End user", False), ("Site admin", False)]
@@ -324,9 +345,7 @@ def test_choosing_a_person_shows_the_roles_of_this_account_type_only(
     assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
 
 
-def test_choosing_a_member_says_so_and_preselects_their_role(
-    standard_client, tree, people, roles
-):
+def test_choosing_a_member_says_so_and_preselects_their_role(standard_client, tree, people, roles):
     Membership.objects.filter(person=people["adam"]).update(role=roles["Site", "End user"])
 
     doc = page(standard_client.get(_add_url(tree["paris"], f"person={people['adam'].pk}")))
@@ -336,7 +355,9 @@ def test_choosing_a_member_says_so_and_preselects_their_role(
         "Already a member of this account as End user, not a contact."
     )
     assert _role_options(element(doc, "form", method="post", hx_target="#add-contact-body")) == [
-        ("No role", False), ("End user", True), ("Site admin", False),
+        ("No role", False),
+        ("End user", True),
+        ("Site admin", False),
     ]
 
 
@@ -344,10 +365,13 @@ def test_choosing_a_member_says_so_and_preselects_their_role(
 def test_role_choices_follow_the_account_type(standard_client, tree, people, account):
     doc = page(standard_client.get(_add_url(tree[account], f"person={people['grace'].pk}")))
 
-    assert _role_options(element(doc, "form", method="post", hx_target="#add-contact-body")) == {
-        "corp": [("No role", True), ("Champion", False), ("Executive sponsor", False)],
-        "austin_it": [("No role", True), ("Department head", False)],
-    }[account]
+    assert (
+        _role_options(element(doc, "form", method="post", hx_target="#add-contact-body"))
+        == {
+            "corp": [("No role", True), ("Champion", False), ("Executive sponsor", False)],
+            "austin_it": [("No role", True), ("Department head", False)],
+        }[account]
+    )
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -378,15 +402,19 @@ def test_adding_a_person_without_htmx_redirects_to_the_account_with_a_message(
 ):
     response = standard_client.post(
         _add_url(tree["paris"]),
-        {"person": people["grace"].pk, "role": roles["Site", "Site admin"].pk,
-         "is_key_contact": "on"},
+        {
+            "person": people["grace"].pk,
+            "role": roles["Site", "Site admin"].pk,
+            "is_key_contact": "on",
+        },
     )
 
     assert (response.status_code, response["Location"]) == (302, tree["paris"].get_absolute_url())
     assert "HX-Trigger" not in response.headers
     user = standard_client.staff_user.pk
     assert _memberships() == [
-        *MEMBERSHIPS_BEFORE, ("grace@navy.example", "Paris", "Site admin", True, True),
+        *MEMBERSHIPS_BEFORE,
+        ("grace@navy.example", "Paris", "Site admin", True, True),
     ]
     assert _changes() == [
         ("grace@navy.example", "Paris", "contact", "no", "yes", "app", user),
@@ -403,9 +431,7 @@ def test_adding_a_person_without_htmx_redirects_to_the_account_with_a_message(
     ]
 
 
-def test_adding_a_person_with_htmx_says_done_and_tells_the_widget(
-    standard_client, tree, people
-):
+def test_adding_a_person_with_htmx_says_done_and_tells_the_widget(standard_client, tree, people):
     response = standard_client.post(
         _add_url(tree["paris"]), {"person": people["grace"].pk, "role": ""}, headers=HTMX
     )
@@ -420,11 +446,19 @@ def test_adding_a_person_with_htmx_says_done_and_tells_the_widget(
     assert [text(a) for a in elements(doc, "a", class_="button")] == ["Add another"]
     assert [text(b) for b in elements(doc, "button", data_close_dialog="")] == ["✕", "Done"]
     assert _memberships() == [
-        *MEMBERSHIPS_BEFORE, ("grace@navy.example", "Paris", None, True, False),
+        *MEMBERSHIPS_BEFORE,
+        ("grace@navy.example", "Paris", None, True, False),
     ]
     assert _changes() == [
-        ("grace@navy.example", "Paris", "contact", "no", "yes", "app",
-         standard_client.staff_user.pk),
+        (
+            "grace@navy.example",
+            "Paris",
+            "contact",
+            "no",
+            "yes",
+            "app",
+            standard_client.staff_user.pk,
+        ),
     ]
 
 
@@ -436,7 +470,8 @@ def test_adding_a_member_makes_the_membership_a_contact(standard_client, tree, p
 
     assert response.status_code == 302
     assert _memberships() == [
-        *MEMBERSHIPS_BEFORE[:2], ("adam@economics.example", "Paris", "End user", True, False),
+        *MEMBERSHIPS_BEFORE[:2],
+        ("adam@economics.example", "Paris", "End user", True, False),
     ]
     user = standard_client.staff_user.pk
     assert _changes() == [
@@ -488,7 +523,8 @@ def test_adding_a_person_with_a_role_that_does_not_fit_is_400_and_writes_nothing
 
     response = standard_client.post(
         _add_url(tree["paris"]),
-        {"person": people["grace"].pk, "role": value, "is_key_contact": "on"}, headers=headers,
+        {"person": people["grace"].pk, "role": value, "is_key_contact": "on"},
+        headers=headers,
     )
 
     doc = page(response, 400)
@@ -506,13 +542,15 @@ def test_double_submit_of_a_person_adds_them_once(standard_client, tree, people,
     second = standard_client.post(_add_url(tree["paris"]), data, headers=HTMX)
 
     assert (first.headers.get("HX-Trigger"), second.headers.get("HX-Trigger")) == (
-        "contacts-changed", None,
+        "contacts-changed",
+        None,
     )
     assert text(element(parse(second), "p", role="status")) == (
         "Grace Hopper is already a contact of Paris. Nothing was changed."
     )
     assert _memberships() == [
-        *MEMBERSHIPS_BEFORE, ("grace@navy.example", "Paris", "End user", True, False),
+        *MEMBERSHIPS_BEFORE,
+        ("grace@navy.example", "Paris", "End user", True, False),
     ]
     assert [change[2] for change in _changes()] == ["contact", "role"]
 
@@ -524,11 +562,15 @@ def test_double_submit_of_a_person_adds_them_once(standard_client, tree, people,
     ("typed", "initial"),
     [
         ("Grace Hopper", {"email": None, "first_name": "Grace", "last_name": "Hopper"}),
-        ("Grace  Brewster Hopper ", {"email": None, "first_name": "Grace",
-                                     "last_name": "Brewster Hopper"}),
+        (
+            "Grace  Brewster Hopper ",
+            {"email": None, "first_name": "Grace", "last_name": "Brewster Hopper"},
+        ),
         ("grace", {"email": None, "first_name": "grace", "last_name": None}),
-        ("grace@navy.example", {"email": "grace@navy.example", "first_name": None,
-                                "last_name": None}),
+        (
+            "grace@navy.example",
+            {"email": "grace@navy.example", "first_name": None, "last_name": None},
+        ),
     ],
 )
 @pytest.mark.parametrize("headers", [{}, HTMX])
@@ -552,7 +594,9 @@ def test_new_person_form_marks_the_required_fields_and_offers_this_types_roles(
 
     form = element(doc, "form", method="post", hx_target="#add-contact-body")
     assert [attribute(form, name) for name in ("action", "hx-post", "hx-target")] == [
-        _add_url(tree["paris"]), _add_url(tree["paris"]), "#add-contact-body",
+        _add_url(tree["paris"]),
+        _add_url(tree["paris"]),
+        "#add-contact-body",
     ]
     assert [(text(label), attribute(label, "for")) for label in elements(form, "label")] == [
         ("Email * (required)", "contact_email"),
@@ -569,15 +613,18 @@ def test_new_person_form_marks_the_required_fields_and_offers_this_types_roles(
 
 def _new_person(**changes):
     data = {
-        "new": "1", "email": "grace@navy.example", "first_name": "Grace",
-        "last_name": "Hopper", "title": "Rear admiral", "phone": "+1 555 0100", "role": "",
+        "new": "1",
+        "email": "grace@navy.example",
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "title": "Rear admiral",
+        "phone": "+1 555 0100",
+        "role": "",
     }
     return {key: value for key, value in {**data, **changes}.items() if value is not None}
 
 
-def test_saving_a_new_person_without_htmx_redirects_with_a_message(
-    standard_client, tree, roles
-):
+def test_saving_a_new_person_without_htmx_redirects_with_a_message(standard_client, tree, roles):
     response = standard_client.post(
         _add_url(tree["paris"]),
         _new_person(role=roles["Site", "Site admin"].pk, is_key_contact="on"),
@@ -615,19 +662,27 @@ def test_saving_a_new_person_with_htmx_says_done_and_tells_the_widget(standard_c
     [
         (
             {"email": "", "first_name": "", "last_name": ""},
-            {"Email": ["This field is required."], "First Name": ["This field is required."],
-             "Last Name": ["This field is required."]},
+            {
+                "Email": ["This field is required."],
+                "First Name": ["This field is required."],
+                "Last Name": ["This field is required."],
+            },
         ),
         (
             {"email": None, "first_name": None, "last_name": None},
-            {"Email": ["This field is required."], "First Name": ["This field is required."],
-             "Last Name": ["This field is required."]},
+            {
+                "Email": ["This field is required."],
+                "First Name": ["This field is required."],
+                "Last Name": ["This field is required."],
+            },
         ),
         ({"first_name": "   "}, {"First Name": ["This field is required."]}),
         ({"email": "grace@"}, {"Email": ["Enter a valid email address."]}),
         ({"email": "grace at navy"}, {"Email": ["Enter a valid email address."]}),
-        ({"last_name": "x" * 101},
-         {"Last Name": ["Ensure this value has at most 100 characters (it has 101)."]}),
+        (
+            {"last_name": "x" * 101},
+            {"Last Name": ["Ensure this value has at most 100 characters (it has 101)."]},
+        ),
     ],
 )
 def test_saving_a_new_person_with_bad_fields_is_400_with_the_message_at_the_field(
@@ -649,18 +704,17 @@ def test_saving_a_new_person_keeps_what_was_typed_when_refused(standard_client, 
 
     form = element(page(response, 400), "form", method="post", hx_target="#add-contact-body")
     assert _values(form) == {
-        "email": "grace@", "first_name": "Grace", "last_name": "Hopper",
-        "title": "Rear admiral", "phone": "+1 555 0100",
+        "email": "grace@",
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "title": "Rear admiral",
+        "phone": "+1 555 0100",
     }
 
 
 @pytest.mark.parametrize("role", [("Corporate", "Champion"), ("Site", "Site admin")])
-def test_saving_a_new_person_with_a_role_of_another_type_is_400(
-    standard_client, tree, roles, role
-):
-    response = standard_client.post(
-        _add_url(tree["paris_sales"]), _new_person(role=roles[role].pk)
-    )
+def test_saving_a_new_person_with_a_role_of_another_type_is_400(standard_client, tree, roles, role):
+    response = standard_client.post(_add_url(tree["paris_sales"]), _new_person(role=roles[role].pk))
 
     form = element(page(response, 400), "form", method="post", hx_target="#add-contact-body")
     assert _field_errors(form) == {
@@ -678,7 +732,8 @@ def test_saving_a_new_person_whose_email_exists_offers_that_person(
 ):
     response = standard_client.post(
         _add_url(tree["paris"]),
-        _new_person(email=email, first_name="Augusta", last_name="King"), headers=headers,
+        _new_person(email=email, first_name="Augusta", last_name="King"),
+        headers=headers,
     )
 
     doc = page(response, 400)
@@ -740,8 +795,11 @@ def writable(tree, people):
     task.contacts.set([contact])
     touchpoint = TouchpointFactory(account=tree["paris"], subject="Kick-off")
     return {
-        "account": tree["paris"].pk, "contact": contact.pk, "task": task.pk,
-        "touchpoint": touchpoint.pk, "person": people["grace"].pk,
+        "account": tree["paris"].pk,
+        "contact": contact.pk,
+        "task": task.pk,
+        "touchpoint": touchpoint.pk,
+        "person": people["grace"].pk,
     }
 
 
@@ -758,8 +816,11 @@ WRITE_URLS = [
     ("get", "/accounts/{account}/add-contact/", {"person": "{person}"}),
     ("get", "/accounts/{account}/add-contact/", {"new": "Grace"}),
     ("post", "/accounts/{account}/add-contact/", {"person": "{person}"}),
-    ("post", "/accounts/{account}/add-contact/",
-     {"new": "1", "email": "new@x.example", "first_name": "New", "last_name": "Person"}),
+    (
+        "post",
+        "/accounts/{account}/add-contact/",
+        {"new": "1", "email": "new@x.example", "first_name": "New", "last_name": "Person"},
+    ),
     ("get", "/accounts/{account}/people-suggestions/", {"q": "grace"}),
     ("get", "/people/contacts/{contact}/edit/", {}),
     ("post", "/people/contacts/{contact}/edit/", {"role": "", "is_key_contact": "on"}),
@@ -771,14 +832,23 @@ WRITE_URLS = [
     ("post", "/accounts/{account}/tasks/{task}/edit/", {"title": "Sneaky"}),
     ("post", "/accounts/{account}/tasks/{task}/status/", {"status": "done"}),
     ("get", "/accounts/{account}/touchpoints/new/", {}),
-    ("post", "/accounts/{account}/touchpoints/new/",
-     {"kind": "call", "subject": "Sneaky", "happened_at": "2026-11-20T14:30"}),
+    (
+        "post",
+        "/accounts/{account}/touchpoints/new/",
+        {"kind": "call", "subject": "Sneaky", "happened_at": "2026-11-20T14:30"},
+    ),
     ("get", "/accounts/{account}/touchpoints/{touchpoint}/edit/", {}),
-    ("post", "/accounts/{account}/touchpoints/{touchpoint}/edit/",
-     {"kind": "call", "subject": "Sneaky", "happened_at": "2026-11-20T14:30"}),
+    (
+        "post",
+        "/accounts/{account}/touchpoints/{touchpoint}/edit/",
+        {"kind": "call", "subject": "Sneaky", "happened_at": "2026-11-20T14:30"},
+    ),
     ("get", "/people/{person}/edit/", {}),
-    ("post", "/people/{person}/edit/",
-     {"email": "sneaky@x.example", "first_name": "Sneaky", "last_name": "Person"}),
+    (
+        "post",
+        "/people/{person}/edit/",
+        {"email": "sneaky@x.example", "first_name": "Sneaky", "last_name": "Person"},
+    ),
 ]
 
 
@@ -800,8 +870,15 @@ def test_viewer_gets_403_on_every_write_url_and_nothing_changes(
     assert _everything() == before
 
 
-CONTROLS = {"+ Add contact", "+ New task", "+ New touchpoint", "Edit", "Remove", "Complete",
-            "Reopen"}
+CONTROLS = {
+    "+ Add contact",
+    "+ New task",
+    "+ New touchpoint",
+    "Edit",
+    "Remove",
+    "Complete",
+    "Reopen",
+}
 
 
 def _controls(response):
@@ -820,9 +897,7 @@ def account_with_everything(writable, tree):
     return tree["paris"]
 
 
-def test_viewer_sees_no_write_controls_on_the_account_page(
-    viewer_client, account_with_everything
-):
+def test_viewer_sees_no_write_controls_on_the_account_page(viewer_client, account_with_everything):
     response = viewer_client.get(account_with_everything.get_absolute_url())
 
     assert _controls(response) == []
@@ -831,12 +906,16 @@ def test_viewer_sees_no_write_controls_on_the_account_page(
     # The rows are there, only without their actions.
     assert [text(td) for td in elements(doc, "td", class_="contact-name")] == ["Grace Hopper"]
     assert [text(h) for h in elements(doc, "h2")] == [
-        "Contacts", "In the company", "Tasks", "Touchpoints",
+        "Contacts",
+        "In the company",
+        "Tasks",
+        "Touchpoints",
     ]
 
 
-@pytest.mark.parametrize("client_fixture", ["standard_client", "advanced_client",
-                                            "global_admin_client"])
+@pytest.mark.parametrize(
+    "client_fixture", ["standard_client", "advanced_client", "global_admin_client"]
+)
 def test_writers_see_the_write_controls_on_the_account_page(
     request, client_fixture, account_with_everything
 ):
@@ -847,15 +926,24 @@ def test_writers_see_the_write_controls_on_the_account_page(
     links = [text(a) for a in elements(page(response), "a") if text(a) in CONTROLS]
     buttons = [text(b) for b in elements(page(response), "button") if text(b) in CONTROLS]
     assert links == [
-        "+ Add contact", "Edit", "Remove",  # the widget and its one row
-        "+ New task", "Edit", "Edit",  # the two tasks
-        "+ New touchpoint", "Edit",  # the touchpoint
+        "+ Add contact",
+        "Edit",
+        "Remove",  # the widget and its one row
+        "+ New task",
+        "Edit",
+        "Edit",  # the two tasks
+        "+ New touchpoint",
+        "Edit",  # the touchpoint
     ]
     assert sorted(buttons) == ["Complete", "Reopen"]
     add = element(page(response), "a", class_="button-primary")
     url = _add_url(account_with_everything)
-    assert (text(add), attribute(add, "href"), attribute(add, "hx-get"),
-            attribute(add, "hx-target")) == ("+ Add contact", url, url, "#add-contact-body")
+    assert (
+        text(add),
+        attribute(add, "href"),
+        attribute(add, "hx-get"),
+        attribute(add, "hx-target"),
+    ) == ("+ Add contact", url, url, "#add-contact-body")
     assert attribute(element(page(response), "dialog"), "id") == "add-contact-dialog"
 
 

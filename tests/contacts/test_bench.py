@@ -24,7 +24,9 @@ def test_bench_measures_the_page_bars_on_the_largest_company(tmp_path):
     assert report["data"]["largest_company_accounts"] > 1
     assert [bar["key"] for bar in report["bars"]] == ["account_page", "widget_search", "type_ahead"]
     assert [bar["bar"] for bar in report["bars"]] == [
-        "median ≤ 60 ms", "median ≤ 40 ms", "median ≤ 25 ms",
+        "median ≤ 60 ms",
+        "median ≤ 40 ms",
+        "median ≤ 25 ms",
     ]
     assert all(
         bar["runs"] == 2 and bar["median_ms"] > 0 and bar["queries"] > 0 for bar in report["bars"]
@@ -40,8 +42,14 @@ def test_bench_measures_the_import_beside_plain_import_export_and_the_export(tmp
     out = io.StringIO()
 
     call_command(
-        "bench", only=["import", "export"], in_process=True, import_runs=1, import_rows=120,
-        plain_rows=15, json_path=str(path), stdout=out,
+        "bench",
+        only=["import", "export"],
+        in_process=True,
+        import_runs=1,
+        import_rows=120,
+        plain_rows=15,
+        json_path=str(path),
+        stdout=out,
     )
 
     report = json.loads(path.read_text())

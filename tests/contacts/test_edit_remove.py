@@ -52,9 +52,7 @@ def _changes(membership=None):
 # edit_contact
 
 
-def test_edit_contact_sets_role_and_key_contact_and_records_each_change(
-    ada, roles, staff_user
-):
+def test_edit_contact_sets_role_and_key_contact_and_records_each_change(ada, roles, staff_user):
     returned = services.edit_contact(
         membership=ada, role=roles["Site", "End user"], is_key_contact=True, by=staff_user
     )
@@ -128,7 +126,10 @@ def test_edit_contact_key_contact_of_a_member_makes_them_a_contact(tree, staff_u
 
 def test_edit_contact_records_the_source_given(ada):
     services.edit_contact(
-        membership=ada, role=None, is_key_contact=False, by=None,
+        membership=ada,
+        role=None,
+        is_key_contact=False,
+        by=None,
         source=ContactChange.Source.IMPORT,
     )
 
@@ -153,9 +154,7 @@ def test_edit_contact_with_a_role_of_another_account_type_is_refused_and_writes_
     ada, roles, staff_user, role, message
 ):
     with pytest.raises(ValidationError) as raised:
-        services.edit_contact(
-            membership=ada, role=roles[role], is_key_contact=True, by=staff_user
-        )
+        services.edit_contact(membership=ada, role=roles[role], is_key_contact=True, by=staff_user)
 
     assert {
         field: [(error.code, error.message % error.params) for error in errors]
@@ -172,8 +171,10 @@ def test_edit_contact_role_of_a_type_without_roles_lists_none(tree, staff_user):
 
     with pytest.raises(ValidationError) as raised:
         services.edit_contact(
-            membership=member, role=AccountRole.objects.get(name="Site admin"),
-            is_key_contact=False, by=staff_user,
+            membership=member,
+            role=AccountRole.objects.get(name="Site admin"),
+            is_key_contact=False,
+            by=staff_user,
         )
 
     assert [error.message % error.params for error in raised.value.error_dict["role"]] == [
@@ -185,9 +186,7 @@ def test_edit_contact_role_of_a_type_without_roles_lists_none(tree, staff_user):
 # remove_contact
 
 
-def test_remove_contact_clears_both_marks_and_keeps_person_membership_and_role(
-    ada, staff_user
-):
+def test_remove_contact_clears_both_marks_and_keeps_person_membership_and_role(ada, staff_user):
     Membership.objects.filter(pk=ada.pk).update(is_key_contact=True)
 
     returned = services.remove_contact(membership=ada, by=staff_user)
@@ -268,7 +267,8 @@ def test_edit_page_shows_the_roles_of_the_account_type_and_the_key_contact_box(
     key_box = element(form, "input", name="is_key_contact")
     assert ("checked", None) not in key_box.attributes
     assert [(text(label), attribute(label, "for")) for label in elements(form, "label")] == [
-        ("Account role", "contact_role"), ("Key contact", "contact_is_key_contact"),
+        ("Account role", "contact_role"),
+        ("Key contact", "contact_is_key_contact"),
     ]
     assert _next(form) == "/accounts/1/?view=hierarchy"
     assert attribute(element(form, "a", class_="button-quiet"), "href") == (
@@ -282,9 +282,7 @@ def test_edit_page_of_a_key_contact_without_role(standard_client, ada):
     form = element(page(standard_client.get(_edit_url(ada))), "form", class_="form-stack")
 
     assert [
-        text(option)
-        for option in elements(form, "option")
-        if "selected" in dict(option.attributes)
+        text(option) for option in elements(form, "option") if "selected" in dict(option.attributes)
     ] == ["No role"]
     assert ("checked", None) in element(form, "input", name="is_key_contact").attributes
     assert _next(form) == ada.account.get_absolute_url()
@@ -331,8 +329,12 @@ def test_edit_without_next_goes_to_the_account(standard_client, ada):
 
 @pytest.mark.parametrize(
     "next_url",
-    ["https://evil.example/", "//evil.example/", "https://evil.example/accounts/1/",
-     "javascript:alert(1)"],
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "https://evil.example/accounts/1/",
+        "javascript:alert(1)",
+    ],
 )
 def test_edit_ignores_a_next_to_another_site(standard_client, ada, roles, next_url):
     response = standard_client.post(
@@ -399,7 +401,8 @@ def test_edit_by_an_anonymous_visitor_goes_to_sign_in_and_changes_nothing(client
     response = client.post(_edit_url(ada), {"role": "", "is_key_contact": "on"})
 
     assert (response.status_code, response["Location"]) == (
-        302, f"/sign-in/?next=/people/contacts/{ada.pk}/edit/",
+        302,
+        f"/sign-in/?next=/people/contacts/{ada.pk}/edit/",
     )
     assert _state(ada) == (True, False, "Site admin")
 

@@ -20,7 +20,14 @@ from tests.factories import AccountFactory, MembershipFactory, PersonFactory
 FORMATS = ["csv", "xlsx"]
 USERS_FILE_QUERY = "&".join(f"cols={key}" for key in USERS_FILE_COLUMNS)
 USERS_FILE_HEADERS = [
-    "Account ID", "Email", "First Name", "Last Name", "Title", "Phone", "Account Role", "Contact",
+    "Account ID",
+    "Email",
+    "First Name",
+    "Last Name",
+    "Title",
+    "Phone",
+    "Account Role",
+    "Contact",
     "Key Contact",
 ]
 
@@ -34,17 +41,25 @@ def people(tree):
     """Five memberships of four people; Ada is at two accounts. Rows in list order:
     Ada at Berlin, Ada at Corp, Nora at Corp, Otto at Other, Pierre at Paris."""
     ada = PersonFactory(
-        first_name="Ada", last_name="Lovelace", email="ada@analytical.example", title="Countess",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@analytical.example",
+        title="Countess",
         phone="+44 20 7946 0000",
     )
     nora = PersonFactory(first_name="Nora", last_name="Nobody", email="nora@corp.example")
     otto = PersonFactory(first_name="Otto", last_name="Ostrom", email="otto@other.example")
     pierre = PersonFactory(
-        first_name="Pierre", last_name="Paquet", email="pierre@paris.example",
-        title="Site manager", phone="01 23 45 67 89",
+        first_name="Pierre",
+        last_name="Paquet",
+        email="pierre@paris.example",
+        title="Site manager",
+        phone="01 23 45 67 89",
     )
     MembershipFactory(
-        account=tree["corp"], person=ada, is_key_contact=True,
+        account=tree["corp"],
+        person=ada,
+        is_key_contact=True,
         role=_role("Corporate", "Executive sponsor"),
     )
     MembershipFactory(account=tree["berlin"], person=ada)
@@ -73,7 +88,8 @@ def many(tree):
         )
     for n in range(5):
         MembershipFactory(
-            account=tree["austin"], is_contact=False,
+            account=tree["austin"],
+            is_contact=False,
             person=PersonFactory(
                 first_name="Row", last_name=f"R{n:03d}x", email=f"row{n:03d}x@customer.example"
             ),
@@ -135,12 +151,14 @@ def test_download_holds_every_selected_row_not_one_page(standard_client, many, f
 @pytest.mark.parametrize("file_format", FORMATS)
 def test_download_ignores_the_page_of_the_list(standard_client, many, file_format):
     response = _download(
-        standard_client, file_format,
+        standard_client,
+        file_format,
         "contact=yes&account=AUSTIN&cols=name&cols=email&cols=contact&page=2",
     )
 
     assert _rows(response, file_format) == [
-        ["Name", "Email", "Contact"], *_row_numbers(range(ROWS))
+        ["Name", "Email", "Contact"],
+        *_row_numbers(range(ROWS)),
     ]
 
 
@@ -183,8 +201,18 @@ def test_download_default_columns(standard_client, people, file_format):
 
 
 ALL_COLUMNS_REVERSED = [
-    "phone", "title", "key_contact", "contact", "role", "account_type", "account_id", "account",
-    "last_name", "first_name", "email", "name",
+    "phone",
+    "title",
+    "key_contact",
+    "contact",
+    "role",
+    "account_type",
+    "account_id",
+    "account",
+    "last_name",
+    "first_name",
+    "email",
+    "name",
 ]
 
 
@@ -196,16 +224,46 @@ def test_download_columns_in_the_chosen_order(standard_client, people, file_form
 
     assert _rows(response, file_format) == [
         [
-            "Phone", "Title", "Key Contact", "Contact", "Account Role", "Account Type",
-            "Account ID", "Account", "Last Name", "First Name", "Email", "Name",
+            "Phone",
+            "Title",
+            "Key Contact",
+            "Contact",
+            "Account Role",
+            "Account Type",
+            "Account ID",
+            "Account",
+            "Last Name",
+            "First Name",
+            "Email",
+            "Name",
         ],
         [
-            "'+44 20 7946 0000", "Countess", "yes", "yes", "Executive sponsor", "Corporate",
-            "CORP", "Corp", "Lovelace", "Ada", "ada@analytical.example", "Ada Lovelace",
+            "'+44 20 7946 0000",
+            "Countess",
+            "yes",
+            "yes",
+            "Executive sponsor",
+            "Corporate",
+            "CORP",
+            "Corp",
+            "Lovelace",
+            "Ada",
+            "ada@analytical.example",
+            "Ada Lovelace",
         ],
         [
-            "", "", "yes", "yes", "Champion", "Corporate", "OTHER", "Other", "Ostrom", "Otto",
-            "otto@other.example", "Otto Ostrom",
+            "",
+            "",
+            "yes",
+            "yes",
+            "Champion",
+            "Corporate",
+            "OTHER",
+            "Other",
+            "Ostrom",
+            "Otto",
+            "otto@other.example",
+            "Otto Ostrom",
         ],
     ]
 
@@ -232,14 +290,41 @@ def test_download_with_the_users_file_columns(standard_client, people, file_form
 
     assert _rows(response, file_format) == [
         USERS_FILE_HEADERS,
-        ["BERLIN", "ada@analytical.example", "Ada", "Lovelace", "Countess", "'+44 20 7946 0000",
-         "", "yes", "no"],
-        ["CORP", "ada@analytical.example", "Ada", "Lovelace", "Countess", "'+44 20 7946 0000",
-         "Executive sponsor", "yes", "yes"],
+        [
+            "BERLIN",
+            "ada@analytical.example",
+            "Ada",
+            "Lovelace",
+            "Countess",
+            "'+44 20 7946 0000",
+            "",
+            "yes",
+            "no",
+        ],
+        [
+            "CORP",
+            "ada@analytical.example",
+            "Ada",
+            "Lovelace",
+            "Countess",
+            "'+44 20 7946 0000",
+            "Executive sponsor",
+            "yes",
+            "yes",
+        ],
         ["CORP", "nora@corp.example", "Nora", "Nobody", "", "", "Champion", "no", "no"],
         ["OTHER", "otto@other.example", "Otto", "Ostrom", "", "", "Champion", "yes", "yes"],
-        ["PARIS", "pierre@paris.example", "Pierre", "Paquet", "Site manager", "01 23 45 67 89",
-         "Site admin", "yes", "no"],
+        [
+            "PARIS",
+            "pierre@paris.example",
+            "Pierre",
+            "Paquet",
+            "Site manager",
+            "01 23 45 67 89",
+            "Site admin",
+            "yes",
+            "no",
+        ],
     ]
 
 
@@ -286,7 +371,11 @@ def test_xlsx_download_is_a_workbook(standard_client, people):
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
     assert _xlsx_rows(_body(response)) == [
-        ["Name"], ["Ada Lovelace"], ["Ada Lovelace"], ["Nora Nobody"], ["Otto Ostrom"],
+        ["Name"],
+        ["Ada Lovelace"],
+        ["Ada Lovelace"],
+        ["Nora Nobody"],
+        ["Otto Ostrom"],
         ["Pierre Paquet"],
     ]
 
@@ -302,26 +391,41 @@ def formulas(tree):
     )
     role = AccountRole.objects.create(account_type=evil.account_type, name="@Role")
     MembershipFactory(
-        account=evil, role=role,
+        account=evil,
+        role=role,
         person=PersonFactory(
-            first_name='=HYPERLINK("http://x.example","y")', last_name="+Plus",
-            email="-dash@evil.example", title="-2+3", phone="@SUM(A1)",
+            first_name='=HYPERLINK("http://x.example","y")',
+            last_name="+Plus",
+            email="-dash@evil.example",
+            title="-2+3",
+            phone="@SUM(A1)",
         ),
     )
     MembershipFactory(
         account=evil,
         person=PersonFactory(
-            first_name="\tTab", last_name="\rAlpha", email="tab@evil.example",
+            first_name="\tTab",
+            last_name="\rAlpha",
+            email="tab@evil.example",
             # A trigger after the first character is harmless and left alone.
-            title="a=b", phone="1+2",
+            title="a=b",
+            phone="1+2",
         ),
     )
 
 
 FORMULA_COLUMNS = "&".join(
     f"cols={key}"
-    for key in ["first_name", "last_name", "email", "title", "phone", "account", "account_id",
-                "role"]
+    for key in [
+        "first_name",
+        "last_name",
+        "email",
+        "title",
+        "phone",
+        "account",
+        "account_id",
+        "role",
+    ]
 )
 
 
@@ -334,12 +438,36 @@ def test_download_neutralises_formulas(standard_client, formulas, file_format):
     carriage_return = "\r" if file_format == "csv" else "\n"
     # \rAlpha sorts before +Plus both by code point and in a collation that skips symbols.
     assert _rows(response, file_format) == [
-        ["First Name", "Last Name", "Email", "Title", "Phone", "Account", "Account ID",
-         "Account Role"],
-        ["'\tTab", f"'{carriage_return}Alpha", "tab@evil.example", "a=b", "1+2", "'=Evil Corp",
-         "'+EVIL", ""],
-        ['\'=HYPERLINK("http://x.example","y")', "'+Plus", "'-dash@evil.example", "'-2+3",
-         "'@SUM(A1)", "'=Evil Corp", "'+EVIL", "'@Role"],
+        [
+            "First Name",
+            "Last Name",
+            "Email",
+            "Title",
+            "Phone",
+            "Account",
+            "Account ID",
+            "Account Role",
+        ],
+        [
+            "'\tTab",
+            f"'{carriage_return}Alpha",
+            "tab@evil.example",
+            "a=b",
+            "1+2",
+            "'=Evil Corp",
+            "'+EVIL",
+            "",
+        ],
+        [
+            '\'=HYPERLINK("http://x.example","y")',
+            "'+Plus",
+            "'-dash@evil.example",
+            "'-2+3",
+            "'@SUM(A1)",
+            "'=Evil Corp",
+            "'+EVIL",
+            "'@Role",
+        ],
     ]
 
 
@@ -367,7 +495,8 @@ FILE_NAMES = {
     "key contacts among contacts": ("contact=yes&key=yes", "key-contacts"),
     "contacts, not key": ("contact=yes&key=no", "contacts"),
     "contacts of an account": (
-        "contact=yes&account=PARIS_SALES&scope=subtree", "contacts-paris_sales"
+        "contact=yes&account=PARIS_SALES&scope=subtree",
+        "contacts-paris_sales",
     ),
     "key contacts of an account": ("key=yes&account=CORP&scope=hierarchy", "key-contacts-corp"),
     "people of an account": ("account=EMEA", "people-emea"),
@@ -423,7 +552,9 @@ def test_standard_and_above_may_download(request, people, file_format, client_fi
     response = _download(client, file_format, "key=yes&cols=email")
 
     assert _rows(response, file_format) == [
-        ["Email"], ["ada@analytical.example"], ["otto@other.example"]
+        ["Email"],
+        ["ada@analytical.example"],
+        ["otto@other.example"],
     ]
 
 
@@ -494,9 +625,16 @@ def _snapshot():
     return {
         "memberships": sorted(
             Membership.objects.values_list(
-                "person__email", "person__first_name", "person__last_name", "person__title",
-                "person__phone", "account__external_id", "role__name", "is_contact",
-                "is_key_contact", "updated_at",
+                "person__email",
+                "person__first_name",
+                "person__last_name",
+                "person__title",
+                "person__phone",
+                "account__external_id",
+                "role__name",
+                "is_contact",
+                "is_key_contact",
+                "updated_at",
             )
         ),
         "people": sorted(Person.objects.values_list("email", "updated_at")),
@@ -509,17 +647,26 @@ def round_trip_data(people, many, tree):
     """The five memberships of `people`, the 80 of `many`, and values an export must neutralise
     and an import must read back as they were."""
     MembershipFactory(
-        account=tree["amer"], role=_role("Region", "Regional director"),
+        account=tree["amer"],
+        role=_role("Region", "Regional director"),
         person=PersonFactory(
-            first_name="-Minus", last_name="+Plus", email="minus@customer.example",
-            title="=Chief", phone="@home",
+            first_name="-Minus",
+            last_name="+Plus",
+            email="minus@customer.example",
+            title="=Chief",
+            phone="@home",
         ),
     )
     MembershipFactory(
-        account=tree["paris_sales"], is_contact=False, role=_role("Department", "Department head"),
+        account=tree["paris_sales"],
+        is_contact=False,
+        role=_role("Department", "Department head"),
         person=PersonFactory(
-            first_name="Zoë", last_name="O'Brien", email="Zoe.OBrien@Customer.example",
-            title="Head, \"Sales\"; EU", phone="+33 (0)1 23",
+            first_name="Zoë",
+            last_name="O'Brien",
+            email="Zoe.OBrien@Customer.example",
+            title='Head, "Sales"; EU',
+            phone="+33 (0)1 23",
         ),
     )
     return tree
@@ -536,7 +683,9 @@ def test_download_with_the_users_file_columns_imports_again_unchanged(
     before = _snapshot()
 
     result = import_file(
-        kind=ImportJob.Kind.USERS, file=io.BytesIO(body), dry_run=False,
+        kind=ImportJob.Kind.USERS,
+        file=io.BytesIO(body),
+        dry_run=False,
         by=standard_client.staff_user,
     )
 
@@ -557,15 +706,20 @@ def test_download_of_a_value_starting_with_an_apostrophe_imports_again_unchanged
     MembershipFactory(
         account=tree["corp"],
         person=PersonFactory(
-            first_name="Quinn", last_name="Quote", email="quinn@customer.example",
-            title="'=not a formula", phone="'+1 555 0100",
+            first_name="Quinn",
+            last_name="Quote",
+            email="quinn@customer.example",
+            title="'=not a formula",
+            phone="'+1 555 0100",
         ),
     )
     body = _body(_download(standard_client, "csv", USERS_FILE_QUERY))
     before = _snapshot()
 
     result = import_file(
-        kind=ImportJob.Kind.USERS, file=io.BytesIO(body), dry_run=False,
+        kind=ImportJob.Kind.USERS,
+        file=io.BytesIO(body),
+        dry_run=False,
         by=standard_client.staff_user,
     )
 

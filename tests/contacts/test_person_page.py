@@ -22,11 +22,16 @@ def ada(tree, roles):
     """Ada: key contact of Corp, a member (not a contact) of Paris, a contact of Other; with
     history, two tasks and two touchpoints, and one task and touchpoint without her."""
     ada = PersonFactory(
-        first_name="Ada", last_name="Lovelace", email="ada@analytical.example",
-        title="Analyst", phone="+44 20 7946 0001",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@analytical.example",
+        title="Analyst",
+        phone="+44 20 7946 0001",
     )
     corp = MembershipFactory(
-        person=ada, account=tree["corp"], role=roles["Corporate", "Executive sponsor"],
+        person=ada,
+        account=tree["corp"],
+        role=roles["Corporate", "Executive sponsor"],
         is_key_contact=True,
     )
     paris = MembershipFactory(person=ada, account=tree["paris"], is_contact=False)
@@ -44,32 +49,75 @@ def ada(tree, roles):
     def at(day, hour):
         return datetime.datetime(2026, 11, day, hour, 5, tzinfo=datetime.UTC)
 
-    ContactChangeFactory(membership=corp, field="contact", old_value="no", new_value="yes",
-                         source="import", staff_user=None, changed_at=at(1, 9))
-    ContactChangeFactory(membership=corp, field="role", old_value="", new_value="Executive sponsor",
-                         source="app", staff_user=pat, changed_at=at(2, 10))
-    ContactChangeFactory(membership=corp, field="key_contact", old_value="no", new_value="yes",
-                         source="admin", staff_user=sam, changed_at=at(3, 11))
-    ContactChangeFactory(membership=paris, field="contact", old_value="yes", new_value="no",
-                         source="app", staff_user=pat, changed_at=at(4, 12))
-    ContactChangeFactory(membership=carl, field="contact", old_value="no", new_value="yes",
-                         source="app", staff_user=pat, changed_at=at(5, 13))
+    ContactChangeFactory(
+        membership=corp,
+        field="contact",
+        old_value="no",
+        new_value="yes",
+        source="import",
+        staff_user=None,
+        changed_at=at(1, 9),
+    )
+    ContactChangeFactory(
+        membership=corp,
+        field="role",
+        old_value="",
+        new_value="Executive sponsor",
+        source="app",
+        staff_user=pat,
+        changed_at=at(2, 10),
+    )
+    ContactChangeFactory(
+        membership=corp,
+        field="key_contact",
+        old_value="no",
+        new_value="yes",
+        source="admin",
+        staff_user=sam,
+        changed_at=at(3, 11),
+    )
+    ContactChangeFactory(
+        membership=paris,
+        field="contact",
+        old_value="yes",
+        new_value="no",
+        source="app",
+        staff_user=pat,
+        changed_at=at(4, 12),
+    )
+    ContactChangeFactory(
+        membership=carl,
+        field="contact",
+        old_value="no",
+        new_value="yes",
+        source="app",
+        staff_user=pat,
+        changed_at=at(5, 13),
+    )
 
-    renewal = TaskFactory(account=tree["corp"], title="Renewal call",
-                          due_date=datetime.date(2026, 12, 1), owner=pat)
+    renewal = TaskFactory(
+        account=tree["corp"], title="Renewal call", due_date=datetime.date(2026, 12, 1), owner=pat
+    )
     renewal.contacts.set([corp, other])  # linked twice, listed once
     audit = TaskFactory(account=tree["other"], title="Audit", status=Task.Status.DONE)
     audit.contacts.set([other])
     TaskFactory(account=tree["corp"], title="Not hers").contacts.set([carl])
 
-    kickoff = TouchpointFactory(account=tree["corp"], kind="meeting", subject="Kick-off",
-                                happened_at=at(20, 14), author=pat)
+    kickoff = TouchpointFactory(
+        account=tree["corp"], kind="meeting", subject="Kick-off", happened_at=at(20, 14), author=pat
+    )
     kickoff.participants.set([corp, carl])
-    note = TouchpointFactory(account=tree["other"], kind="note", subject="Met at a fair",
-                             happened_at=at(10, 8), author=None)
+    note = TouchpointFactory(
+        account=tree["other"],
+        kind="note",
+        subject="Met at a fair",
+        happened_at=at(10, 8),
+        author=None,
+    )
     note.participants.set([other])
-    TouchpointFactory(account=tree["corp"], subject="Without her", happened_at=at(21, 9)
-                      ).participants.set([carl])
+    TouchpointFactory(
+        account=tree["corp"], subject="Without her", happened_at=at(21, 9)
+    ).participants.set([carl])
     return ada
 
 
@@ -124,7 +172,8 @@ def test_person_page_lists_memberships_across_accounts(viewer_client, ada, tree)
         ("Other", "Corporate", "Champion", "Yes", "No"),
     ]
     assert [attribute(a, "href") for a in elements(section, "a")] == [
-        tree["corp"].get_absolute_url(), tree["paris"].get_absolute_url(),
+        tree["corp"].get_absolute_url(),
+        tree["paris"].get_absolute_url(),
         tree["other"].get_absolute_url(),
     ]
     crowns = elements(section, "span", class_="crown")
@@ -165,12 +214,16 @@ def test_person_page_of_someone_new_shows_the_empty_states(viewer_client, db):
     assert [
         text(element(_section(doc, heading), "p", class_="muted"))
         for heading in (
-            "memberships-heading", "person-tasks-heading", "person-touchpoints-heading",
+            "memberships-heading",
+            "person-tasks-heading",
+            "person-touchpoints-heading",
             "history-heading",
         )
     ] == [
-        "Not a member of any account.", "No tasks linked to Grace.",
-        "No touchpoints with Grace.", "No changes recorded yet.",
+        "Not a member of any account.",
+        "No tasks linked to Grace.",
+        "No touchpoints with Grace.",
+        "No changes recorded yet.",
     ]
 
 
@@ -217,7 +270,11 @@ def test_removing_a_contact_keeps_the_person_page(standard_client, ada, tree):
     doc = page(standard_client.get(f"/people/{ada.pk}/"))
     assert text(element(doc, "h1")) == "Ada Lovelace"
     assert _rows(_section(doc, "memberships-heading"))[0] == (
-        "Corp", "Corporate", "Executive sponsor", "No", "No",
+        "Corp",
+        "Corporate",
+        "Executive sponsor",
+        "No",
+        "No",
     )
     history = _rows(_section(doc, "history-heading"))
     # Written in one go, contact then key contact: the newest first shows key contact first.
@@ -251,8 +308,11 @@ def test_edit_profile_page_shows_the_fields(standard_client, ada):
         for field in elements(form, "input")
         if attribute(field, "name") != "csrfmiddlewaretoken"
     } == {
-        "email": "ada@analytical.example", "first_name": "Ada", "last_name": "Lovelace",
-        "title": "Analyst", "phone": "+44 20 7946 0001",
+        "email": "ada@analytical.example",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "title": "Analyst",
+        "phone": "+44 20 7946 0001",
     }
     assert attribute(element(form, "a", class_="button-quiet"), "href") == f"/people/{ada.pk}/"
 
@@ -260,8 +320,13 @@ def test_edit_profile_page_shows_the_fields(standard_client, ada):
 def test_edit_profile_saves_and_goes_back_to_the_person(standard_client, ada):
     response = standard_client.post(
         f"/people/{ada.pk}/edit/",
-        {"email": " ada.king@analytical.example ", "first_name": " Augusta Ada ",
-         "last_name": "King", "title": "Countess", "phone": ""},
+        {
+            "email": " ada.king@analytical.example ",
+            "first_name": " Augusta Ada ",
+            "last_name": "King",
+            "title": "Countess",
+            "phone": "",
+        },
     )
 
     assert (response.status_code, response["Location"]) == (302, f"/people/{ada.pk}/")
@@ -309,12 +374,18 @@ def test_edit_profile_refuses_another_persons_email_in_any_case(standard_client,
 @pytest.mark.parametrize(
     ("data", "errors"),
     [
-        ({"email": "", "first_name": "", "last_name": ""},
-         {"Email * (required)": ["This field is required."],
-          "First Name * (required)": ["This field is required."],
-          "Last Name * (required)": ["This field is required."]}),
-        ({"email": "ada@", "first_name": "Ada", "last_name": "Lovelace"},
-         {"Email * (required)": ["Enter a valid email address."]}),
+        (
+            {"email": "", "first_name": "", "last_name": ""},
+            {
+                "Email * (required)": ["This field is required."],
+                "First Name * (required)": ["This field is required."],
+                "Last Name * (required)": ["This field is required."],
+            },
+        ),
+        (
+            {"email": "ada@", "first_name": "Ada", "last_name": "Lovelace"},
+            {"Email * (required)": ["Enter a valid email address."]},
+        ),
     ],
 )
 def test_edit_profile_with_bad_fields_shows_the_message_at_the_field(
@@ -359,14 +430,18 @@ def _grow(tree, roles, size):
     for n in range(size):
         staff_user = StaffUserFactory(username=f"grow{n}", first_name="Grow", last_name=str(n))
         membership = MembershipFactory(
-            person=ada, account=tree[keys[n]], role=roles["Region", "Champion"]
-            if tree[keys[n]].account_type.name == "Region" else None,
+            person=ada,
+            account=tree[keys[n]],
+            role=roles["Region", "Champion"]
+            if tree[keys[n]].account_type.name == "Region"
+            else None,
             is_key_contact=n == 0,
         )
         for field in ("contact", "key_contact"):
             ContactChangeFactory(membership=membership, field=field, staff_user=staff_user)
-        task = TaskFactory(account=tree[keys[n]], owner=staff_user,
-                           due_date=datetime.date(2026, 12, n + 1))
+        task = TaskFactory(
+            account=tree[keys[n]], owner=staff_user, due_date=datetime.date(2026, 12, n + 1)
+        )
         task.contacts.set([membership])
         touchpoint = TouchpointFactory(account=tree[keys[n]], author=staff_user)
         touchpoint.participants.set([membership])
@@ -414,9 +489,9 @@ def test_add_contact_search_query_count(
 
     static = element(page(response), "ul", class_="suggestions-static")
     options = elements(static, "a", role="option")
-    assert [
-        text(element(option, "span", class_="suggestion-name")) for option in options[:-1]
-    ] == [f"Grow Person{n}" for n in range(3 * size)]
+    assert [text(element(option, "span", class_="suggestion-name")) for option in options[:-1]] == [
+        f"Grow Person{n}" for n in range(3 * size)
+    ]
     assert [
         sorted(text(element(option, "span", class_="suggestion-accounts")).split(", "))
         for option in options[:-1]
@@ -435,9 +510,9 @@ def test_people_suggestions_query_count(
 
     doc = parse(response)
     options = elements(doc, "a", role="option")
-    assert [
-        text(element(option, "span", class_="suggestion-name")) for option in options[:-1]
-    ] == [f"Grow Person{n}" for n in range(3 * size)]
+    assert [text(element(option, "span", class_="suggestion-name")) for option in options[:-1]] == [
+        f"Grow Person{n}" for n in range(3 * size)
+    ]
     assert [
         sorted(text(element(option, "span", class_="suggestion-accounts")).split(", "))
         for option in options[:-1]

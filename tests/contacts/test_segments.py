@@ -35,7 +35,9 @@ def people(tree):
         ("corp", "Nora", "Nobody", False),
     ]:
         MembershipFactory(
-            account=tree[account], is_contact=contact, is_key_contact=first == "Otto",
+            account=tree[account],
+            is_contact=contact,
+            is_key_contact=first == "Otto",
             person=PersonFactory(
                 first_name=first, last_name=last, email=f"{first.lower()}@x.example"
             ),
@@ -154,7 +156,11 @@ def test_segment_save_keeps_name_query_and_owner(standard_client, people):
     assert response.status_code == 302
     assert response["Location"] == f"/people/segments/{segment.pk}/"
     assert (segment.owner, segment.name, segment.shared, segment.query, segment.account_label) == (
-        standard_client.staff_user, "All contacts, name and account", False, ALL_CONTACTS, "",
+        standard_client.staff_user,
+        "All contacts, name and account",
+        False,
+        ALL_CONTACTS,
+        "",
     )
 
 
@@ -190,8 +196,11 @@ def test_segment_save_then_opens_it_with_a_message(standard_client, people):
     assert messages(response) == ["Saved the segment “All contacts”."]
     assert _heading(response) == "All contacts"
     assert _rows(response) == [
-        ["Bert Brandt", "Berlin"], ["Emil Eames", "Emea"], ["Otto Ostrom", "Other"],
-        ["Pierre Paquet", "Paris"], ["Sally Sauer", "Paris Sales"],
+        ["Bert Brandt", "Berlin"],
+        ["Emil Eames", "Emea"],
+        ["Otto Ostrom", "Other"],
+        ["Pierre Paquet", "Paris"],
+        ["Sally Sauer", "Paris Sales"],
     ]
 
 
@@ -251,8 +260,11 @@ def test_segment_open_shows_its_name_and_its_rows(standard_client, people, segme
         "choose the columns, download."
     )
     assert _rows(response) == [
-        ["Bert Brandt", "Berlin"], ["Emil Eames", "Emea"], ["Otto Ostrom", "Other"],
-        ["Pierre Paquet", "Paris"], ["Sally Sauer", "Paris Sales"],
+        ["Bert Brandt", "Berlin"],
+        ["Emil Eames", "Emea"],
+        ["Otto Ostrom", "Other"],
+        ["Pierre Paquet", "Paris"],
+        ["Sally Sauer", "Paris Sales"],
     ]
     assert messages(response) == []
 
@@ -265,9 +277,7 @@ def test_segment_open_of_a_shared_segment_of_someone_else(standard_client, peopl
     assert text(element(element(doc, "div", class_="page-head"), "p")).startswith(
         "A saved segment, shared, by sam."
     )
-    assert _rows(response) == [
-        ["Bert Brandt", "bert@x.example", "Berlin", "Site", "—", "no"]
-    ]
+    assert _rows(response) == [["Bert Brandt", "bert@x.example", "Berlin", "Site", "—", "no"]]
 
 
 def test_segment_open_of_a_private_segment_of_someone_else_is_not_found(
@@ -284,9 +294,7 @@ def test_people_page_ignores_a_segment_it_may_not_show(standard_client, people, 
     response = standard_client.get(f"/people/?contact=no&segment={segments['sams'].pk}")
 
     assert _heading(response) == "People"
-    assert _rows(response) == [
-        ["Nora Nobody", "nora@x.example", "Corp", "Corporate", "—", "no"]
-    ]
+    assert _rows(response) == [["Nora Nobody", "nora@x.example", "Corp", "Corporate", "—", "no"]]
 
 
 def test_people_page_ignores_a_segment_parameter_that_is_not_a_number(standard_client, people):
@@ -336,9 +344,7 @@ def test_segment_list_offers_rename_and_delete_on_own_segments_only(standard_cli
     }
 
 
-def test_segment_list_offers_a_global_admin_rename_and_delete_on_every_row(
-    admin_client_, segments
-):
+def test_segment_list_offers_a_global_admin_rename_and_delete_on_every_row(admin_client_, segments):
     response = admin_client_.get("/people/segments/")
 
     s = segments
@@ -434,7 +440,8 @@ def test_segment_rename_by_a_global_admin(admin_client_, segments, key):
     assert response.status_code == 302
     segment.refresh_from_db()
     assert (segment.name, segment.owner.username) == (
-        "Tidied", {"sams": "sam", "sams shared": "sam", "mine": "standard_user"}[key]
+        "Tidied",
+        {"sams": "sam", "sams shared": "sam", "mine": "standard_user"}[key],
     )
 
 
@@ -455,7 +462,9 @@ def test_segment_delete_by_its_owner(standard_client, segments):
     assert response.redirect_chain == [("/people/segments/", 302)]
     assert messages(response) == ["Deleted the segment “My contacts”."]
     assert sorted(Segment.objects.values_list("name", flat=True)) == [
-        "Berlin people", "Key contacts", "Sam's private list"
+        "Berlin people",
+        "Key contacts",
+        "Sam's private list",
     ]
 
 
@@ -555,9 +564,7 @@ def test_viewer_may_not_delete_a_segment(viewer, segments):
 # A segment whose account was deleted
 
 
-def test_segment_whose_account_was_deleted_says_so_and_shows_every_account(
-    standard_client, people
-):
+def test_segment_whose_account_was_deleted_says_so_and_shows_every_account(standard_client, people):
     standard_client.post(
         "/people/segments/new/",
         {
@@ -582,7 +589,9 @@ def test_segment_whose_account_was_deleted_says_so_and_shows_every_account(
         "No account has the Account ID or name “PARIS”, so this shows every account."
     ]
     assert _rows(response) == [
-        ["Bert Brandt", "Berlin"], ["Emil Eames", "Emea"], ["Otto Ostrom", "Other"]
+        ["Bert Brandt", "Berlin"],
+        ["Emil Eames", "Emea"],
+        ["Otto Ostrom", "Other"],
     ]
 
 
@@ -617,9 +626,7 @@ SEGMENT_LIST_QUERIES = 6
 def test_segment_list_query_count(standard_client, other_client, django_assert_num_queries, size):
     for n in range(4 * size):
         Segment.objects.create(owner=standard_client.staff_user, name=f"Mine {n:02d}")
-        Segment.objects.create(
-            owner=other_client.staff_user, name=f"Shared {n:02d}", shared=True
-        )
+        Segment.objects.create(owner=other_client.staff_user, name=f"Shared {n:02d}", shared=True)
         Segment.objects.create(owner=other_client.staff_user, name=f"Private {n:02d}")
 
     with django_assert_num_queries(SEGMENT_LIST_QUERIES):

@@ -96,24 +96,33 @@ def _touchpoint_items(response):
 def _tasks():
     return [
         (
-            task.account.name, task.title, task.due_date, task.status,
+            task.account.name,
+            task.title,
+            task.due_date,
+            task.status,
             task.owner.username if task.owner else None,
             sorted(m.pk for m in task.contacts.all()),
         )
         for task in Task.objects.select_related("account", "owner")
-        .prefetch_related("contacts").order_by("pk")
+        .prefetch_related("contacts")
+        .order_by("pk")
     ]
 
 
 def _touchpoints():
     return [
         (
-            tp.account.name, tp.kind, tp.subject, tp.happened_at, tp.notes,
+            tp.account.name,
+            tp.kind,
+            tp.subject,
+            tp.happened_at,
+            tp.notes,
             tp.author.username if tp.author else None,
             sorted(m.pk for m in tp.participants.all()),
         )
         for tp in Touchpoint.objects.select_related("account", "author")
-        .prefetch_related("participants").order_by("pk")
+        .prefetch_related("participants")
+        .order_by("pk")
     ]
 
 
@@ -169,9 +178,14 @@ def test_new_task_page_shows_its_fields_with_the_staff_user_as_owner(
     doc = page(response)
     assert text(element(doc, "h1")) == "New task"
     form = _form(response)
-    assert [(text(label), attribute(label, "for")) for label in elements(form, "label")
-            if attribute(label, "for")] == [
-        ("Title * (required)", "id_title"), ("Due date", "id_due_date"), ("Owner", "id_owner"),
+    assert [
+        (text(label), attribute(label, "for"))
+        for label in elements(form, "label")
+        if attribute(label, "for")
+    ] == [
+        ("Title * (required)", "id_title"),
+        ("Due date", "id_due_date"),
+        ("Owner", "id_owner"),
     ]
     assert attribute(element(form, "input", name="due_date"), "type") == "date"
     assert [
@@ -184,29 +198,43 @@ def test_new_task_page_shows_its_fields_with_the_staff_user_as_owner(
     )
 
 
-def test_creating_a_task_links_contacts_anywhere_in_the_hierarchy(
-    standard_client, tree, contacts
-):
+def test_creating_a_task_links_contacts_anywhere_in_the_hierarchy(standard_client, tree, contacts):
     user = standard_client.staff_user
     response = standard_client.post(
         f"/accounts/{tree['paris'].pk}/tasks/new/",
-        {"title": "Renewal call", "due_date": "2026-12-01", "owner": user.pk,
-         "contacts": _ids(contacts, "carl", "pierre", "ian")},
+        {
+            "title": "Renewal call",
+            "due_date": "2026-12-01",
+            "owner": user.pk,
+            "contacts": _ids(contacts, "carl", "pierre", "ian"),
+        },
     )
 
     assert (response.status_code, response["Location"]) == (
-        302, f"/accounts/{tree['paris'].pk}/#tasks-heading",
+        302,
+        f"/accounts/{tree['paris'].pk}/#tasks-heading",
     )
     assert _tasks() == [
-        ("Paris", "Renewal call", datetime.date(2026, 12, 1), "open", "standard_user",
-         sorted(_ids(contacts, "carl", "pierre", "ian"))),
+        (
+            "Paris",
+            "Renewal call",
+            datetime.date(2026, 12, 1),
+            "open",
+            "standard_user",
+            sorted(_ids(contacts, "carl", "pierre", "ian")),
+        ),
     ]
     account_page = standard_client.get(response["Location"])
     assert messages(account_page) == ["Saved the task “Renewal call”."]
     assert _task_rows(account_page) == [
-        ("Renewal call", "1 Dec 2026", "Open", "standard_user",
-         # The key contact first, then by name.
-         "Pierre Paquet , Carl Corbett , Ian Irwin"),
+        (
+            "Renewal call",
+            "1 Dec 2026",
+            "Open",
+            "standard_user",
+            # The key contact first, then by name.
+            "Pierre Paquet , Carl Corbett , Ian Irwin",
+        ),
     ]
 
 
@@ -224,8 +252,10 @@ def test_creating_a_task_with_a_title_only(standard_client, tree):
     [
         ({"title": ""}, {"Title * (required)": ["This field is required."]}),
         ({"title": "Call", "due_date": "tomorrow"}, {"Due date": ["Enter a valid date."]}),
-        ({"title": "Call", "owner": "999999"},
-         {"Owner": ["Select a valid choice. That choice is not one of the available choices."]}),
+        (
+            {"title": "Call", "owner": "999999"},
+            {"Owner": ["Select a valid choice. That choice is not one of the available choices."]},
+        ),
     ],
 )
 def test_creating_a_task_with_bad_fields_shows_the_message_at_the_field(
@@ -271,7 +301,9 @@ def test_a_hand_made_task_post_with_a_contact_that_is_not_a_number_is_refused(
 @pytest.fixture
 def task(tree, contacts, standard_client):
     task = TaskFactory(
-        account=tree["paris"], title="Renewal call", due_date=datetime.date(2026, 12, 1),
+        account=tree["paris"],
+        title="Renewal call",
+        due_date=datetime.date(2026, 12, 1),
         owner=standard_client.staff_user,
     )
     task.contacts.set([contacts["carl"], contacts["pierre"]])
@@ -285,24 +317,36 @@ def test_edit_task_page_shows_the_task(standard_client, tree, contacts, task):
     form = _form(response)
     assert attribute(element(form, "input", name="title"), "value") == "Renewal call"
     assert attribute(element(form, "input", name="due_date"), "value") == "2026-12-01"
-    assert [
-        label for _, label, checked in _picker(form) if checked
-    ] == ["Carl Corbett — Corp", "Pierre Paquet — Paris"]
+    assert [label for _, label, checked in _picker(form) if checked] == [
+        "Carl Corbett — Corp",
+        "Pierre Paquet — Paris",
+    ]
 
 
 def test_editing_a_task_saves_it_and_replaces_its_contacts(standard_client, tree, contacts, task):
     response = standard_client.post(
         f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/edit/",
-        {"title": "Renewal meeting", "due_date": "2027-01-15", "owner": "",
-         "contacts": _ids(contacts, "ada_amer")},
+        {
+            "title": "Renewal meeting",
+            "due_date": "2027-01-15",
+            "owner": "",
+            "contacts": _ids(contacts, "ada_amer"),
+        },
     )
 
     assert (response.status_code, response["Location"]) == (
-        302, f"/accounts/{tree['paris'].pk}/#tasks-heading",
+        302,
+        f"/accounts/{tree['paris'].pk}/#tasks-heading",
     )
     assert _tasks() == [
-        ("Paris", "Renewal meeting", datetime.date(2027, 1, 15), "open", None,
-         _ids(contacts, "ada_amer")),
+        (
+            "Paris",
+            "Renewal meeting",
+            datetime.date(2027, 1, 15),
+            "open",
+            None,
+            _ids(contacts, "ada_amer"),
+        ),
     ]
     assert messages(standard_client.get(response["Location"])) == [
         "Saved the task “Renewal meeting”."
@@ -329,7 +373,8 @@ def _status_form(response, task):
     """The Complete or Reopen form of a task row on the account page."""
     section = _section(response, "tasks-heading")
     (form,) = [
-        form for form in elements(section, "form")
+        form
+        for form in elements(section, "form")
         if attribute(form, "action") == f"/accounts/{task.account_id}/tasks/{task.pk}/status/"
     ]
     return form
@@ -348,7 +393,8 @@ def test_completing_and_reopening_a_task_from_the_account_page(standard_client, 
     assert _button_and_status(form) == ("Complete", "done")
     response = standard_client.post(attribute(form, "action"), {"status": "done"})
     assert (response.status_code, response["Location"]) == (
-        302, f"/accounts/{tree['paris'].pk}/#tasks-heading",
+        302,
+        f"/accounts/{tree['paris'].pk}/#tasks-heading",
     )
     assert Task.objects.values_list("status", flat=True).get() == "done"
     after = standard_client.get(account_url)
@@ -369,7 +415,8 @@ def test_a_bad_task_status_is_400_and_changes_nothing(standard_client, tree, tas
     doc = page(response, 400)
     section = element(doc, "section", class_="card-narrow")
     assert [text(node) for node in elements(section, "h1") + elements(section, "p")[:1]] == [
-        "That did not work", "Unknown task status.",
+        "That did not work",
+        "Unknown task status.",
     ]
     assert Task.objects.values_list("status", flat=True).get() == "open"
 
@@ -430,34 +477,50 @@ def test_new_touchpoint_page_shows_its_fields(standard_client, tree, contacts):
 
     assert text(element(page(response), "h1")) == "New touchpoint"
     form = _form(response)
-    assert [(text(label), attribute(label, "for")) for label in elements(form, "label")
-            if attribute(label, "for")] == [
-        ("Kind * (required)", "id_kind"), ("When * (required)", "id_happened_at"),
-        ("Subject * (required)", "id_subject"), ("Notes", "id_notes"),
+    assert [
+        (text(label), attribute(label, "for"))
+        for label in elements(form, "label")
+        if attribute(label, "for")
+    ] == [
+        ("Kind * (required)", "id_kind"),
+        ("When * (required)", "id_happened_at"),
+        ("Subject * (required)", "id_subject"),
+        ("Notes", "id_notes"),
     ]
     assert [
         text(option) for option in elements(element(form, "select", name="kind"), "option")
     ] == ["- Select an option -", "Call", "Email", "Meeting", "Note"]
     assert attribute(element(form, "input", name="happened_at"), "type") == "datetime-local"
-    assert text(element(form, "legend")) == (
-        "Participants (any contact in this company)"
-    )
+    assert text(element(form, "legend")) == ("Participants (any contact in this company)")
     assert [text(b) for b in elements(form, "button")] == ["Save touchpoint"]
 
 
 def test_creating_a_touchpoint_records_author_and_participants(standard_client, tree, contacts):
     response = standard_client.post(
         f"/accounts/{tree['austin'].pk}/touchpoints/new/",
-        {"kind": "meeting", "happened_at": "2026-11-20T14:30", "subject": "Kick-off",
-         "notes": "Went well.\nNext: pilot.", "participants": _ids(contacts, "carl", "ian")},
+        {
+            "kind": "meeting",
+            "happened_at": "2026-11-20T14:30",
+            "subject": "Kick-off",
+            "notes": "Went well.\nNext: pilot.",
+            "participants": _ids(contacts, "carl", "ian"),
+        },
     )
 
     assert (response.status_code, response["Location"]) == (
-        302, f"/accounts/{tree['austin'].pk}/#touchpoints-heading",
+        302,
+        f"/accounts/{tree['austin'].pk}/#touchpoints-heading",
     )
     assert _touchpoints() == [
-        ("Austin", "meeting", "Kick-off", WHEN, "Went well.\nNext: pilot.", "standard_user",
-         sorted(_ids(contacts, "carl", "ian"))),
+        (
+            "Austin",
+            "meeting",
+            "Kick-off",
+            WHEN,
+            "Went well.\nNext: pilot.",
+            "standard_user",
+            sorted(_ids(contacts, "carl", "ian")),
+        ),
     ]
     account_page = standard_client.get(response["Location"])
     assert messages(account_page) == ["Saved the touchpoint “Kick-off”."]
@@ -470,15 +533,26 @@ def test_creating_a_touchpoint_records_author_and_participants(standard_client, 
 @pytest.mark.parametrize(
     ("data", "errors"),
     [
-        ({"kind": "", "happened_at": "", "subject": ""},
-         {"Kind * (required)": ["This field is required."],
-          "When * (required)": ["This field is required."],
-          "Subject * (required)": ["This field is required."]}),
-        ({"kind": "fax", "happened_at": "2026-11-20T14:30", "subject": "Fax"},
-         {"Kind * (required)": [
-             "Select a valid choice. fax is not one of the available choices."]}),
-        ({"kind": "call", "happened_at": "yesterday", "subject": "Call"},
-         {"When * (required)": ["Enter a valid date/time."]}),
+        (
+            {"kind": "", "happened_at": "", "subject": ""},
+            {
+                "Kind * (required)": ["This field is required."],
+                "When * (required)": ["This field is required."],
+                "Subject * (required)": ["This field is required."],
+            },
+        ),
+        (
+            {"kind": "fax", "happened_at": "2026-11-20T14:30", "subject": "Fax"},
+            {
+                "Kind * (required)": [
+                    "Select a valid choice. fax is not one of the available choices."
+                ]
+            },
+        ),
+        (
+            {"kind": "call", "happened_at": "yesterday", "subject": "Call"},
+            {"When * (required)": ["Enter a valid date/time."]},
+        ),
     ],
 )
 def test_creating_a_touchpoint_with_bad_fields_shows_the_message_at_the_field(
@@ -496,8 +570,12 @@ def test_a_hand_made_touchpoint_post_with_a_contact_outside_the_hierarchy_is_ref
 ):
     response = standard_client.post(
         f"/accounts/{tree['corp'].pk}/touchpoints/new/",
-        {"kind": "call", "happened_at": "2026-11-20T14:30", "subject": "Sneaky",
-         "participants": _ids(contacts, outsider)},
+        {
+            "kind": "call",
+            "happened_at": "2026-11-20T14:30",
+            "subject": "Sneaky",
+            "participants": _ids(contacts, outsider),
+        },
     )
 
     assert _field_errors(_form(response)) == {
@@ -511,8 +589,12 @@ def test_a_hand_made_touchpoint_post_with_a_contact_outside_the_hierarchy_is_ref
 @pytest.fixture
 def touchpoint(tree, contacts):
     touchpoint = TouchpointFactory(
-        account=tree["paris"], kind=Touchpoint.Kind.CALL, subject="First call",
-        happened_at=WHEN, notes="", author=StaffUserFactory(username="alex"),
+        account=tree["paris"],
+        kind=Touchpoint.Kind.CALL,
+        subject="First call",
+        happened_at=WHEN,
+        notes="",
+        author=StaffUserFactory(username="alex"),
     )
     touchpoint.participants.set([contacts["pierre"]])
     return touchpoint
@@ -533,16 +615,29 @@ def test_edit_touchpoint_page_shows_it(standard_client, tree, contacts, touchpoi
 def test_editing_a_touchpoint_keeps_its_author(standard_client, tree, contacts, touchpoint):
     response = standard_client.post(
         f"/accounts/{tree['paris'].pk}/touchpoints/{touchpoint.pk}/edit/",
-        {"kind": "email", "happened_at": "2026-11-21T09:05", "subject": "Follow-up",
-         "notes": "Sent the deck.", "participants": _ids(contacts, "pierre", "ada_corp")},
+        {
+            "kind": "email",
+            "happened_at": "2026-11-21T09:05",
+            "subject": "Follow-up",
+            "notes": "Sent the deck.",
+            "participants": _ids(contacts, "pierre", "ada_corp"),
+        },
     )
 
     assert (response.status_code, response["Location"]) == (
-        302, f"/accounts/{tree['paris'].pk}/#touchpoints-heading",
+        302,
+        f"/accounts/{tree['paris'].pk}/#touchpoints-heading",
     )
     assert _touchpoints() == [
-        ("Paris", "email", "Follow-up", datetime.datetime(2026, 11, 21, 9, 5, tzinfo=datetime.UTC),
-         "Sent the deck.", "alex", sorted(_ids(contacts, "pierre", "ada_corp"))),
+        (
+            "Paris",
+            "email",
+            "Follow-up",
+            datetime.datetime(2026, 11, 21, 9, 5, tzinfo=datetime.UTC),
+            "Sent the deck.",
+            "alex",
+            sorted(_ids(contacts, "pierre", "ada_corp")),
+        ),
     ]
     assert messages(standard_client.get(response["Location"])) == [
         "Saved the touchpoint “Follow-up”."
@@ -556,8 +651,12 @@ def test_editing_a_touchpoint_with_an_outsider_leaves_it(
 
     response = standard_client.post(
         f"/accounts/{tree['paris'].pk}/touchpoints/{touchpoint.pk}/edit/",
-        {"kind": "note", "happened_at": "2026-11-21T09:05", "subject": "Changed",
-         "participants": _ids(contacts, "otto")},
+        {
+            "kind": "note",
+            "happened_at": "2026-11-21T09:05",
+            "subject": "Changed",
+            "participants": _ids(contacts, "otto"),
+        },
     )
 
     assert list(_field_errors(_form(response))) == ["Participants (any contact in this company)"]

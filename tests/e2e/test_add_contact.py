@@ -22,11 +22,13 @@ def company(tree):
     """Pierre, a contact of Paris; Grace, known to the system as a member of Berlin only."""
     site_admin = AccountRole.objects.get(account_type__name="Site", name="Site admin")
     pierre = MembershipFactory(
-        account=tree["paris"], role=site_admin,
+        account=tree["paris"],
+        role=site_admin,
         person=PersonFactory(first_name="Pierre", last_name="Paquet", email="pierre@paris.example"),
     )
     grace = MembershipFactory(
-        account=tree["berlin"], is_contact=False,
+        account=tree["berlin"],
+        is_contact=False,
         person=PersonFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example"),
     )
     return {"tree": tree, "pierre": pierre.person, "grace": grace.person}
@@ -137,9 +139,7 @@ def test_add_a_new_person_as_key_contact_with_the_keyboard(signed_in_page, compa
     form.get_by_role("button", name="Save contact").click()
 
     done = page.get_by_role("dialog", name="Contact added")
-    expect(done.get_by_role("status")).to_have_text(
-        "Katherine Johnson is now a contact of Paris."
-    )
+    expect(done.get_by_role("status")).to_have_text("Katherine Johnson is now a contact of Paris.")
     # Key contacts first, with the crown.
     expect(names_in(page)).to_have_text(["Katherine Johnson", "Pierre Paquet"])
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name="Katherine Johnson"))

@@ -34,8 +34,10 @@ def company(tree):
 
 def names_in(page):
     contacts = page.get_by_role("region", name="Contacts")
-    return contacts.get_by_role("row").filter(has=page.get_by_role("cell")).locator(
-        "td.contact-name a"
+    return (
+        contacts.get_by_role("row")
+        .filter(has=page.get_by_role("cell"))
+        .locator("td.contact-name a")
     )
 
 

@@ -81,8 +81,13 @@ def test_upload_preview_confirm_and_see_the_job_finish(signed_in_page, tree, tmp
 def test_the_job_page_follows_a_running_job_until_it_ends(signed_in_page, staff_user):
     page = signed_in_page
     job = ImportJob.objects.create(
-        kind=ImportJob.Kind.USERS, file_name="big.csv", status=ImportJob.Status.RUNNING,
-        staff_user=staff_user, rows_total=100_000, rows_done=20_000, started_at=timezone.now(),
+        kind=ImportJob.Kind.USERS,
+        file_name="big.csv",
+        status=ImportJob.Status.RUNNING,
+        staff_user=staff_user,
+        rows_total=100_000,
+        rows_done=20_000,
+        started_at=timezone.now(),
         heartbeat_at=timezone.now(),
     )
 
@@ -95,9 +100,13 @@ def test_the_job_page_follows_a_running_job_until_it_ends(signed_in_page, staff_
     expect(page.get_by_role("progressbar")).to_have_attribute("value", "60")
 
     ImportJob.objects.filter(pk=job.pk).update(
-        status=ImportJob.Status.SUCCEEDED, finished_at=timezone.now(), new_rows=100_000,
-        summary={"phase": "run", "totals": {"new": 100_000, "updated": 0, "unchanged": 0,
-                                            "failed": 0}},
+        status=ImportJob.Status.SUCCEEDED,
+        finished_at=timezone.now(),
+        new_rows=100_000,
+        summary={
+            "phase": "run",
+            "totals": {"new": 100_000, "updated": 0, "unchanged": 0, "failed": 0},
+        },
     )
     expect(page.get_by_role("heading", name="Import finished")).to_be_visible()
     expect(total(page, "New")).to_have_text("100,000")

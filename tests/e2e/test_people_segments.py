@@ -87,7 +87,8 @@ def test_download_all_contacts_name_and_email_then_save_and_open_the_segment(
     content = Path(download.path()).read_bytes()
     assert content.startswith(b"\xef\xbb\xbf")
     assert list(csv.reader(io.StringIO(content.decode("utf-8-sig"), newline=""))) == [
-        ["Name", "Email"], *CONTACTS,
+        ["Name", "Email"],
+        *CONTACTS,
     ]
 
     page.get_by_label("Segment name").fill(SEGMENT)

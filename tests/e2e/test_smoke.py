@@ -11,17 +11,21 @@ def paris_contacts(tree):
     site_admin = AccountRole.objects.get(account_type__name="Site", name="Site admin")
     end_user = AccountRole.objects.get(account_type__name="Site", name="End user")
     MembershipFactory(
-        account=tree["paris"], role=site_admin, is_key_contact=True,
+        account=tree["paris"],
+        role=site_admin,
+        is_key_contact=True,
         person=PersonFactory(first_name="Ada", last_name="Lovelace", email="ada@customer.example"),
     )
     MembershipFactory(
-        account=tree["paris"], role=end_user,
+        account=tree["paris"],
+        role=end_user,
         person=PersonFactory(
             first_name="Grace", last_name="Hopper", email="grace@customer.example"
         ),
     )
     MembershipFactory(
-        account=tree["paris"], is_contact=False,
+        account=tree["paris"],
+        is_contact=False,
         person=PersonFactory(first_name="Alan", last_name="Turing", email="alan@customer.example"),
     )
     MembershipFactory(

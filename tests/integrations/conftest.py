@@ -38,7 +38,9 @@ def import_accounts(text, **options):
 
 def totals(result):
     return {
-        "new": result.new, "updated": result.updated, "unchanged": result.unchanged,
+        "new": result.new,
+        "updated": result.updated,
+        "unchanged": result.unchanged,
         "failed": result.failed,
     }
 
@@ -73,8 +75,13 @@ def history():
     """Every ContactChange as (email, Account ID, field, old, new, source, staff username)."""
     return sorted(
         ContactChange.objects.values_list(
-            "membership__person__email", "membership__account__external_id", "field",
-            "old_value", "new_value", "source", "staff_user__username",
+            "membership__person__email",
+            "membership__account__external_id",
+            "field",
+            "old_value",
+            "new_value",
+            "source",
+            "staff_user__username",
         ),
         key=lambda row: (row[0].lower(), row[1], row[2]),
     )
@@ -88,8 +95,14 @@ def snapshot():
         "history": history(),
         "accounts": list(
             Account.objects.order_by("pk").values_list(
-                "external_id", "name", "account_type__name", "parent__external_id", "tree_id",
-                "lft", "rght", "level",
+                "external_id",
+                "name",
+                "account_type__name",
+                "parent__external_id",
+                "tree_id",
+                "lft",
+                "rght",
+                "level",
             )
         ),
     }
@@ -113,12 +126,18 @@ def staff_user(db):
 def ada(tree, roles):
     """Ada, a key contact and Site admin at Paris, and a member (not a contact) at Emea."""
     person = PersonFactory(
-        first_name="Ada", last_name="Lovelace", email="Ada@Customer.example", title="CTO",
+        first_name="Ada",
+        last_name="Lovelace",
+        email="Ada@Customer.example",
+        title="CTO",
         phone="+33 1 23 45 67 89",
     )
     MembershipFactory(
-        person=person, account=tree["paris"], role=roles["Site", "Site admin"],
-        is_contact=True, is_key_contact=True,
+        person=person,
+        account=tree["paris"],
+        role=roles["Site", "Site admin"],
+        is_contact=True,
+        is_key_contact=True,
     )
     MembershipFactory(person=person, account=tree["emea"], is_contact=False)
     return person
@@ -142,7 +161,8 @@ def _fail_inserting_boom(*, duplicate):
             )
         else:
             action = (
-                "SELECT RAISE(ABORT, 'boom')" if duplicate
+                "SELECT RAISE(ABORT, 'boom')"
+                if duplicate
                 else "INSERT INTO integrations_test_no_such_table VALUES (1)"
             )
             cursor.execute(

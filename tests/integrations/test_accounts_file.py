@@ -21,8 +21,9 @@ def outline():
     """Every tree, account by account in tree order, indented by level, with its type."""
     return [
         f"{'  ' * level}{external_id} ({type_name})"
-        for external_id, type_name, level in Account.objects.order_by("tree_id", "lft")
-        .values_list("external_id", "account_type__name", "level")
+        for external_id, type_name, level in Account.objects.order_by("tree_id", "lft").values_list(
+            "external_id", "account_type__name", "level"
+        )
     ]
 
 
@@ -51,13 +52,15 @@ def assert_valid_trees():
 
 
 def test_a_hierarchy_in_any_row_order_is_created_as_one_tree(account_types):
-    result = import_accounts(accounts_csv(
-        "ACME-FR-PAR,Paris,Site,ACME-EU",
-        "ACME-EU,Europe,Region,ACME",
-        "ACME,Acme Corporation,Corporate,",
-        "ACME-FR-LYO,Lyon,Site,ACME-EU",
-        "ACME-US,Americas,Region,ACME",
-    ))
+    result = import_accounts(
+        accounts_csv(
+            "ACME-FR-PAR,Paris,Site,ACME-EU",
+            "ACME-EU,Europe,Region,ACME",
+            "ACME,Acme Corporation,Corporate,",
+            "ACME-FR-LYO,Lyon,Site,ACME-EU",
+            "ACME-US,Americas,Region,ACME",
+        )
+    )
 
     assert totals(result) == {"new": 5, "updated": 0, "unchanged": 0, "failed": 0}
     assert outline() == [
@@ -69,9 +72,14 @@ def test_a_hierarchy_in_any_row_order_is_created_as_one_tree(account_types):
     ]
     assert_valid_trees()
     assert changed_rows(result)[0] == (
-        2, "ACME-FR-PAR Paris", "new",
-        [("Account Name", "", "Paris"), ("Account Type", "", "Site"),
-         ("Parent Account ID", "", "ACME-EU")],
+        2,
+        "ACME-FR-PAR Paris",
+        "new",
+        [
+            ("Account Name", "", "Paris"),
+            ("Account Type", "", "Site"),
+            ("Parent Account ID", "", "ACME-EU"),
+        ],
     )
 
 
@@ -92,18 +100,26 @@ def test_new_accounts_join_an_existing_tree_after_its_accounts(tree):
 
 
 def test_existing_accounts_are_renamed_retyped_and_moved(tree):
-    result = import_accounts(accounts_csv(
-        "BERLIN,Berlin Mitte,,AMER",          # renamed and moved to another region
-        "AUSTIN_IT,,Site,AUSTIN",             # retyped, same parent
-        "OTHER_REGION,,,CORP",                # moved from another company's tree
-        "PARIS,Paris,Site,EMEA",              # as it is
-    ))
+    result = import_accounts(
+        accounts_csv(
+            "BERLIN,Berlin Mitte,,AMER",  # renamed and moved to another region
+            "AUSTIN_IT,,Site,AUSTIN",  # retyped, same parent
+            "OTHER_REGION,,,CORP",  # moved from another company's tree
+            "PARIS,Paris,Site,EMEA",  # as it is
+        )
+    )
 
     assert totals(result) == {"new": 0, "updated": 3, "unchanged": 1, "failed": 0}
     assert changed_rows(result) == [
-        (2, "BERLIN Berlin Mitte", "update", [
-            ("Account Name", "Berlin", "Berlin Mitte"), ("Parent Account ID", "EMEA", "AMER"),
-        ]),
+        (
+            2,
+            "BERLIN Berlin Mitte",
+            "update",
+            [
+                ("Account Name", "Berlin", "Berlin Mitte"),
+                ("Parent Account ID", "EMEA", "AMER"),
+            ],
+        ),
         (3, "AUSTIN_IT", "update", [("Account Type", "Department", "Site")]),
         (4, "OTHER_REGION", "update", [("Parent Account ID", "OTHER", "CORP")]),
     ]
@@ -148,49 +164,76 @@ def test_a_root_moved_under_another_tree_takes_its_whole_tree_along(tree):
     import_accounts(accounts_csv("OTHER,,,CORP"))
 
     assert outline()[-2:] == ["  OTHER (Corporate)", "    OTHER_REGION (Region)"]
-    assert Account.objects.filter(external_id__in=["OTHER", "OTHER_REGION"]).values_list(
-        "tree_id", flat=True
-    ).distinct().count() == 1
+    assert (
+        Account.objects.filter(external_id__in=["OTHER", "OTHER_REGION"])
+        .values_list("tree_id", flat=True)
+        .distinct()
+        .count()
+        == 1
+    )
     assert_valid_trees()
 
 
 def test_every_error_of_an_accounts_file_is_reported(tree):
     before = snapshot()
 
-    result = import_accounts(accounts_csv(
-        "NEW1,New one,Sit,CORP",                  # 2: unknown type
-        "NEW2,New two,Site,NOWHERE",              # 3: unknown parent
-        "NEW3,,,EMEA",                            # 4: new without name and type
-        "PARIS,Paris,Site,PARIS",                 # 5: its own parent
-        "EMEA,,,PARIS_SALES",                     # 6: a loop through the database
-        "NEW4,New four,Site,NEW1",                # 7: parent on a failed line
-        "BERLIN,Berlin,Site,EMEA",                # 8
-        "BERLIN,Berlin again,Site,EMEA",          # 9: the same Account ID twice
-        "A,A,Site,B",                             # 10: a loop within the file
-        "B,B,Site,A",                             # 11
-        ",No id,Site,",                           # 12
-    ))
+    result = import_accounts(
+        accounts_csv(
+            "NEW1,New one,Sit,CORP",  # 2: unknown type
+            "NEW2,New two,Site,NOWHERE",  # 3: unknown parent
+            "NEW3,,,EMEA",  # 4: new without name and type
+            "PARIS,Paris,Site,PARIS",  # 5: its own parent
+            "EMEA,,,PARIS_SALES",  # 6: a loop through the database
+            "NEW4,New four,Site,NEW1",  # 7: parent on a failed line
+            "BERLIN,Berlin,Site,EMEA",  # 8
+            "BERLIN,Berlin again,Site,EMEA",  # 9: the same Account ID twice
+            "A,A,Site,B",  # 10: a loop within the file
+            "B,B,Site,A",  # 11
+            ",No id,Site,",  # 12
+        )
+    )
 
     assert totals(result) == {"new": 0, "updated": 0, "unchanged": 1, "failed": 10}
     assert result.problems() == [
-        (2, "Account Type",
-         "No account type is called “Sit”. Account types: Corporate, Region, Site, Department."),
-        (3, "Parent Account ID",
-         "No account has the Account ID “NOWHERE”, in this file or already here."),
+        (
+            2,
+            "Account Type",
+            "No account type is called “Sit”. Account types: Corporate, Region, Site, Department.",
+        ),
+        (
+            3,
+            "Parent Account ID",
+            "No account has the Account ID “NOWHERE”, in this file or already here.",
+        ),
         (4, "Account Name", "Account Name is required for a new account."),
         (4, "Account Type", "Account Type is required for a new account."),
         (5, "Parent Account ID", "An account cannot be its own parent."),
-        (6, "Parent Account ID",
-         "The Account IDs EMEA → PARIS_SALES → PARIS → EMEA form a loop: an account cannot be "
-         "below itself."),
-        (7, "Parent Account ID",
-         "The parent account “NEW1” (line 2) has errors, so this account cannot be placed."),
-        (9, "Account ID",
-         "The same Account ID is on lines 8 and 9: an account can be on one line."),
-        (10, "Parent Account ID",
-         "The Account IDs A → B → A form a loop: an account cannot be below itself."),
-        (11, "Parent Account ID",
-         "The Account IDs A → B → A form a loop: an account cannot be below itself."),
+        (
+            6,
+            "Parent Account ID",
+            "The Account IDs EMEA → PARIS_SALES → PARIS → EMEA form a loop: an account cannot be "
+            "below itself.",
+        ),
+        (
+            7,
+            "Parent Account ID",
+            "The parent account “NEW1” (line 2) has errors, so this account cannot be placed.",
+        ),
+        (
+            9,
+            "Account ID",
+            "The same Account ID is on lines 8 and 9: an account can be on one line.",
+        ),
+        (
+            10,
+            "Parent Account ID",
+            "The Account IDs A → B → A form a loop: an account cannot be below itself.",
+        ),
+        (
+            11,
+            "Parent Account ID",
+            "The Account IDs A → B → A form a loop: an account cannot be below itself.",
+        ),
         (12, "Account ID", "Account ID is required."),
     ]
     assert snapshot() == before
@@ -213,9 +256,12 @@ def test_a_type_does_not_change_while_people_hold_roles_of_it(tree, roles):
     result = import_accounts(accounts_csv("BERLIN,,Department,EMEA", "PARIS,,Department,EMEA"))
 
     assert result.problems() == [
-        (2, "Account Type",
-         "The Account Type cannot change from Site to Department while 2 people here have roles "
-         "of Site accounts. Change or clear those roles first."),
+        (
+            2,
+            "Account Type",
+            "The Account Type cannot change from Site to Department while 2 people here have roles "
+            "of Site accounts. Change or clear those roles first.",
+        ),
     ]
     assert totals(result) == {"new": 0, "updated": 1, "unchanged": 0, "failed": 1}
 

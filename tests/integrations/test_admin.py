@@ -15,8 +15,10 @@ def cells(response):
     """The admin preview's rows: each cell's text."""
     rows = re.findall(r"<tr class=\"(new|update)\">(.*?)</tr>", response.text, re.S)
     return [
-        [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in
-         re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+        [
+            " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+            for cell in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        ]
         for _, row in rows
     ]
 
@@ -24,37 +26,55 @@ def cells(response):
 def admin_upload(client, model, content, file_format="0"):
     file = io.BytesIO(content.encode())
     file.name = "people.csv"
-    return client.post(f"/admin/contacts/{model}/import/",
-                       {"resource": "0", "format": file_format, "import_file": file})
+    return client.post(
+        f"/admin/contacts/{model}/import/",
+        {"resource": "0", "format": file_format, "import_file": file},
+    )
 
 
 @pytest.mark.parametrize("model", ["person", "membership"])
 def test_people_and_memberships_have_import_and_export_buttons(admin_client, model):
     response = admin_client.get(f"/admin/contacts/{model}/")
 
-    assert f'href=\'/admin/contacts/{model}/import/\' class="import_link"' in response.text
-    assert re.search(rf'href="/admin/contacts/{model}/export/\??" class="export_link"',
-                     response.text)
+    assert f"href='/admin/contacts/{model}/import/' class=\"import_link\"" in response.text
+    assert re.search(
+        rf'href="/admin/contacts/{model}/export/\??" class="export_link"', response.text
+    )
 
 
 @pytest.mark.parametrize("model", ["person", "membership"])
 def test_admin_import_previews_then_imports_with_the_users_file_rules(admin_client, ada, model):
     before = snapshot()
 
-    preview = admin_upload(admin_client, model, users_csv(
-        "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
-        "PARIS,ada@customer.example,,,Countess,,,,",
-    ))
+    preview = admin_upload(
+        admin_client,
+        model,
+        users_csv(
+            "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
+            "PARIS,ada@customer.example,,,Countess,,,,",
+        ),
+    )
 
     assert preview.status_code == 200
     assert cells(preview) == [
-        ["New", "BERLIN", "grace@navy.example", "Grace", "Hopper", "", "", "End user", "no → yes",
-         ""],
+        [
+            "New",
+            "BERLIN",
+            "grace@navy.example",
+            "Grace",
+            "Hopper",
+            "",
+            "",
+            "End user",
+            "no → yes",
+            "",
+        ],
         ["Update", "PARIS", "ada@customer.example", "", "", "CTO → Countess", "", "", "", ""],
     ]
     assert snapshot() == before
     confirm = {
-        name: value for name, value in re.findall(
+        name: value
+        for name, value in re.findall(
             r'<input type="hidden" name="(\w+)" value="([^"]*)"', preview.text
         )
     }
@@ -86,8 +106,10 @@ def test_admin_import_of_a_file_that_is_not_a_table_says_why(admin_client, tree)
 def test_admin_import_of_a_file_without_the_columns_says_which(admin_client, tree):
     response = admin_upload(admin_client, "person", "Name,Mail\nAda,ada@example.com\n")
 
-    assert ("This users file has no Account ID and Email columns. Its header row (line 1) must "
-            "name Account ID and Email; it has: Name, Mail.") in response.text
+    assert (
+        "This users file has no Account ID and Email columns. Its header row (line 1) must "
+        "name Account ID and Email; it has: Name, Mail."
+    ) in response.text
     assert "process_import" not in response.text
 
 
@@ -103,8 +125,9 @@ def test_admin_export_of_people_is_the_users_file_of_their_memberships(admin_cli
 
 
 def test_admin_export_of_filtered_memberships(admin_client, ada):
-    response = admin_client.post("/admin/contacts/membership/export/?is_contact__exact=1",
-                                 {"format": "0", "resource": "0"})
+    response = admin_client.post(
+        "/admin/contacts/membership/export/?is_contact__exact=1", {"format": "0", "resource": "0"}
+    )
 
     assert response.content.decode().splitlines()[1:] == [
         "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",

@@ -11,10 +11,13 @@ from contacts.models import ContactChange
 from integrations.models import ImportJob, UsersExport
 from tests.integrations.conftest import accounts_csv, memberships, snapshot, users_csv
 
-GOOD = users_csv("BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
-                 "PARIS,ada@customer.example,,,,,,,")
-BAD = users_csv("BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
-                "NOPE,alan@example.com,Alan,Turing,,,,Yes,")
+GOOD = users_csv(
+    "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,", "PARIS,ada@customer.example,,,,,,,"
+)
+BAD = users_csv(
+    "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
+    "NOPE,alan@example.com,Alan,Turing,,,,Yes,",
+)
 
 
 @pytest.fixture
@@ -58,7 +61,11 @@ def test_import_users_prints_a_summary_and_imports(write, ada):
     assert ("grace@navy.example", "BERLIN", "End user", True, False) in memberships()
     job = ImportJob.objects.get()
     assert (job.kind, job.file_name, job.status, job.staff_user, job.new_rows) == (
-        "users", "people.csv", ImportJob.Status.SUCCEEDED, None, 1
+        "users",
+        "people.csv",
+        ImportJob.Status.SUCCEEDED,
+        None,
+        1,
     )
     assert set(ContactChange.objects.values_list("source", "staff_user")) == {("import", None)}
 
@@ -87,8 +94,9 @@ def test_import_users_skip_errors_imports_the_valid_rows_and_still_exits_1(write
     lines, (code, message) = run("import_users", write(BAD), "--skip-errors")
 
     assert code == 1
-    assert message == ("The file has 1 row(s) with errors: they were skipped, the valid rows "
-                       "were imported.")
+    assert message == (
+        "The file has 1 row(s) with errors: they were skipped, the valid rows were imported."
+    )
     assert ("grace@navy.example", "BERLIN", "End user", True, False) in memberships()
     assert ImportJob.objects.get().status == ImportJob.Status.SUCCEEDED
 
@@ -122,7 +130,8 @@ def test_import_users_of_a_file_that_is_not_a_table_exits_1(write, tree):
 @pytest.mark.django_db
 def test_import_users_of_a_missing_file_is_bad_usage(tmp_path):
     assert run("import_users", str(tmp_path / "nothing.csv"))[1] == (
-        2, f"No file at {tmp_path / 'nothing.csv'}."
+        2,
+        f"No file at {tmp_path / 'nothing.csv'}.",
     )
 
 
@@ -210,6 +219,7 @@ def test_export_users_contacts_only_to_a_file_imports_back_unchanged(ada, tmp_pa
 @pytest.mark.django_db
 def test_export_users_to_a_missing_folder_is_bad_usage(tmp_path):
     assert run("export_users", "--output", str(tmp_path / "no" / "users.csv"))[1] == (
-        2, f"No folder {tmp_path / 'no'} to write users.csv in."
+        2,
+        f"No folder {tmp_path / 'no'} to write users.csv in.",
     )
     assert UsersExport.objects.count() == 0

@@ -18,11 +18,19 @@ pytestmark = pytest.mark.django_db
 def people_everywhere(ada, tree, roles):
     """Ada (see conftest) and Grace, whose names would run as formulas in a spreadsheet."""
     grace = PersonFactory(
-        first_name="=Grace", last_name="@Hopper", email="grace@navy.example", title="-Admiral",
+        first_name="=Grace",
+        last_name="@Hopper",
+        email="grace@navy.example",
+        title="-Admiral",
         phone="+1 555 0100",
     )
-    MembershipFactory(person=grace, account=tree["corp"], role=roles["Corporate", "Champion"],
-                      is_contact=True, is_key_contact=False)
+    MembershipFactory(
+        person=grace,
+        account=tree["corp"],
+        role=roles["Corporate", "Champion"],
+        is_contact=True,
+        is_key_contact=False,
+    )
     MembershipFactory(person=grace, account=tree["other_region"], is_contact=False)
     return tree
 
@@ -54,8 +62,9 @@ def test_export_of_contacts_only(people_everywhere, staff_user):
         "CORP,grace@navy.example,'=Grace,'@Hopper,'-Admiral,'+1 555 0100,Champion,yes,no",
         "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
     ]
-    assert list(UsersExport.objects.values_list("staff_user__username", "contacts_only",
-                                                "file_format")) == [("ivy", True, "csv")]
+    assert list(
+        UsersExport.objects.values_list("staff_user__username", "contacts_only", "file_format")
+    ) == [("ivy", True, "csv")]
 
 
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
@@ -79,8 +88,15 @@ def test_xlsx_export_keeps_formula_like_values_as_text(people_everywhere):
     sheet = load_workbook(body).active
     rows = [[(cell.value or "", cell.data_type) for cell in row] for row in sheet.iter_rows()]
     assert [value for value, _ in rows[1]] == [
-        "CORP", "grace@navy.example", "=Grace", "@Hopper", "-Admiral", "+1 555 0100", "Champion",
-        "yes", "no",
+        "CORP",
+        "grace@navy.example",
+        "=Grace",
+        "@Hopper",
+        "-Admiral",
+        "+1 555 0100",
+        "Champion",
+        "yes",
+        "no",
     ]
     assert {data_type for row in rows for value, data_type in row if value} == {"s"}
 

@@ -56,7 +56,9 @@ def test_csv_delimiter_is_the_headers_with_commas_inside_quotes_and_values():
 
 
 def test_csv_non_ascii_text_is_read_as_utf8():
-    headers, rows = read("Account ID,Email,Last Name\nPARIS,jose@example.com,Núñez Ørsted\n".encode())
+    headers, rows = read(
+        "Account ID,Email,Last Name\nPARIS,jose@example.com,Núñez Ørsted\n".encode()
+    )
 
     assert rows == [(2, ["PARIS", "jose@example.com", "Núñez Ørsted"])]
 
@@ -74,25 +76,53 @@ def test_csv_blank_lines_are_skipped_and_lines_keep_their_numbers():
         (b"\n \r\n\n", "empty", "The file is empty."),
         (b"Account ID,Email\r\n", "no_rows", "The file has a header row but no data rows."),
         (b"Account ID,Email\n,\n\n", "no_rows", "The file has a header row but no data rows."),
-        ("Account ID,Email\n".encode("utf-16"), "utf16",
-         "This file is UTF-16 text. Save it as CSV UTF-8 (or as .xlsx) and upload that."),
-        ("Account ID,Email\n".encode("utf-16-be").join([b"\xfe\xff", b""]), "utf16",
-         "This file is UTF-16 text. Save it as CSV UTF-8 (or as .xlsx) and upload that."),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary",
-         "This is not a CSV or XLSX file: it holds binary data. Save it as CSV UTF-8 or as "
-         ".xlsx and upload that."),
-        ("Account ID,Email\nPARIS,jos\xe9@example.com\n".encode("latin-1"), "not_utf8",
-         "Line 2 is not UTF-8 text (the file may be saved as Windows-1252 or Latin-1). Save it "
-         "as CSV UTF-8 and upload it again."),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "xls",
-         "This is an old Excel (.xls) file or a password-protected workbook. Save it as .xlsx "
-         "(without a password) or as CSV UTF-8, and upload that."),
-        (b"PK\x03\x04" + b"not really a zip", "bad_xlsx",
-         "This .xlsx file is damaged and cannot be read. Save it again as .xlsx or CSV UTF-8, "
-         "and upload that."),
+        (
+            "Account ID,Email\n".encode("utf-16"),
+            "utf16",
+            "This file is UTF-16 text. Save it as CSV UTF-8 (or as .xlsx) and upload that.",
+        ),
+        (
+            "Account ID,Email\n".encode("utf-16-be").join([b"\xfe\xff", b""]),
+            "utf16",
+            "This file is UTF-16 text. Save it as CSV UTF-8 (or as .xlsx) and upload that.",
+        ),
+        (
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",
+            "binary",
+            "This is not a CSV or XLSX file: it holds binary data. Save it as CSV UTF-8 or as "
+            ".xlsx and upload that.",
+        ),
+        (
+            "Account ID,Email\nPARIS,jos\xe9@example.com\n".encode("latin-1"),
+            "not_utf8",
+            "Line 2 is not UTF-8 text (the file may be saved as Windows-1252 or Latin-1). Save it "
+            "as CSV UTF-8 and upload it again.",
+        ),
+        (
+            b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100,
+            "xls",
+            "This is an old Excel (.xls) file or a password-protected workbook. Save it as .xlsx "
+            "(without a password) or as CSV UTF-8, and upload that.",
+        ),
+        (
+            b"PK\x03\x04" + b"not really a zip",
+            "bad_xlsx",
+            "This .xlsx file is damaged and cannot be read. Save it again as .xlsx or CSV UTF-8, "
+            "and upload that.",
+        ),
     ],
-    ids=["empty", "blank lines", "header only", "header and blank rows", "UTF-16 LE",
-         "UTF-16 BE", "binary", "Latin-1", "old xls", "broken zip"],
+    ids=[
+        "empty",
+        "blank lines",
+        "header only",
+        "header and blank rows",
+        "UTF-16 LE",
+        "UTF-16 BE",
+        "binary",
+        "Latin-1",
+        "old xls",
+        "broken zip",
+    ],
 )
 def test_a_file_that_is_not_csv_or_xlsx_gets_one_clear_message(data, code, message):
     with pytest.raises(FileProblem) as problem:
@@ -116,12 +146,14 @@ def test_a_zip_that_is_not_a_workbook_gets_one_clear_message():
 
 
 def test_xlsx_rows_read_as_the_text_a_person_sees():
-    data = xlsx_bytes([
-        ["Account ID", "Email", "Phone", "Contact", "When"],
-        ["PARIS", "ada@example.com", 5550100, True, datetime(2026, 1, 2)],
-        [None, None, None, None, None],
-        ["BERLIN", "grace@example.com", 12.5, False, None],
-    ])
+    data = xlsx_bytes(
+        [
+            ["Account ID", "Email", "Phone", "Contact", "When"],
+            ["PARIS", "ada@example.com", 5550100, True, datetime(2026, 1, 2)],
+            [None, None, None, None, None],
+            ["BERLIN", "grace@example.com", 12.5, False, None],
+        ]
+    )
 
     headers, rows = read(data)
 
@@ -134,20 +166,27 @@ def test_xlsx_rows_read_as_the_text_a_person_sees():
 
 @pytest.mark.django_db
 def test_xlsx_users_file_imports_with_its_line_numbers(tree):
-    data = xlsx_bytes([
-        ["Account ID", "Email", "First Name", "Last Name", "Contact"],
-        ["PARIS", "ada@example.com", "Ada", "Lovelace", "yes"],
-        ["BERLIN", "grace@example.com", "Grace", "Hopper", True],
-    ])
+    data = xlsx_bytes(
+        [
+            ["Account ID", "Email", "First Name", "Last Name", "Contact"],
+            ["PARIS", "ada@example.com", "Ada", "Lovelace", "yes"],
+            ["BERLIN", "grace@example.com", "Grace", "Hopper", True],
+        ]
+    )
     from integrations import services
     from integrations.models import ImportJob
 
-    result = services.import_file(kind=ImportJob.Kind.USERS, file=io.BytesIO(data), dry_run=False,
-                                  skip_errors=True)
+    result = services.import_file(
+        kind=ImportJob.Kind.USERS, file=io.BytesIO(data), dry_run=False, skip_errors=True
+    )
 
     assert totals(result) == {"new": 1, "updated": 0, "unchanged": 0, "failed": 1}
     assert result.problems() == [
-        (3, "Contact", "“TRUE” is not accepted: write yes or no (in lowercase), or leave it blank."),
+        (
+            3,
+            "Contact",
+            "“TRUE” is not accepted: write yes or no (in lowercase), or leave it blank.",
+        ),
     ]
     assert memberships() == [("ada@example.com", "PARIS", None, True, False)]
 
@@ -193,9 +232,9 @@ def test_csv_cells_that_could_run_as_formulas_are_neutralised_and_read_back(valu
 
 
 def test_csv_lines_neutralise_every_cell_and_end_lines_with_crlf():
-    data = b"".join(csv_lines(["Name", "Phone"], [["=HYPERLINK(\"x\")", "+1 555"], ["Ada", ""]]))
+    data = b"".join(csv_lines(["Name", "Phone"], [['=HYPERLINK("x")', "+1 555"], ["Ada", ""]]))
 
-    assert data == b"Name,Phone\r\n\"'=HYPERLINK(\"\"x\"\")\",'+1 555\r\nAda,\r\n"
+    assert data == b'Name,Phone\r\n"\'=HYPERLINK(""x"")",\'+1 555\r\nAda,\r\n'
 
 
 def test_csv_lines_of_no_rows_is_the_header():

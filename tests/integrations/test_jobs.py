@@ -34,7 +34,10 @@ def test_a_job_goes_from_upload_through_preview_to_its_outcome(tree, staff_user)
 
     # The immediate task backend of the tests has run the check already.
     assert (job.status, job.new_rows, job.rows_total, job.summary["phase"]) == (
-        ImportJob.Status.READY, 1, 1, "preview"
+        ImportJob.Status.READY,
+        1,
+        1,
+        "preview",
     )
     assert memberships() == []
     stored = job.upload.name
@@ -43,7 +46,10 @@ def test_a_job_goes_from_upload_through_preview_to_its_outcome(tree, staff_user)
 
     job.refresh_from_db()
     assert (job.status, job.new_rows, job.summary["phase"], job.upload.name) == (
-        ImportJob.Status.SUCCEEDED, 1, "run", ""
+        ImportJob.Status.SUCCEEDED,
+        1,
+        "run",
+        "",
     )
     assert job.started_at <= job.finished_at
     assert not default_storage.exists(stored)
@@ -71,7 +77,8 @@ def test_confirming_needs_a_job_that_waits_for_it(tree, staff_user):
         services.confirm_import_job(job=job, skip_errors=False, keep_removed=True, by=staff_user)
 
     assert (error.value.code, error.value.messages) == (
-        "not_ready", ["This import is not waiting for confirmation."]
+        "not_ready",
+        ["This import is not waiting for confirmation."],
     )
     job.refresh_from_db()
     assert job.status == ImportJob.Status.CANCELLED
@@ -97,26 +104,32 @@ def test_only_started_jobs_without_news_are_stale(tree):
     old = now - timedelta(hours=1)
 
     def job(status, heartbeat_at):
-        return ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name=f"{status}.csv",
-                                        status=status, heartbeat_at=heartbeat_at)
+        return ImportJob.objects.create(
+            kind=ImportJob.Kind.USERS,
+            file_name=f"{status}.csv",
+            status=status,
+            heartbeat_at=heartbeat_at,
+        )
 
     stopped = job(ImportJob.Status.RUNNING, old)
     stopped_check = job(ImportJob.Status.CHECKING, old)
-    job(ImportJob.Status.RUNNING, now)        # reported a moment ago
-    job(ImportJob.Status.PENDING, None)       # waits for a worker
-    job(ImportJob.Status.SUCCEEDED, old)      # over
+    job(ImportJob.Status.RUNNING, now)  # reported a moment ago
+    job(ImportJob.Status.PENDING, None)  # waits for a worker
+    job(ImportJob.Status.SUCCEEDED, old)  # over
 
     assert services.fail_stale_jobs() == 2
 
-    assert set(ImportJob.objects.filter(status=ImportJob.Status.FAILED).values_list(
-        "pk", flat=True)) == {stopped.pk, stopped_check.pk}
+    assert set(
+        ImportJob.objects.filter(status=ImportJob.Status.FAILED).values_list("pk", flat=True)
+    ) == {stopped.pk, stopped_check.pk}
 
 
 @postgresql_only
 @pytest.mark.django_db(transaction=True)
 def test_progress_is_visible_while_the_import_transaction_is_open(tree):
-    job = ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name="big.csv",
-                                   status=ImportJob.Status.RUNNING)
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS, file_name="big.csv", status=ImportJob.Status.RUNNING
+    )
     progress = JobProgress(job)
     try:
         with transaction.atomic():
@@ -125,8 +138,9 @@ def test_progress_is_visible_while_the_import_transaction_is_open(tree):
             other = connection.copy()
             try:
                 with other.cursor() as cursor:
-                    cursor.execute("SELECT rows_done FROM integrations_importjob WHERE id = %s",
-                                   [job.pk])
+                    cursor.execute(
+                        "SELECT rows_done FROM integrations_importjob WHERE id = %s", [job.pk]
+                    )
                     assert cursor.fetchone() == (1234,)
             finally:
                 other.close()

@@ -26,8 +26,9 @@ pytestmark = pytest.mark.django_db
 
 def test_new_person_and_membership_are_created_with_history(tree, roles, staff_user):
     result = import_users(
-        users_csv("PARIS,grace@navy.example,Grace,Hopper,Rear admiral,+1 555 0100,"
-                  "End user,yes,yes"),
+        users_csv(
+            "PARIS,grace@navy.example,Grace,Hopper,Rear admiral,+1 555 0100,End user,yes,yes"
+        ),
         by=staff_user,
     )
 
@@ -40,16 +41,21 @@ def test_new_person_and_membership_are_created_with_history(tree, roles, staff_u
         ("grace@navy.example", "PARIS", "role", "", "End user", "import", "ivy"),
     ]
     assert changed_rows(result) == [
-        (2, "grace@navy.example at PARIS", "new", [
-            ("Email", "", "grace@navy.example"),
-            ("First Name", "", "Grace"),
-            ("Last Name", "", "Hopper"),
-            ("Title", "", "Rear admiral"),
-            ("Phone", "", "+1 555 0100"),
-            ("Account Role", "", "End user"),
-            ("Contact", "no", "yes"),
-            ("Key Contact", "no", "yes"),
-        ]),
+        (
+            2,
+            "grace@navy.example at PARIS",
+            "new",
+            [
+                ("Email", "", "grace@navy.example"),
+                ("First Name", "", "Grace"),
+                ("Last Name", "", "Hopper"),
+                ("Title", "", "Rear admiral"),
+                ("Phone", "", "+1 555 0100"),
+                ("Account Role", "", "End user"),
+                ("Contact", "no", "yes"),
+                ("Key Contact", "no", "yes"),
+            ],
+        ),
     ]
 
 
@@ -74,10 +80,12 @@ def test_existing_person_gets_a_new_membership_found_by_email_in_any_case(ada):
 
 
 def test_person_on_two_lines_of_one_chunk_is_created_once(tree):
-    result = import_users(users_csv(
-        "PARIS,grace@navy.example,Grace,Hopper,,,,yes,",
-        "BERLIN,Grace@Navy.example,,,,,,no,",
-    ))
+    result = import_users(
+        users_csv(
+            "PARIS,grace@navy.example,Grace,Hopper,,,,yes,",
+            "BERLIN,Grace@Navy.example,,,,,,no,",
+        )
+    )
 
     assert totals(result) == {"new": 2, "updated": 0, "unchanged": 0, "failed": 0}
     assert people() == [("grace@navy.example", "Grace", "Hopper", "", "")]
@@ -126,11 +134,16 @@ def test_profile_values_update_the_person(ada, staff_user):
         ("Ada@Customer.example", "Augusta Ada", "King", "Countess", "+33 1 23 45 67 89")
     ]
     assert changed_rows(result) == [
-        (2, "ada@customer.example at EMEA", "update", [
-            ("First Name", "Ada", "Augusta Ada"),
-            ("Last Name", "Lovelace", "King"),
-            ("Title", "CTO", "Countess"),
-        ]),
+        (
+            2,
+            "ada@customer.example at EMEA",
+            "update",
+            [
+                ("First Name", "Ada", "Augusta Ada"),
+                ("Last Name", "Lovelace", "King"),
+                ("Title", "CTO", "Countess"),
+            ],
+        ),
     ]
     # A profile is not a contact mark: no history.
     assert history() == []
@@ -156,9 +169,15 @@ def test_key_contact_yes_makes_a_contact_too(ada):
     result = import_users(users_csv("EMEA,ada@customer.example,,,,,,,yes"))
 
     assert changed_rows(result) == [
-        (2, "ada@customer.example at EMEA", "update", [
-            ("Contact", "no", "yes"), ("Key Contact", "no", "yes"),
-        ]),
+        (
+            2,
+            "ada@customer.example at EMEA",
+            "update",
+            [
+                ("Contact", "no", "yes"),
+                ("Key Contact", "no", "yes"),
+            ],
+        ),
     ]
     assert ("Ada@Customer.example", "EMEA", None, True, True) in memberships()
 
@@ -176,9 +195,14 @@ def test_role_is_set_by_name_ignoring_case(ada, staff_user):
     result = import_users(users_csv("PARIS,ada@customer.example,,,,,end USER,,"), by=staff_user)
 
     assert changed_rows(result) == [
-        (2, "ada@customer.example at PARIS", "update", [
-            ("Account Role", "Site admin", "End user"),
-        ]),
+        (
+            2,
+            "ada@customer.example at PARIS",
+            "update",
+            [
+                ("Account Role", "Site admin", "End user"),
+            ],
+        ),
     ]
     assert history() == [
         ("Ada@Customer.example", "PARIS", "role", "Site admin", "End user", "import", "ivy"),
@@ -201,8 +225,11 @@ def test_contact_no_with_key_contact_yes_is_an_error(ada):
     result = import_users(users_csv("PARIS,ada@customer.example,,,,,,no,yes"))
 
     assert result.problems() == [
-        (2, "Key Contact",
-         "Contact is no but Key Contact is yes: a key contact is always a contact."),
+        (
+            2,
+            "Key Contact",
+            "Contact is no but Key Contact is yes: a key contact is always a contact.",
+        ),
     ]
 
 
@@ -211,15 +238,15 @@ def test_contact_no_with_key_contact_yes_is_an_error(ada):
 
 def test_every_error_of_a_file_is_reported_with_line_column_and_message(tree, ada):
     text = users_csv(
-        "NOPE,bad-email,,,,,,,",                                  # 2
-        ",,,,,,,,",                                               # blank: skipped
-        "PARIS,new@example.com,,Only last,,,,yes,",              # 4
-        "BERLIN,ada@customer.example,,,,,Champion,,",            # 5
-        "PARIS,grace@navy.example,Grace,Hopper,,,,,",            # 6
-        "PARIS,GRACE@navy.example,Grace,Hopper,,,,,",            # 7
-        ",ada@customer.example,,,,,,,",                          # 8
-        "EMEA,,,,,,,,",                                           # 9
-        "AUSTIN_IT,x@example.com,X,Y,,,Boss,,",                  # 10
+        "NOPE,bad-email,,,,,,,",  # 2
+        ",,,,,,,,",  # blank: skipped
+        "PARIS,new@example.com,,Only last,,,,yes,",  # 4
+        "BERLIN,ada@customer.example,,,,,Champion,,",  # 5
+        "PARIS,grace@navy.example,Grace,Hopper,,,,,",  # 6
+        "PARIS,GRACE@navy.example,Grace,Hopper,,,,,",  # 7
+        ",ada@customer.example,,,,,,,",  # 8
+        "EMEA,,,,,,,,",  # 9
+        "AUSTIN_IT,x@example.com,X,Y,,,Boss,,",  # 10
     )
 
     result = import_users(text)
@@ -229,14 +256,24 @@ def test_every_error_of_a_file_is_reported_with_line_column_and_message(tree, ad
         (2, "Account ID", "No account has the Account ID “NOPE”."),
         (2, "Email", "“bad-email” is not a valid email address."),
         (4, "First Name", "First Name is required for a new person."),
-        (5, "Account Role",
-         "“Champion” is not a role of Site accounts. Valid roles: End user, Site admin."),
-        (7, "Email", "The same Email and Account ID are on lines 6 and 7: a person can be on one "
-                     "line per account."),
+        (
+            5,
+            "Account Role",
+            "“Champion” is not a role of Site accounts. Valid roles: End user, Site admin.",
+        ),
+        (
+            7,
+            "Email",
+            "The same Email and Account ID are on lines 6 and 7: a person can be on one "
+            "line per account.",
+        ),
         (8, "Account ID", "Account ID is required."),
         (9, "Email", "Email is required."),
-        (10, "Account Role",
-         "“Boss” is not a role of Department accounts. Valid roles: Department head."),
+        (
+            10,
+            "Account Role",
+            "“Boss” is not a role of Department accounts. Valid roles: Department head.",
+        ),
     ]
 
 
@@ -252,10 +289,12 @@ def test_too_long_values_are_row_errors(tree):
 def test_a_file_with_errors_writes_nothing(tree, ada):
     before = snapshot()
 
-    result = import_users(users_csv(
-        "BERLIN,grace@navy.example,Grace,Hopper,,,,yes,",
-        "NOPE,alan@example.com,Alan,Turing,,,,,",
-    ))
+    result = import_users(
+        users_csv(
+            "BERLIN,grace@navy.example,Grace,Hopper,,,,yes,",
+            "NOPE,alan@example.com,Alan,Turing,,,,,",
+        )
+    )
 
     assert totals(result) == {"new": 1, "updated": 0, "unchanged": 0, "failed": 1}
     assert snapshot() == before
@@ -291,8 +330,18 @@ def test_skip_errors_imports_the_valid_rows_and_lists_the_skipped_ones(tree, ada
     assert not Person.objects.filter(email="alan@example.com").exists()
     assert result.failed_dataset.headers == [*USERS_HEADER.split(","), "Error"]
     assert [list(row) for row in result.failed_dataset] == [
-        ["NOPE", "alan@example.com", "Alan", "Turing", "", "", "", "", "",
-         "Line 3. Account ID: No account has the Account ID “NOPE”."],
+        [
+            "NOPE",
+            "alan@example.com",
+            "Alan",
+            "Turing",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "Line 3. Account ID: No account has the Account ID “NOPE”.",
+        ],
     ]
 
 
@@ -321,9 +370,9 @@ def test_the_preview_counts_as_the_import_does_for_a_person_on_several_chunks(ad
     preview = import_users(text, dry_run=True, chunk_size=1)
     result = import_users(text, chunk_size=1)
 
-    assert totals(preview) == totals(result) == {
-        "new": 1, "updated": 1, "unchanged": 1, "failed": 0
-    }
+    assert (
+        totals(preview) == totals(result) == {"new": 1, "updated": 1, "unchanged": 1, "failed": 0}
+    )
     assert changed_rows(preview) == changed_rows(result)
 
 
@@ -344,14 +393,18 @@ def test_importing_the_same_file_twice_changes_nothing_the_second_time(tree, ada
 
 
 def test_a_person_given_two_profiles_keeps_the_first_and_is_warned_about(tree):
-    result = import_users(users_csv(
-        "PARIS,grace@navy.example,Grace,Hopper,Admiral,,,,",
-        "BERLIN,grace@navy.example,Grace,Hopper,Captain,,,,",
-    ))
-    second = import_users(users_csv(
-        "PARIS,grace@navy.example,Grace,Hopper,Admiral,,,,",
-        "BERLIN,grace@navy.example,Grace,Hopper,Captain,,,,",
-    ))
+    result = import_users(
+        users_csv(
+            "PARIS,grace@navy.example,Grace,Hopper,Admiral,,,,",
+            "BERLIN,grace@navy.example,Grace,Hopper,Captain,,,,",
+        )
+    )
+    second = import_users(
+        users_csv(
+            "PARIS,grace@navy.example,Grace,Hopper,Admiral,,,,",
+            "BERLIN,grace@navy.example,Grace,Hopper,Captain,,,,",
+        )
+    )
 
     assert people() == [("grace@navy.example", "Grace", "Hopper", "Admiral", "")]
     assert result.warnings == [
@@ -380,15 +433,21 @@ def test_headers_match_ignoring_case_and_spaces_and_unknown_columns_are_warnings
 @pytest.mark.parametrize(
     ("header", "message"),
     [
-        ("Email,First Name",
-         "This users file has no Account ID column. Its header row (line 1) must name Account "
-         "ID and Email; it has: Email, First Name."),
-        ("Name,Mail",
-         "This users file has no Account ID and Email columns. Its header row (line 1) must "
-         "name Account ID and Email; it has: Name, Mail."),
-        ("Account ID,Email,email",
-         "The column Email appears twice in the header row (columns 2 and 3). Keep one and "
-         "upload the file again."),
+        (
+            "Email,First Name",
+            "This users file has no Account ID column. Its header row (line 1) must name Account "
+            "ID and Email; it has: Email, First Name.",
+        ),
+        (
+            "Name,Mail",
+            "This users file has no Account ID and Email columns. Its header row (line 1) must "
+            "name Account ID and Email; it has: Name, Mail.",
+        ),
+        (
+            "Account ID,Email,email",
+            "The column Email appears twice in the header row (columns 2 and 3). Keep one and "
+            "upload the file again.",
+        ),
     ],
 )
 def test_a_header_without_the_required_columns_is_one_file_problem(tree, header, message):
@@ -428,9 +487,7 @@ def test_formula_guard_of_an_export_is_undone(tree):
 # Failure in the middle
 
 
-def test_an_error_in_the_middle_of_an_import_leaves_the_data_as_it_was(
-    tree, ada, failing_insert
-):
+def test_an_error_in_the_middle_of_an_import_leaves_the_data_as_it_was(tree, ada, failing_insert):
     before = snapshot()
 
     with pytest.raises(DatabaseError):
@@ -460,10 +517,14 @@ def removed_by_staff(ada, tree, staff_user):
     grace = PersonFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example")
     membership = MembershipFactory(person=grace, account=tree["berlin"], is_contact=False)
     ContactChangeFactory(
-        membership=membership, field=ContactChange.Field.CONTACT, old_value="yes",
-        new_value="no", source=ContactChange.Source.APP,
-        staff_user=staff_user.__class__.objects.create(username="pat", first_name="Pat",
-                                                       last_name="Lee"),
+        membership=membership,
+        field=ContactChange.Field.CONTACT,
+        old_value="yes",
+        new_value="no",
+        source=ContactChange.Source.APP,
+        staff_user=staff_user.__class__.objects.create(
+            username="pat", first_name="Pat", last_name="Lee"
+        ),
         changed_at=datetime(2026, 2, 3, 9, 30, tzinfo=UTC),
     )
     return membership
@@ -473,8 +534,10 @@ def test_a_removed_contact_stays_removed_by_default_and_is_listed(removed_by_sta
     result = import_users(users_csv("BERLIN,grace@navy.example,,,,,,yes,yes"))
 
     assert result.readd_count == 1
-    assert [(r.line, r.email, r.account_id, r.account_name, r.removed_by,
-             r.removed_at.isoformat()) for r in result.readds] == [
+    assert [
+        (r.line, r.email, r.account_id, r.account_name, r.removed_by, r.removed_at.isoformat())
+        for r in result.readds
+    ] == [
         (2, "grace@navy.example", "BERLIN", "Berlin", "Pat Lee", "2026-02-03T09:30:00+00:00"),
     ]
     assert totals(result) == {"new": 0, "updated": 0, "unchanged": 1, "failed": 0}
@@ -514,10 +577,12 @@ def test_a_removal_by_an_import_is_not_guarded(removed_by_staff):
 
 def _rows(count, tree):
     accounts = ["PARIS", "BERLIN", "AUSTIN", "EMEA"]
-    return users_csv(*[
-        f"{accounts[n % 4]},person{n}@example.com,First{n},Last{n},,,,{'yes' if n % 2 else ''},"
-        for n in range(count)
-    ])
+    return users_csv(
+        *[
+            f"{accounts[n % 4]},person{n}@example.com,First{n},Last{n},,,,{'yes' if n % 2 else ''},"
+            for n in range(count)
+        ]
+    )
 
 
 @pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "import"])
@@ -547,9 +612,7 @@ def test_queries_grow_with_chunks_not_rows(tree, dry_run):
 
 
 @pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "import"])
-def test_rows_beyond_the_listed_thousand_still_tell_an_update_from_an_unchanged_row(
-    tree, dry_run
-):
+def test_rows_beyond_the_listed_thousand_still_tell_an_update_from_an_unchanged_row(tree, dry_run):
     import_users(_rows(2, tree))
     new_people = [f"PARIS,new{n}@example.com,New,Person{n},,,,yes," for n in range(1000)]
     unchanged = "PARIS,person0@example.com,First0,Last0,,,,,"
@@ -575,9 +638,15 @@ def test_a_big_file_of_new_rows_lists_the_first_thousand_with_their_changes(tree
     listed = changed_rows(result)
     assert len(listed) == 1000
     assert listed[999] == (
-        1001, "person999@example.com at EMEA", "new",
-        [("Email", "", "person999@example.com"), ("First Name", "", "First999"),
-         ("Last Name", "", "Last999"), ("Contact", "no", "yes")],
+        1001,
+        "person999@example.com at EMEA",
+        "new",
+        [
+            ("Email", "", "person999@example.com"),
+            ("First Name", "", "First999"),
+            ("Last Name", "", "Last999"),
+            ("Contact", "no", "yes"),
+        ],
     )
     if not dry_run:
         # Every new contact is recorded, listed or not.

@@ -76,8 +76,9 @@ def nav_links(response):
 )
 def test_integrations_are_forbidden_below_advanced(request, fixture, method, path):
     client = request.getfixturevalue(fixture)
-    job = ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name="x.csv",
-                                   status=ImportJob.Status.READY)
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS, file_name="x.csv", status=ImportJob.Status.READY
+    )
 
     response = getattr(client, method)(path.format(job=job.pk))
 
@@ -90,14 +91,19 @@ def test_anonymous_visitors_are_sent_to_sign_in(client):
     response = client.get("/integrations/")
 
     assert (response.status_code, response.headers["Location"]) == (
-        302, "/sign-in/?next=/integrations/"
+        302,
+        "/sign-in/?next=/integrations/",
     )
 
 
 @pytest.mark.parametrize(
     ("fixture", "shown"),
-    [("viewer_client", False), ("standard_client", False), ("advanced_client", True),
-     ("global_admin_client", True)],
+    [
+        ("viewer_client", False),
+        ("standard_client", False),
+        ("advanced_client", True),
+        ("global_admin_client", True),
+    ],
 )
 def test_integrations_link_shows_only_to_those_who_may(request, fixture, shown, tree):
     client = request.getfixturevalue(fixture)
@@ -125,17 +131,26 @@ def test_advanced_users_and_global_admins_see_the_page(request, fixture):
 def test_upload_checks_the_file_and_shows_the_preview(advanced_client, ada):
     before = snapshot()
 
-    response = upload(advanced_client, users_csv(
-        "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
-        "PARIS,ada@customer.example,,,Countess,,,,",
-        "EMEA,ada@customer.example,,,,,,,",
-        "NOPE,alan@example.com,Alan,Turing,,,,,",
-    ))
+    response = upload(
+        advanced_client,
+        users_csv(
+            "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
+            "PARIS,ada@customer.example,,,Countess,,,,",
+            "EMEA,ada@customer.example,,,,,,,",
+            "NOPE,alan@example.com,Alan,Turing,,,,,",
+        ),
+    )
 
     job = ImportJob.objects.get()
-    assert (response.status_code, response.headers["Location"]) == (302, f"/integrations/jobs/{job.pk}/")
+    assert (response.status_code, response.headers["Location"]) == (
+        302,
+        f"/integrations/jobs/{job.pk}/",
+    )
     assert (job.status, job.file_name, job.staff_user, job.rows_total) == (
-        ImportJob.Status.READY, "people.csv", advanced_client.staff_user, 4
+        ImportJob.Status.READY,
+        "people.csv",
+        advanced_client.staff_user,
+        4,
     )
     assert snapshot() == before
 
@@ -168,8 +183,12 @@ def test_the_job_page_answers_htmx_with_its_status_fragment(advanced_client, tre
 
 def test_a_running_job_polls_for_its_progress(advanced_client, tree):
     job = ImportJob.objects.create(
-        kind=ImportJob.Kind.USERS, file_name="big.csv", status=ImportJob.Status.RUNNING,
-        rows_total=100_000, rows_done=25_000, staff_user=advanced_client.staff_user,
+        kind=ImportJob.Kind.USERS,
+        file_name="big.csv",
+        status=ImportJob.Status.RUNNING,
+        rows_total=100_000,
+        rows_done=25_000,
+        staff_user=advanced_client.staff_user,
         heartbeat_at=timezone.now(),
     )
 
@@ -182,7 +201,9 @@ def test_a_running_job_polls_for_its_progress(advanced_client, tree):
 
 def test_a_job_whose_worker_stopped_is_marked_failed(advanced_client, tree):
     job = ImportJob.objects.create(
-        kind=ImportJob.Kind.USERS, file_name="big.csv", status=ImportJob.Status.RUNNING,
+        kind=ImportJob.Kind.USERS,
+        file_name="big.csv",
+        status=ImportJob.Status.RUNNING,
         started_at=timezone.now() - timedelta(hours=2),
         heartbeat_at=timezone.now() - timedelta(hours=1),
     )
@@ -194,8 +215,10 @@ def test_a_job_whose_worker_stopped_is_marked_failed(advanced_client, tree):
     job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
     assert text(response, "failed-heading") == "The import failed"
-    assert ("The worker running this job stopped before it finished. Nothing was changed: "
-            "upload the file again to retry.") in text(response)
+    assert (
+        "The worker running this job stopped before it finished. Nothing was changed: "
+        "upload the file again to retry."
+    ) in text(response)
     assert not default_storage.exists(stored)
 
 
@@ -204,18 +227,24 @@ def test_a_job_whose_worker_stopped_is_marked_failed(advanced_client, tree):
     [
         (b"", "The file is empty."),
         (b"Account ID,Email\n", "The file has a header row but no data rows."),
-        ("Account ID,Email\n".encode("utf-16"),
-         "This file is UTF-16 text. Save it as CSV UTF-8 (or as .xlsx) and upload that."),
-        (b"\x00\x01\x02binary", "This is not a CSV or XLSX file: it holds binary data. Save it as "
-                                "CSV UTF-8 or as .xlsx and upload that."),
-        (b"Name,Mail\nAda,ada@example.com\n",
-         "This users file has no Account ID and Email columns. Its header row (line 1) must name "
-         "Account ID and Email; it has: Name, Mail."),
+        (
+            "Account ID,Email\n".encode("utf-16"),
+            "This file is UTF-16 text. Save it as CSV UTF-8 (or as .xlsx) and upload that.",
+        ),
+        (
+            b"\x00\x01\x02binary",
+            "This is not a CSV or XLSX file: it holds binary data. Save it as "
+            "CSV UTF-8 or as .xlsx and upload that.",
+        ),
+        (
+            b"Name,Mail\nAda,ada@example.com\n",
+            "This users file has no Account ID and Email columns. Its header row (line 1) must name "
+            "Account ID and Email; it has: Name, Mail.",
+        ),
     ],
     ids=["empty", "header only", "UTF-16", "binary", "no required columns"],
 )
-def test_a_file_that_cannot_be_imported_is_refused_at_once(advanced_client, tree, content,
-                                                           message):
+def test_a_file_that_cannot_be_imported_is_refused_at_once(advanced_client, tree, content, message):
     response = upload(advanced_client, content)
 
     assert response.status_code == 400
@@ -230,8 +259,7 @@ def test_an_empty_upload_form_says_what_is_missing(advanced_client):
     assert "This field is required." in text(response)
 
 
-def test_the_upload_size_limit_is_checked_before_the_file_is_read(advanced_client, settings,
-                                                                  tree):
+def test_the_upload_size_limit_is_checked_before_the_file_is_read(advanced_client, settings, tree):
     settings.INTEGRATIONS_MAX_UPLOAD_SIZE = 100
     content = b"\x00" * 120  # binary: reading it would give another message
 
@@ -239,14 +267,18 @@ def test_the_upload_size_limit_is_checked_before_the_file_is_read(advanced_clien
 
     assert response.status_code == 400
     # (The sizes are written with a no-break space, which text() reads as a space.)
-    assert ("This file is 120 bytes; files up to 100 bytes can be imported. Split it into "
-            "smaller files.") in text(response)
+    assert (
+        "This file is 120 bytes; files up to 100 bytes can be imported. Split it into "
+        "smaller files."
+    ) in text(response)
     assert ImportJob.objects.count() == 0
 
 
 def test_unknown_columns_are_a_warning_after_upload(advanced_client, tree):
-    response = upload(advanced_client, "Account ID,Email,First Name,Last Name,Notes\n"
-                                       "PARIS,ada@example.com,Ada,Lovelace,hello\n")
+    response = upload(
+        advanced_client,
+        "Account ID,Email,First Name,Last Name,Notes\nPARIS,ada@example.com,Ada,Lovelace,hello\n",
+    )
 
     page = advanced_client.get(response.headers["Location"])
 
@@ -267,7 +299,11 @@ def test_confirming_runs_the_import_and_removes_the_stored_file(advanced_client,
     job.refresh_from_db()
     assert (response.status_code, response.headers["Location"]) == (302, job.get_absolute_url())
     assert (job.status, job.new_rows, job.updated_rows, job.unchanged_rows, job.failed_rows) == (
-        ImportJob.Status.SUCCEEDED, 1, 0, 0, 0
+        ImportJob.Status.SUCCEEDED,
+        1,
+        0,
+        0,
+        0,
     )
     assert job.finished_at is not None and job.upload.name == ""
     assert not default_storage.exists(stored)
@@ -280,20 +316,27 @@ def test_confirming_runs_the_import_and_removes_the_stored_file(advanced_client,
 
 
 def test_confirming_a_file_with_errors_needs_the_choice_to_skip_them(advanced_client, tree):
-    upload(advanced_client, users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,",
-                                      "NOPE,alan@example.com,Alan,Turing,,,,,"))
+    upload(
+        advanced_client,
+        users_csv(
+            "PARIS,ada@example.com,Ada,Lovelace,,,,,", "NOPE,alan@example.com,Alan,Turing,,,,,"
+        ),
+    )
     job = ImportJob.objects.get()
     before = snapshot()
 
     refused = advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"})
 
     assert refused.status_code == 400
-    assert ("The file has rows with errors, so importing it as it is would change nothing. Fix "
-            "the file and upload it again, or choose to import the valid rows.") in text(refused)
+    assert (
+        "The file has rows with errors, so importing it as it is would change nothing. Fix "
+        "the file and upload it again, or choose to import the valid rows."
+    ) in text(refused)
     assert snapshot() == before
 
-    done = advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/",
-                                {"keep_removed": "on", "skip_errors": "on"})
+    done = advanced_client.post(
+        f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on", "skip_errors": "on"}
+    )
 
     job.refresh_from_db()
     assert done.status_code == 302
@@ -317,8 +360,9 @@ def test_a_job_is_confirmed_once(advanced_client, tree):
     job = ImportJob.objects.get()
     advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"})
 
-    again = advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"},
-                                 follow=True)
+    again = advanced_client.post(
+        f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"}, follow=True
+    )
 
     assert again.redirect_chain == [(job.get_absolute_url(), 302)]
     assert "This import is not waiting for confirmation." in text(again)
@@ -340,12 +384,18 @@ def test_cancelling_changes_nothing_and_removes_the_stored_file(advanced_client,
     assert snapshot() == before
 
 
-def test_the_preview_warns_about_contacts_removed_since_the_last_sync(advanced_client, tree,
-                                                                     staff_user):
+def test_the_preview_warns_about_contacts_removed_since_the_last_sync(
+    advanced_client, tree, staff_user
+):
     grace = PersonFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example")
     membership = MembershipFactory(person=grace, account=tree["berlin"], is_contact=False)
-    ContactChangeFactory(membership=membership, field=ContactChange.Field.CONTACT,
-                         old_value="yes", new_value="no", staff_user=staff_user)
+    ContactChangeFactory(
+        membership=membership,
+        field=ContactChange.Field.CONTACT,
+        old_value="yes",
+        new_value="no",
+        staff_user=staff_user,
+    )
     upload(advanced_client, users_csv("BERLIN,grace@navy.example,,,,,,yes,"))
     job = ImportJob.objects.get()
 
@@ -361,9 +411,13 @@ def test_the_preview_warns_about_contacts_removed_since_the_last_sync(advanced_c
 
 
 def test_accounts_files_are_uploaded_the_same_way(advanced_client, account_types):
-    upload(advanced_client, "Account ID,Account Name,Account Type,Parent Account ID\n"
-                            "ACME,Acme,Corporate,\nACME-EU,Europe,Region,ACME\n",
-           name="accounts.csv", kind="accounts")
+    upload(
+        advanced_client,
+        "Account ID,Account Name,Account Type,Parent Account ID\n"
+        "ACME,Acme,Corporate,\nACME-EU,Europe,Region,ACME\n",
+        name="accounts.csv",
+        kind="accounts",
+    )
     job = ImportJob.objects.get()
     assert (job.kind, job.status, job.new_rows) == ("accounts", ImportJob.Status.READY, 2)
 
@@ -372,16 +426,20 @@ def test_accounts_files_are_uploaded_the_same_way(advanced_client, account_types
     job.refresh_from_db()
     assert job.status == ImportJob.Status.SUCCEEDED
     from accounts.models import Account
+
     assert list(Account.objects.values_list("external_id", "parent__external_id")) == [
-        ("ACME", None), ("ACME-EU", "ACME")
+        ("ACME", None),
+        ("ACME-EU", "ACME"),
     ]
 
 
 def test_an_error_in_the_middle_of_a_job_fails_it_and_changes_nothing(
     advanced_client, tree, ada, failing_insert
 ):
-    upload(advanced_client, users_csv("PARIS,ada@customer.example,,,,,,no,",
-                                      "EMEA,boom@example.com,Boom,Boom,,,,,"))
+    upload(
+        advanced_client,
+        users_csv("PARIS,ada@customer.example,,,,,,no,", "EMEA,boom@example.com,Boom,Boom,,,,,"),
+    )
     job = ImportJob.objects.get()
     before = snapshot()
 
@@ -420,8 +478,9 @@ def test_a_person_saved_meanwhile_by_someone_else_fails_the_job_with_a_clear_mes
 
 
 def test_export_downloads_the_users_file(advanced_client, ada):
-    response = advanced_client.post("/integrations/export/", {"who": "contacts",
-                                                              "file_format": "csv"})
+    response = advanced_client.post(
+        "/integrations/export/", {"who": "contacts", "file_format": "csv"}
+    )
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
@@ -440,10 +499,28 @@ def test_export_as_xlsx(advanced_client, ada):
 
     sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
     assert [[cell.value for cell in row] for row in sheet.iter_rows()][1:] == [
-        ["EMEA", "Ada@Customer.example", "Ada", "Lovelace", "CTO", "+33 1 23 45 67 89", None,
-         "no", "no"],
-        ["PARIS", "Ada@Customer.example", "Ada", "Lovelace", "CTO", "+33 1 23 45 67 89",
-         "Site admin", "yes", "yes"],
+        [
+            "EMEA",
+            "Ada@Customer.example",
+            "Ada",
+            "Lovelace",
+            "CTO",
+            "+33 1 23 45 67 89",
+            None,
+            "no",
+            "no",
+        ],
+        [
+            "PARIS",
+            "Ada@Customer.example",
+            "Ada",
+            "Lovelace",
+            "CTO",
+            "+33 1 23 45 67 89",
+            "Site admin",
+            "yes",
+            "yes",
+        ],
     ]
 
 
@@ -453,18 +530,33 @@ def test_export_is_a_post(advanced_client):
 
 
 def test_history_lists_who_when_file_outcome_and_counts(advanced_client, tree):
-    ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name="first.csv",
-                             status=ImportJob.Status.SUCCEEDED, staff_user=advanced_client.staff_user,
-                             new_rows=3, updated_rows=2, unchanged_rows=10, failed_rows=0)
-    ImportJob.objects.create(kind=ImportJob.Kind.ACCOUNTS, file_name="second.csv",
-                             status=ImportJob.Status.FAILED, failed_rows=4)
+    ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS,
+        file_name="first.csv",
+        status=ImportJob.Status.SUCCEEDED,
+        staff_user=advanced_client.staff_user,
+        new_rows=3,
+        updated_rows=2,
+        unchanged_rows=10,
+        failed_rows=0,
+    )
+    ImportJob.objects.create(
+        kind=ImportJob.Kind.ACCOUNTS,
+        file_name="second.csv",
+        status=ImportJob.Status.FAILED,
+        failed_rows=4,
+    )
 
     response = advanced_client.get("/integrations/")
 
     rows = re.findall(r"<tr>\s*<td><a[^>]*>(.*?)</tbody>", response.text, re.S)
-    cells = [" ".join(re.sub(r"<[^>]+>", " ", row).split()) for row in
-             re.split(r"</tr>", re.search(r"<tbody>(.*?)</tbody>", response.text, re.S).group(1))
-             if row.strip()]
+    cells = [
+        " ".join(re.sub(r"<[^>]+>", " ", row).split())
+        for row in re.split(
+            r"</tr>", re.search(r"<tbody>(.*?)</tbody>", response.text, re.S).group(1)
+        )
+        if row.strip()
+    ]
     assert rows
     assert [re.sub(r" \w{3} \d+, \d{4} \d\d:\d\d", " <when>", cell) for cell in cells] == [
         "second.csv Accounts file command line <when> Failed – – – 4",

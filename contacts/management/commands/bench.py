@@ -39,19 +39,32 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--runs", type=int, default=30, help="Timed runs per page.")
-        parser.add_argument("--import-runs", type=int, default=3,
-                            help="Runs of the users import and of the export.")
-        parser.add_argument("--import-rows", type=int, default=100_000,
-                            help="Rows of the generated users file.")
-        parser.add_argument("--plain-rows", type=int, default=10_000,
-                            help="Rows given to plain django-import-export (scaled to the file).")
-        parser.add_argument("--only", choices=PARTS, action="append",
-                            help="Measure only this part (repeatable).")
-        parser.add_argument("--json", dest="json_path", default="bench-results.json",
-                            help="Where to write the figures as JSON.")
-        parser.add_argument("--in-process", action="store_true",
-                            help="Run every measure in this process (peak memory is then the "
-                                 "whole run's).")
+        parser.add_argument(
+            "--import-runs", type=int, default=3, help="Runs of the users import and of the export."
+        )
+        parser.add_argument(
+            "--import-rows", type=int, default=100_000, help="Rows of the generated users file."
+        )
+        parser.add_argument(
+            "--plain-rows",
+            type=int,
+            default=10_000,
+            help="Rows given to plain django-import-export (scaled to the file).",
+        )
+        parser.add_argument(
+            "--only", choices=PARTS, action="append", help="Measure only this part (repeatable)."
+        )
+        parser.add_argument(
+            "--json",
+            dest="json_path",
+            default="bench-results.json",
+            help="Where to write the figures as JSON.",
+        )
+        parser.add_argument(
+            "--in-process",
+            action="store_true",
+            help="Run every measure in this process (peak memory is then the whole run's).",
+        )
         # A child process measuring one thing for the parent: prints its figures as JSON.
         parser.add_argument("--part", help=argparse.SUPPRESS)
         parser.add_argument("--users-file", help=argparse.SUPPRESS)
@@ -111,11 +124,15 @@ class Command(BaseCommand):
         for key, urls, htmx in pages.page_urls(company):
             name, bar_ms = PAGE_BARS[key]
             figures = pages.measure_page(client, urls, runs, htmx=htmx)
-            bars.append({
-                "key": key, "name": name, **figures,
-                "bar": f"median ≤ {bar_ms} ms",
-                "holds": figures["median_ms"] <= bar_ms,
-            })
+            bars.append(
+                {
+                    "key": key,
+                    "name": name,
+                    **figures,
+                    "bar": f"median ≤ {bar_ms} ms",
+                    "holds": figures["median_ms"] <= bar_ms,
+                }
+            )
         return bars
 
     def measure_import(self, options):
@@ -156,7 +173,8 @@ class Command(BaseCommand):
             "plain": plain,
             "floor": (
                 {"rows": rows, "seconds": floor_s, "rows_per_s": rows / floor_s}
-                if floor_s else None
+                if floor_s
+                else None
             ),
             "plain_over_ours": plain["scaled_seconds"] / median,
             "ours_over_floor": median / floor_s if floor_s else None,

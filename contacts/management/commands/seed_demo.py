@@ -13,11 +13,13 @@ class Command(BaseCommand):
         parser.add_argument("--size", choices=sorted(demo.SIZES), default="demo")
         group = parser.add_mutually_exclusive_group()
         group.add_argument(
-            "--reset", action="store_true",
+            "--reset",
+            action="store_true",
             help="Delete all accounts and people first (staff users stay).",
         )
         group.add_argument(
-            "--if-empty", action="store_true",
+            "--if-empty",
+            action="store_true",
             help="Do nothing (and succeed) when the database already has data.",
         )
 
@@ -32,6 +34,7 @@ class Command(BaseCommand):
                     "Run with --reset to replace them with the demo data."
                 )
             demo.reset_data()
+
         def progress(done, total, report):
             if size != "demo" and (done == 1 or done % 50 == 0 or done == total):
                 self.stdout.write(

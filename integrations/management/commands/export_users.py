@@ -15,16 +15,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--output", help="Where to write the file (default: standard output).")
-        parser.add_argument("--contacts-only", action="store_true",
-                            help="Only memberships that are contacts.")
+        parser.add_argument(
+            "--contacts-only", action="store_true", help="Only memberships that are contacts."
+        )
 
     def handle(self, *args, output, contacts_only, **options):
         file_format = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
         if output:
             path = Path(output)
             if not path.parent.is_dir():
-                raise CommandError(f"No folder {path.parent} to write {path.name} in.",
-                                   returncode=BAD_USAGE)
+                raise CommandError(
+                    f"No folder {path.parent} to write {path.name} in.", returncode=BAD_USAGE
+                )
             try:
                 out = path.open("wb")
             except OSError as error:

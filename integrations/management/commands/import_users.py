@@ -13,15 +13,18 @@ class Command(ImportCommand):
     def add_arguments(self, parser):
         super().add_arguments(parser)
         parser.add_argument(
-            "--skip-errors", action="store_true",
+            "--skip-errors",
+            action="store_true",
             help="Import the valid rows and skip the rows with errors (default: all or nothing).",
         )
         parser.add_argument(
-            "--re-add-removed", action="store_true",
+            "--re-add-removed",
+            action="store_true",
             help="Make contacts again the people a staff user removed since the last users "
             "import or export, as the file says (default: they stay removed).",
         )
 
     def handle(self, *args, path, dry_run, skip_errors, re_add_removed, **options):
-        self.run_import(path, dry_run=dry_run, skip_errors=skip_errors,
-                        keep_removed=not re_add_removed)
+        self.run_import(
+            path, dry_run=dry_run, skip_errors=skip_errors, keep_removed=not re_add_removed
+        )
