@@ -92,6 +92,8 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "config.context_processors.staff",
             ],
+            # The staff_name filter on every page without a {% load %}.
+            "builtins": ["config.templatetags.staff"],
         },
     },
 ]

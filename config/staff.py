@@ -31,3 +31,9 @@ def is_global_admin(staff_user):
             staff_user.is_superuser or staff_user.groups.filter(name=GLOBAL_ADMIN).exists()
         )
     return staff_user._is_global_admin
+
+
+def display_name(staff_user):
+    """How a staff user is named on pages, in history and in files: their full name, else
+    their username."""
+    return staff_user.get_full_name() or staff_user.get_username()

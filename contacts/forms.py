@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from accounts.models import Account, AccountRole, AccountType, Scope
+from config import staff
 
 from .exports import COLUMNS, DEFAULT_COLUMNS
 from .models import Membership, Person, Task, Touchpoint
@@ -228,7 +229,7 @@ class TaskForm(HierarchyContactsMixin, forms.ModelForm):
             .objects.filter(is_active=True)
             .order_by("first_name", "last_name", "username")
         )
-        self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.get_username()
+        self.fields["owner"].label_from_instance = staff.display_name
 
 
 class TouchpointForm(HierarchyContactsMixin, forms.ModelForm):

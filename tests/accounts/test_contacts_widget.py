@@ -798,8 +798,9 @@ def test_widget_pagination_links_of_the_htmx_fragment_keep_the_filters(
         HX_Request="true",
     )
 
+    # The page parameter keeps its place in the query string; only its value changes.
     assert _pagination(response)["links"] == [
-        ("Next →", "next", f"?view=hierarchy&role={role}&q=bulk&page=2")
+        ("Next →", "next", f"?page=2&view=hierarchy&role={role}&q=bulk")
     ]
 
 
