@@ -5,26 +5,24 @@ queries and template, as a browser waits for it, without the network)."""
 import statistics
 import time
 
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account
-from config import staff
+
+from .database import bench_staff_user
+from .figures import percentile
 
 WARM_UP = 3
 SEARCH_TERM = "ada"
 TYPE_AHEAD_TERMS = ("ada", "lovelace", "grace hop", "zzqx", "north")
 
 
-def signed_in_client(group=staff.ADVANCED):
-    """A test client signed in as the `bench` staff user (made once)."""
-    user, _ = get_user_model().objects.get_or_create(username="bench")
-    user.groups.add(Group.objects.get(name=group))
+def signed_in_client():
+    """A test client signed in as the bench staff user (made the first time)."""
     client = Client(HTTP_HOST="127.0.0.1")
-    client.force_login(user)
+    client.force_login(bench_staff_user())
     return client
 
 
@@ -69,12 +67,6 @@ def measure_page(client, urls, runs, *, htmx=False):
         "runs": runs,
         "urls": urls,
     }
-
-
-def percentile(values, pct):
-    """The nearest-rank percentile: the smallest value at least `pct`% of values are under."""
-    ordered = sorted(values)
-    return ordered[max(0, -(-len(ordered) * pct // 100) - 1)]
 
 
 def _get(client, url, headers):
