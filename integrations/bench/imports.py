@@ -52,14 +52,16 @@ def make_company():
     Returns (accounts, made): (Account ID, account type name) of each account, and the ids of
     the account types and roles this had to add, {"account_types": […], "roles": […]}."""
     made = {"account_types": [], "roles": []}
-    for order, (name, roles) in enumerate(TYPES.items(), 1):
+    for order, (type_name, role_names) in enumerate(TYPES.items(), 1):
         account_type, created = AccountType.objects.get_or_create(
-            name=name, defaults={"order": order}
+            name=type_name, defaults={"order": order}
         )
         if created:
             made["account_types"].append(account_type.pk)
-        for name in roles:
-            role, created = AccountRole.objects.get_or_create(account_type=account_type, name=name)
+        for role_name in role_names:
+            role, created = AccountRole.objects.get_or_create(
+                account_type=account_type, name=role_name
+            )
             if created:
                 made["roles"].append(role.pk)
     if not Account.objects.filter(external_id=f"{PREFIX}-0").exists():
@@ -81,7 +83,12 @@ def _import_company():
         lines.append([f"{PREFIX}-R{region}", f"Region {region}", "Region", f"{PREFIX}-0"])
         for site in range(1, SITES_PER_REGION + 1):
             lines.append(
-                [f"{PREFIX}-R{region}-S{site}", f"Site {region}.{site}", "Site", f"{PREFIX}-R{region}"]
+                [
+                    f"{PREFIX}-R{region}-S{site}",
+                    f"Site {region}.{site}",
+                    "Site",
+                    f"{PREFIX}-R{region}",
+                ]
             )
     with tempfile.TemporaryFile("w+b") as file:
         file.write("\n".join(",".join(line) for line in lines).encode())

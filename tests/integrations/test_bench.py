@@ -2,42 +2,89 @@ import io
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django_tasks_db.models import DBTaskResult
 
-from accounts.models import Account
-from contacts.benchmarks import percentile
-from contacts.models import Membership, Person
-from integrations.benchmarks import EMAIL_DOMAIN, PREFIX
-from integrations.models import UsersExport
+from accounts.models import Account, AccountRole, AccountType
+from contacts.models import ContactChange, Membership, Person
+from integrations.bench.database import BENCH_USERNAME, EMAIL_DOMAIN, PREFIX
+from integrations.bench.figures import percentile
+from integrations.models import ImportJob, UsersExport
+from tests.factories import StaffUserFactory
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
-@pytest.mark.django_db
-def test_bench_measures_the_page_bars_on_the_largest_company(tmp_path):
+@pytest.fixture
+def seeded(db):
     call_command("seed_demo", stdout=io.StringIO())
+
+
+def database_state():
+    """What the bench must leave as it found it."""
+    return {
+        "accounts": Account.objects.count(),
+        "account types": AccountType.objects.count(),
+        "roles": AccountRole.objects.count(),
+        "people": Person.objects.count(),
+        "memberships": Membership.objects.count(),
+        "contact changes": ContactChange.objects.count(),
+        "staff users": sorted(get_user_model().objects.values_list("username", flat=True)),
+        "import jobs": ImportJob.objects.count(),
+        "users exports": UsersExport.objects.count(),
+        "queued tasks": DBTaskResult.objects.count(),
+        "stored files": stored_files("integrations"),
+    }
+
+
+def stored_files(folder):
+    if not default_storage.exists(folder):
+        return []
+    folders, files = default_storage.listdir(folder)
+    return sorted(
+        [f"{folder}/{name}" for name in files]
+        + [path for name in folders for path in stored_files(f"{folder}/{name}")]
+    )
+
+
+def assert_nothing_of_the_bench_left(before):
+    assert database_state() == before
+    assert not Person.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").exists()
+    assert not Account.objects.filter(external_id__startswith=f"{PREFIX}-").exists()
+    assert not get_user_model().objects.filter(username=BENCH_USERNAME).exists()
+
+
+def test_bench_measures_the_page_bars_on_the_largest_company(seeded, tmp_path):
+    before = database_state()
     path = tmp_path / "bench.json"
     out = io.StringIO()
 
     call_command("bench", only=["pages"], runs=2, json_path=str(path), stdout=out)
 
     report = json.loads(path.read_text())
-    assert report["data"]["largest_company_accounts"] > 1
-    assert [bar["key"] for bar in report["bars"]] == ["account_page", "widget_search", "type_ahead"]
-    assert [bar["bar"] for bar in report["bars"]] == [
-        "median ≤ 60 ms",
-        "median ≤ 40 ms",
-        "median ≤ 25 ms",
+    assert report["data"]["largest_company_accounts"] == 31
+    assert [
+        (bar["key"], bar["bar"], bar["runs"], bar["queries"], len(bar["urls"]))
+        for bar in report["bars"]
+    ] == [
+        ("account_page", "median ≤ 60 ms", 2, 15, 1),
+        ("widget_search", "median ≤ 40 ms", 2, 9, 1),
+        ("type_ahead", "median ≤ 25 ms", 2, 9, 5),
     ]
-    assert all(
-        bar["runs"] == 2 and bar["median_ms"] > 0 and bar["queries"] > 0 for bar in report["bars"]
-    )
     assert "Account profile, Entire hierarchy, first page" in out.getvalue()
+    assert_nothing_of_the_bench_left(before)
 
 
-@pytest.mark.django_db
-def test_bench_measures_the_import_beside_plain_import_export_and_the_export(tmp_path):
-    call_command("seed_demo", stdout=io.StringIO())
-    people, memberships = Person.objects.count(), Membership.objects.count()
+@pytest.mark.parametrize("tasks", [DATABASE_TASKS, IMMEDIATE_TASKS], ids=["db-worker", "immediate"])
+def test_bench_measures_the_import_through_its_jobs_beside_the_others_and_the_export(
+    seeded, tmp_path, settings, tasks
+):
+    settings.TASKS = tasks
+    before = database_state()
     path = tmp_path / "bench.json"
     out = io.StringIO()
 
@@ -45,8 +92,9 @@ def test_bench_measures_the_import_beside_plain_import_export_and_the_export(tmp
         "bench",
         only=["import", "export"],
         in_process=True,
-        import_runs=1,
+        import_runs=2,
         import_rows=120,
+        error_rows=3,
         plain_rows=15,
         json_path=str(path),
         stdout=out,
@@ -54,30 +102,96 @@ def test_bench_measures_the_import_beside_plain_import_export_and_the_export(tmp
 
     report = json.loads(path.read_text())
     imported, exported = report["bars"]
-    assert imported["key"] == "users_import"
-    assert imported["preview_s"] > 0 and imported["commit_s"] > 0
-    assert imported["peak_rss_mb"] > 0
+    assert {key: imported[key] for key in ("key", "name", "runs", "new", "updated", "failed")} == {
+        "key": "users_import",
+        "name": "Users import, 120 rows, through its jobs",
+        "runs": 2,
+        "new": 117,
+        "updated": 0,
+        "failed": 3,
+    }
+    assert imported["error_file"] is True
+    assert imported["median_s"] == pytest.approx(imported["preview_s"] + imported["confirm_s"])
     side = report["import_side_by_side"]
-    assert side["ours"]["rows"] == 120
-    assert side["plain"]["rows"] == 15
-    assert side["plain"]["scaled_seconds"] > side["plain"]["seconds"]
+    assert (side["ours"]["rows"], side["ours"]["runs"]) == (120, 2)
+    assert {
+        variant: (figures["variant"], figures["rows"], figures["written"])
+        for variant, figures in side["plain"].items()
+    } == {
+        "default": ("default", 15, 15),
+        "bulk": ("bulk", 15, 15),
+        "indexed": ("indexed", 15, 15),
+    }
     if connection.vendor == "postgresql":
-        assert side["floor"]["rows"] == 120 and side["ours_over_floor"] > 0
+        assert (side["floor"]["rows"], side["floor"]["runs"], side["floor"]["written"]) == (
+            120,
+            2,
+            117,
+        )
     else:
         assert side["floor"] is None  # COPY and ON CONFLICT on an expression: PostgreSQL only
     # Every membership, whatever the import added, was removed again before the export.
-    assert exported["key"] == "users_export"
-    assert exported["name"] == f"Users export, {memberships:,} rows, streamed CSV"
-    assert "Users import of the same 120-row file, side by side" in out.getvalue()
-    # The bench leaves the database as it found it.
-    assert not Person.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}").exists()
-    assert not Account.objects.filter(external_id__startswith=f"{PREFIX}-").exists()
-    assert (Person.objects.count(), Membership.objects.count()) == (people, memberships)
-    assert not UsersExport.objects.exists()
+    assert exported["name"] == f"Users export, {before['memberships']:,} rows, streamed CSV"
+    assert exported["runs"] == 2
+    text = out.getvalue()
+    assert "Users import of the same 120-row file, side by side" in text
+    assert "django-import-export, bulk + lower(email) lookup, 15 people, scaled" in text
+    assert_nothing_of_the_bench_left(before)
 
 
-@pytest.mark.django_db
-def test_bench_without_accounts_says_what_to_run():
+def test_bench_refuses_a_database_with_data_it_did_not_make(seeded):
+    StaffUserFactory(username="alice")
+    ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name="users.csv")
+
+    with pytest.raises(CommandError) as error:
+        call_command("bench", only=["pages"], runs=1)
+
+    assert str(error.value) == (
+        "This database holds data neither seed_demo nor the bench made: 1 staff users other "
+        "than seed_demo's and the bench's, 1 import jobs. The bench imports a company into it, "
+        "vacuums its tables and loads it for minutes; run it on a database of its own "
+        "(`make bench` builds one), or pass --force to run it here anyway."
+    )
+
+
+def test_bench_with_force_runs_and_leaves_what_it_did_not_make(seeded, tmp_path):
+    StaffUserFactory(username="alice")
+    before = database_state()
+
+    call_command(
+        "bench",
+        only=["pages"],
+        runs=1,
+        force=True,
+        json_path=str(tmp_path / "bench.json"),
+        stdout=io.StringIO(),
+    )
+
+    assert_nothing_of_the_bench_left(before)
+
+
+def test_bench_removes_what_it_made_when_a_measure_fails(seeded, tmp_path, settings):
+    settings.TASKS = DATABASE_TASKS
+    before = database_state()
+
+    # A users file of no rows: the upload form refuses it, after the company was made.
+    with pytest.raises(RuntimeError) as error:
+        call_command(
+            "bench",
+            only=["import"],
+            in_process=True,
+            import_runs=1,
+            import_rows=0,
+            error_rows=0,
+            json_path=str(tmp_path / "bench.json"),
+            stdout=io.StringIO(),
+        )
+
+    assert str(error.value) == "The upload answered 400, not the job page."
+    assert_nothing_of_the_bench_left(before)
+
+
+def test_bench_without_accounts_says_what_to_run(db):
     with pytest.raises(CommandError) as error:
         call_command("bench", runs=1)
 

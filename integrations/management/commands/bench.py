@@ -3,9 +3,11 @@
 settings; `make bench` builds a fresh database and runs it. It measures; it checks and fails
 nothing.
 
-The pages are timed through Django's test client (contacts.benchmarks). The users import and
-export each run in a child process of their own (`--part`), so the peak memory reported is
-theirs alone (integrations.benchmarks).
+The pages are timed through Django's test client (integrations.bench.pages). The users import
+(through its jobs, integrations.bench.imports), its comparisons and the export
+(integrations.bench.exports) each run in a child process of their own (`--part`), so the peak
+memory reported is theirs alone. The bench refuses a database that holds data it did not make
+unless forced, and removes what it made when it ends (integrations.bench.database).
 """
 
 import argparse
@@ -18,12 +20,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, connection
+from django.db import connection
 
 from accounts.models import Account
-from contacts import benchmarks as pages
 from contacts.models import Membership, Person
-from integrations import benchmarks as integrations
+from integrations.bench import database, exports, imports, pages
+from integrations.bench.figures import percentile
 
 PARTS = ("pages", "import", "export")
 PAGE_BARS = {
@@ -40,16 +42,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--runs", type=int, default=30, help="Timed runs per page.")
         parser.add_argument(
-            "--import-runs", type=int, default=3, help="Runs of the users import and of the export."
+            "--import-runs",
+            type=int,
+            default=3,
+            help="Runs of the users import, of the floor and of the export.",
         )
         parser.add_argument(
             "--import-rows", type=int, default=100_000, help="Rows of the generated users file."
         )
         parser.add_argument(
+            "--error-rows",
+            type=int,
+            default=100,
+            help="Rows of the users file that name an unknown account (skipped, in error files).",
+        )
+        parser.add_argument(
             "--plain-rows",
             type=int,
-            default=10_000,
-            help="Rows given to plain django-import-export (scaled to the file).",
+            default=5_000,
+            help="People given to each django-import-export set-up (scaled to the file).",
         )
         parser.add_argument(
             "--only", choices=PARTS, action="append", help="Measure only this part (repeatable)."
@@ -65,21 +76,36 @@ class Command(BaseCommand):
             action="store_true",
             help="Run every measure in this process (peak memory is then the whole run's).",
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run on a database that holds data neither seed_demo nor the bench made.",
+        )
         # A child process measuring one thing for the parent: prints its figures as JSON.
         parser.add_argument("--part", help=argparse.SUPPRESS)
         parser.add_argument("--users-file", help=argparse.SUPPRESS)
+        parser.add_argument("--variant", help=argparse.SUPPRESS)
 
     def handle(self, *args, **options):
         if options["part"]:
             figures = self.measure_part(options["part"], options)
             self.stdout.write(json.dumps(figures))
             return
+        found = database.data_not_made_by_the_bench()
+        if found and not options["force"]:
+            raise CommandError(
+                f"This database holds data neither seed_demo nor the bench made: "
+                f"{', '.join(found)}. The bench imports a company into it, vacuums its tables "
+                "and loads it for minutes; run it on a database of its own (`make bench` builds "
+                "one), or pass --force to run it here anyway."
+            )
         company = pages.largest_company()
         if company is None:
             raise CommandError("No accounts: run `manage.py seed_demo --size large` first.")
         self.in_process = options["in_process"]
+        self.made = {}
         parts = options["only"] or PARTS
-        self.settle_database()
+        database.settle(self.stderr)
         report = {
             "database": f"{connection.vendor} {connection.settings_dict['NAME']}",
             "data": {
@@ -92,29 +118,20 @@ class Command(BaseCommand):
             },
             "bars": [],
         }
-        if "pages" in parts:
-            report["bars"] += self.measure_pages(company, options["runs"])
-        if "import" in parts:
-            bar, side_by_side = self.measure_import(options)
-            report["bars"].append(bar)
-            report["import_side_by_side"] = side_by_side
-        if "export" in parts:
-            report["bars"].append(self.measure_export(options["import_runs"]))
+        try:
+            if "pages" in parts:
+                report["bars"] += self.measure_pages(company, options["runs"])
+            if "import" in parts:
+                bar, side_by_side = self.measure_import(options)
+                report["bars"].append(bar)
+                report["import_side_by_side"] = side_by_side
+            if "export" in parts:
+                report["bars"].append(self.measure_export(options["import_runs"]))
+        finally:
+            database.remove_what_the_bench_made(**self.made)
         self.print_report(report)
         Path(options["json_path"]).write_text(json.dumps(report, indent=2))
         self.stdout.write(f"\nWrote {options['json_path']}.")
-
-    def settle_database(self):
-        """Write out what the seed (or anything before) left in PostgreSQL's buffers now: left
-        to itself, the checkpointer spreads a gigabyte of writes over the next minutes, across
-        the measures. CHECKPOINT needs a superuser or the pg_checkpoint role."""
-        if connection.vendor != "postgresql":
-            return
-        try:
-            with connection.cursor() as cursor:
-                cursor.execute("CHECKPOINT")
-        except DatabaseError as error:
-            self.stderr.write(f"No CHECKPOINT before measuring ({error}); figures may be noisier.")
 
     # Measuring
 
@@ -136,47 +153,73 @@ class Command(BaseCommand):
         return bars
 
     def measure_import(self, options):
+        """This project's import and the floor in turn (ours, floor, ours, floor, …), then each
+        django-import-export set-up; every one after the benchmark people are removed and the
+        tables vacuumed, so each starts from the same state."""
         runs, rows = options["import_runs"], options["import_rows"]
         with tempfile.TemporaryDirectory() as folder:
-            users_file = str(integrations.write_users_file(folder, rows))
-            try:
-                # The floor and plain django-import-export roll back: each measure starts with
-                # every person of the file new.
-                floor = [self.run_part("import-floor", users_file) for _ in range(runs)]
-                plain = self.run_part("import-plain", users_file, options["plain_rows"])
-                ours = []
-                for _ in range(runs):
-                    integrations.clean_up_people()
-                    ours.append(self.run_part("import", users_file))
-            finally:
-                integrations.clean_up_people()
-                integrations.clean_up_accounts()
+            accounts, self.made = imports.make_company()
+            users_file = str(
+                imports.write_users_file(folder, accounts, rows, error_rows=options["error_rows"])
+            )
+            ours, floor = [], []
+            for _ in range(runs):
+                database.clean_up_people()
+                ours.append(self.run_part("import", users_file))
+                if connection.vendor == "postgresql":  # COPY and ON CONFLICT on an expression
+                    database.clean_up_people()
+                    floor.append(self.run_part("import-floor", users_file))
+            plain = {}
+            for variant in imports.PLAIN_VARIANTS:
+                database.clean_up_people()
+                plain[variant] = self.run_part(
+                    "import-plain", users_file, plain_rows=options["plain_rows"], variant=variant
+                )
         seconds = [run["seconds"] for run in ours]
-        peak = max(run["peak_rss_mb"] for run in ours)
         median = statistics.median(seconds)
-        floor_s = statistics.median(run["seconds"] for run in floor) if all(floor) else None
+        peak = max(run["peak_rss_mb"] for run in ours)
+        last = ours[-1]
         bar = {
             "key": "users_import",
-            "name": f"Users import, {rows:,} rows, preview + commit",
+            "name": f"Users import, {rows:,} rows, through its jobs",
             "median_s": median,
-            "p95_s": pages.percentile(seconds, 95),
+            "p95_s": percentile(seconds, 95),
             "preview_s": statistics.median(run["preview_s"] for run in ours),
-            "commit_s": statistics.median(run["commit_s"] for run in ours),
+            "confirm_s": statistics.median(run["confirm_s"] for run in ours),
             "rows_per_s": rows / median,
             "peak_rss_mb": peak,
             "runs": runs,
+            **{key: last[key] for key in ("new", "updated", "unchanged", "failed", "error_file")},
             "bar": f"≤ {IMPORT_BAR_S} s, peak memory ≤ {IMPORT_BAR_MB} MB",
             "holds": median <= IMPORT_BAR_S and peak <= IMPORT_BAR_MB,
         }
+        floor_s = statistics.median(run["seconds"] for run in floor) if floor else None
+        for figures in plain.values():
+            figures["over_ours"] = figures["scaled_seconds"] / median
+            figures["over_floor"] = figures["scaled_seconds"] / floor_s if floor_s else None
         side_by_side = {
-            "ours": {"rows": rows, "seconds": median, "rows_per_s": rows / median},
-            "plain": plain,
+            "ours": {
+                "rows": rows,
+                "runs": len(ours),
+                "preview_s": bar["preview_s"],
+                "confirm_s": bar["confirm_s"],
+                "seconds": median,
+                "rows_per_s": rows / median,
+                "peak_rss_mb": peak,
+            },
             "floor": (
-                {"rows": rows, "seconds": floor_s, "rows_per_s": rows / floor_s}
-                if floor_s
+                {
+                    "rows": rows,
+                    "runs": len(floor),
+                    "written": floor[-1]["written"],
+                    "seconds": floor_s,
+                    "rows_per_s": rows / floor_s,
+                    "peak_rss_mb": max(run["peak_rss_mb"] for run in floor),
+                }
+                if floor
                 else None
             ),
-            "plain_over_ours": plain["scaled_seconds"] / median,
+            "plain": plain,
             "ours_over_floor": median / floor_s if floor_s else None,
         }
         return bar, side_by_side
@@ -192,7 +235,7 @@ class Command(BaseCommand):
             "key": "users_export",
             "name": f"Users export, {last['rows']:,} rows, streamed CSV",
             "median_s": median,
-            "p95_s": pages.percentile(seconds, 95),
+            "p95_s": percentile(seconds, 95),
             "first_byte_s": last["first_byte_s"],
             "rows_per_s": last["rows"] / median,
             "peak_rss_mb": max(run["peak_rss_mb"] for run in results),
@@ -204,17 +247,16 @@ class Command(BaseCommand):
             "holds": last["streamed"] and median <= EXPORT_BAR_S and growth <= 5,
         }
 
-    def run_part(self, part, users_file=None, plain_rows=None):
+    def run_part(self, part, users_file=None, *, plain_rows=None, variant=None):
         """Measure one part in a fresh process (or here, with --in-process)."""
-        options = {"users_file": users_file, "plain_rows": plain_rows}
+        options = {"users_file": users_file, "plain_rows": plain_rows, "variant": variant}
         if self.in_process:
             return self.measure_part(part, options)
         command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "bench", "--part", part]
-        if users_file:
-            command += ["--users-file", users_file]
-        if plain_rows:
-            command += ["--plain-rows", str(plain_rows)]
-        done = subprocess.run(command, capture_output=True, text=True)
+        for name, value in options.items():
+            if value is not None:
+                command += [f"--{name.replace('_', '-')}", str(value)]
+        done = subprocess.run(command, check=False, capture_output=True, text=True)
         if done.returncode:
             raise CommandError(f"Measuring {part} failed:\n{done.stderr}")
         return json.loads(done.stdout.strip().splitlines()[-1])
@@ -222,15 +264,15 @@ class Command(BaseCommand):
     def measure_part(self, part, options):
         users_file = Path(options["users_file"]) if options.get("users_file") else None
         if part == "import":
-            return integrations.measure_import(users_file)
+            return imports.measure_import(users_file, pages.signed_in_client())
         if part == "import-plain":
-            return integrations.measure_plain_import(users_file, options["plain_rows"])
+            return imports.measure_plain_import(
+                users_file, options["plain_rows"], options["variant"]
+            )
         if part == "import-floor":
-            if connection.vendor != "postgresql":
-                return None
-            return integrations.measure_copy_floor(users_file)
+            return imports.measure_copy_floor(users_file)
         if part == "export":
-            return integrations.measure_export(pages.signed_in_client())
+            return exports.measure_export(pages.signed_in_client())
         raise CommandError(f"No part {part!r}.")
 
     # Reporting
@@ -269,26 +311,57 @@ class Command(BaseCommand):
                     f" MB); first bytes after {bar['first_byte_s'] * 1000:.0f} ms."
                 )
         if "import_side_by_side" in report:
-            self.print_side_by_side(report["import_side_by_side"])
+            imported = next(bar for bar in report["bars"] if bar["key"] == "users_import")
+            self.print_side_by_side(report["import_side_by_side"], imported)
 
-    def print_side_by_side(self, side):
-        ours, plain, floor = side["ours"], side["plain"], side["floor"]
-        self.stdout.write(f"\nUsers import of the same {ours['rows']:,}-row file, side by side:")
-        self.stdout.write(f"{'':<52} {'seconds':>9} {'rows/s':>9}")
+    def print_side_by_side(self, side, imported):
+        ours, floor = side["ours"], side["floor"]
         self.stdout.write(
-            f"{'this project (preview + commit)':<52} {ours['seconds']:>9.2f} "
-            f"{ours['rows_per_s']:>9,.0f}"
+            f"\nUsers import of the same {ours['rows']:,}-row file, side by side "
+            f"(medians; the import {imported['new']:,} new, {imported['updated']:,} updated, "
+            f"{imported['failed']:,} rows with errors skipped):"
         )
         self.stdout.write(
-            f"{'plain django-import-export, ' + format(plain['rows'], ',') + ' people, scaled':<52}"
-            f" {plain['scaled_seconds']:>9.1f} {plain['rows_per_s']:>9,.0f}"
+            f"{'':<58} {'seconds':>8} {'rows/s':>8} {'memory':>8} {'× ours':>8} {'× floor':>8}"
+        )
+
+        def line(what, seconds, rows_per_s="", memory=None, over_ours=None, over_floor=None):
+            rate = f"{rows_per_s:,.0f}" if rows_per_s else ""
+            mb = f"{memory:.0f} MB" if memory is not None else ""
+            ours_ratio = f"{over_ours:,.1f}" if over_ours is not None else ""
+            floor_ratio = f"{over_floor:,.1f}" if over_floor is not None else ""
+            self.stdout.write(
+                f"{what:<58} {seconds:>8.2f} {rate:>8} {mb:>8} {ours_ratio:>8} {floor_ratio:>8}"
+            )
+
+        line("this project: preview (upload, preview job)", ours["preview_s"])
+        line("this project: confirm (import job)", ours["confirm_s"])
+        line(
+            "this project: total",
+            ours["seconds"],
+            ours["rows_per_s"],
+            ours["peak_rss_mb"],
+            1.0,
+            side["ours_over_floor"],
         )
         if floor:
-            self.stdout.write(
-                f"{'COPY + INSERT … ON CONFLICT (the floor)':<52} {floor['seconds']:>9.2f} "
-                f"{floor['rows_per_s']:>9,.0f}"
+            line(
+                "COPY + INSERT … ON CONFLICT (the floor)",
+                floor["seconds"],
+                floor["rows_per_s"],
+                floor["peak_rss_mb"],
+                floor["seconds"] / ours["seconds"],
+                1.0,
             )
-        ratios = [f"plain django-import-export takes {side['plain_over_ours']:,.0f}× as long"]
-        if side["ours_over_floor"]:
-            ratios.append(f"this project {side['ours_over_floor']:.1f}× the floor")
-        self.stdout.write("; ".join(ratios) + ".")
+        for variant, (_, label) in imports.PLAIN_VARIANTS.items():
+            plain = side["plain"][variant]
+            line(
+                f"{label}, {plain['rows']:,} people, scaled",
+                plain["scaled_seconds"],
+                plain["rows_per_s"],
+                plain["peak_rss_mb"],
+                plain["over_ours"],
+                plain["over_floor"],
+            )
+        if not floor:
+            self.stdout.write("No floor: COPY and ON CONFLICT on an expression need PostgreSQL.")
