@@ -61,7 +61,9 @@ lint: install
 	.venv/bin/ruff format --check .
 
 # SPEC §7: a fresh PostgreSQL database (BENCH_DB, dropped first), the large data set, production
-# settings, then every measure. BENCH_ARGS passes options to `manage.py bench` (see --help).
+# settings (tasks through the database queue, as the worker runs them), then every measure.
+# BENCH_ARGS passes options to `manage.py bench` (see --help); the database is the bench's own,
+# so it never needs --force.
 BENCH_DB ?= uc_bench
 PGHOST ?= 127.0.0.1
 PGUSER ?= postgres
