@@ -135,7 +135,11 @@ def test_bench_measures_the_import_through_its_jobs_beside_the_others_and_the_ex
     assert exported["runs"] == 2
     text = out.getvalue()
     assert "Users import of the same 120-row file, side by side" in text
-    assert "django-import-export, bulk + lower(email) lookup, 15 people, scaled" in text
+    assert "django-import-export, bulk + lower(email) lookup" in text
+    assert (
+        "django-import-export: the 15 people of the file's first rows, rolled back, its time "
+        "scaled to the whole file." in text
+    )
     assert_nothing_of_the_bench_left(before)
 
 
