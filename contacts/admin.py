@@ -1,7 +1,5 @@
 from django.contrib import admin
 
-from integrations.admin import UsersFileAdminMixin
-
 from .models import ContactChange, Membership, Person, Segment, Task, Touchpoint
 from .services import record_contact_changes, tracked_values
 
@@ -46,7 +44,7 @@ class MembershipInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(ContactHistoryAdminMixin, UsersFileAdminMixin, admin.ModelAdmin):
+class PersonAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["email", "first_name", "last_name", "title", "phone"]
     search_fields = ["email", "first_name", "last_name"]
     readonly_fields = ["created_at", "updated_at"]
@@ -54,7 +52,7 @@ class PersonAdmin(ContactHistoryAdminMixin, UsersFileAdminMixin, admin.ModelAdmi
 
 
 @admin.register(Membership)
-class MembershipAdmin(ContactHistoryAdminMixin, UsersFileAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["person", "account", "role", "is_contact", "is_key_contact"]
     list_filter = ["is_contact", "is_key_contact", "account__account_type"]
     list_select_related = ["person", "account", "role__account_type"]

@@ -25,7 +25,9 @@ class UploadForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.max_size = settings.INTEGRATIONS_MAX_UPLOAD_SIZE
-        self.fields["file"].help_text = (
+        self.fields[
+            "file"
+        ].help_text = (
             f"CSV (UTF-8; comma, semicolon or tab) or XLSX, up to {filesizeformat(self.max_size)}."
         )
         self.fields["file"].widget.attrs["accept"] = ".csv,.txt,.tsv,.xlsx"

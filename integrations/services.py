@@ -283,15 +283,16 @@ def cancel_import_job(*, job, by):
 
 def fail_stale_jobs(*, now=None):
     """Mark failed the jobs whose worker stopped without finishing (killed, restarted): the
-    import's transaction died with it, so nothing was changed. Side effects: updates those
-    jobs and removes their stored uploads. Returns how many there were."""
+    import's transaction died with it, so nothing was changed. Called by the worker before each
+    job and by the fail_stale_import_jobs command, never by a page (pages read a stale job as
+    failed without writing: ImportJob.show_stale_as_failed). Side effects: updates those jobs
+    and removes their stored uploads. Returns how many there were."""
     count = 0
     for job in ImportJob.objects.stale(now):
         updated = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
             status=ImportJob.Status.FAILED,
             finished_at=timezone.now(),
-            message="The worker running this job stopped before it finished. Nothing was "
-            "changed: upload the file again to retry.",
+            message=ImportJob.STOPPED_MESSAGE,
         )
         if updated:
             job.refresh_from_db()

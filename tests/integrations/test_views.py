@@ -199,7 +199,9 @@ def test_a_running_job_polls_for_its_progress(advanced_client, tree):
     assert "25,000 of about 100,000 rows imported." in text(response)
 
 
-def test_a_job_whose_worker_stopped_is_marked_failed(advanced_client, tree):
+def test_a_job_whose_worker_stopped_reads_as_failed_and_the_page_writes_nothing(
+    advanced_client, tree, django_assert_num_queries
+):
     job = ImportJob.objects.create(
         kind=ImportJob.Kind.USERS,
         file_name="big.csv",
@@ -210,15 +212,37 @@ def test_a_job_whose_worker_stopped_is_marked_failed(advanced_client, tree):
     job.upload.save("big.csv", ContentFile(b"Account ID,Email\n"))
     stored = job.upload.name
 
-    response = advanced_client.get(job.get_absolute_url())
+    # Session, staff user, Global admin group, two permission lookups; then the job, or the
+    # count of jobs and a page of them.
+    with django_assert_num_queries(6) as captured:
+        response = advanced_client.get(job.get_absolute_url())
+    with django_assert_num_queries(7) as captured_index:
+        index = advanced_client.get("/integrations/")
 
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED
+    assert [
+        query["sql"].split()[0]
+        for query in [*captured.captured_queries, *captured_index.captured_queries]
+    ] == ["SELECT"] * 13
     assert text(response, "failed-heading") == "The import failed"
     assert (
         "The worker running this job stopped before it finished. Nothing was changed: "
         "upload the file again to retry."
     ) in text(response)
+    assert re.findall(r'<span class="outcome outcome-(\w+)">(\w+)</span>', index.text) == [
+        ("failed", "Failed")
+    ]
+    job.refresh_from_db()
+    assert (job.status, job.upload.name) == (ImportJob.Status.RUNNING, stored)
+
+    # The next job a worker takes marks it failed for good and removes its stored file.
+    upload(advanced_client, users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,"))
+
+    job.refresh_from_db()
+    assert (job.status, job.message, job.upload.name) == (
+        ImportJob.Status.FAILED,
+        ImportJob.STOPPED_MESSAGE,
+        "",
+    )
     assert not default_storage.exists(stored)
 
 
