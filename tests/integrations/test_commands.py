@@ -8,6 +8,9 @@ from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
 
 from contacts.models import ContactChange
+from integrations.files import FileProblem
+from integrations.management.commands.import_users import Command as ImportUsers
+from integrations.resources import FileImportResult, UsersResource
 from integrations.models import ImportJob, UsersExport
 from tests.integrations.conftest import accounts_csv, memberships, snapshot, users_csv
 
@@ -124,6 +127,26 @@ def test_import_users_of_a_file_that_is_not_a_table_exits_1(write, tree):
     assert message == (
         "Users file people.csv: This users file has no Account ID and Email columns. Its header "
         "row (line 1) must name Account ID and Email; it has: Name, Mail."
+    )
+
+
+def test_import_command_reports_every_file_problem(tmp_path):
+    result = FileImportResult()
+    resource = UsersResource()
+    for message in ("The file is empty.", "The column Email appears twice in the header row."):
+        resource.handle_import_error(result, FileProblem(message, code="test"))
+
+    with pytest.raises(CommandError) as error:
+        ImportUsers().report(
+            tmp_path / "people.csv", result, dry_run=False, skip_errors=False, keep_removed=True
+        )
+
+    assert (error.value.returncode, str(error.value).splitlines()) == (
+        1,
+        [
+            "Users file people.csv: The file is empty.",
+            "Users file people.csv: The column Email appears twice in the header row.",
+        ],
     )
 
 
