@@ -586,3 +586,59 @@ def test_history_lists_who_when_file_outcome_and_counts(advanced_client, tree):
         "second.csv Accounts file command line <when> Failed – – – 4",
         "first.csv Users file advanced_user <when> Finished 3 2 10 0",
     ]
+
+
+# Query counts: the same at two data sizes. The first five queries of every page are the
+# session, the staff user, the Global admin check and the two permission lookups.
+
+
+@pytest.mark.parametrize("job_count", [1, 3])
+def test_history_query_count(advanced_client, django_assert_num_queries, job_count):
+    for number in range(job_count):
+        ImportJob.objects.create(
+            kind=ImportJob.Kind.USERS,
+            file_name=f"people-{number}.csv",
+            status=ImportJob.Status.SUCCEEDED,
+            staff_user=advanced_client.staff_user,
+        )
+
+    with django_assert_num_queries(7):  # the five, the count of jobs, a page of them
+        response = advanced_client.get("/integrations/")
+
+    assert len(re.findall(r'<span class="outcome outcome-succeeded">', response.text)) == job_count
+
+
+@pytest.mark.parametrize("error_rows", [1, 3])
+def test_job_page_query_count(advanced_client, tree, django_assert_num_queries, error_rows):
+    rows = [f"NOPE{number},p{number}@example.com,P,Q,,,,," for number in range(error_rows)]
+    job_url = upload(advanced_client, users_csv(*rows)).headers["Location"]
+
+    with django_assert_num_queries(6):  # the five and the job
+        response = advanced_client.get(job_url)
+
+    assert text(response, "errors-heading") == (
+        f"{error_rows} error{'s' if error_rows > 1 else ''} in {error_rows} "
+        f"row{'s' if error_rows > 1 else ''}"
+    )
+
+
+@pytest.mark.parametrize("job_count", [1, 3])
+def test_job_progress_fragment_query_count(advanced_client, django_assert_num_queries, job_count):
+    jobs = [
+        ImportJob.objects.create(
+            kind=ImportJob.Kind.USERS,
+            file_name=f"big-{number}.csv",
+            status=ImportJob.Status.RUNNING,
+            rows_total=100,
+            rows_done=50,
+            heartbeat_at=timezone.now(),
+            staff_user=advanced_client.staff_user,
+        )
+        for number in range(job_count)
+    ]
+
+    with django_assert_num_queries(6):  # the five and the job
+        response = advanced_client.get(jobs[-1].get_absolute_url(), headers={"HX-Request": "true"})
+
+    assert response.text.lstrip().startswith('<div id="job-status" class="job-status" hx-get=')
+    assert "50 of about 100 rows imported." in text(response)
