@@ -401,7 +401,8 @@ def export_users(*, contacts_only=False, file_format="csv", by=None):
     UsersExport.objects.create(staff_user=by, contacts_only=contacts_only, file_format=file_format)
     resource = UsersResource()
     rows = resource.export_rows(contacts_only=contacts_only)
-    name = f"{'contacts' if contacts_only else 'users'}-{timezone.localdate().isoformat()}.{file_format}"
+    what = "contacts" if contacts_only else "users"
+    name = f"{what}-{timezone.localdate().isoformat()}.{file_format}"
     if file_format == "csv":
         return name, CSV_CONTENT_TYPE, csv_lines(resource.columns(), rows)
     return name, XLSX_CONTENT_TYPE, xlsx_file(resource.columns(), rows)

@@ -10,8 +10,8 @@ from django.core.management.base import CommandError
 from contacts.models import ContactChange
 from integrations.files import FileProblem
 from integrations.management.commands.import_users import Command as ImportUsers
-from integrations.resources import FileImportResult, UsersResource
 from integrations.models import ImportJob, UsersExport
+from integrations.resources import FileImportResult, UsersResource
 from tests.integrations.conftest import accounts_csv, memberships, snapshot, users_csv
 
 GOOD = users_csv(
@@ -94,7 +94,7 @@ def test_import_users_with_errors_lists_them_imports_nothing_and_exits_1(write, 
 
 @pytest.mark.django_db
 def test_import_users_skip_errors_imports_the_valid_rows_and_still_exits_1(write, ada):
-    lines, (code, message) = run("import_users", write(BAD), "--skip-errors")
+    _lines, (code, message) = run("import_users", write(BAD), "--skip-errors")
 
     assert code == 1
     assert message == (
@@ -194,7 +194,7 @@ def test_import_accounts_with_errors_exits_1_and_imports_nothing(write, tree):
     before = snapshot()
     path = write(accounts_csv("LYON,Lyon,Site,EMEA", "X,X,Sit,"), "accounts.csv")
 
-    lines, (code, message) = run("import_accounts", path)
+    lines, (code, _message) = run("import_accounts", path)
 
     assert code == 1
     assert lines == [

@@ -262,8 +262,8 @@ def test_a_job_whose_worker_stopped_reads_as_failed_and_the_page_writes_nothing(
         ),
         (
             b"Name,Mail\nAda,ada@example.com\n",
-            "This users file has no Account ID and Email columns. Its header row (line 1) must name "
-            "Account ID and Email; it has: Name, Mail.",
+            "This users file has no Account ID and Email columns. Its header row (line 1) must "
+            "name Account ID and Email; it has: Name, Mail.",
         ),
     ],
     ids=["empty", "header only", "UTF-16", "binary", "no required columns"],
