@@ -1,5 +1,8 @@
 from django.contrib import admin
 
+from accounts.admin import AccountAdmin
+from accounts.models import Account
+
 from .models import ContactChange, Membership, Person, Segment, Task, Touchpoint
 from .services import record_contact_changes, tracked_values
 
@@ -41,6 +44,16 @@ class MembershipInline(admin.TabularInline):
         return (
             super().get_queryset(request).select_related("person", "account", "role__account_type")
         )
+
+
+# accounts.admin knows nothing of people: this app, which loads after it, registers the account
+# admin again with the account's memberships inline.
+admin.site.unregister(Account)
+
+
+@admin.register(Account)
+class AccountWithMembershipsAdmin(ContactHistoryAdminMixin, AccountAdmin):
+    inlines = [*AccountAdmin.inlines, MembershipInline]
 
 
 @admin.register(Person)
