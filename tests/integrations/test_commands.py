@@ -2,10 +2,12 @@
 errors with line numbers, and exit codes (0 done, 1 the file has errors, 2 bad usage)."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from contacts.models import ContactChange
 from integrations.files import FileProblem
@@ -246,3 +248,28 @@ def test_export_users_to_a_missing_folder_is_bad_usage(tmp_path):
         f"No folder {tmp_path / 'no'} to write users.csv in.",
     )
     assert UsersExport.objects.count() == 0
+
+
+# fail_stale_import_jobs
+
+
+@pytest.mark.django_db
+def test_fail_stale_import_jobs_marks_the_jobs_of_stopped_workers_failed():
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    stopped = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS,
+        file_name="big.csv",
+        status=ImportJob.Status.RUNNING,
+        heartbeat_at=an_hour_ago,
+    )
+    live = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS,
+        file_name="live.csv",
+        status=ImportJob.Status.RUNNING,
+        heartbeat_at=timezone.now(),
+    )
+
+    assert run("fail_stale_import_jobs") == (["1 stopped import job marked failed."], (0, ""))
+    assert dict(
+        ImportJob.objects.filter(pk__in=[stopped.pk, live.pk]).values_list("file_name", "status")
+    ) == {"big.csv": ImportJob.Status.FAILED, "live.csv": ImportJob.Status.RUNNING}
