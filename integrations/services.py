@@ -1,4 +1,6 @@
-"""Import jobs and exports: the work behind the integrations page, the admin and the commands.
+"""Past 400 lines as one thing: the import jobs' steps and the export share their helpers.
+
+Import jobs and exports: the work behind the integrations page, the admin and the commands.
 
 The rules of the files live in integrations.resources; these functions read files, run the
 resources, and keep the ImportJob and UsersExport records.

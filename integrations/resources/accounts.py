@@ -1,4 +1,6 @@
-"""The accounts file (SPEC §4.2); past 400 lines, as its checks and tree rebuild share state.
+"""Past 400 lines as one thing: the accounts file, whose checks and tree rebuild share state.
+
+The accounts file (SPEC §4.2).
 
 Its columns: Account ID, Account Name, Account Type, Parent Account ID.
 

@@ -1,4 +1,6 @@
-"""The contacts admin (contacts/admin.py): people, memberships (also inline on people and
+"""Past 400 lines as one thing: every test of contacts/admin.py.
+
+The contacts admin: people, memberships (also inline on people and
 accounts), contact history, tasks and touchpoints; search, autocomplete, and the contact
 history written by admin edits."""
 

@@ -1,4 +1,6 @@
-"""The integrations page (SPEC §3.8): who may use it, upload, preview, confirm, progress, history,
+"""Past 400 lines as one thing: every test of integrations/views.py, the integrations page.
+
+The integrations page (SPEC §3.8): who may use it, upload, preview, confirm, progress, history,
 error file, export."""
 
 import io
