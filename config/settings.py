@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "django.contrib.postgres",
     "mptt",
     "import_export",
@@ -105,12 +106,14 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # The app's queries are short lookups that stop after a page of rows; starting parallel
-    # workers costs more than they save (about 10 ms a query on two cores).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "options", os.environ.get("PG_OPTIONS", "-c max_parallel_workers_per_gather=0")
-    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.environ.get(
+    "PG_OPTIONS"
+):
+    # Server settings for this app's sessions (libpq's "options"). On a small machine
+    # "-c max_parallel_workers_per_gather=0" helps: the app's queries are short lookups that
+    # stop after a page of rows, and starting parallel workers costs more than they save
+    # (about 10 ms a query on two cores).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", os.environ["PG_OPTIONS"])
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes SQLite's write lock when a transaction starts, so two writers never
     # interleave their reads and writes of the account tree (what the advisory locks do on

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from integrations.admin import UsersFileAdminMixin
+from accounts.admin import AccountAdmin
+from accounts.models import Account
 
 from .models import ContactChange, Membership, Person, Segment, Task, Touchpoint
 from .services import record_contact_changes, tracked_values
@@ -45,8 +46,18 @@ class MembershipInline(admin.TabularInline):
         )
 
 
+# accounts.admin knows nothing of people: this app, which loads after it, registers the account
+# admin again with the account's memberships inline.
+admin.site.unregister(Account)
+
+
+@admin.register(Account)
+class AccountWithMembershipsAdmin(ContactHistoryAdminMixin, AccountAdmin):
+    inlines = [*AccountAdmin.inlines, MembershipInline]
+
+
 @admin.register(Person)
-class PersonAdmin(ContactHistoryAdminMixin, UsersFileAdminMixin, admin.ModelAdmin):
+class PersonAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["email", "first_name", "last_name", "title", "phone"]
     search_fields = ["email", "first_name", "last_name"]
     readonly_fields = ["created_at", "updated_at"]
@@ -54,7 +65,7 @@ class PersonAdmin(ContactHistoryAdminMixin, UsersFileAdminMixin, admin.ModelAdmi
 
 
 @admin.register(Membership)
-class MembershipAdmin(ContactHistoryAdminMixin, UsersFileAdminMixin, admin.ModelAdmin):
+class MembershipAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
     list_display = ["person", "account", "role", "is_contact", "is_key_contact"]
     list_filter = ["is_contact", "is_key_contact", "account__account_type"]
     list_select_related = ["person", "account", "role__account_type"]

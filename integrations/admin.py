@@ -7,6 +7,9 @@ from import_export.formats.base_formats import Format
 from import_export.forms import ExportForm
 from import_export.tmp_storages import MediaStorage
 
+from contacts.admin import MembershipAdmin, PersonAdmin
+from contacts.models import Membership, Person
+
 from .files import (
     CSV_CONTENT_TYPE,
     XLSX_CONTENT_TYPE,
@@ -49,8 +52,10 @@ class ImportJobAdmin(admin.ModelAdmin):
         return False
 
 
-# The import and export buttons of people and memberships (contacts.admin), with the same
-# resource, file reading and formula guard as the integrations page.
+# The import and export buttons of people and memberships, with the same resource, file
+# reading and formula guard as the integrations page. contacts.admin knows nothing of files:
+# this app, which loads after it, registers its people and membership admins again with the
+# buttons added.
 
 
 class _IntegrationFormat(Format):
@@ -140,6 +145,20 @@ class UsersFileAdminMixin(ImportExportMixin):
             form.add_error("import_file", e.message)
         else:
             super().add_data_read_fail_error_to_form(form, e)
+
+
+admin.site.unregister(Person)
+admin.site.unregister(Membership)
+
+
+@admin.register(Person)
+class PersonFileAdmin(UsersFileAdminMixin, PersonAdmin):
+    pass
+
+
+@admin.register(Membership)
+class MembershipFileAdmin(UsersFileAdminMixin, MembershipAdmin):
+    pass
 
 
 @admin.register(UsersExport)

@@ -38,7 +38,7 @@ class BulkWriter:
         if not self.postgresql:
             objs = []
             for row in rows:
-                obj = model(**dict(zip(columns, row)))
+                obj = model(**dict(zip(columns, row, strict=True)))
                 for field in rest:
                     setattr(obj, field.attname, _default(field, now))
                 objs.append(obj)
@@ -65,7 +65,7 @@ class BulkWriter:
             sql = f"COPY {quote(table)} ({', '.join(quote(f.column) for f in names)}) FROM STDIN"
             # Django's error classes, as for its own queries (COPY goes to psycopg directly).
             with self.connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
-                for id_, row in zip(ids, rows):
+                for id_, row in zip(ids, rows, strict=True):
                     copy.write_row(
                         (id_, *row, *constants, *(field.get_default() for field in per_row))
                     )
@@ -93,7 +93,7 @@ class BulkWriter:
         if not self.postgresql:
             objs = []
             for pk, *values in rows:
-                obj = model(pk=pk, **dict(zip(attnames, values)))
+                obj = model(pk=pk, **dict(zip(attnames, values, strict=True)))
                 for field in stamps:
                     setattr(obj, field.attname, now)
                 objs.append(obj)
@@ -109,7 +109,10 @@ class BulkWriter:
             for index, field in enumerate(columns)
         ]
         assignments = ", ".join(
-            [f"{quote(field.column)} = {cast}" for field, cast in zip(fields, casts[1:])]
+            [
+                f"{quote(field.column)} = {cast}"
+                for field, cast in zip(fields, casts[1:], strict=True)
+            ]
             + [f"{quote(field.column)} = %s" for field in stamps]
         )
         names = ", ".join(quote(f"c{index}") for index in range(len(columns)))

@@ -119,11 +119,8 @@ def _read_csv(file):
     lines = _decoded_lines(file)
     # The header is the first line with any text on it; the delimiter is whichever of comma,
     # semicolon and tab it uses most (a single-column header works with any).
-    header_line = 0
-    for header_line, text in lines:
-        if text.strip():
-            break
-    else:
+    header_line, text = next(((n, t) for n, t in lines if t.strip()), (None, None))
+    if header_line is None:
         raise FileProblem("The file is empty.", code="empty")
     delimiter = max(DELIMITERS, key=lambda d: (_count_outside_quotes(text, d), d == ","))
     line_numbers = []  # the physical line of each line handed to the CSV reader
@@ -178,10 +175,9 @@ def _decoded_lines(file):
     lines = iter(File(file))
     number = 0
     for number, raw in enumerate(lines, 1):
-        if number == 1 and raw.startswith(UTF8_BOM):
-            raw = raw[len(UTF8_BOM) :]
+        line = raw[len(UTF8_BOM) :] if number == 1 and raw.startswith(UTF8_BOM) else raw
         try:
-            yield number, raw.decode("utf-8")
+            yield number, line.decode("utf-8")
         except UnicodeDecodeError as error:  # _scan_csv() found none; the file changed since
             _not_utf8(number, error)
 
@@ -263,10 +259,8 @@ def _read_xlsx(file):
         (number, [_cell_text(value) for value in values])
         for number, values in enumerate(sheet.iter_rows(values_only=True), 1)
     )
-    for header_line, headers in numbered:
-        if any(headers):
-            break
-    else:
+    header_line, headers = next(((n, h) for n, h in numbered if any(h)), (None, None))
+    if header_line is None:
         workbook.close()
         raise FileProblem("The file is empty.", code="empty")
 
@@ -357,7 +351,8 @@ def write_xlsx(headers, rows, out, *, title="Users"):
 
 def xlsx_file(headers, rows):
     """The workbook in a temporary file (on disk past a few megabytes), positioned at 0."""
-    out = tempfile.SpooledTemporaryFile(max_size=8 << 20)
+    # Returned open: the caller (a FileResponse, or export_users) closes it.
+    out = tempfile.SpooledTemporaryFile(max_size=8 << 20)  # noqa: SIM115
     write_xlsx(headers, rows, out)
     out.seek(0)
     return out

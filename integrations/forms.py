@@ -23,12 +23,14 @@ class UploadForm(forms.Form):
     file = forms.FileField(label="File", allow_empty_file=True)
 
     def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.max_size = settings.INTEGRATIONS_MAX_UPLOAD_SIZE
-        self.fields["file"].help_text = (
+        file = self.fields["file"]
+        file.help_text = (
             f"CSV (UTF-8; comma, semicolon or tab) or XLSX, up to {filesizeformat(self.max_size)}."
         )
-        self.fields["file"].widget.attrs["accept"] = ".csv,.txt,.tsv,.xlsx"
+        file.widget.attrs["accept"] = ".csv,.txt,.tsv,.xlsx"
         self.row_estimate = 0
 
     def clean_file(self):
@@ -75,6 +77,10 @@ class ConfirmForm(forms.Form):
 
 
 class ExportForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
     who = forms.ChoiceField(
         label="Rows",
         choices=[("all", "All users"), ("contacts", "Contacts only")],

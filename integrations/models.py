@@ -16,15 +16,17 @@ class ImportJobQuerySet(models.QuerySet):
         it was stopped (killed, restarted, out of memory). Its transaction died with it, so the
         data is as it was before; the job only needs marking failed. A job still waiting in the
         queue is not stale: a worker will take it when there is one."""
-        now = now or timezone.now()
-        cutoff = now - timedelta(seconds=settings.INTEGRATIONS_JOB_STALE_AFTER)
-        return self.in_progress().filter(heartbeat_at__lt=cutoff)
+        return self.in_progress().filter(heartbeat_at__lt=_stale_cutoff(now))
 
     def last_users_sync(self):
         """When the last users import that changed data started (None if there was none)."""
         return self.filter(kind=ImportJob.Kind.USERS, status=ImportJob.Status.SUCCEEDED).aggregate(
             last=Max("started_at")
         )["last"]
+
+
+def _stale_cutoff(now=None):
+    return (now or timezone.now()) - timedelta(seconds=settings.INTEGRATIONS_JOB_STALE_AFTER)
 
 
 class ImportJob(models.Model):
@@ -49,6 +51,10 @@ class ImportJob(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     IN_PROGRESS = (Status.CHECKING, Status.PENDING, Status.RUNNING)
+    STOPPED_MESSAGE = (
+        "The worker running this job stopped before it finished. Nothing was changed: upload the "
+        "file again to retry."
+    )
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     file_name = models.CharField(max_length=255)
@@ -110,9 +116,23 @@ class ImportJob(models.Model):
     def in_progress(self):
         return self.status in self.IN_PROGRESS
 
-    @property
-    def is_finished(self):
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED, self.Status.CANCELLED)
+    def is_stale(self, now=None):
+        """Whether the worker of this started job stopped without finishing (as `stale()`)."""
+        return (
+            self.in_progress
+            and self.heartbeat_at is not None
+            and self.heartbeat_at < _stale_cutoff(now)
+        )
+
+    def show_stale_as_failed(self, now=None):
+        """A page's reading of the job: a stale one reads as failed, in memory only. Pages do
+        not write (a GET that writes races the worker and the next GET); the worker marks the
+        job failed and removes its upload when it takes its next job, or the
+        `fail_stale_import_jobs` command does. Returns the job."""
+        if self.is_stale(now):
+            self.status = self.Status.FAILED
+            self.message = self.STOPPED_MESSAGE
+        return self
 
     @property
     def progress_percent(self):

@@ -41,6 +41,10 @@ class JobProgress:
         self.last = now
         try:
             if self.connection is None:
+                # A connection of this job's own rather than a second DATABASES alias: an alias
+                # is held open per thread by every process, and Django's tests refuse queries on
+                # an alias a test does not declare, so every test that runs an import would have
+                # to; this one lives exactly as long as the job and its lock_timeout is its own.
                 self.connection = connections.create_connection(self.alias)
                 with self.connection.cursor() as cursor:
                     cursor.execute("SET lock_timeout = '1s'")

@@ -1,4 +1,6 @@
-"""Import jobs and exports: the work behind the integrations page, the admin and the commands.
+"""Past 400 lines as one thing: the import jobs' steps and the export share their helpers.
+
+Import jobs and exports: the work behind the integrations page, the admin and the commands.
 
 The rules of the files live in integrations.resources; these functions read files, run the
 resources, and keep the ImportJob and UsersExport records.
@@ -283,15 +285,16 @@ def cancel_import_job(*, job, by):
 
 def fail_stale_jobs(*, now=None):
     """Mark failed the jobs whose worker stopped without finishing (killed, restarted): the
-    import's transaction died with it, so nothing was changed. Side effects: updates those
-    jobs and removes their stored uploads. Returns how many there were."""
+    import's transaction died with it, so nothing was changed. Called by the worker before each
+    job and by the fail_stale_import_jobs command, never by a page (pages read a stale job as
+    failed without writing: ImportJob.show_stale_as_failed). Side effects: updates those jobs
+    and removes their stored uploads. Returns how many there were."""
     count = 0
     for job in ImportJob.objects.stale(now):
         updated = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
             status=ImportJob.Status.FAILED,
             finished_at=timezone.now(),
-            message="The worker running this job stopped before it finished. Nothing was "
-            "changed: upload the file again to retry.",
+            message=ImportJob.STOPPED_MESSAGE,
         )
         if updated:
             job.refresh_from_db()
@@ -400,7 +403,8 @@ def export_users(*, contacts_only=False, file_format="csv", by=None):
     UsersExport.objects.create(staff_user=by, contacts_only=contacts_only, file_format=file_format)
     resource = UsersResource()
     rows = resource.export_rows(contacts_only=contacts_only)
-    name = f"{'contacts' if contacts_only else 'users'}-{timezone.localdate().isoformat()}.{file_format}"
+    what = "contacts" if contacts_only else "users"
+    name = f"{what}-{timezone.localdate().isoformat()}.{file_format}"
     if file_format == "csv":
         return name, CSV_CONTENT_TYPE, csv_lines(resource.columns(), rows)
     return name, XLSX_CONTENT_TYPE, xlsx_file(resource.columns(), rows)

@@ -1,6 +1,8 @@
 """Background tasks (Django's Tasks API; the database worker `manage.py db_worker` runs them).
 
 Each takes the job's id, as task arguments must be JSON; the work is in integrations.services.
+A worker that takes a job first marks failed the jobs of workers that stopped (killed,
+restarted) without finishing: the pages only read them as failed.
 """
 
 from django.tasks import task
@@ -12,6 +14,7 @@ from .models import ImportJob
 @task()
 def check_import_file(job_id):
     """The preview of an uploaded file (a dry run)."""
+    services.fail_stale_jobs()
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is not None:
         services.check_import_job(job=job)
@@ -20,6 +23,7 @@ def check_import_file(job_id):
 @task()
 def run_import_file(job_id):
     """The confirmed import."""
+    services.fail_stale_jobs()
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is not None:
         services.run_import_job(job=job)

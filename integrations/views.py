@@ -6,7 +6,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.staff import CAN_RUN_INTEGRATIONS
@@ -37,8 +39,11 @@ def index(request):
             by=request.user,
         )
         return redirect(job)
-    services.fail_stale_jobs()
     jobs = Paginator(ImportJob.objects.select_related("staff_user"), JOBS_PER_PAGE)
+    page = jobs.get_page(request.GET.get("page"))
+    now = timezone.now()
+    for job in page:
+        job.show_stale_as_failed(now)
     return render(
         request,
         "integrations/index.html",
@@ -49,7 +54,7 @@ def index(request):
                 for choice in form["kind"]
             ],
             "export_form": ExportForm(),
-            "page": jobs.get_page(request.GET.get("page")),
+            "page": page,
         },
         status=400 if form.is_bound else 200,
     )
@@ -60,9 +65,7 @@ def index(request):
 def job_detail(request, pk):
     """A job's progress (polled with htmx while it runs), preview with the confirm form, or
     outcome. The page can be left and opened again at any time."""
-    job = _get_job(pk)
-    if job.in_progress and services.fail_stale_jobs():
-        job.refresh_from_db()
+    job = _get_job(pk).show_stale_as_failed()
     context = {"job": job, "summary": job.summary, "confirm_form": ConfirmForm()}
     return _job_page(request, context)
 
@@ -145,5 +148,5 @@ def export(request):
     if isinstance(body, (bytes, bytearray)) or hasattr(body, "read"):
         return FileResponse(body, as_attachment=True, filename=name, content_type=content_type)
     response = StreamingHttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Disposition"] = content_disposition_header(True, name)
     return response

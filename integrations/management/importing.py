@@ -30,7 +30,9 @@ class ImportCommand(BaseCommand):
         try:
             file = path.open("rb")
         except OSError as error:
-            raise CommandError(f"Cannot read {path}: {error.strerror}.", returncode=BAD_USAGE)
+            raise CommandError(
+                f"Cannot read {path}: {error.strerror}.", returncode=BAD_USAGE
+            ) from error
         with file:
             if dry_run:
                 result = services.import_file(
@@ -57,8 +59,12 @@ class ImportCommand(BaseCommand):
 
     def report(self, path, result, *, dry_run, skip_errors, keep_removed):
         label = services.RESOURCES[self.kind].file_kind.capitalize()
-        for problem in result.file_problems():
-            raise CommandError(f"{label} {path.name}: {problem}", returncode=FILE_HAS_ERRORS)
+        problems = result.file_problems()
+        if problems:
+            raise CommandError(
+                "\n".join(f"{label} {path.name}: {problem}" for problem in problems),
+                returncode=FILE_HAS_ERRORS,
+            )
         self.stdout.write(
             f"{label} {path.name}: {result.new:,} new, {result.updated:,} updated, "
             f"{result.unchanged:,} unchanged, {result.failed:,} failed."

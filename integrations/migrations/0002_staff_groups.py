@@ -17,7 +17,8 @@ VIEW = [
     "contacts.view_task",
     "contacts.view_touchpoint",
 ]
-STANDARD = VIEW + [
+STANDARD = [
+    *VIEW,
     "contacts.add_person",
     "contacts.change_person",
     "contacts.add_membership",
@@ -30,7 +31,8 @@ STANDARD = VIEW + [
     "contacts.delete_touchpoint",
     "contacts.download_segments",
 ]
-ADVANCED = STANDARD + [
+ADVANCED = [
+    *STANDARD,
     "integrations.run_integrations",
     "integrations.view_importjob",
     "integrations.add_importjob",

@@ -1,4 +1,8 @@
-"""The accounts file (SPEC §4.2): Account ID, Account Name, Account Type, Parent Account ID.
+"""Past 400 lines as one thing: the accounts file, whose checks and tree rebuild share state.
+
+The accounts file (SPEC §4.2).
+
+Its columns: Account ID, Account Name, Account Type, Parent Account ID.
 
 Rows may come in any order (a child before its parent), existing accounts are updated and may
 move, and the trees stay valid: the accounts are written in bulk and then every tree the file
@@ -315,7 +319,9 @@ class AccountsResource(FileResource):
             if row.import_type == NEW
         ]
         Account.objects.bulk_create(new_accounts)
-        for account, row in zip(new_accounts, [r for r in changed_rows if r.import_type == NEW]):
+        for account, row in zip(
+            new_accounts, [r for r in changed_rows if r.import_type == NEW], strict=True
+        ):
             nodes[account.external_id] = _Node(
                 pk=account.pk,
                 external_id=account.external_id,

@@ -225,7 +225,8 @@ class FileResource(resources.Resource):
         if missing:
             found = ", ".join(header for header in headers if header.strip()) or "nothing"
             raise FileProblem(
-                f"This {self.file_kind} has no {and_join(missing)} column{'s' if len(missing) > 1 else ''}. "
+                f"This {self.file_kind} has no {and_join(missing)} "
+                f"column{'s' if len(missing) > 1 else ''}. "
                 f"Its header row (line 1) must name {and_join(self.required_columns)}; it has: "
                 f"{found}.",
                 code="missing_columns",
@@ -381,7 +382,8 @@ def _table_from_dataset(dataset):
     line_numbers = getattr(dataset, "line_numbers", None) or itertools.count(2)
     rows = (
         (line, ["" if value is None else str(value) for value in values])
-        for line, values in zip(line_numbers, dataset)
+        # Without line numbers they are an endless count.
+        for line, values in zip(line_numbers, dataset, strict=False)
         if any(value not in (None, "") for value in values)
     )
     return Table(

@@ -5,24 +5,24 @@ model instances, and written with integrations.bulk: at a hundred thousand rows,
 model instances per row costs more than the whole database work.
 """
 
-from dataclasses import dataclass
-from functools import lru_cache
-
 import tablib
-from django.core.validators import EmailValidator
+from django.contrib.auth import get_user_model
 from django.db import connections
-from django.db.models import F
-from django.db.models.functions import Lower
 from django.utils import timezone
 from import_export.fields import Field
 
 from accounts.models import Account, AccountRole, AccountType
 from contacts.models import ContactChange, Membership, Person
+from contacts.validators import is_valid_email
 
-from ..bulk import Any, BulkWriter
+from ..bulk import BulkWriter
 from ..models import last_users_sync
 from ..widgets import TextWidget, YesNoWidget
 from .base import LISTED_ROWS, NEW, SKIP, UPDATE, Change, FileResource, ReAdd, _max_length
+from .users_reads import UsersLookups
+from .users_writes import ChunkPlan, NewMembership, write_plan
+
+User = get_user_model()
 
 PERSON_COLUMNS = (
     ("first_name", "First Name"),
@@ -42,58 +42,8 @@ MEMBERSHIP_COLUMNS = {
 # Lines that give a person's profile differently from an earlier line, listed one by one.
 LISTED_CONFLICTS = 20
 
-_email_validator = EmailValidator()
-_valid_user_part = _email_validator.user_regex.match  # once, not through the lazy regex
 
-
-@lru_cache(maxsize=4096)
-def _valid_domain(domain):
-    return _email_validator.validate_domain_part(domain)
-
-
-def is_valid_email(email):
-    """Django's EmailValidator (EmailField's), with the verdict on each domain remembered: a
-    file has many addresses and few domains, and the domain check is most of the cost."""
-    if not email or "@" not in email or len(email) > 320:
-        return False
-    user_part, domain_part = email.rsplit("@", 1)
-    if not _valid_user_part(user_part):
-        return False
-    return domain_part in _email_validator.domain_allowlist or _valid_domain(domain_part)
-
-
-@dataclass(frozen=True)
-class _AccountRef:
-    pk: int
-    external_id: str
-    name: str
-    account_type_id: int
-
-
-class _NewMembership:
-    __slots__ = ("account_id", "is_contact", "is_key_contact", "person", "pk", "role_id")
-
-    def __init__(self, person, account_id, role_id, is_contact, is_key_contact):
-        self.pk = None
-        self.person = person
-        self.account_id = account_id
-        self.role_id = role_id
-        self.is_contact = is_contact
-        self.is_key_contact = is_key_contact
-
-
-class _ChunkPlan:
-    """What one chunk will write."""
-
-    def __init__(self):
-        self.new_people = {}  # email in lower case → [None, email, first, last, title, phone]
-        self.changed_people = {}  # pk → the person's values
-        self.new_memberships = []  # _NewMembership
-        self.changed_memberships = {}  # pk → [pk, role_id, is_contact, is_key_contact]
-        self.history = []  # (membership pk or _NewMembership, field, old, new)
-
-
-class UsersResource(FileResource):
+class UsersResource(UsersLookups, FileResource):
     """One row per person per account: the person's profile, and their membership of the
     account with its role and the contact and key-contact marks.
 
@@ -181,7 +131,7 @@ class UsersResource(FileResource):
             with connections[using].cursor() as cursor:
                 cursor.execute("SET LOCAL enable_seqscan = off")
         self.writer = BulkWriter(using)
-        self.accounts = {}  # Account ID → _AccountRef, or None when there is no such account
+        self.accounts = {}  # Account ID → AccountRef, or None when there is no such account
         roles = list(
             AccountRole.objects.order_by("name").values_list("pk", "account_type_id", "name")
         )
@@ -251,48 +201,16 @@ class UsersResource(FileResource):
                 if not membership[2] and key in making_contact
             ]
         )
-        plan = _ChunkPlan()
+        plan = ChunkPlan()
         for row in valid:
             self._decide(row, memberships, removals, plan)
         if write:
-            self._write(plan)
+            write_plan(plan, writer=self.writer, by=self.by, now=self.now)
         else:
             self.unwritten_people.update(plan.new_people)
             self.unwritten_people.update(
                 (person[1].lower(), person) for person in plan.changed_people.values()
             )
-
-    def _load_accounts(self, external_ids):
-        missing = [external_id for external_id in external_ids if external_id not in self.accounts]
-        if not missing:
-            return
-        for values in (
-            Account.objects.filter(Any(F("external_id"), missing))
-            .order_by()
-            .values_list("pk", "external_id", "name", "account_type_id")
-        ):
-            self.accounts[values[1]] = _AccountRef(*values)
-        for external_id in missing:
-            self.accounts.setdefault(external_id, None)
-
-    def _load_people(self, email_keys, *, lock):
-        """{email in lower case: [pk, email, first_name, last_name, title, phone]} for the people
-        of a chunk: from the database, or created by earlier rows of this run not written."""
-        if not email_keys:
-            return {}
-        people = Person.objects.filter(Any(Lower("email"), email_keys)).order_by()
-        if lock:
-            # The rows this run may change stay as it read them until it commits.
-            people = people.select_for_update()
-        found = {
-            values[1].lower(): list(values)
-            for values in people.values_list(
-                "pk", "email", "first_name", "last_name", "title", "phone"
-            )
-        }
-        for key in email_keys & self.unwritten_people.keys():
-            found[key] = self.unwritten_people[key]
-        return found
 
     def _resolve(self, row, people, creating):
         """The account, role id and person of a row, or its errors."""
@@ -319,49 +237,6 @@ class UsersResource(FileResource):
             if not row.errors:
                 creating.add(key)
         row.context = (account, role_id, person)
-
-    def _load_memberships(self, contexts, *, lock):
-        """{(person pk, account pk): [pk, role_id, is_contact, is_key_contact]}"""
-        person_ids = {person[0] for _, _, person in contexts if person is not None and person[0]}
-        if not person_ids:
-            return {}
-        # By person only: a person has few memberships, and the unique (person, account) index
-        # serves.
-        memberships = Membership.objects.filter(Any(F("person_id"), person_ids)).order_by()
-        if lock:
-            memberships = memberships.select_for_update()
-        return {
-            (person_id, account_id): [pk, role_id, is_contact, is_key]
-            for pk, person_id, account_id, role_id, is_contact, is_key in memberships.values_list(
-                "pk", "person_id", "account_id", "role_id", "is_contact", "is_key_contact"
-            )
-        }
-
-    def _load_removals(self, membership_ids):
-        """{membership pk: (when, by whom)} for contacts a staff user removed (in the app or
-        the admin) since the last users import or export."""
-        if not membership_ids:
-            return {}
-        changes = ContactChange.objects.filter(
-            Any(F("membership_id"), membership_ids),
-            field=ContactChange.Field.CONTACT,
-            new_value="no",
-        ).exclude(source=ContactChange.Source.IMPORT)
-        if self.sync_point is not None:
-            changes = changes.filter(changed_at__gt=self.sync_point)
-        removals = {}
-        for membership_id, changed_at, username, first, last in changes.order_by(
-            "membership_id", "-changed_at", "-pk"
-        ).values_list(
-            "membership_id",
-            "changed_at",
-            "staff_user__username",
-            "staff_user__first_name",
-            "staff_user__last_name",
-        ):
-            name = f"{first or ''} {last or ''}".strip() or username or "a staff user"
-            removals.setdefault(membership_id, (changed_at, name))
-        return removals
 
     def _profile(self, row, key):
         """The row's First Name, Last Name, Title and Phone, where an earlier line of the file
@@ -417,7 +292,7 @@ class UsersResource(FileResource):
         membership = memberships.get((person[0], account.pk)) if person[0] else None
         if membership is None:
             is_key = data["key_contact"] is True
-            new = _NewMembership(
+            new = NewMembership(
                 person, account.pk, role_id, data["contact"] is True or is_key, is_key
             )
             plan.new_memberships.append(new)
@@ -461,6 +336,7 @@ class UsersResource(FileResource):
             ),
             self._described(before),
             self._described(after),
+            strict=True,
         ):
             if old != new:
                 # A new membership's changes only show in the preview's list; an existing
@@ -478,64 +354,6 @@ class UsersResource(FileResource):
             self.role_names[role_id] if role_id else "",
             "yes" if is_contact else "no",
             "yes" if is_key else "no",
-        )
-
-    def _write(self, plan):
-        """The chunk's writes: an insert or update per table, in bulk."""
-        writer, now = self.writer, self.now
-        new_people = list(plan.new_people.values())
-        ids = writer.insert(
-            Person,
-            ("email", "first_name", "last_name", "title", "phone"),
-            [(p[1], p[2], p[3], p[4], p[5]) for p in new_people],
-        )
-        for person, pk in zip(new_people, ids):
-            person[0] = pk
-        writer.update(
-            Person,
-            ["first_name", "last_name", "title", "phone"],
-            [(p[0], p[2], p[3], p[4], p[5]) for p in plan.changed_people.values()],
-        )
-        ids = writer.insert(
-            Membership,
-            ("person_id", "account_id", "role_id", "is_contact", "is_key_contact"),
-            [
-                (m.person[0], m.account_id, m.role_id, m.is_contact, m.is_key_contact)
-                for m in plan.new_memberships
-            ],
-        )
-        for membership, pk in zip(plan.new_memberships, ids):
-            membership.pk = pk
-        writer.update(
-            Membership,
-            ["role_id", "is_contact", "is_key_contact"],
-            list(plan.changed_memberships.values()),
-        )
-        staff_user_id = self.by.pk if self.by is not None else None
-        source = ContactChange.Source.IMPORT
-        writer.insert(
-            ContactChange,
-            (
-                "membership_id",
-                "field",
-                "old_value",
-                "new_value",
-                "source",
-                "staff_user_id",
-                "changed_at",
-            ),
-            [
-                (
-                    ref if isinstance(ref, int) else ref.pk,
-                    field,
-                    old,
-                    new,
-                    source,
-                    staff_user_id,
-                    now,
-                )
-                for ref, field, old, new in plan.history
-            ],
         )
 
     # Export
@@ -565,7 +383,7 @@ class UsersResource(FileResource):
             .iterator(chunk_size=self.chunk_size)
         )
         for values in rows:
-            yield [render(value) for render, value in zip(renders, values)]
+            yield [render(value) for render, value in zip(renders, values, strict=True)]
 
     def export(self, queryset=None, **kwargs):
         """The library's export (the admin's export button): the same rows as a Dataset."""

@@ -1,6 +1,8 @@
 """Browser tests of the integrations page: upload a file, read its preview, confirm, see the job
 finish; and a job page that follows a running job until it ends."""
 
+from pathlib import Path
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -61,7 +63,7 @@ def test_upload_preview_confirm_and_see_the_job_finish(signed_in_page, tree, tmp
     with page.expect_download() as download:
         page.get_by_role("link", name="Download the error file").click()
     assert download.value.suggested_filename == "people-errors.csv"
-    error_file = open(download.value.path(), encoding="utf-8").read().splitlines()
+    error_file = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
     assert error_file[1] == (
         "NOPE,edsger@example.com,Edsger,Dijkstra,,,yes,,"
         "Line 4. Account ID: No account has the Account ID “NOPE”."

@@ -3,7 +3,7 @@ import io
 import pytest
 from django.db import connection
 
-from accounts.models import Account, AccountRole
+from accounts.models import Account
 from contacts.models import ContactChange, Membership, Person
 from integrations import services
 from integrations.models import ImportJob
@@ -105,15 +105,6 @@ def snapshot():
                 "level",
             )
         ),
-    }
-
-
-@pytest.fixture
-def roles(tree):
-    """{(account type name, role name): AccountRole}"""
-    return {
-        (role.account_type.name, role.name): role
-        for role in AccountRole.objects.select_related("account_type")
     }
 
 

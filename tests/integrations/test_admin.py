@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from tests.admin_pages import change_page, changelist_rows, search_first_cells
 from tests.integrations.conftest import USERS_HEADER, history, memberships, snapshot, users_csv
 
 pytestmark = pytest.mark.django_db
@@ -131,4 +132,28 @@ def test_admin_export_of_filtered_memberships(admin_client, ada):
 
     assert response.content.decode().splitlines()[1:] == [
         "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
+    ]
+
+
+# The import jobs' admin
+
+
+def test_import_jobs_are_listed_and_never_added_in_the_admin(admin_site_client, admin_data):
+    assert changelist_rows(admin_site_client, "integrations/importjob") == [
+        [
+            "people.csv",
+            "Users file",
+            "Finished",
+            "owner",
+            "Jan. 12, 2026, 8 a.m.",
+            "Jan. 12, 2026, 8:05 a.m.",
+        ],
+    ]
+    assert admin_site_client.get("/admin/integrations/importjob/add/").status_code == 403
+    assert change_page(admin_site_client, "integrations/importjob", admin_data["job"], {}) == (
+        ("Change import job", "Users file people.csv (Finished)"),
+        {},
+    )
+    assert search_first_cells(admin_site_client, "/admin/integrations/importjob/?q=people") == [
+        "people.csv"
     ]

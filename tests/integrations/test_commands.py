@@ -2,13 +2,18 @@
 errors with line numbers, and exit codes (0 done, 1 the file has errors, 2 bad usage)."""
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command, execute_from_command_line
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from contacts.models import ContactChange
+from integrations.files import FileProblem
+from integrations.management.commands.import_users import Command as ImportUsers
 from integrations.models import ImportJob, UsersExport
+from integrations.resources import FileImportResult, UsersResource
 from tests.integrations.conftest import accounts_csv, memberships, snapshot, users_csv
 
 GOOD = users_csv(
@@ -91,7 +96,7 @@ def test_import_users_with_errors_lists_them_imports_nothing_and_exits_1(write, 
 
 @pytest.mark.django_db
 def test_import_users_skip_errors_imports_the_valid_rows_and_still_exits_1(write, ada):
-    lines, (code, message) = run("import_users", write(BAD), "--skip-errors")
+    _lines, (code, message) = run("import_users", write(BAD), "--skip-errors")
 
     assert code == 1
     assert message == (
@@ -124,6 +129,26 @@ def test_import_users_of_a_file_that_is_not_a_table_exits_1(write, tree):
     assert message == (
         "Users file people.csv: This users file has no Account ID and Email columns. Its header "
         "row (line 1) must name Account ID and Email; it has: Name, Mail."
+    )
+
+
+def test_import_command_reports_every_file_problem(tmp_path):
+    result = FileImportResult()
+    resource = UsersResource()
+    for message in ("The file is empty.", "The column Email appears twice in the header row."):
+        resource.handle_import_error(result, FileProblem(message, code="test"))
+
+    with pytest.raises(CommandError) as error:
+        ImportUsers().report(
+            tmp_path / "people.csv", result, dry_run=False, skip_errors=False, keep_removed=True
+        )
+
+    assert (error.value.returncode, str(error.value).splitlines()) == (
+        1,
+        [
+            "Users file people.csv: The file is empty.",
+            "Users file people.csv: The column Email appears twice in the header row.",
+        ],
     )
 
 
@@ -171,7 +196,7 @@ def test_import_accounts_with_errors_exits_1_and_imports_nothing(write, tree):
     before = snapshot()
     path = write(accounts_csv("LYON,Lyon,Site,EMEA", "X,X,Sit,"), "accounts.csv")
 
-    lines, (code, message) = run("import_accounts", path)
+    lines, (code, _message) = run("import_accounts", path)
 
     assert code == 1
     assert lines == [
@@ -223,3 +248,28 @@ def test_export_users_to_a_missing_folder_is_bad_usage(tmp_path):
         f"No folder {tmp_path / 'no'} to write users.csv in.",
     )
     assert UsersExport.objects.count() == 0
+
+
+# fail_stale_import_jobs
+
+
+@pytest.mark.django_db
+def test_fail_stale_import_jobs_marks_the_jobs_of_stopped_workers_failed():
+    an_hour_ago = timezone.now() - timedelta(hours=1)
+    stopped = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS,
+        file_name="big.csv",
+        status=ImportJob.Status.RUNNING,
+        heartbeat_at=an_hour_ago,
+    )
+    live = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS,
+        file_name="live.csv",
+        status=ImportJob.Status.RUNNING,
+        heartbeat_at=timezone.now(),
+    )
+
+    assert run("fail_stale_import_jobs") == (["1 stopped import job marked failed."], (0, ""))
+    assert dict(
+        ImportJob.objects.filter(pk__in=[stopped.pk, live.pk]).values_list("file_name", "status")
+    ) == {"big.csv": ImportJob.Status.FAILED, "live.csv": ImportJob.Status.RUNNING}

@@ -56,7 +56,7 @@ def test_csv_delimiter_is_the_headers_with_commas_inside_quotes_and_values():
 
 
 def test_csv_non_ascii_text_is_read_as_utf8():
-    headers, rows = read(
+    _headers, rows = read(
         "Account ID,Email,Last Name\nPARIS,jose@example.com,Núñez Ørsted\n".encode()
     )
 
@@ -64,7 +64,7 @@ def test_csv_non_ascii_text_is_read_as_utf8():
 
 
 def test_csv_blank_lines_are_skipped_and_lines_keep_their_numbers():
-    headers, rows = read(b'\nAccount ID,Email\n\nPARIS,"a\nb"\n,\nBERLIN,c\n')
+    _headers, rows = read(b'\nAccount ID,Email\n\nPARIS,"a\nb"\n,\nBERLIN,c\n')
 
     assert rows == [(4, ["PARIS", "a\nb"]), (7, ["BERLIN", "c"])]
 

@@ -1,4 +1,6 @@
-"""The users file (SPEC §4.1, §4.3): every rule, with the exact rows, messages and writes."""
+"""Past 400 lines as one thing: every rule of the users file (SPEC §4.1, §4.3).
+
+Each with the exact rows, messages and writes."""
 
 import pytest
 from django.db import DatabaseError, connection

@@ -1,4 +1,6 @@
-"""The integrations page (SPEC §3.8): who may use it, upload, preview, confirm, progress, history,
+"""Past 400 lines as one thing: every test of integrations/views.py, the integrations page.
+
+The integrations page (SPEC §3.8): who may use it, upload, preview, confirm, progress, history,
 error file, export."""
 
 import io
@@ -199,7 +201,9 @@ def test_a_running_job_polls_for_its_progress(advanced_client, tree):
     assert "25,000 of about 100,000 rows imported." in text(response)
 
 
-def test_a_job_whose_worker_stopped_is_marked_failed(advanced_client, tree):
+def test_a_job_whose_worker_stopped_reads_as_failed_and_the_page_writes_nothing(
+    advanced_client, tree, django_assert_num_queries
+):
     job = ImportJob.objects.create(
         kind=ImportJob.Kind.USERS,
         file_name="big.csv",
@@ -210,15 +214,37 @@ def test_a_job_whose_worker_stopped_is_marked_failed(advanced_client, tree):
     job.upload.save("big.csv", ContentFile(b"Account ID,Email\n"))
     stored = job.upload.name
 
-    response = advanced_client.get(job.get_absolute_url())
+    # Session, staff user, Global admin group, two permission lookups; then the job, or the
+    # count of jobs and a page of them.
+    with django_assert_num_queries(6) as captured:
+        response = advanced_client.get(job.get_absolute_url())
+    with django_assert_num_queries(7) as captured_index:
+        index = advanced_client.get("/integrations/")
 
-    job.refresh_from_db()
-    assert job.status == ImportJob.Status.FAILED
+    assert [
+        query["sql"].split()[0]
+        for query in [*captured.captured_queries, *captured_index.captured_queries]
+    ] == ["SELECT"] * 13
     assert text(response, "failed-heading") == "The import failed"
     assert (
         "The worker running this job stopped before it finished. Nothing was changed: "
         "upload the file again to retry."
     ) in text(response)
+    assert re.findall(r'<span class="outcome outcome-(\w+)">(\w+)</span>', index.text) == [
+        ("failed", "Failed")
+    ]
+    job.refresh_from_db()
+    assert (job.status, job.upload.name) == (ImportJob.Status.RUNNING, stored)
+
+    # The next job a worker takes marks it failed for good and removes its stored file.
+    upload(advanced_client, users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,"))
+
+    job.refresh_from_db()
+    assert (job.status, job.message, job.upload.name) == (
+        ImportJob.Status.FAILED,
+        ImportJob.STOPPED_MESSAGE,
+        "",
+    )
     assert not default_storage.exists(stored)
 
 
@@ -238,8 +264,8 @@ def test_a_job_whose_worker_stopped_is_marked_failed(advanced_client, tree):
         ),
         (
             b"Name,Mail\nAda,ada@example.com\n",
-            "This users file has no Account ID and Email columns. Its header row (line 1) must name "
-            "Account ID and Email; it has: Name, Mail.",
+            "This users file has no Account ID and Email columns. Its header row (line 1) must "
+            "name Account ID and Email; it has: Name, Mail.",
         ),
     ],
     ids=["empty", "header only", "UTF-16", "binary", "no required columns"],
@@ -562,3 +588,59 @@ def test_history_lists_who_when_file_outcome_and_counts(advanced_client, tree):
         "second.csv Accounts file command line <when> Failed – – – 4",
         "first.csv Users file advanced_user <when> Finished 3 2 10 0",
     ]
+
+
+# Query counts: the same at two data sizes. The first five queries of every page are the
+# session, the staff user, the Global admin check and the two permission lookups.
+
+
+@pytest.mark.parametrize("job_count", [1, 3])
+def test_history_query_count(advanced_client, django_assert_num_queries, job_count):
+    for number in range(job_count):
+        ImportJob.objects.create(
+            kind=ImportJob.Kind.USERS,
+            file_name=f"people-{number}.csv",
+            status=ImportJob.Status.SUCCEEDED,
+            staff_user=advanced_client.staff_user,
+        )
+
+    with django_assert_num_queries(7):  # the five, the count of jobs, a page of them
+        response = advanced_client.get("/integrations/")
+
+    assert len(re.findall(r'<span class="outcome outcome-succeeded">', response.text)) == job_count
+
+
+@pytest.mark.parametrize("error_rows", [1, 3])
+def test_job_page_query_count(advanced_client, tree, django_assert_num_queries, error_rows):
+    rows = [f"NOPE{number},p{number}@example.com,P,Q,,,,," for number in range(error_rows)]
+    job_url = upload(advanced_client, users_csv(*rows)).headers["Location"]
+
+    with django_assert_num_queries(6):  # the five and the job
+        response = advanced_client.get(job_url)
+
+    assert text(response, "errors-heading") == (
+        f"{error_rows} error{'s' if error_rows > 1 else ''} in {error_rows} "
+        f"row{'s' if error_rows > 1 else ''}"
+    )
+
+
+@pytest.mark.parametrize("job_count", [1, 3])
+def test_job_progress_fragment_query_count(advanced_client, django_assert_num_queries, job_count):
+    jobs = [
+        ImportJob.objects.create(
+            kind=ImportJob.Kind.USERS,
+            file_name=f"big-{number}.csv",
+            status=ImportJob.Status.RUNNING,
+            rows_total=100,
+            rows_done=50,
+            heartbeat_at=timezone.now(),
+            staff_user=advanced_client.staff_user,
+        )
+        for number in range(job_count)
+    ]
+
+    with django_assert_num_queries(6):  # the five and the job
+        response = advanced_client.get(jobs[-1].get_absolute_url(), headers={"HX-Request": "true"})
+
+    assert response.text.lstrip().startswith('<div id="job-status" class="job-status" hx-get=')
+    assert "50 of about 100 rows imported." in text(response)

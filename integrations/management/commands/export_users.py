@@ -30,7 +30,9 @@ class Command(BaseCommand):
             try:
                 out = path.open("wb")
             except OSError as error:
-                raise CommandError(f"Cannot write {path}: {error.strerror}.", returncode=BAD_USAGE)
+                raise CommandError(
+                    f"Cannot write {path}: {error.strerror}.", returncode=BAD_USAGE
+                ) from error
         else:
             # The bytes go to the real standard output; call_command's StringIO gets text.
             raw = getattr(self.stdout, "_out", sys.stdout)

@@ -1,0 +1,87 @@
+"""What one chunk of a users file writes (`ChunkPlan`, decided by UsersResource) and the
+writing of it, in bulk through integrations.bulk."""
+
+from contacts.models import ContactChange, Membership, Person
+
+
+class NewMembership:
+    __slots__ = ("account_id", "is_contact", "is_key_contact", "person", "pk", "role_id")
+
+    def __init__(self, person, account_id, role_id, is_contact, is_key_contact):
+        self.pk = None
+        self.person = person
+        self.account_id = account_id
+        self.role_id = role_id
+        self.is_contact = is_contact
+        self.is_key_contact = is_key_contact
+
+
+class ChunkPlan:
+    """What one chunk will write."""
+
+    def __init__(self):
+        self.new_people = {}  # email in lower case → [None, email, first, last, title, phone]
+        self.changed_people = {}  # pk → the person's values
+        self.new_memberships = []  # NewMembership
+        self.changed_memberships = {}  # pk → [pk, role_id, is_contact, is_key_contact]
+        self.history = []  # (membership pk or NewMembership, field, old, new)
+
+
+def write_plan(plan, *, writer, by, now):
+    """A chunk's writes: an insert or update per table, in bulk; the ContactChanges (source
+    "import") by the staff user `by` at `now`. Fills in the ids of the new people and
+    memberships."""
+    new_people = list(plan.new_people.values())
+    ids = writer.insert(
+        Person,
+        ("email", "first_name", "last_name", "title", "phone"),
+        [(p[1], p[2], p[3], p[4], p[5]) for p in new_people],
+    )
+    for person, pk in zip(new_people, ids, strict=True):
+        person[0] = pk
+    writer.update(
+        Person,
+        ["first_name", "last_name", "title", "phone"],
+        [(p[0], p[2], p[3], p[4], p[5]) for p in plan.changed_people.values()],
+    )
+    ids = writer.insert(
+        Membership,
+        ("person_id", "account_id", "role_id", "is_contact", "is_key_contact"),
+        [
+            (m.person[0], m.account_id, m.role_id, m.is_contact, m.is_key_contact)
+            for m in plan.new_memberships
+        ],
+    )
+    for membership, pk in zip(plan.new_memberships, ids, strict=True):
+        membership.pk = pk
+    writer.update(
+        Membership,
+        ["role_id", "is_contact", "is_key_contact"],
+        list(plan.changed_memberships.values()),
+    )
+    staff_user_id = by.pk if by is not None else None
+    source = ContactChange.Source.IMPORT
+    writer.insert(
+        ContactChange,
+        (
+            "membership_id",
+            "field",
+            "old_value",
+            "new_value",
+            "source",
+            "staff_user_id",
+            "changed_at",
+        ),
+        [
+            (
+                ref if isinstance(ref, int) else ref.pk,
+                field,
+                old,
+                new,
+                source,
+                staff_user_id,
+                now,
+            )
+            for ref, field, old, new in plan.history
+        ],
+    )
