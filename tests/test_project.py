@@ -1,5 +1,8 @@
-"""The project as a whole: migrations, system checks and settings from the environment."""
+"""The project as a whole: migrations, system checks, and what the settings read from the
+environment do to the running app (the settings' own values are not asserted here: what they
+make Django do is)."""
 
+import ast
 import json
 import os
 import re
@@ -13,6 +16,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
+from django.tasks import TaskResultStatus, task
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 SETTINGS_FILE = BASE_DIR / "config" / "settings.py"
@@ -27,6 +31,7 @@ SETTINGS_VARIABLES = [
     "LOG_LEVEL",
     "MEDIA_ROOT",
     "SECRET_KEY",
+    "SECURE_HSTS_PRELOAD",
     "SECURE_HSTS_SECONDS",
     "SECURE_SSL_REDIRECT",
     "TASKS_BACKEND",
@@ -47,6 +52,7 @@ def production_environment(**variables):
 def manage(*args, env):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
+        check=False,
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -120,61 +126,170 @@ def test_manage_without_secret_key_refuses_to_start():
     )
 
 
-def test_settings_in_debug_without_secret_key_use_a_development_key(settings_environment):
-    settings_environment.setenv("DEBUG", "1")
-
-    settings = read_settings()
-
-    assert (settings["DEBUG"], settings["SECRET_KEY"], settings["ALLOWED_HOSTS"]) == (
-        True,
-        "django-insecure-local-development-only",
-        ["localhost", "127.0.0.1", "[::1]"],
+def answers(requests, *, env):
+    """What a Django started with `env` (as gunicorn starts it) answers to each request, given
+    as (path, {"secure": …, "HTTP_HOST": …}): status, headers, and the cookies' Secure flags."""
+    script = """
+import json, sys
+import django
+django.setup()
+from django.test import Client, override_settings
+# Production serves static files from collectstatic's manifest, which tests never build.
+storages = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+out = []
+for path, extra in json.loads(sys.argv[1]):
+    with override_settings(STORAGES=storages):
+        response = Client().get(path, **extra)
+    out.append({
+        "status": response.status_code,
+        "headers": dict(response.headers),
+        "secure_cookies": {name: bool(c["secure"]) for name, c in response.cookies.items()},
+    })
+print(json.dumps(out))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(requests)],
+        check=False,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
-    assert "SECURE_SSL_REDIRECT" not in settings
+    # stderr holds whitenoise's warning that collectstatic has not run, and nothing to assert.
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
 
 
-def test_settings_in_production_are_secure(settings_environment):
-    settings_environment.setenv("SECRET_KEY", "x" * 60)
-    settings_environment.setenv("ALLOWED_HOSTS", "example.com, www.example.com")
+HTTPS = {"secure": True, "HTTP_HOST": "example.com"}
+HTTP = {"secure": False, "HTTP_HOST": "example.com"}
 
-    settings = read_settings()
 
-    assert {
-        name: settings[name]
-        for name in [
-            "DEBUG",
-            "ALLOWED_HOSTS",
-            "SECURE_SSL_REDIRECT",
-            "SESSION_COOKIE_SECURE",
-            "CSRF_COOKIE_SECURE",
-            "SECURE_HSTS_SECONDS",
-            "SECURE_PROXY_SSL_HEADER",
-        ]
-    } == {
-        "DEBUG": False,
-        "ALLOWED_HOSTS": ["example.com", "www.example.com"],
-        "SECURE_SSL_REDIRECT": True,
-        "SESSION_COOKIE_SECURE": True,
-        "CSRF_COOKIE_SECURE": True,
-        "SECURE_HSTS_SECONDS": 31536000,
-        "SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https"),
-    }
-    assert settings["STORAGES"]["staticfiles"]["BACKEND"] == (
-        "whitenoise.storage.CompressedManifestStaticFilesStorage"
+def test_production_redirects_http_to_https_and_sends_hsts_over_https(tmp_path):
+    env = production_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    over_http, over_https = answers([("/sign-in/", HTTP), ("/sign-in/", HTTPS)], env=env)
+
+    assert (over_http["status"], over_http["headers"]["Location"]) == (
+        301,
+        "https://example.com/sign-in/",
+    )
+    assert over_https["status"] == 200
+    assert over_https["headers"]["Strict-Transport-Security"] == (
+        "max-age=31536000; includeSubDomains"
+    )
+    assert over_https["secure_cookies"] == {"csrftoken": True}
+
+
+def test_production_behind_a_proxy_trusts_its_forwarded_proto(tmp_path):
+    env = production_environment(DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    forwarded = {"secure": False, "HTTP_HOST": "example.com", "HTTP_X_FORWARDED_PROTO": "https"}
+
+    (response,) = answers([("/sign-in/", forwarded)], env=env)
+
+    assert response["status"] == 200
+
+
+def test_production_preloads_hsts_and_serves_http_only_when_told(tmp_path):
+    env = production_environment(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        SECURE_HSTS_PRELOAD="1",
+        SECURE_HSTS_SECONDS="600",
+        SECURE_SSL_REDIRECT="0",
+    )
+
+    over_http, over_https = answers([("/sign-in/", HTTP), ("/sign-in/", HTTPS)], env=env)
+
+    assert over_http["status"] == 200
+    assert over_https["headers"]["Strict-Transport-Security"] == (
+        "max-age=600; includeSubDomains; preload"
     )
 
 
-def test_settings_default_database_is_sqlite_in_the_project_folder(settings_environment):
-    settings_environment.setenv("SECRET_KEY", "x" * 60)
+def test_check_deploy_is_clean_with_hsts_preload_on():
+    result = manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env=production_environment(SECURE_HSTS_PRELOAD="1"),
+    )
 
-    database = read_settings()["DATABASES"]["default"]
+    assert (result.returncode, result.stderr) == (0, "")
 
-    assert {name: database[name] for name in ["ENGINE", "NAME", "CONN_MAX_AGE", "OPTIONS"]} == {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": str(BASE_DIR / "db.sqlite3"),
-        "CONN_MAX_AGE": 0,
-        "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
-    }
+
+def test_debug_without_secret_key_starts_and_answers_on_localhost(tmp_path):
+    env = production_environment(DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    del env["SECRET_KEY"], env["ALLOWED_HOSTS"]
+    local = {"HTTP_HOST": "localhost"}
+
+    (response,) = answers([("/sign-in/", local)], env=env)
+
+    # Served over plain HTTP, with no HSTS and no Secure cookies: a development server.
+    assert response["status"] == 200
+    assert "Strict-Transport-Security" not in response["headers"]
+    assert response["secure_cookies"] == {"csrftoken": False}
+
+
+def test_debug_refuses_other_hosts(tmp_path):
+    env = production_environment(DEBUG="1", DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+    del env["SECRET_KEY"], env["ALLOWED_HOSTS"]
+
+    (response,) = answers([("/sign-in/", {"HTTP_HOST": "evil.example"})], env=env)
+
+    assert response["status"] == 400
+
+
+def test_allowed_hosts_come_from_the_environment(tmp_path):
+    env = production_environment(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}",
+        ALLOWED_HOSTS="example.com, www.example.com",
+    )
+    www = {"secure": True, "HTTP_HOST": "www.example.com"}
+    other = {"secure": True, "HTTP_HOST": "other.example"}
+
+    statuses = [
+        response["status"]
+        for response in answers([("/sign-in/", www), ("/sign-in/", other)], env=env)
+    ]
+
+    assert statuses == [200, 400]
+
+
+def test_sqlite_transactions_take_the_write_lock_when_they_start(tmp_path):
+    """Two writers never interleave on SQLite: a transaction that has only begun already holds
+    the write lock, so another connection cannot start writing (what the advisory locks do on
+    PostgreSQL)."""
+    path = tmp_path / "db.sqlite3"
+    env = production_environment(DATABASE_URL=f"sqlite:///{path}")
+    script = f"""
+import sqlite3
+import django
+django.setup()
+from django.db import connection, transaction
+with transaction.atomic():
+    connection.ensure_connection()
+    other = sqlite3.connect({str(path)!r}, timeout=0)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        print("not locked")
+    except sqlite3.OperationalError as error:
+        print(error)
+"""
+
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        check=False,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+
+    assert (result.returncode, result.stderr, result.stdout) == (0, "", "database is locked\n")
 
 
 def test_settings_read_a_postgres_database_url(settings_environment):
@@ -184,17 +299,7 @@ def test_settings_read_a_postgres_database_url(settings_environment):
     database = read_settings()["DATABASES"]["default"]
 
     assert {
-        name: database[name]
-        for name in [
-            "ENGINE",
-            "NAME",
-            "USER",
-            "PASSWORD",
-            "HOST",
-            "PORT",
-            "CONN_MAX_AGE",
-            "CONN_HEALTH_CHECKS",
-        ]
+        name: database[name] for name in ["ENGINE", "NAME", "USER", "PASSWORD", "HOST", "PORT"]
     } == {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": "contacts",
@@ -202,8 +307,6 @@ def test_settings_read_a_postgres_database_url(settings_environment):
         "PASSWORD": "s3cret",
         "HOST": "db.example",
         "PORT": 6543,
-        "CONN_MAX_AGE": 60,
-        "CONN_HEALTH_CHECKS": True,
     }
 
 
@@ -232,6 +335,7 @@ def test_django_started_with_database_url_uses_that_database(url, engine):
 
     result = subprocess.run(
         [sys.executable, "-c", script],
+        check=False,
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
@@ -246,8 +350,44 @@ def test_django_started_with_database_url_uses_that_database(url, engine):
     ]
 
 
-def test_test_settings_run_tasks_immediately_and_hash_fast(settings):
-    assert settings.TASKS["default"]["BACKEND"] == (
-        "django.tasks.backends.immediate.ImmediateBackend"
-    )
-    assert settings.PASSWORD_HASHERS == ["django.contrib.auth.hashers.MD5PasswordHasher"]
+def _variables_read_by_settings():
+    """The names of the environment variables config/settings.py reads: every env_*() and
+    os.environ.get() call with a literal name, and DATABASE_URL (read by dj-database-url)."""
+    names = {"DATABASE_URL"}
+    for node in ast.walk(ast.parse(SETTINGS_FILE.read_text())):
+        if not (isinstance(node, ast.Call) and node.args):
+            continue
+        function = ast.unparse(node.func)
+        first = node.args[0]
+        if (function.startswith("env_") or function == "os.environ.get") and isinstance(
+            first, ast.Constant
+        ):
+            names.add(first.value)
+    return names
+
+
+def test_readme_settings_table_lists_every_variable_the_settings_read():
+    readme = (BASE_DIR / "README.md").read_text()
+    section = readme.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    documented = {
+        name
+        for row in section.splitlines()
+        if row.startswith("| `")
+        for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])
+    }
+
+    assert _variables_read_by_settings() - documented == set()
+    assert documented - _variables_read_by_settings() == set()
+
+
+@task()
+def _double(number):
+    return number * 2
+
+
+def test_tasks_run_in_line_in_the_test_suite():
+    # The suite's settings (config/settings_test.py) run tasks as they are enqueued, so a test
+    # sees a job's outcome without a worker.
+    result = _double.enqueue(21)
+
+    assert (result.status, result.return_value) == (TaskResultStatus.SUCCESSFUL, 42)

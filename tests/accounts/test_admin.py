@@ -86,9 +86,10 @@ def test_account_changelist_is_the_draggable_tree(admin_site_client, admin_data)
             ("other_region", 1),
         ]
     ]
+    # The admin marks its media with the request's CSP nonce.
     script = re.search(
         r'<script src="/static/mptt/draggable-admin.js" data-context="([^"]*)" '
-        r'id="draggable-admin-context"></script>',
+        r'id="draggable-admin-context" nonce="[^"]+"></script>',
         response.text,
     )
     context = json.loads(unescape(script.group(1)))
@@ -105,8 +106,10 @@ def test_account_changelist_is_the_draggable_tree(admin_site_client, admin_data)
         str(admin_data["austin"].pk): pks("austin_ops", "austin_it"),
         str(admin_data["other"].pk): pks("other_region"),
     }
-    assert '<link href="/static/mptt/draggable-admin.css" media="all" rel="stylesheet">' in (
-        response.text
+    assert re.search(
+        r'<link href="/static/mptt/draggable-admin.css" media="all" nonce="[^"]+" '
+        r'rel="stylesheet">',
+        response.text,
     )
 
 

@@ -41,20 +41,39 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
 
 
-@pytest.fixture(scope="package", autouse=True)
-def _database_between_packages(django_db_setup, django_db_blocker):
-    """Empty the database before this package, and leave it after as other tests expect.
+def restore_migrated_rows():
+    """Empty the test database and put back the rows its migrations made (content types,
+    permissions, the staff groups of a data migration) under their original ids, as it was
+    before any test ran."""
+    for connection in connections.all():
+        serialized = getattr(connection, "_test_serialized_contents", None)
+        if serialized is None:
+            continue
+        call_command(
+            "flush",
+            database=connection.alias,
+            interactive=False,
+            inhibit_post_migrate=True,
+            verbosity=0,
+        )
+        connection.creation.deserialize_db_from_string(serialized)
 
-    `serialized_rollback` restores the migrated rows by primary key. A transactional test of
-    another package that ran before leaves content types and permissions that post_migrate
-    created again under new ids (on PostgreSQL), which the restore would collide with; the
-    browser tests leave nothing at all, where the others expect what post_migrate makes.
+
+@pytest.fixture(scope="package", autouse=True)
+def _migrated_rows_around_the_package(django_db_setup, django_db_blocker):
+    """The database as migrations left it, before this package and after it.
+
+    Each browser test starts from the migrated rows (`serialized_rollback`) and ends with an
+    empty database. Before the package: a transactional test of another package may have
+    emptied it and had post_migrate make content types and permissions again under new ids,
+    which the restore by primary key would collide with. After it: the tests that follow
+    expect what migrations made, the staff groups included, not an empty database.
     """
     with django_db_blocker.unblock():
-        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        restore_migrated_rows()
     yield
     with django_db_blocker.unblock():
-        call_command("flush", interactive=False, verbosity=0)
+        restore_migrated_rows()
 
 
 @pytest.fixture(scope="package")
