@@ -1,3 +1,6 @@
+"""URLs of contacts: the people pages (/people/…) and the pages about people of one account,
+which live under /accounts/<id>/ beside the account's own pages (accounts/urls.py)."""
+
 from django.urls import path
 
 from .views import memberships, people, segments, tasks
@@ -18,6 +21,7 @@ urlpatterns = [
     path("people/<int:pk>/edit/", people.person_edit, name="person-edit"),
     path("people/contacts/<int:pk>/edit/", memberships.edit_contact, name="edit-contact"),
     path("people/contacts/<int:pk>/remove/", memberships.remove_contact, name="remove-contact"),
+    # Under an account: /accounts/<id>/add-contact/, people-suggestions/, tasks/, touchpoints/.
     path("accounts/<int:account_pk>/add-contact/", memberships.add_contact, name="add-contact"),
     path(
         "accounts/<int:account_pk>/people-suggestions/",
