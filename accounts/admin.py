@@ -2,8 +2,6 @@ from django.contrib import admin
 from django.db import transaction
 from mptt.admin import DraggableMPTTAdmin
 
-from contacts.admin import ContactHistoryAdminMixin, MembershipInline
-
 from .models import ALL_TREES, Account, AccountRole, AccountType, lock_trees
 
 
@@ -37,7 +35,8 @@ class AccountRoleAdmin(admin.ModelAdmin):
 
 
 @admin.register(Account)
-class AccountAdmin(ContactHistoryAdminMixin, DraggableMPTTAdmin):
+class AccountAdmin(DraggableMPTTAdmin):
+    # contacts.admin adds the memberships inline: accounts knows nothing of people.
     list_display = ["tree_actions", "indented_title", "external_id", "account_type"]
     list_display_links = ["indented_title"]
     list_filter = ["account_type"]
@@ -45,7 +44,6 @@ class AccountAdmin(ContactHistoryAdminMixin, DraggableMPTTAdmin):
     search_fields = ["name", "external_id"]
     autocomplete_fields = ["account_type", "parent"]
     readonly_fields = ["created_at", "updated_at"]
-    inlines = [MembershipInline]
 
     def delete_selected_tree(self, modeladmin, request, queryset):
         # django-mptt deletes one by one and renumbers the trees once at the end: the whole

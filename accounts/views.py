@@ -4,8 +4,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from config import staff
 from contacts.queries import contact_counts_by_account, with_contact_counts
+from contacts.views.tasks import account_activity
 from contacts.widget import RESULTS_TEMPLATE, contacts_widget
 
 from .models import Account
@@ -88,12 +88,7 @@ def account_detail(request, pk):
         "ancestors": [n for n in neighbourhood if n.lft < account.lft and n.rght > account.rght],
         "siblings": [n for n in neighbourhood if n.parent_id == account.parent_id],
         "children": [n for n in neighbourhood if n.parent_id == account.pk],
-        "tasks": account.tasks.select_related("owner").prefetch_related("contacts__person"),
-        "touchpoints": account.touchpoints.select_related("author").prefetch_related(
-            "participants__person"
-        )[:20],
-        "can_edit_tasks": request.user.has_perm(staff.CAN_EDIT_TASKS),
-        "can_edit_touchpoints": request.user.has_perm(staff.CAN_EDIT_TOUCHPOINTS),
+        **account_activity(request, account),
     }
     return render(request, "accounts/account_detail.html", context)
 

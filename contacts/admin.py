@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from accounts.admin import AccountAdmin
+from accounts.models import Account
 from integrations.admin import UsersFileAdminMixin
 
 from .models import ContactChange, Membership, Person, Segment, Task, Touchpoint
@@ -38,6 +40,7 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["person", "account", "role"]
     fields = ["person", "account", "role", "is_contact", "is_key_contact"]
+    ordering = ["-is_key_contact", "person__last_name", "person__first_name", "pk"]
 
     def get_queryset(self, request):
         return (
@@ -66,6 +69,7 @@ class MembershipAdmin(ContactHistoryAdminMixin, UsersFileAdminMixin, admin.Model
         "account__external_id",
     ]
     autocomplete_fields = ["person", "account", "role"]
+    ordering = ["-is_key_contact", "person__last_name", "person__first_name", "pk"]
 
     def save_model(self, request, obj, form, change):
         before = self._history_before(obj)
@@ -121,3 +125,13 @@ class SegmentAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     search_fields = ["name", "owner__username"]
     autocomplete_fields = ["owner"]
+
+
+# An account's page in the admin lists its memberships. Contacts adds them, as accounts knows
+# nothing of people (the import direction is contacts → accounts).
+admin.site.unregister(Account)
+
+
+@admin.register(Account)
+class AccountWithMembershipsAdmin(ContactHistoryAdminMixin, AccountAdmin):
+    inlines = [MembershipInline]

@@ -88,6 +88,11 @@ class MembershipQuerySet(models.QuerySet):
     def in_name_order(self):
         return self.order_by(*name_order("person__"), "pk")
 
+    def in_list_order(self):
+        """Key contacts first, then by name: how a short list of contacts is shown (a task's
+        contacts, a touchpoint's participants, a membership admin)."""
+        return self.order_by("-is_key_contact", *name_order("person__"), "pk")
+
     def in_widget_order(self, *, searching=False, count=None):
         """Key contacts first, then by last name and first name (SPEC §3.3), as a list that
         pages like a queryset: KeyContactsFirst, or SearchMatches for a search. `count`, when
@@ -123,7 +128,8 @@ class Membership(models.Model):
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-is_key_contact", "person__last_name", "person__first_name"]
+        # No default ordering: it would join person to every query of memberships. Pages order
+        # them where they show them (in_list_order, in_name_order).
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "account"],

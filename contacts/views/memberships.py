@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
+from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -112,7 +113,15 @@ def _suggestions(text):
     than a type-ahead may, and a few more letters narrow the list anyway."""
     if len(text) < SUGGEST_AFTER:
         return []
-    people = Person.objects.matching(text).order_by().prefetch_related("memberships__account")
+    # Each person's accounts, key contacts first: the one row of the suggestion names them.
+    accounts = Membership.objects.select_related("account").order_by(
+        "-is_key_contact", "account__name", "pk"
+    )
+    people = (
+        Person.objects.matching(text)
+        .order_by()
+        .prefetch_related(Prefetch("memberships", queryset=accounts))
+    )
     return sorted(people[:SUGGESTIONS], key=lambda p: (p.last_name, p.first_name, p.email, p.pk))
 
 
