@@ -165,7 +165,7 @@ def _add_existing_person(request, account, person, context):
     )
     context["form"] = form
     if request.method == "POST" and form.is_valid():
-        membership, added = services.add_contact(
+        _membership, added = services.add_contact(
             account=account,
             person=person,
             role=form.cleaned_data["role"],

@@ -92,7 +92,7 @@ def _column_controls(params, columns):
     chosen = []
     for index, key in enumerate(columns):
 
-        def moved(offset):
+        def moved(offset, index=index):
             order = list(columns)
             order[index], order[index + offset] = order[index + offset], order[index]
             return "?" + _people_query(params, cols=order)
