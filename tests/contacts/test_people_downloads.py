@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from accounts.models import AccountRole
 from contacts.exports import COLUMNS, USERS_FILE_COLUMNS
 from contacts.models import ContactChange, Membership, Person
+from integrations.services import import_file
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
 
 FORMATS = ["csv", "xlsx"]
@@ -609,17 +610,6 @@ def test_download_query_count(standard_client, tree, django_assert_num_queries, 
 # The users file round trip (SPEC §4.1, issue 6: "the CSV re-imports with no changes")
 
 
-def _import_file():
-    """integrations.services.import_file, or a skip while the integrations work has not landed."""
-    services = pytest.importorskip(
-        "integrations.services",
-        reason="The users-file import (integrations.services.import_file) does not exist yet.",
-    )
-    if not hasattr(services, "import_file"):
-        pytest.skip("integrations.services has no import_file yet.")
-    return services.import_file
-
-
 def _snapshot():
     """Everything a users file can change, as plain values."""
     return {
@@ -676,7 +666,6 @@ def round_trip_data(people, many, tree):
 def test_download_with_the_users_file_columns_imports_again_unchanged(
     standard_client, round_trip_data, file_format
 ):
-    import_file = _import_file()
     from integrations.models import ImportJob
 
     body = _body(_download(standard_client, file_format, USERS_FILE_QUERY))
@@ -700,7 +689,6 @@ def test_download_with_the_users_file_columns_imports_again_unchanged(
 def test_download_of_a_value_starting_with_an_apostrophe_imports_again_unchanged(
     standard_client, tree
 ):
-    import_file = _import_file()
     from integrations.models import ImportJob
 
     MembershipFactory(
