@@ -323,7 +323,7 @@ def test_new_root_gets_a_new_tree_id_and_leaves_the_others_alone(tree, account_t
     assert new.tree_id not in tree_ids
     assert new.tree_id == max(tree_ids) + 1
     assert (new.lft, new.rght, new.level, new.parent_id) == (1, 2, 0, None)
-    assert _tree_rows() == rows + [(new.pk, new.tree_id, 1, 2, 0)]
+    assert _tree_rows() == [*rows, (new.pk, new.tree_id, 1, 2, 0)]
     assert_tree_is_what_rebuild_makes_of_it()
 
 

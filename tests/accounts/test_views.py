@@ -494,14 +494,6 @@ def test_account_detail_names_with_html_are_shown_as_text(viewer_client, account
 
 
 @pytest.mark.django_db
-def test_account_detail_of_a_missing_account_is_not_found(viewer_client):
-    response = viewer_client.get("/accounts/999999/")
-
-    assert response.status_code == 404
-    assert re.search(r"<h1>(.*?)</h1>", response.text).group(1) == "Not found"
-
-
-@pytest.mark.django_db
 def test_account_detail_refuses_post(viewer_client, tree):
     assert viewer_client.post(f"/accounts/{tree['paris'].pk}/").status_code == 405
 
@@ -550,11 +542,6 @@ def test_person_page_without_memberships_says_so(viewer_client):
     assertInHTML('<p class="muted">Not a member of any account.</p>', response.text)
 
 
-@pytest.mark.django_db
-def test_person_page_of_a_missing_person_is_not_found(viewer_client):
-    assert viewer_client.get("/people/999999/").status_code == 404
-
-
 # Query counts
 
 
@@ -574,49 +561,8 @@ def _company(account_types, number, size):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("item_count", (1, 3))
-def test_account_list_query_count(
-    viewer_client, account_types, django_assert_max_num_queries, item_count
-):
-    for number in range(item_count):
-        _company(account_types, number, item_count)
-
-    with django_assert_max_num_queries(7):
-        response = viewer_client.get("/accounts/")
-
-    assert len(tree_rows(response)) == item_count
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("item_count", (1, 3))
-def test_account_search_query_count(
-    viewer_client, account_types, django_assert_max_num_queries, item_count
-):
-    for number in range(item_count):
-        _company(account_types, number, item_count)
-
-    with django_assert_max_num_queries(8):
-        response = viewer_client.get("/accounts/", {"q": "company"})
-
-    assert len(table_rows(response)) == item_count
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("item_count", (1, 3))
-def test_account_children_query_count(
-    viewer_client, account_types, django_assert_max_num_queries, item_count
-):
-    root = _company(account_types, 0, item_count)
-
-    with django_assert_max_num_queries(4):
-        response = viewer_client.get(f"/accounts/{root.pk}/children/", headers=HTMX)
-
-    assert len(tree_rows(response)) == item_count
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("item_count", (1, 3))
 def test_account_detail_query_count(
-    viewer_client, account_types, django_assert_max_num_queries, item_count
+    viewer_client, account_types, django_assert_num_queries, item_count
 ):
     owner = StaffUserFactory(username="owner")
     site_admin = AccountRole.objects.get(name="Site admin")
@@ -639,29 +585,12 @@ def test_account_detail_query_count(
         )
         touchpoint.participants.set(contacts)
 
-    with django_assert_max_num_queries(19):
+    # As the Contacts widget's page (tests/contacts/test_widget.py), with the View counts known.
+    with django_assert_num_queries(15):
         response = viewer_client.get(f"/accounts/{account.pk}/")
 
     assert len(table_rows(response, "contacts-table")) == item_count
     assert len(breadcrumb(response)[0]) == item_count + 2
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("item_count", (1, 3))
-def test_person_page_query_count(
-    viewer_client, account_types, django_assert_max_num_queries, item_count
-):
-    person = PersonFactory()
-    for _ in range(item_count):
-        account = AccountFactory(account_type=account_types["Site"])
-        MembershipFactory(
-            person=person, account=account, role=AccountRole.objects.get(name="Site admin")
-        )
-
-    with django_assert_max_num_queries(10):
-        response = viewer_client.get(f"/people/{person.pk}/")
-
-    assert len(table_rows(response)) == item_count
 
 
 def row_actions(response):
