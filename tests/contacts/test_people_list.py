@@ -97,10 +97,11 @@ def _query(params):
     pairs = []
     for name, value in params:
         if name == "role":
-            value = _role(*value).pk
+            pairs.append((name, _role(*value).pk))
         elif name == "account_type":
-            value = AccountType.objects.get(name=value).pk
-        pairs.append((name, value))
+            pairs.append((name, AccountType.objects.get(name=value).pk))
+        else:
+            pairs.append((name, value))
     return urlencode(pairs)
 
 
@@ -807,6 +808,6 @@ def test_people_page_offers_the_all_contacts_quick_list(viewer_client):
     response = viewer_client.get("/people/")
 
     assert (
-        '<a href="/people/?contact=yes&amp;cols=name&amp;cols=email">All contacts, name and email</a>'
-        in response.text
+        '<a href="/people/?contact=yes&amp;cols=name&amp;cols=email">'
+        "All contacts, name and email</a>" in response.text
     )

@@ -1225,7 +1225,7 @@ GROWN_COUNTS = {
     "view=hierarchy": lambda size: 11 + 24 * size**2,
     "search": lambda size: 24 * size**2,
     "filtered": lambda size: 3 * size,
-    "key": lambda size: 2 + 3 * size,
+    "key": lambda size: 4 + 6 * size,
 }
 
 
