@@ -6,6 +6,7 @@ from html import unescape
 from html.parser import HTMLParser
 
 import pytest
+from django.test.html import Element
 from pytest_django.asserts import assertInHTML
 
 from accounts.models import AccountRole
@@ -18,6 +19,8 @@ from tests.factories import (
     TaskFactory,
     TouchpointFactory,
 )
+from tests.html import attribute, elements, parse
+from tests.html import text as node_text
 
 SCRIPT = '<script>alert("x")</script>'
 ESCAPED_SCRIPT = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
@@ -628,3 +631,94 @@ def test_account_detail_shows_edit_controls_to_a_standard_user(standard_client, 
             (f"/people/contacts/{people['bob_paris'].pk}/remove/{back}", "Remove"),
         ],
     ]
+
+
+# The account type-ahead
+
+
+def _suggestions(response):
+    assert response.status_code == 200, response.status_code
+    fragment = parse(response)
+    items = (
+        [fragment]
+        if isinstance(fragment, Element) and fragment.name == "li"
+        else [child for child in fragment.children if isinstance(child, Element)]
+    )
+    return [
+        (
+            attribute(item, "data-autocomplete-value"),
+            [node_text(span) for span in elements(item, "span")],
+        )
+        if attribute(item, "role") == "option"
+        else node_text(item)
+        for item in items
+    ]
+
+
+SUGGESTIONS = {
+    "name": ("ber", [("BERLIN", ["Berlin", "BERLIN", "Site"])]),
+    "name and Account ID, any case": (
+        "AUSTIN",
+        [
+            ("AUSTIN", ["Austin", "AUSTIN", "Site"]),
+            ("AUSTIN_IT", ["Austin It", "AUSTIN_IT", "Department"]),
+            ("AUSTIN_OPS", ["Austin Ops", "AUSTIN_OPS", "Department"]),
+        ],
+    ),
+    "Account ID only": ("paris_s", [("PARIS_SALES", ["Paris Sales", "PARIS_SALES", "Department"])]),
+    "two words of a name": (
+        "other reg",
+        [("OTHER_REGION", ["Other Region", "OTHER_REGION", "Region"])],
+    ),
+    "two characters, spaces around": ("  em ", [("EMEA", ["Emea", "EMEA", "Region"])]),
+    "no match": ("zz", ["No account matches “zz”"]),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), SUGGESTIONS.values(), ids=list(SUGGESTIONS))
+def test_account_suggestions_match_name_or_account_id(viewer_client, tree, text, expected):
+    response = viewer_client.get("/accounts/suggestions/", {"q": text})
+
+    assert _suggestions(response) == expected
+
+
+@pytest.mark.parametrize("text", ["", "a", " b ", "P"])
+def test_account_suggestions_need_two_characters(viewer_client, tree, text):
+    response = viewer_client.get("/accounts/suggestions/", {"q": text})
+
+    assert response.status_code == 200
+    assert response.content.decode().strip() == ""
+
+
+def test_account_suggestions_list_ten_in_name_order(viewer_client, account_types):
+    for n in reversed(range(12)):
+        AccountFactory(name=f"Zeta {n:02d}", external_id=f"Z-{n:02d}")
+
+    response = viewer_client.get("/accounts/suggestions/", {"q": "zeta"})
+
+    assert _suggestions(response) == [
+        (f"Z-{n:02d}", [f"Zeta {n:02d}", f"Z-{n:02d}", "Corporate"]) for n in range(10)
+    ]
+
+
+def test_account_suggestions_escape_names(viewer_client, account_types):
+    AccountFactory(name="<i>Italic</i> Ltd", external_id="ITAL")
+
+    response = viewer_client.get("/accounts/suggestions/", {"q": "ital"})
+
+    assert "<i>Italic" not in response.content.decode()
+    assert _suggestions(response) == [("ITAL", ["<i>Italic</i> Ltd", "ITAL", "Corporate"])]
+
+
+# Session and staff user (2) and the accounts with their types (1).
+@pytest.mark.parametrize("size", (1, 3))
+def test_account_suggestions_query_count(
+    viewer_client, account_types, django_assert_num_queries, size
+):
+    for n in range(3 * size):
+        AccountFactory(name=f"Zeta {n:02d}", external_id=f"Z-{n:02d}")
+
+    with django_assert_num_queries(3):
+        response = viewer_client.get("/accounts/suggestions/", {"q": "zeta"})
+
+    assert len(_suggestions(response)) == 3 * size
