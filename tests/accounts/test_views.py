@@ -1,4 +1,4 @@
-"""The account pages (/accounts/, /accounts/<id>/) and the person page (/people/<id>/)."""
+"""The account pages (/accounts/, /accounts/<id>/) and the account type-ahead: accounts/views.py."""
 
 import re
 from datetime import UTC, date, datetime
@@ -502,47 +502,6 @@ def test_account_detail_refuses_post(viewer_client, tree):
 
 
 # /people/<id>/
-
-
-@pytest.mark.django_db
-def test_person_page_shows_profile_and_memberships_across_companies(viewer_client, people):
-    response = viewer_client.get(f"/people/{people['ada'].pk}/")
-
-    assert response.status_code == 200
-    assertInHTML("<h1>Ada Lovelace</h1>", response.text)
-    assertInHTML(
-        '<p class="meta"><a href="mailto:ada@customer.example">ada@customer.example</a>'
-        '<span class="meta-sep"></span><span>CTO</span>'
-        '<span class="meta-sep"></span><span>+1 555 0100</span></p>',
-        response.text,
-    )
-    assert table_rows(response) == [
-        ["Emea", "Region", "—", "Yes", "No"],
-        ["Paris", "Site", "Site admin", "Yes", "♛ Yes"],
-        ["Other", "Corporate", "—", "No", "No"],
-    ]
-
-
-@pytest.mark.django_db
-def test_person_page_links_each_account(viewer_client, tree, people):
-    response = viewer_client.get(f"/people/{people['ada'].pk}/")
-
-    table = re.search(r'<table class="table">(.*?)</table>', response.text, re.S).group(1)
-    assert links(table) == [
-        (f"/accounts/{tree['emea'].pk}/", "Emea"),
-        (f"/accounts/{tree['paris'].pk}/", "Paris"),
-        (f"/accounts/{tree['other'].pk}/", "Other"),
-    ]
-
-
-@pytest.mark.django_db
-def test_person_page_without_memberships_says_so(viewer_client):
-    person = PersonFactory(first_name="Lone", last_name="Wolf", email="lone@customer.example")
-
-    response = viewer_client.get(f"/people/{person.pk}/")
-
-    assertInHTML("<h1>Lone Wolf</h1>", response.text)
-    assertInHTML('<p class="muted">Not a member of any account.</p>', response.text)
 
 
 # Query counts
