@@ -1,4 +1,6 @@
-"""Structural writes to the account tree (insert, move, delete) leave a valid tree (SPEC §6).
+"""Account tree writes and their locks (accounts/models.py), one module: one locking scheme.
+
+Structural writes to the account tree (insert, move, delete) leave a valid tree (SPEC §6).
 
 "Valid" means: the tree columns are exactly what `Account.objects.rebuild()` computes from the
 parent links. The concurrent tests run on PostgreSQL only, where writers really run side by

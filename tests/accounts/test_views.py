@@ -1,4 +1,6 @@
-"""The account pages (/accounts/, /accounts/<id>/) and the account type-ahead: accounts/views.py."""
+"""accounts/views.py's account page and type-ahead, one module as the code is one.
+
+The account pages (/accounts/, /accounts/<id>/) and the account type-ahead: accounts/views.py."""
 
 import re
 from datetime import UTC, date, datetime

@@ -1,4 +1,6 @@
-"""The accounts tree and search on /accounts/, one tree level on /accounts/<id>/children/, and
+"""accounts/views.py's tree pages, one module: the tree, its search and levels are one page.
+
+The accounts tree and search on /accounts/, one tree level on /accounts/<id>/children/, and
 where an account sits in its company on its profile (SPEC §3.1, §3.2).
 
 Contact counts are written out by hand from OWN_CONTACTS and the drawing in the `tree` fixture.

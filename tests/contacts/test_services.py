@@ -1,4 +1,6 @@
-"""The services behind adding a contact, tasks, touchpoints and the person profile
+"""contacts/services.py, one module as the code is: each service and what it writes.
+
+The services behind adding a contact, tasks, touchpoints and the person profile
 (contacts/services.py; SPEC §2, §3.4–§3.6): what each one writes, and that a refused call
 writes nothing at all."""
 

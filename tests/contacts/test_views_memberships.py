@@ -1,4 +1,6 @@
-"""Adding a contact to an account: /accounts/<id>/add-contact/ and its type-ahead,
+"""contacts/views/memberships.py's add-contact flow, one module: one dialog, step by step.
+
+Adding a contact to an account: /accounts/<id>/add-contact/ and its type-ahead,
 /accounts/<id>/people-suggestions/ (SPEC §3.4), with and without htmx; and which staff users
 may write at all (SPEC §5)."""
 

@@ -1,4 +1,6 @@
-"""Editing a contact (role, key contact) and removing a contact: the services and the pages
+"""Editing and removing a contact (views/memberships.py), one module: one flow, pages and services.
+
+Editing a contact (role, key contact) and removing a contact: the services and the pages
 /people/contacts/<membership id>/edit/ and /remove/ (SPEC §2, §3.3, §5)."""
 
 import pytest

@@ -1,4 +1,6 @@
-"""The person page, /people/<id>/, and its profile form, /people/<id>/edit/ (SPEC §3.6); and
+"""contacts/views/people.py's person page and form, one module: one page and its form.
+
+The person page, /people/<id>/, and its profile form, /people/<id>/edit/ (SPEC §3.6); and
 the query counts of the person page and the add-contact type-ahead at two data sizes."""
 
 import datetime

@@ -1,4 +1,6 @@
-"""CSV and XLSX downloads of the People list, /people/download.csv and .xlsx (SPEC §3.7, §5).
+"""The people downloads (views/people.py, exports.py), one module: one pair of files.
+
+CSV and XLSX downloads of the People list, /people/download.csv and .xlsx (SPEC §3.7, §5).
 
 Every file is read back with the library a person's tools would use (the csv module, openpyxl)
 and compared cell by cell with rows written out by hand.

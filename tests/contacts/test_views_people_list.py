@@ -1,4 +1,6 @@
-"""The People list, /people/ (SPEC §3.7): filters, chosen columns, pages, and the account
+"""contacts/views/people.py's /people/ list, one module: one page, its filters and columns.
+
+The People list, /people/ (SPEC §3.7): filters, chosen columns, pages, and the account
 type-ahead behind its Account filter.
 
 The `people` fixture puts eleven memberships on the `tree` of tests/conftest.py. Every expected

@@ -1,4 +1,6 @@
-"""The Contacts widget on the account profile, /accounts/<id>/ (SPEC §3.3).
+"""contacts/widget.py, one module as the code is: every filter, order and page of the widget.
+
+The Contacts widget on the account profile, /accounts/<id>/ (SPEC §3.3).
 
 Each account of the four-level `tree` holds one or two contacts with distinctive names, so a
 list of names tells which accounts a view reached. Every expected list below is written out by
