@@ -310,6 +310,16 @@ def test_suggestions_show_at_most_ten_people_then_new(standard_client, tree):
     ]
 
 
+def test_suggestions_name_the_accounts_key_contact_first_then_by_name(standard_client, tree):
+    zed = PersonFactory(first_name="Zed", last_name="Zimmer", email="zed@x.example")
+    for key in ("paris", "amer", "other"):
+        MembershipFactory(person=zed, account=tree[key], is_key_contact=key == "paris")
+
+    response = standard_client.get(_suggestions_url(tree["corp"], "zed"))
+
+    assert [option[2] for option in _options(parse(response))] == ["Paris, Amer, Other", None]
+
+
 def test_suggestions_show_typed_html_as_text(standard_client, tree):
     response = standard_client.get(_suggestions_url(tree["corp"], "%3Cb%3Ebold%3C%2Fb%3E"))
 
