@@ -9,7 +9,6 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from config import staff
 from contacts import services
 from contacts.models import ContactChange, Membership, Person, Task, Touchpoint
 from tests.factories import (
@@ -19,11 +18,6 @@ from tests.factories import (
     TaskFactory,
     TouchpointFactory,
 )
-
-
-@pytest.fixture
-def staff_user(db):
-    return StaffUserFactory(username="stella", group=staff.STANDARD)
 
 
 @pytest.fixture
