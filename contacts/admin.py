@@ -4,7 +4,7 @@ from accounts.admin import AccountAdmin
 from accounts.models import Account
 from integrations.admin import UsersFileAdminMixin
 
-from .models import ContactChange, Membership, Person, Segment, Task, Touchpoint
+from .models import LIST_ORDER, ContactChange, Membership, Person, Segment, Task, Touchpoint
 from .services import record_contact_changes, tracked_values
 
 
@@ -40,7 +40,7 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["person", "account", "role"]
     fields = ["person", "account", "role", "is_contact", "is_key_contact"]
-    ordering = ["-is_key_contact", "person__last_name", "person__first_name", "pk"]
+    ordering = LIST_ORDER
 
     def get_queryset(self, request):
         return (
@@ -69,7 +69,7 @@ class MembershipAdmin(ContactHistoryAdminMixin, UsersFileAdminMixin, admin.Model
         "account__external_id",
     ]
     autocomplete_fields = ["person", "account", "role"]
-    ordering = ["-is_key_contact", "person__last_name", "person__first_name", "pk"]
+    ordering = LIST_ORDER
 
     def save_model(self, request, obj, form, change):
         before = self._history_before(obj)

@@ -67,6 +67,10 @@ class Person(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
 
+# Key contacts first, then by name (see MembershipQuerySet.in_list_order).
+LIST_ORDER = ["-is_key_contact", *name_order("person__"), "pk"]
+
+
 class MembershipQuerySet(models.QuerySet):
     def contacts(self):
         return self.filter(is_contact=True)
@@ -90,8 +94,8 @@ class MembershipQuerySet(models.QuerySet):
 
     def in_list_order(self):
         """Key contacts first, then by name: how a short list of contacts is shown (a task's
-        contacts, a touchpoint's participants, a membership admin)."""
-        return self.order_by("-is_key_contact", *name_order("person__"), "pk")
+        contacts, a touchpoint's participants, the admin's memberships)."""
+        return self.order_by(*LIST_ORDER)
 
     def in_widget_order(self, *, searching=False, count=None):
         """Key contacts first, then by last name and first name (SPEC §3.3), as a list that
