@@ -37,6 +37,7 @@ class AccountRoleAdmin(admin.ModelAdmin):
 
 @admin.register(Account)
 class AccountAdmin(DraggableMPTTAdmin):
+    # contacts.admin adds the memberships inline: accounts knows nothing of people.
     list_display = ["tree_actions", "indented_title", "external_id", "account_type"]
     list_display_links = ["indented_title"]
     list_filter = ["account_type"]

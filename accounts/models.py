@@ -225,9 +225,6 @@ class TreeTally:
 
 
 class AccountQuerySet(TreeQuerySet):
-    def in_scope(self, account, scope, *, account_type=None):
-        return self.filter(scope_q(account, scope, account_type=account_type))
-
     def in_hierarchy(self, account):
         return self.filter(tree_id=account.tree_id)
 

@@ -1,3 +1,11 @@
+"""/accounts/… : the accounts list and tree, an account's page and its type-ahead.
+
+Also under /accounts/<id>/, and served by contacts (contacts/urls.py, URL names contacts:…):
+add-contact/ and people-suggestions/ (contacts.views.memberships), tasks/ and touchpoints/
+(contacts.views.tasks). The Contacts widget's list refresh is this app's /accounts/<id>/ with
+HX-Request (the account page asks contacts.widget for it).
+"""
+
 from django.urls import path
 
 from . import views

@@ -4,23 +4,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from config import staff
-from contacts.forms import ContactFilterForm
-from contacts.models import Membership, contact_counts_by_account, with_contact_counts
+from contacts.queries import contact_counts_by_account, with_contact_counts
+from contacts.views.tasks import account_activity
+from contacts.widget import RESULTS_TEMPLATE, contacts_widget
 
-from .models import Account, AccountRole, AccountType
+from .models import Account
 
 ACCOUNTS_PER_PAGE = 50
 COMPANIES_PER_PAGE = 50
-CONTACTS_PER_PAGE = 25
-
-
-def _partial_or_page(request, template, partial, context):
-    """The named partial for an htmx request, the whole page otherwise (and when htmx restores
-    a page from history, which needs all of it). Views using it vary on HX-Request, so a
-    browser never shows a cached fragment as a page."""
-    wants_fragment = request.htmx and not request.htmx.history_restore_request
-    return render(request, f"{template}#{partial}" if wants_fragment else template, context)
 
 
 @require_GET
@@ -71,13 +62,10 @@ def account_children(request, pk):
 def account_detail(request, pk):
     account = get_object_or_404(Account.objects.select_related("account_type"), pk=pk)
     if request.htmx and not request.htmx.history_restore_request:
-        # The filters stay on the page; only the list is new.
-        return _partial_or_page(
-            request,
-            "accounts/account_detail.html",
-            "contact-results",
-            _contacts_widget(request, account, contacts_tally=None),
-        )
+        # The Contacts widget refreshes its list: the filters stay on the page. A history
+        # restore needs the whole page, and the view varies on HX-Request, so a browser never
+        # shows a cached fragment as a page.
+        return render(request, RESULTS_TEMPLATE, contacts_widget(request, account))
 
     # Contacts per account of the whole hierarchy, read once: the View counts and the drawing's
     # counts are tallied from it.
@@ -96,58 +84,13 @@ def account_detail(request, pk):
         node.own_contacts = contacts_tally.at(node.pk)
         node.all_contacts = contacts_tally.within(node.lft, node.rght)
     context = {
-        **_contacts_widget(request, account, contacts_tally=contacts_tally),
+        **contacts_widget(request, account, contacts_tally=contacts_tally),
         "ancestors": [n for n in neighbourhood if n.lft < account.lft and n.rght > account.rght],
         "siblings": [n for n in neighbourhood if n.parent_id == account.parent_id],
         "children": [n for n in neighbourhood if n.parent_id == account.pk],
-        "tasks": account.tasks.select_related("owner").prefetch_related("contacts__person"),
-        "touchpoints": account.touchpoints.select_related("author").prefetch_related(
-            "participants__person"
-        )[:20],
-        "can_edit_tasks": request.user.has_perm(staff.CAN_EDIT_TASKS),
-        "can_edit_touchpoints": request.user.has_perm(staff.CAN_EDIT_TOUCHPOINTS),
+        **account_activity(request, account),
     }
-    return _partial_or_page(request, "accounts/account_detail.html", "contact-results", context)
-
-
-def _contacts_widget(request, account, *, contacts_tally):
-    """The Contacts widget's form and current page of rows (SPEC §3.3). With the contacts per
-    account, the View choices show their counts (the htmx fragment needs none)."""
-    views = account.hierarchy_views(AccountType.objects.in_hierarchy(account))
-    view_counts = (
-        {view.value: contacts_tally.in_view(account, view) for view in views}
-        if contacts_tally is not None
-        else None
-    )
-    filter_form = ContactFilterForm(
-        request.GET,
-        views=views,
-        view_counts=view_counts,
-        roles=AccountRole.objects.in_hierarchy(account).select_related("account_type"),
-        account_type=account.account_type,
-    )
-    filters = filter_form.filters
-    narrowed = filters["roles"] or filters["q"] or filters["key_only"]
-    rows = (
-        filter_form.apply(Membership.objects.contacts(), account)
-        .select_related("person", "role", "account__account_type")
-        .in_widget_order(
-            searching=bool(filters["q"]),
-            # A View alone: its count is on the page already.
-            count=None if view_counts is None or narrowed else view_counts[filters["view"].value],
-        )
-    )
-    page = Paginator(rows, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
-    query_without_page = request.GET.copy()
-    query_without_page.pop("page", None)
-    return {
-        "account": account,
-        "filter_form": filter_form,
-        "contacts_page": page,
-        "active_filters": filter_form.active_filters(),
-        "filter_query": query_without_page.urlencode(),
-        "can_edit_contacts": request.user.has_perm(staff.CAN_EDIT_CONTACTS),
-    }
+    return render(request, "accounts/account_detail.html", context)
 
 
 @require_GET

@@ -3,7 +3,7 @@ from django.contrib import admin
 from accounts.admin import AccountAdmin
 from accounts.models import Account
 
-from .models import ContactChange, Membership, Person, Segment, Task, Touchpoint
+from .models import LIST_ORDER, ContactChange, Membership, Person, Segment, Task, Touchpoint
 from .services import record_contact_changes, tracked_values
 
 
@@ -39,6 +39,7 @@ class MembershipInline(admin.TabularInline):
     extra = 0
     autocomplete_fields = ["person", "account", "role"]
     fields = ["person", "account", "role", "is_contact", "is_key_contact"]
+    ordering = LIST_ORDER
 
     def get_queryset(self, request):
         return (
@@ -77,6 +78,7 @@ class MembershipAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
         "account__external_id",
     ]
     autocomplete_fields = ["person", "account", "role"]
+    ordering = LIST_ORDER
 
     def save_model(self, request, obj, form, change):
         before = self._history_before(obj)

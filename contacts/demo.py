@@ -1,7 +1,8 @@
-"""A realistic, deterministic demo data set, written with bulk operations.
+"""The demo data set, one cohesive module: its shapes, words and bulk writers go together.
 
-The shape (companies, levels, fan-out, people per account) is data, so the same code can build
-a much larger set for benchmarks by passing a bigger shape.
+A realistic, deterministic data set, written with bulk operations. The shape (companies,
+levels, fan-out, people per account) is data, so the same code can build a much larger set
+for benchmarks by passing a bigger shape.
 """
 
 import random
@@ -26,8 +27,23 @@ ACCOUNT_TYPES = {
     "Department": ["Department head", "Team lead", "End user"],
 }
 
-FIRST_NAMES = ["Ada", "Alan", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "Edsger", "Radia", "Tim", "Katherine", "John", "Hedy", "Claude", "Annie", "Donald", "Sophie", "Guido", "Joan", "Niklaus", "Lynn", "Bjarne", "Shafi", "Vint", "Marian", "Fran", "Leslie", "Karen", "Mary", "Jean", "Evelyn", "Adele", "Ruth", "Carol", "Ivan", "Peter", "Susan", "Brian", "Hal", "Lois", "Ellen", "Yukihiro"]
-LAST_NAMES = ["Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson", "Allen", "Dijkstra", "Perlman", "Berners-Lee", "Johnson", "McCarthy", "Lamarr", "Shannon", "Easley", "Knuth", "Wilson", "Rossum", "Clarke", "Wirth", "Conway", "Stroustrup", "Goldwasser", "Cerf", "Croft", "Bilas", "Lamport", "Jones", "Keller", "Sammet", "Boyd", "Goldberg", "Teitelbaum", "Shaw", "Sutherland", "Norvig", "Kare", "Kernighan", "Abelson", "Haibt", "Spertus", "Matsumoto", "O'Brien", "García", "Müller"]
+# fmt: off
+FIRST_NAMES = [
+    "Ada", "Alan", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "Edsger",
+    "Radia", "Tim", "Katherine", "John", "Hedy", "Claude", "Annie", "Donald", "Sophie", "Guido",
+    "Joan", "Niklaus", "Lynn", "Bjarne", "Shafi", "Vint", "Marian", "Fran", "Leslie", "Karen",
+    "Mary", "Jean", "Evelyn", "Adele", "Ruth", "Carol", "Ivan", "Peter", "Susan", "Brian", "Hal",
+    "Lois", "Ellen", "Yukihiro"
+]
+LAST_NAMES = [
+    "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson",
+    "Allen", "Dijkstra", "Perlman", "Berners-Lee", "Johnson", "McCarthy", "Lamarr", "Shannon",
+    "Easley", "Knuth", "Wilson", "Rossum", "Clarke", "Wirth", "Conway", "Stroustrup", "Goldwasser",
+    "Cerf", "Croft", "Bilas", "Lamport", "Jones", "Keller", "Sammet", "Boyd", "Goldberg",
+    "Teitelbaum", "Shaw", "Sutherland", "Norvig", "Kare", "Kernighan", "Abelson", "Haibt",
+    "Spertus", "Matsumoto", "O'Brien", "García", "Müller"
+]
+# fmt: on
 TITLES = [
     "VP Operations",
     "IT Manager",
@@ -350,7 +366,7 @@ def _create_people_and_memberships(
             )
         )
 
-    for person, account in zip(people, placements):
+    for person, account in zip(people, placements, strict=True):
         add(person, account)
         if rng.random() < shape.second_membership_share:
             add(person, rng.choice(accounts if rng.random() < 0.85 else all_accounts))
@@ -417,7 +433,7 @@ def _create_tasks_and_touchpoints(shape, rng, accounts, memberships, staff_users
     Task.contacts.through.objects.bulk_create(
         [
             Task.contacts.through(task=task, membership=membership)
-            for task, linked in zip(tasks, task_links)
+            for task, linked in zip(tasks, task_links, strict=True)
             for membership in linked
         ],
         batch_size=BATCH,
@@ -425,7 +441,7 @@ def _create_tasks_and_touchpoints(shape, rng, accounts, memberships, staff_users
     Touchpoint.participants.through.objects.bulk_create(
         [
             Touchpoint.participants.through(touchpoint=touchpoint, membership=membership)
-            for touchpoint, linked in zip(touchpoints, touchpoint_links)
+            for touchpoint, linked in zip(touchpoints, touchpoint_links, strict=True)
             for membership in linked
         ],
         batch_size=BATCH,

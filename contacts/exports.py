@@ -98,7 +98,8 @@ def xlsx_file(memberships, columns):
     sheet = workbook.create_sheet("People")
     for row in rows(memberships, columns):
         sheet.append(row)
-    spooled = tempfile.TemporaryFile()
+    # Not a with block: the file outlives this function; the response closes it once sent.
+    spooled = tempfile.TemporaryFile()  # noqa: SIM115
     workbook.save(spooled)
     spooled.seek(0)
     return spooled

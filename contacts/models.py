@@ -1,46 +1,15 @@
-from functools import cached_property
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Concat, Lower
+from django.db.models import Q
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import TreeTally, scope_q
+from accounts.models import scope_q
 from config.staff import is_global_admin
 
-
-def name_order(prefix="", *, walk_index=True):
-    """ORDER BY last name, first name, email for people (`prefix` "person__" from a membership).
-
-    With walk_index, PostgreSQL can read people in the order of the person_name_order index and
-    stop after a page. A search selects people spread over the whole alphabet (every "Lovelace"),
-    and walking the index to them reads most of it: then the same order is given as expressions
-    (`name || ''`) the index does not serve, and the few thousand matches are sorted instead.
-    """
-    fields = [f"{prefix}last_name", f"{prefix}first_name", f"{prefix}email"]
-    if walk_index:
-        return fields
-    return [Concat(F(field), Value(""), output_field=models.CharField()) for field in fields]
-
-
-def person_search_q(text, prefix=""):
-    """People matching every word of `text` in first name, last name or email, ignoring case:
-    "ada", "Ada Lovelace" and "ada@example" all find Ada Lovelace.
-
-    Each word is an icontains on one column, the expression the trigram indexes of migration
-    contacts 0002 are built on, so PostgreSQL answers from the indexes.
-    """
-    q = Q()
-    for word in text.split():
-        q &= (
-            Q(**{f"{prefix}first_name__icontains": word})
-            | Q(**{f"{prefix}last_name__icontains": word})
-            | Q(**{f"{prefix}email__icontains": word})
-        )
-    return q
+from .queries import KeyContactsFirst, SearchMatches, name_order, person_search_q
 
 
 class PersonQuerySet(models.QuerySet):
@@ -98,6 +67,10 @@ class Person(models.Model):
         return f"{self.first_name} {self.last_name}".strip()
 
 
+# Key contacts first, then by name (see MembershipQuerySet.in_list_order).
+LIST_ORDER = ["-is_key_contact", *name_order("person__"), "pk"]
+
+
 class MembershipQuerySet(models.QuerySet):
     def contacts(self):
         return self.filter(is_contact=True)
@@ -119,6 +92,11 @@ class MembershipQuerySet(models.QuerySet):
     def in_name_order(self):
         return self.order_by(*name_order("person__"), "pk")
 
+    def in_list_order(self):
+        """Key contacts first, then by name: how a short list of contacts is shown (a task's
+        contacts, a touchpoint's participants, the admin's memberships)."""
+        return self.order_by(*LIST_ORDER)
+
     def in_widget_order(self, *, searching=False, count=None):
         """Key contacts first, then by last name and first name (SPEC §3.3), as a list that
         pages like a queryset: KeyContactsFirst, or SearchMatches for a search. `count`, when
@@ -126,140 +104,6 @@ class MembershipQuerySet(models.QuerySet):
         if searching:
             return SearchMatches(self)
         return KeyContactsFirst(self, count=count)
-
-
-class SearchMatches:
-    """The memberships a search matches, key contacts first and then by name, for a Paginator.
-
-    A search picks people all over the alphabet, so there is no index order to walk: finding
-    the matches is the work (the trigram indexes, then the contacts of the hierarchy), and
-    counting them and sorting a page out of them would do it twice. One query lists the ids
-    of every match in order (from the contacts index alone), the count is its length, and a
-    page is one more query for the rows of 25 ids.
-    """
-
-    def __init__(self, memberships):
-        self.memberships = memberships
-
-    @cached_property
-    def ids(self):
-        return list(
-            self.memberships.order_by(
-                "-is_key_contact", *name_order("person__", walk_index=False), "pk"
-            ).values_list("pk", flat=True)
-        )
-
-    def count(self):
-        return len(self.ids)
-
-    def __len__(self):
-        return self.count()
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice) or index.step not in (None, 1):
-            raise TypeError("SearchMatches supports plain slices only.")
-        ids = self.ids[index]
-        rows = self.memberships.order_by().in_bulk(ids)
-        return [rows[pk] for pk in ids]
-
-
-class KeyContactsFirst:
-    """Memberships with key contacts first, then by name, sliced for a Paginator.
-
-    One ORDER BY is_key_contact, last_name… must sort every matching row (40,000 contacts of a
-    large hierarchy) before it can return the first 25. Two queries, key contacts and the
-    rest, each in plain name order, let PostgreSQL walk the person name index and stop after
-    a page. The first page needs no count of key contacts: fewer key contacts than the page
-    holds are all of them. Later pages count them, with the total, in one query.
-    """
-
-    def __init__(self, memberships, *, count=None):
-        self.memberships = memberships
-        self.known_count = count
-
-    @cached_property
-    def totals(self):
-        # Counting person ids, not ids: the contacts index holds the person and
-        # is_key_contact but not the id, so PostgreSQL can count from the index alone.
-        return self.memberships.order_by().aggregate(
-            all=Count("person"), key=Count("person", filter=Q(is_key_contact=True))
-        )
-
-    def count(self):
-        if self.known_count is not None:
-            return self.known_count
-        return self.totals["all"]
-
-    def __len__(self):
-        return self.count()
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice) or index.step not in (None, 1):
-            raise TypeError("KeyContactsFirst supports plain slices only.")
-        start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
-        if start == 0:
-            rows = list(self._in_order(is_key_contact=True)[:stop])
-            if len(rows) < stop:
-                rows += self._in_order(is_key_contact=False)[: stop - len(rows)]
-            return rows
-        keys = self.totals["key"]
-        rows = []
-        if start < keys:
-            rows += self._in_order(is_key_contact=True)[start : min(stop, keys)]
-        if stop > keys:
-            rows += self._in_order(is_key_contact=False)[max(start - keys, 0) : stop - keys]
-        return rows
-
-    def _in_order(self, *, is_key_contact):
-        return self.memberships.filter(is_key_contact=is_key_contact).in_name_order()
-
-
-def contact_counts_by_account(account):
-    """The contacts at every account of `account`'s company hierarchy, as a TreeTally, in one
-    query: each account's contacts are counted from the contacts index, account by account
-    (a join of every contact then a grouping takes twice as long on a 2,000-account tree)."""
-    nodes = (
-        account.__class__.objects.in_hierarchy(account)
-        .order_by()
-        .annotate(value=_contacts_at_the_account())
-        .values("pk", "lft", "rght", "parent_id", "account_type_id", "value")
-    )
-    return TreeTally(nodes)
-
-
-def _contacts_at_the_account():
-    """The number of contacts at the outer query's account (0 for none), from the contacts
-    index alone."""
-    return Coalesce(
-        Subquery(
-            Membership.objects.contacts()
-            .filter(account=OuterRef("pk"))
-            .order_by()
-            .values("account")
-            .annotate(n=Count("pk"))
-            .values("n")
-        ),
-        0,
-    )
-
-
-def with_contact_counts(accounts):
-    """Annotate an account queryset with `own_contacts` (contacts at the account) and
-    `all_contacts` (at the account and every account below it), in the same single query."""
-    contacts = Membership.objects.contacts().order_by()
-    below = (
-        contacts.filter(
-            account__tree_id=OuterRef("tree_id"),
-            account__lft__gte=OuterRef("lft"),
-            account__lft__lte=OuterRef("rght"),
-        )
-        .values("account__tree_id")
-        .annotate(n=Count("pk"))
-    )
-    return accounts.annotate(
-        own_contacts=_contacts_at_the_account(),
-        all_contacts=Coalesce(Subquery(below.values("n")), 0),
-    )
 
 
 class Membership(models.Model):
@@ -288,7 +132,8 @@ class Membership(models.Model):
     objects = MembershipQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-is_key_contact", "person__last_name", "person__first_name"]
+        # No default ordering: it would join person to every query of memberships. Pages order
+        # them where they show them (in_list_order, in_name_order).
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "account"],

@@ -1,38 +1,42 @@
+"""URLs of contacts: the people pages (/people/…) and the pages about people of one account,
+which live under /accounts/<id>/ beside the account's own pages (accounts/urls.py)."""
+
 from django.urls import path
 
-from . import views
+from .views import memberships, people, segments, tasks
 
 app_name = "contacts"
 urlpatterns = [
-    path("people/", views.people_list, name="people"),
-    path("people/download.csv", views.people_download, {"file_format": "csv"}, name="people-csv"),
+    path("people/", people.people_list, name="people"),
+    path("people/download.csv", people.people_download, {"file_format": "csv"}, name="people-csv"),
     path(
-        "people/download.xlsx", views.people_download, {"file_format": "xlsx"}, name="people-xlsx"
+        "people/download.xlsx", people.people_download, {"file_format": "xlsx"}, name="people-xlsx"
     ),
-    path("people/segments/", views.segment_list, name="segments"),
-    path("people/segments/new/", views.segment_save, name="segment-save"),
-    path("people/segments/<int:pk>/", views.segment_open, name="segment"),
-    path("people/segments/<int:pk>/rename/", views.segment_rename, name="segment-rename"),
-    path("people/segments/<int:pk>/delete/", views.segment_delete, name="segment-delete"),
-    path("people/<int:pk>/", views.person_detail, name="person"),
-    path("people/<int:pk>/edit/", views.person_edit, name="person-edit"),
-    path("people/contacts/<int:pk>/edit/", views.edit_contact, name="edit-contact"),
-    path("people/contacts/<int:pk>/remove/", views.remove_contact, name="remove-contact"),
-    path("accounts/<int:account_pk>/add-contact/", views.add_contact, name="add-contact"),
+    path("people/segments/", segments.segment_list, name="segments"),
+    path("people/segments/new/", segments.segment_save, name="segment-save"),
+    path("people/segments/<int:pk>/", segments.segment_open, name="segment"),
+    path("people/segments/<int:pk>/rename/", segments.segment_rename, name="segment-rename"),
+    path("people/segments/<int:pk>/delete/", segments.segment_delete, name="segment-delete"),
+    path("people/<int:pk>/", people.person_detail, name="person"),
+    path("people/<int:pk>/edit/", people.person_edit, name="person-edit"),
+    path("people/contacts/<int:pk>/edit/", memberships.edit_contact, name="edit-contact"),
+    path("people/contacts/<int:pk>/remove/", memberships.remove_contact, name="remove-contact"),
+    # Under an account: /accounts/<id>/add-contact/, people-suggestions/, tasks/, touchpoints/.
+    path("accounts/<int:account_pk>/add-contact/", memberships.add_contact, name="add-contact"),
     path(
         "accounts/<int:account_pk>/people-suggestions/",
-        views.people_suggestions,
+        memberships.people_suggestions,
         name="people-suggestions",
     ),
-    path("accounts/<int:account_pk>/tasks/new/", views.task_form, name="task-new"),
-    path("accounts/<int:account_pk>/tasks/<int:pk>/edit/", views.task_form, name="task-edit"),
-    path("accounts/<int:account_pk>/tasks/<int:pk>/status/", views.task_status, name="task-status"),
+    path("accounts/<int:account_pk>/tasks/new/", tasks.task_form, name="task-new"),
+    path("accounts/<int:account_pk>/tasks/<int:pk>/edit/", tasks.task_form, name="task-edit"),
+    path("accounts/<int:account_pk>/tasks/<int:pk>/status/", tasks.task_status, name="task-status"),
     path(
-        "accounts/<int:account_pk>/touchpoints/new/", views.touchpoint_form, name="touchpoint-new"
+        "accounts/<int:account_pk>/touchpoints/new/", tasks.touchpoint_form, name="touchpoint-new"
     ),
     path(
         "accounts/<int:account_pk>/touchpoints/<int:pk>/edit/",
-        views.touchpoint_form,
+        tasks.touchpoint_form,
         name="touchpoint-edit",
     ),
 ]

@@ -1,4 +1,6 @@
-"""The account pages (/accounts/, /accounts/<id>/) and the person page (/people/<id>/)."""
+"""accounts/views.py's account page and type-ahead, one module as the code is one.
+
+The account pages (/accounts/, /accounts/<id>/) and the account type-ahead: accounts/views.py."""
 
 import re
 from datetime import UTC, date, datetime
@@ -6,6 +8,7 @@ from html import unescape
 from html.parser import HTMLParser
 
 import pytest
+from django.test.html import Element
 from pytest_django.asserts import assertInHTML
 
 from accounts.models import AccountRole
@@ -18,6 +21,8 @@ from tests.factories import (
     TaskFactory,
     TouchpointFactory,
 )
+from tests.html import attribute, elements, parse
+from tests.html import text as node_text
 
 SCRIPT = '<script>alert("x")</script>'
 ESCAPED_SCRIPT = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"
@@ -494,65 +499,11 @@ def test_account_detail_names_with_html_are_shown_as_text(viewer_client, account
 
 
 @pytest.mark.django_db
-def test_account_detail_of_a_missing_account_is_not_found(viewer_client):
-    response = viewer_client.get("/accounts/999999/")
-
-    assert response.status_code == 404
-    assert re.search(r"<h1>(.*?)</h1>", response.text).group(1) == "Not found"
-
-
-@pytest.mark.django_db
 def test_account_detail_refuses_post(viewer_client, tree):
     assert viewer_client.post(f"/accounts/{tree['paris'].pk}/").status_code == 405
 
 
 # /people/<id>/
-
-
-@pytest.mark.django_db
-def test_person_page_shows_profile_and_memberships_across_companies(viewer_client, people):
-    response = viewer_client.get(f"/people/{people['ada'].pk}/")
-
-    assert response.status_code == 200
-    assertInHTML("<h1>Ada Lovelace</h1>", response.text)
-    assertInHTML(
-        '<p class="meta"><a href="mailto:ada@customer.example">ada@customer.example</a>'
-        '<span class="meta-sep"></span><span>CTO</span>'
-        '<span class="meta-sep"></span><span>+1 555 0100</span></p>',
-        response.text,
-    )
-    assert table_rows(response) == [
-        ["Emea", "Region", "—", "Yes", "No"],
-        ["Paris", "Site", "Site admin", "Yes", "♛ Yes"],
-        ["Other", "Corporate", "—", "No", "No"],
-    ]
-
-
-@pytest.mark.django_db
-def test_person_page_links_each_account(viewer_client, tree, people):
-    response = viewer_client.get(f"/people/{people['ada'].pk}/")
-
-    table = re.search(r'<table class="table">(.*?)</table>', response.text, re.S).group(1)
-    assert links(table) == [
-        (f"/accounts/{tree['emea'].pk}/", "Emea"),
-        (f"/accounts/{tree['paris'].pk}/", "Paris"),
-        (f"/accounts/{tree['other'].pk}/", "Other"),
-    ]
-
-
-@pytest.mark.django_db
-def test_person_page_without_memberships_says_so(viewer_client):
-    person = PersonFactory(first_name="Lone", last_name="Wolf", email="lone@customer.example")
-
-    response = viewer_client.get(f"/people/{person.pk}/")
-
-    assertInHTML("<h1>Lone Wolf</h1>", response.text)
-    assertInHTML('<p class="muted">Not a member of any account.</p>', response.text)
-
-
-@pytest.mark.django_db
-def test_person_page_of_a_missing_person_is_not_found(viewer_client):
-    assert viewer_client.get("/people/999999/").status_code == 404
 
 
 # Query counts
@@ -574,49 +525,8 @@ def _company(account_types, number, size):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("item_count", (1, 3))
-def test_account_list_query_count(
-    viewer_client, account_types, django_assert_max_num_queries, item_count
-):
-    for number in range(item_count):
-        _company(account_types, number, item_count)
-
-    with django_assert_max_num_queries(7):
-        response = viewer_client.get("/accounts/")
-
-    assert len(tree_rows(response)) == item_count
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("item_count", (1, 3))
-def test_account_search_query_count(
-    viewer_client, account_types, django_assert_max_num_queries, item_count
-):
-    for number in range(item_count):
-        _company(account_types, number, item_count)
-
-    with django_assert_max_num_queries(8):
-        response = viewer_client.get("/accounts/", {"q": "company"})
-
-    assert len(table_rows(response)) == item_count
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("item_count", (1, 3))
-def test_account_children_query_count(
-    viewer_client, account_types, django_assert_max_num_queries, item_count
-):
-    root = _company(account_types, 0, item_count)
-
-    with django_assert_max_num_queries(4):
-        response = viewer_client.get(f"/accounts/{root.pk}/children/", headers=HTMX)
-
-    assert len(tree_rows(response)) == item_count
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("item_count", (1, 3))
 def test_account_detail_query_count(
-    viewer_client, account_types, django_assert_max_num_queries, item_count
+    viewer_client, account_types, django_assert_num_queries, item_count
 ):
     owner = StaffUserFactory(username="owner")
     site_admin = AccountRole.objects.get(name="Site admin")
@@ -639,29 +549,12 @@ def test_account_detail_query_count(
         )
         touchpoint.participants.set(contacts)
 
-    with django_assert_max_num_queries(19):
+    # As the Contacts widget's page (tests/contacts/test_widget.py), with the View counts known.
+    with django_assert_num_queries(15):
         response = viewer_client.get(f"/accounts/{account.pk}/")
 
     assert len(table_rows(response, "contacts-table")) == item_count
     assert len(breadcrumb(response)[0]) == item_count + 2
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("item_count", (1, 3))
-def test_person_page_query_count(
-    viewer_client, account_types, django_assert_max_num_queries, item_count
-):
-    person = PersonFactory()
-    for _ in range(item_count):
-        account = AccountFactory(account_type=account_types["Site"])
-        MembershipFactory(
-            person=person, account=account, role=AccountRole.objects.get(name="Site admin")
-        )
-
-    with django_assert_max_num_queries(10):
-        response = viewer_client.get(f"/people/{person.pk}/")
-
-    assert len(table_rows(response)) == item_count
 
 
 def row_actions(response):
@@ -699,3 +592,94 @@ def test_account_detail_shows_edit_controls_to_a_standard_user(standard_client, 
             (f"/people/contacts/{people['bob_paris'].pk}/remove/{back}", "Remove"),
         ],
     ]
+
+
+# The account type-ahead
+
+
+def _suggestions(response):
+    assert response.status_code == 200, response.status_code
+    fragment = parse(response)
+    items = (
+        [fragment]
+        if isinstance(fragment, Element) and fragment.name == "li"
+        else [child for child in fragment.children if isinstance(child, Element)]
+    )
+    return [
+        (
+            attribute(item, "data-autocomplete-value"),
+            [node_text(span) for span in elements(item, "span")],
+        )
+        if attribute(item, "role") == "option"
+        else node_text(item)
+        for item in items
+    ]
+
+
+SUGGESTIONS = {
+    "name": ("ber", [("BERLIN", ["Berlin", "BERLIN", "Site"])]),
+    "name and Account ID, any case": (
+        "AUSTIN",
+        [
+            ("AUSTIN", ["Austin", "AUSTIN", "Site"]),
+            ("AUSTIN_IT", ["Austin It", "AUSTIN_IT", "Department"]),
+            ("AUSTIN_OPS", ["Austin Ops", "AUSTIN_OPS", "Department"]),
+        ],
+    ),
+    "Account ID only": ("paris_s", [("PARIS_SALES", ["Paris Sales", "PARIS_SALES", "Department"])]),
+    "two words of a name": (
+        "other reg",
+        [("OTHER_REGION", ["Other Region", "OTHER_REGION", "Region"])],
+    ),
+    "two characters, spaces around": ("  em ", [("EMEA", ["Emea", "EMEA", "Region"])]),
+    "no match": ("zz", ["No account matches “zz”"]),
+}
+
+
+@pytest.mark.parametrize(("text", "expected"), SUGGESTIONS.values(), ids=list(SUGGESTIONS))
+def test_account_suggestions_match_name_or_account_id(viewer_client, tree, text, expected):
+    response = viewer_client.get("/accounts/suggestions/", {"q": text})
+
+    assert _suggestions(response) == expected
+
+
+@pytest.mark.parametrize("text", ["", "a", " b ", "P"])
+def test_account_suggestions_need_two_characters(viewer_client, tree, text):
+    response = viewer_client.get("/accounts/suggestions/", {"q": text})
+
+    assert response.status_code == 200
+    assert response.content.decode().strip() == ""
+
+
+def test_account_suggestions_list_ten_in_name_order(viewer_client, account_types):
+    for n in reversed(range(12)):
+        AccountFactory(name=f"Zeta {n:02d}", external_id=f"Z-{n:02d}")
+
+    response = viewer_client.get("/accounts/suggestions/", {"q": "zeta"})
+
+    assert _suggestions(response) == [
+        (f"Z-{n:02d}", [f"Zeta {n:02d}", f"Z-{n:02d}", "Corporate"]) for n in range(10)
+    ]
+
+
+def test_account_suggestions_escape_names(viewer_client, account_types):
+    AccountFactory(name="<i>Italic</i> Ltd", external_id="ITAL")
+
+    response = viewer_client.get("/accounts/suggestions/", {"q": "ital"})
+
+    assert "<i>Italic" not in response.content.decode()
+    assert _suggestions(response) == [("ITAL", ["<i>Italic</i> Ltd", "ITAL", "Corporate"])]
+
+
+# Session and staff user (2) and the accounts with their types (1).
+@pytest.mark.parametrize("size", (1, 3))
+def test_account_suggestions_query_count(
+    viewer_client, account_types, django_assert_num_queries, size
+):
+    for n in range(3 * size):
+        AccountFactory(name=f"Zeta {n:02d}", external_id=f"Z-{n:02d}")
+
+    with django_assert_num_queries(3):
+        response = viewer_client.get("/accounts/suggestions/", {"q": "zeta"})
+
+    assert len(_suggestions(response)) == 3 * size

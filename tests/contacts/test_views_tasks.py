@@ -1,4 +1,6 @@
-"""Tasks and touchpoints on the account page (SPEC §3.5): creating, editing, completing and
+"""contacts/views/tasks.py, one module: the task and touchpoint pages share the picker.
+
+Tasks and touchpoints on the account page (SPEC §3.5): creating, editing, completing and
 reopening them through the pages, and the contact picker, which offers every contact in the
 company hierarchy and nothing else."""
 

@@ -1,4 +1,6 @@
-"""The services behind adding a contact, tasks, touchpoints and the person profile
+"""contacts/services.py, one module as the code is: each service and what it writes.
+
+The services behind adding a contact, tasks, touchpoints and the person profile
 (contacts/services.py; SPEC §2, §3.4–§3.6): what each one writes, and that a refused call
 writes nothing at all."""
 
@@ -7,7 +9,6 @@ import datetime
 import pytest
 from django.core.exceptions import ValidationError
 
-from config import staff
 from contacts import services
 from contacts.models import ContactChange, Membership, Person, Task, Touchpoint
 from tests.factories import (
@@ -17,11 +18,6 @@ from tests.factories import (
     TaskFactory,
     TouchpointFactory,
 )
-
-
-@pytest.fixture
-def staff_user(db):
-    return StaffUserFactory(username="stella", group=staff.STANDARD)
 
 
 @pytest.fixture
@@ -127,7 +123,7 @@ def test_add_contact_creates_a_membership_and_records_it(tree, roles, ada, staff
 
 
 def test_add_contact_without_role_or_key_records_the_contact_mark_only(tree, ada, staff_user):
-    membership, added = services.add_contact(account=tree["corp"], person=ada, by=staff_user)
+    _membership, added = services.add_contact(account=tree["corp"], person=ada, by=staff_user)
 
     assert added is True
     assert _memberships() == [("ada@analytical.example", "Corp", None, True, False)]
@@ -256,7 +252,8 @@ def test_add_contact_with_a_role_of_another_type_is_refused_and_writes_nothing(
     assert _errors(raised.value) == [
         (
             "unknown_role",
-            "“Executive sponsor” is not a role of Site accounts. Valid roles: End user, Site admin.",
+            "“Executive sponsor” is not a role of Site accounts. Valid roles: End user, "
+            "Site admin.",
         ),
     ]
     assert _memberships() == before
@@ -606,7 +603,8 @@ def test_save_touchpoint_with_a_contact_outside_the_hierarchy_is_refused_and_wri
     assert _errors(raised.value) == [
         (
             "contact_outside_hierarchy",
-            f"Only contacts in this company hierarchy can be linked, and {outsider.title()} Example "
+            f"Only contacts in this company hierarchy can be linked, and {outsider.title()} "
+            f"Example "
             "is not.",
         ),
     ]

@@ -1,4 +1,6 @@
-"""The People list, /people/ (SPEC §3.7): filters, chosen columns, pages, and the account
+"""contacts/views/people.py's /people/ list, one module: one page, its filters and columns.
+
+The People list, /people/ (SPEC §3.7): filters, chosen columns, pages, and the account
 type-ahead behind its Account filter.
 
 The `people` fixture puts eleven memberships on the `tree` of tests/conftest.py. Every expected
@@ -10,12 +12,11 @@ from functools import partial
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from django.test.html import Element
 
 from accounts.models import AccountRole, AccountType
 from tests import html
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
-from tests.html import attribute, page, parse, text
+from tests.html import attribute, page, text
 
 # This module's searches look only under the node they start from, not at the node itself.
 element = partial(html.element, itself=False)
@@ -97,10 +98,11 @@ def _query(params):
     pairs = []
     for name, value in params:
         if name == "role":
-            value = _role(*value).pk
+            pairs.append((name, _role(*value).pk))
         elif name == "account_type":
-            value = AccountType.objects.get(name=value).pk
-        pairs.append((name, value))
+            pairs.append((name, AccountType.objects.get(name=value).pk))
+        else:
+            pairs.append((name, value))
     return urlencode(pairs)
 
 
@@ -700,83 +702,6 @@ def test_people_list_query_count(
     assert len(_rows(response)) == min(count, 50)
 
 
-# The account type-ahead
-
-
-def _suggestions(response):
-    assert response.status_code == 200, response.status_code
-    fragment = parse(response)
-    items = (
-        [fragment]
-        if isinstance(fragment, Element) and fragment.name == "li"
-        else [child for child in fragment.children if isinstance(child, Element)]
-    )
-    return [
-        (
-            attribute(item, "data-autocomplete-value"),
-            [text(span) for span in elements(item, "span")],
-        )
-        if attribute(item, "role") == "option"
-        else text(item)
-        for item in items
-    ]
-
-
-SUGGESTIONS = {
-    "name": ("ber", [("BERLIN", ["Berlin", "BERLIN", "Site"])]),
-    "name and Account ID, any case": (
-        "AUSTIN",
-        [
-            ("AUSTIN", ["Austin", "AUSTIN", "Site"]),
-            ("AUSTIN_IT", ["Austin It", "AUSTIN_IT", "Department"]),
-            ("AUSTIN_OPS", ["Austin Ops", "AUSTIN_OPS", "Department"]),
-        ],
-    ),
-    "Account ID only": ("paris_s", [("PARIS_SALES", ["Paris Sales", "PARIS_SALES", "Department"])]),
-    "two words of a name": (
-        "other reg",
-        [("OTHER_REGION", ["Other Region", "OTHER_REGION", "Region"])],
-    ),
-    "two characters, spaces around": ("  em ", [("EMEA", ["Emea", "EMEA", "Region"])]),
-    "no match": ("zz", ["No account matches “zz”"]),
-}
-
-
-@pytest.mark.parametrize(("text", "expected"), SUGGESTIONS.values(), ids=list(SUGGESTIONS))
-def test_account_suggestions_match_name_or_account_id(viewer_client, tree, text, expected):
-    response = viewer_client.get("/accounts/suggestions/", {"q": text})
-
-    assert _suggestions(response) == expected
-
-
-@pytest.mark.parametrize("text", ["", "a", " b ", "P"])
-def test_account_suggestions_need_two_characters(viewer_client, tree, text):
-    response = viewer_client.get("/accounts/suggestions/", {"q": text})
-
-    assert response.status_code == 200
-    assert response.content.decode().strip() == ""
-
-
-def test_account_suggestions_list_ten_in_name_order(viewer_client, account_types):
-    for n in reversed(range(12)):
-        AccountFactory(name=f"Zeta {n:02d}", external_id=f"Z-{n:02d}")
-
-    response = viewer_client.get("/accounts/suggestions/", {"q": "zeta"})
-
-    assert _suggestions(response) == [
-        (f"Z-{n:02d}", [f"Zeta {n:02d}", f"Z-{n:02d}", "Corporate"]) for n in range(10)
-    ]
-
-
-def test_account_suggestions_escape_names(viewer_client, account_types):
-    AccountFactory(name="<i>Italic</i> Ltd", external_id="ITAL")
-
-    response = viewer_client.get("/accounts/suggestions/", {"q": "ital"})
-
-    assert "<i>Italic" not in response.content.decode()
-    assert _suggestions(response) == [("ITAL", ["<i>Italic</i> Ltd", "ITAL", "Corporate"])]
-
-
 def test_people_account_field_uses_the_suggestions(viewer_client, people):
     doc = page(_get(viewer_client))
 
@@ -807,6 +732,6 @@ def test_people_page_offers_the_all_contacts_quick_list(viewer_client):
     response = viewer_client.get("/people/")
 
     assert (
-        '<a href="/people/?contact=yes&amp;cols=name&amp;cols=email">All contacts, name and email</a>'
-        in response.text
+        '<a href="/people/?contact=yes&amp;cols=name&amp;cols=email">'
+        "All contacts, name and email</a>" in response.text
     )

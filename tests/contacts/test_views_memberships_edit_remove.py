@@ -1,14 +1,15 @@
-"""Editing a contact (role, key contact) and removing a contact: the services and the pages
+"""Editing and removing a contact (views/memberships.py), one module: one flow, pages and services.
+
+Editing a contact (role, key contact) and removing a contact: the services and the pages
 /people/contacts/<membership id>/edit/ and /remove/ (SPEC §2, §3.3, §5)."""
 
 import pytest
 from django.core.exceptions import ValidationError
 
 from accounts.models import AccountRole, AccountType
-from config import staff
 from contacts import services
 from contacts.models import ContactChange, Membership, Person
-from tests.factories import AccountFactory, MembershipFactory, PersonFactory, StaffUserFactory
+from tests.factories import AccountFactory, MembershipFactory, PersonFactory
 from tests.html import attribute, element, elements, messages, page, text
 
 
@@ -24,11 +25,6 @@ def ada(tree, roles):
         is_contact=True,
         is_key_contact=False,
     )
-
-
-@pytest.fixture
-def staff_user(db):
-    return StaffUserFactory(username="stella", group=staff.STANDARD)
 
 
 def _state(membership):

@@ -1,4 +1,6 @@
-"""The accounts tree and search on /accounts/, one tree level on /accounts/<id>/children/, and
+"""accounts/views.py's tree pages, one module: the tree, its search and levels are one page.
+
+The accounts tree and search on /accounts/, one tree level on /accounts/<id>/children/, and
 where an account sits in its company on its profile (SPEC §3.1, §3.2).
 
 Contact counts are written out by hand from OWN_CONTACTS and the drawing in the `tree` fixture.
@@ -349,14 +351,14 @@ def _grow(tree, size):
 )
 @pytest.mark.parametrize("size", (1, 3))
 def test_account_list_query_count(
-    viewer_client, tree, contacts, django_assert_max_num_queries, size, url, queries, rows
+    viewer_client, tree, contacts, django_assert_num_queries, size, url, queries, rows
 ):
     _grow(tree, size)
     url = url.format(corp=tree["corp"].pk)
     # A tree level is only ever asked for by htmx.
     headers = {"HX-Request": "true"} if "children" in url else {}
 
-    with django_assert_max_num_queries(queries):
+    with django_assert_num_queries(queries):
         response = viewer_client.get(url, headers=headers)
 
     doc = page(response)

@@ -1,4 +1,6 @@
-"""Structural writes to the account tree (insert, move, delete) leave a valid tree (SPEC §6).
+"""Account tree writes and their locks (accounts/models.py), one module: one locking scheme.
+
+Structural writes to the account tree (insert, move, delete) leave a valid tree (SPEC §6).
 
 "Valid" means: the tree columns are exactly what `Account.objects.rebuild()` computes from the
 parent links. The concurrent tests run on PostgreSQL only, where writers really run side by
@@ -323,7 +325,7 @@ def test_new_root_gets_a_new_tree_id_and_leaves_the_others_alone(tree, account_t
     assert new.tree_id not in tree_ids
     assert new.tree_id == max(tree_ids) + 1
     assert (new.lft, new.rght, new.level, new.parent_id) == (1, 2, 0, None)
-    assert _tree_rows() == rows + [(new.pk, new.tree_id, 1, 2, 0)]
+    assert _tree_rows() == [*rows, (new.pk, new.tree_id, 1, 2, 0)]
     assert_tree_is_what_rebuild_makes_of_it()
 
 

@@ -1,4 +1,6 @@
-"""Saved segments of the People list (SPEC §3.7, §5): save, open, list, rename, delete.
+"""contacts/views/segments.py, one module: the segment pages share their fixtures.
+
+Saved segments of the People list (SPEC §3.7, §5): save, open, list, rename, delete.
 
 A segment is the /people/ query string under a name. `standard_client` is the owner in most
 tests; other staff users sign in with clients of their own.

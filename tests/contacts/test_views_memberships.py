@@ -1,4 +1,6 @@
-"""Adding a contact to an account: /accounts/<id>/add-contact/ and its type-ahead,
+"""contacts/views/memberships.py's add-contact flow, one module: one dialog, step by step.
+
+Adding a contact to an account: /accounts/<id>/add-contact/ and its type-ahead,
 /accounts/<id>/people-suggestions/ (SPEC §3.4), with and without htmx; and which staff users
 may write at all (SPEC §5)."""
 
@@ -306,6 +308,16 @@ def test_suggestions_show_at_most_ten_people_then_new(standard_client, tree):
         *[f"Zed Person{n:02d}" for n in range(10)],
         "(new) zed",
     ]
+
+
+def test_suggestions_name_the_accounts_key_contact_first_then_by_name(standard_client, tree):
+    zed = PersonFactory(first_name="Zed", last_name="Zimmer", email="zed@x.example")
+    for key in ("paris", "amer", "other"):
+        MembershipFactory(person=zed, account=tree[key], is_key_contact=key == "paris")
+
+    response = standard_client.get(_suggestions_url(tree["corp"], "zed"))
+
+    assert [option[2] for option in _options(parse(response))] == ["Paris, Amer, Other", None]
 
 
 def test_suggestions_show_typed_html_as_text(standard_client, tree):

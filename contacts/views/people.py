@@ -1,0 +1,190 @@
+"""The people pages: a person's page and its edit form, the /people/ list and its downloads."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods
+
+from config import staff
+
+from .. import exports, services
+from ..exports import COLUMNS
+from ..forms import (
+    PeopleFilterForm,
+    PersonForm,
+)
+from ..models import ContactChange, Person, Segment, Task, Touchpoint
+
+
+@require_GET
+def person_detail(request, pk):
+    person = get_object_or_404(Person, pk=pk)
+    memberships = person.memberships.select_related("account__account_type", "role").order_by(
+        "account__tree_id", "account__lft"
+    )
+    changes = ContactChange.objects.filter(membership__person=person).select_related(
+        "membership__account", "staff_user"
+    )[:50]
+    tasks = (
+        Task.objects.filter(contacts__person=person)
+        .select_related("account", "owner")
+        .distinct()
+        .order_by(*Task._meta.ordering)
+    )
+    touchpoints = (
+        Touchpoint.objects.filter(participants__person=person)
+        .select_related("account", "author")
+        .distinct()
+        .order_by("-happened_at")[:50]
+    )
+    return render(
+        request,
+        "contacts/person_detail.html",
+        {
+            "person": person,
+            "memberships": memberships,
+            "changes": changes,
+            "tasks": tasks,
+            "touchpoints": touchpoints,
+            "can_edit_people": request.user.has_perm(staff.CAN_EDIT_PEOPLE),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(staff.CAN_EDIT_PEOPLE, raise_exception=True)
+def person_edit(request, pk):
+    person = get_object_or_404(Person, pk=pk)
+    # The form gets its own copy: validating writes the submitted values onto its instance, and
+    # the page keeps naming the person as saved.
+    form = PersonForm(request.POST or None, instance=Person.objects.get(pk=pk))
+    if request.method == "POST" and form.is_valid():
+        services.update_person(person=person, by=request.user, **form.cleaned_data)
+        messages.success(request, f"Saved {person.full_name}.")
+        return redirect(person)
+    return render(request, "contacts/person_edit.html", {"person": person, "form": form})
+
+
+PEOPLE_PER_PAGE = 50
+
+
+def _people_query(params, **changes):
+    """The /people/ query string with some parameters replaced (None removes one)."""
+    query = params.copy()
+    query.pop("page", None)
+    query.pop("segment", None)
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        elif isinstance(value, list):
+            query.setlist(key, value)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+def _column_controls(params, columns):
+    """Links that add, remove and move columns: plain GET links, so they work without JS."""
+    chosen = []
+    for index, key in enumerate(columns):
+
+        def moved(offset, index=index):
+            order = list(columns)
+            order[index], order[index + offset] = order[index + offset], order[index]
+            return "?" + _people_query(params, cols=order)
+
+        chosen.append(
+            {
+                "key": key,
+                "label": COLUMNS[key].label,
+                "left_url": moved(-1) if index > 0 else None,
+                "right_url": moved(1) if index < len(columns) - 1 else None,
+                "remove_url": (
+                    "?" + _people_query(params, cols=[k for k in columns if k != key])
+                    if len(columns) > 1
+                    else None
+                ),
+            }
+        )
+    available = [
+        {
+            "key": key,
+            "label": column.label,
+            "add_url": "?" + _people_query(params, cols=[*columns, key]),
+        }
+        for key, column in COLUMNS.items()
+        if key not in columns
+    ]
+    return chosen, available
+
+
+@require_GET
+def people_list(request):
+    form = PeopleFilterForm(request.GET)
+    filters = form.filters
+    page = Paginator(form.memberships(), PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    columns = filters["columns"]
+    chosen_columns, available_columns = _column_controls(request.GET, columns)
+    segment = None
+    if (segment_pk := request.GET.get("segment", "")).isdigit():
+        segment = Segment.objects.visible_to(request.user).filter(pk=segment_pk).first()
+    if segment and form.has_error("account") and segment.account_label:
+        messages.warning(
+            request,
+            f"This segment was filtered on the account {segment.account_label}, which no longer "
+            "exists. It shows the people of every account instead.",
+        )
+    return render(
+        request,
+        "contacts/people_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": [[COLUMNS[key].value(membership) for key in columns] for membership in page],
+            "columns": [COLUMNS[key] for key in columns],
+            "chosen_columns": chosen_columns,
+            "available_columns": available_columns,
+            "filter_query": _people_query(request.GET),
+            "segment": segment,
+            "segments": Segment.objects.visible_to(request.user).select_related("owner"),
+            "can_download": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),
+            "users_file_columns": exports.USERS_FILE_COLUMNS,
+        },
+    )
+
+
+@require_GET
+@permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
+def people_download(request, file_format):
+    form = PeopleFilterForm(request.GET)
+    memberships, columns = form.memberships(), form.filters["columns"]
+    filename = _download_name(form.filters, file_format)
+    if file_format == "csv":
+        response = StreamingHttpResponse(
+            exports.csv_chunks(memberships, columns), content_type="text/csv; charset=utf-8"
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+    return FileResponse(
+        exports.xlsx_file(memberships, columns),
+        as_attachment=True,
+        filename=filename,
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+
+
+def _download_name(filters, file_format):
+    """Says what the file holds and when: key-contacts-2026-11-26.csv, contacts-…, people-…"""
+    if filters["key"] == "yes":
+        what = "key-contacts"
+    elif filters["contact"] == "yes":
+        what = "contacts"
+    else:
+        what = "people"
+    if filters["account"]:
+        what += "-" + slugify(filters["account"].external_id)
+    return f"{what}-{timezone.localdate().isoformat()}.{file_format}"

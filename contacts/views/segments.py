@@ -1,0 +1,82 @@
+"""Saved people lists (segments): save, open, list, rename, delete."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from config import staff
+
+from ..forms import (
+    PeopleFilterForm,
+    SegmentForm,
+)
+from ..models import Segment
+
+
+@require_POST
+@permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
+def segment_save(request):
+    form = SegmentForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("name", ["Give the segment a name."])))
+        return redirect(reverse("contacts:people") + "?" + request.POST.get("query", ""))
+    filters = PeopleFilterForm(QueryDict(form.cleaned_data["query"])).filters
+    segment = Segment.objects.create(
+        owner=request.user,
+        name=form.cleaned_data["name"],
+        shared=form.cleaned_data["shared"],
+        query=form.cleaned_data["query"],
+        account_label=(
+            f"{filters['account'].name} ({filters['account'].external_id})"
+            if filters["account"]
+            else ""
+        ),
+    )
+    messages.success(request, f"Saved the segment “{segment.name}”.")
+    return redirect(segment)
+
+
+@require_GET
+def segment_open(request, pk):
+    segment = get_object_or_404(Segment.objects.visible_to(request.user), pk=pk)
+    query = QueryDict(segment.query, mutable=True)
+    query["segment"] = segment.pk
+    return redirect(reverse("contacts:people") + "?" + query.urlencode())
+
+
+@require_GET
+def segment_list(request):
+    return render(
+        request,
+        "contacts/segment_list.html",
+        {
+            "segments": Segment.objects.visible_to(request.user).select_related("owner"),
+            "can_save": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),
+        },
+    )
+
+
+@require_POST
+@permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
+def segment_rename(request, pk):
+    segment = get_object_or_404(Segment.objects.editable_by(request.user), pk=pk)
+    name = " ".join(request.POST.get("name", "").split())[:100]
+    if not name:
+        messages.error(request, "A segment needs a name.")
+    else:
+        segment.name = name
+        segment.save(update_fields=["name", "updated_at"])
+        messages.success(request, f"Renamed the segment to “{name}”.")
+    return redirect("contacts:segments")
+
+
+@require_POST
+@permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
+def segment_delete(request, pk):
+    segment = get_object_or_404(Segment.objects.editable_by(request.user), pk=pk)
+    segment.delete()
+    messages.success(request, f"Deleted the segment “{segment.name}”.")
+    return redirect("contacts:segments")

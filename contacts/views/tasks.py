@@ -1,0 +1,88 @@
+"""Tasks and touchpoints of an account: the list on its page, and the forms."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from config import staff
+
+from .. import services
+from ..forms import (
+    TaskForm,
+    TouchpointForm,
+)
+from ..models import Membership, Task, Touchpoint
+from . import _get_account
+
+TOUCHPOINTS_SHOWN = 20
+
+
+def account_activity(request, account):
+    """The tasks and latest touchpoints of `account`, with who takes part (key contacts first,
+    then by name): the context of accounts/includes/tasks_and_touchpoints.html, which the
+    account page shows beside its Contacts widget."""
+    people = Membership.objects.select_related("person").in_list_order()
+    return {
+        "tasks": account.tasks.select_related("owner").prefetch_related(
+            Prefetch("contacts", queryset=people)
+        ),
+        "touchpoints": account.touchpoints.select_related("author").prefetch_related(
+            Prefetch("participants", queryset=people)
+        )[:TOUCHPOINTS_SHOWN],
+        "can_edit_tasks": request.user.has_perm(staff.CAN_EDIT_TASKS),
+        "can_edit_touchpoints": request.user.has_perm(staff.CAN_EDIT_TOUCHPOINTS),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(staff.CAN_EDIT_TASKS, raise_exception=True)
+def task_form(request, account_pk, pk=None):
+    account = _get_account(account_pk)
+    task = get_object_or_404(Task, pk=pk, account=account) if pk else None
+    form = TaskForm(
+        request.POST or None,
+        instance=task,
+        account=account,
+        initial=None if task else {"owner": request.user},
+    )
+    if request.method == "POST" and form.is_valid():
+        services.save_task(account=account, task=task, by=request.user, **form.cleaned_data)
+        messages.success(request, f"Saved the task “{form.cleaned_data['title']}”.")
+        return redirect(reverse("accounts:detail", args=[account.pk]) + "#tasks-heading")
+    return render(
+        request, "contacts/task_form.html", {"account": account, "task": task, "form": form}
+    )
+
+
+@require_POST
+@permission_required(staff.CAN_EDIT_TASKS, raise_exception=True)
+def task_status(request, account_pk, pk):
+    task = get_object_or_404(Task, pk=pk, account_id=account_pk)
+    status = request.POST.get("status")
+    if status not in Task.Status.values:
+        return render(request, "400.html", {"message": "Unknown task status."}, status=400)
+    services.set_task_status(task=task, status=status, by=request.user)
+    messages.success(request, f"“{task.title}” is {task.get_status_display().lower()}.")
+    return redirect(reverse("accounts:detail", args=[account_pk]) + "#tasks-heading")
+
+
+@require_http_methods(["GET", "POST"])
+@permission_required(staff.CAN_EDIT_TOUCHPOINTS, raise_exception=True)
+def touchpoint_form(request, account_pk, pk=None):
+    account = _get_account(account_pk)
+    touchpoint = get_object_or_404(Touchpoint, pk=pk, account=account) if pk else None
+    form = TouchpointForm(request.POST or None, instance=touchpoint, account=account)
+    if request.method == "POST" and form.is_valid():
+        services.save_touchpoint(
+            account=account, touchpoint=touchpoint, by=request.user, **form.cleaned_data
+        )
+        messages.success(request, f"Saved the touchpoint “{form.cleaned_data['subject']}”.")
+        return redirect(reverse("accounts:detail", args=[account.pk]) + "#touchpoints-heading")
+    return render(
+        request,
+        "contacts/touchpoint_form.html",
+        {"account": account, "touchpoint": touchpoint, "form": form},
+    )
