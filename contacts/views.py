@@ -6,7 +6,7 @@ from django.http import FileResponse, Http404, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -23,7 +23,9 @@ from .forms import (
     PeopleFilterForm,
     PersonForm,
     SegmentForm,
+    SegmentRenameForm,
     TaskForm,
+    TaskStatusForm,
     TouchpointForm,
 )
 from .models import ContactChange, Membership, Person, Segment, Task, Touchpoint
@@ -302,10 +304,10 @@ def task_form(request, account_pk, pk=None):
 @permission_required(staff.CAN_EDIT_TASKS, raise_exception=True)
 def task_status(request, account_pk, pk):
     task = get_object_or_404(Task, pk=pk, account_id=account_pk)
-    status = request.POST.get("status")
-    if status not in Task.Status.values:
-        return render(request, "400.html", {"message": "Unknown task status."}, status=400)
-    services.set_task_status(task=task, status=status, by=request.user)
+    form = TaskStatusForm(request.POST)
+    if not form.is_valid():
+        return render(request, "400.html", {"message": form.errors["status"][0]}, status=400)
+    services.set_task_status(task=task, status=form.cleaned_data["status"], by=request.user)
     messages.success(request, f"“{task.title}” is {task.get_status_display().lower()}.")
     return redirect(reverse("accounts:detail", args=[account_pk]) + "#tasks-heading")
 
@@ -384,13 +386,20 @@ def _column_controls(params, columns):
 
 @require_GET
 def people_list(request):
-    form = PeopleFilterForm(request.GET)
+    return render_people_list(request, request.GET)
+
+
+def render_people_list(request, params, *, segment_form=None, status=200):
+    """The people list for the query `params`; `segment_form` is the save-segment form as
+    submitted, when it came back with errors."""
+    form = PeopleFilterForm(params)
     filters = form.filters
-    page = Paginator(form.memberships(), PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(form.memberships(), PEOPLE_PER_PAGE).get_page(params.get("page"))
     columns = filters["columns"]
-    chosen_columns, available_columns = _column_controls(request.GET, columns)
+    chosen_columns, available_columns = _column_controls(params, columns)
+    filter_query = _people_query(params)
     segment = None
-    if (segment_pk := request.GET.get("segment", "")).isdigit():
+    if (segment_pk := params.get("segment", "")).isdigit():
         segment = Segment.objects.visible_to(request.user).filter(pk=segment_pk).first()
     if segment and form.has_error("account") and segment.account_label:
         messages.warning(
@@ -408,12 +417,14 @@ def people_list(request):
             "columns": [COLUMNS[key] for key in columns],
             "chosen_columns": chosen_columns,
             "available_columns": available_columns,
-            "filter_query": _people_query(request.GET),
+            "filter_query": filter_query,
             "segment": segment,
             "segments": Segment.objects.visible_to(request.user).select_related("owner"),
             "can_download": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),
+            "segment_form": segment_form or SegmentForm(initial={"query": filter_query}),
             "users_file_columns": exports.USERS_FILE_COLUMNS,
         },
+        status=status,
     )
 
 
@@ -427,7 +438,7 @@ def people_download(request, file_format):
         response = StreamingHttpResponse(
             exports.csv_chunks(memberships, columns), content_type="text/csv; charset=utf-8"
         )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
     return FileResponse(
         exports.xlsx_file(memberships, columns),
@@ -455,8 +466,10 @@ def _download_name(filters, file_format):
 def segment_save(request):
     form = SegmentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("name", ["Give the segment a name."])))
-        return redirect(reverse("contacts:people") + "?" + request.POST.get("query", ""))
+        # The list it was saving, with the form and its errors, so nothing typed is lost.
+        return render_people_list(
+            request, QueryDict(request.POST.get("query", "")), segment_form=form, status=400
+        )
     filters = PeopleFilterForm(QueryDict(form.cleaned_data["query"])).filters
     segment = Segment.objects.create(
         owner=request.user,
@@ -497,11 +510,11 @@ def segment_list(request):
 @permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
 def segment_rename(request, pk):
     segment = get_object_or_404(Segment.objects.editable_by(request.user), pk=pk)
-    name = " ".join(request.POST.get("name", "").split())[:100]
-    if not name:
-        messages.error(request, "A segment needs a name.")
+    form = SegmentRenameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["name"]))
     else:
-        segment.name = name
+        segment.name = name = form.cleaned_data["name"]
         segment.save(update_fields=["name", "updated_at"])
         messages.success(request, f"Renamed the segment to “{name}”.")
     return redirect("contacts:segments")
