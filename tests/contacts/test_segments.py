@@ -462,6 +462,28 @@ def test_segment_rename_by_its_owner(standard_client, segments):
     assert (segment.name, segment.query) == ("Every contact", ALL_CONTACTS)
 
 
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({}, "A segment needs a name."),
+        ({"name": "x" * 101}, "Ensure this value has at most 100 characters (it has 101)."),
+    ],
+    ids=["no name sent", "too long"],
+)
+def test_segment_rename_with_a_bad_name_says_so_and_keeps_the_name(
+    standard_client, segments, data, error
+):
+    segment = segments["mine"]
+    saved_at = segment.updated_at
+
+    response = standard_client.post(f"/people/segments/{segment.pk}/rename/", data, follow=True)
+
+    assert response.redirect_chain == [("/people/segments/", 302)]
+    assert messages(response) == [error]
+    segment.refresh_from_db()
+    assert (segment.name, segment.updated_at) == ("My contacts", saved_at)
+
+
 def test_segment_rename_to_nothing_keeps_the_name(standard_client, segments):
     segment = segments["mine"]
 
