@@ -709,3 +709,32 @@ def test_segment_list_query_count(standard_client, other_client, django_assert_n
         response = standard_client.get("/people/segments/")
 
     assert len(_segment_rows(response)) == 8 * size
+
+
+# The people list drawn again with the save form's errors: session and staff user (2); the
+# permission check (3: Global admin group, the staff user's own and group permissions); the
+# contact filter's row count and rows (2); the saved segments (1); the Account type and Role
+# options (2); the download buttons' permission check is cached (0).
+SEGMENT_SAVE_ERROR_QUERIES = 10
+
+
+@pytest.mark.parametrize("size", (1, 3))
+def test_segment_save_with_errors_query_count(
+    standard_client, tree, django_assert_num_queries, size
+):
+    for n in range(4 * size):
+        MembershipFactory(
+            account=tree["paris"],
+            person=PersonFactory(first_name="Grace", last_name=f"Grow{n:02d}"),
+        )
+        Segment.objects.create(owner=standard_client.staff_user, name=f"Mine {n:02d}")
+
+    with django_assert_num_queries(SEGMENT_SAVE_ERROR_QUERIES):
+        response = standard_client.post(
+            "/people/segments/new/", {"name": "", "query": ALL_CONTACTS}
+        )
+
+    assert text(element(page(response, 400), "p", class_="count")) == (
+        f"{4 * size} rows (a person at an account)"
+    )
+    assert Segment.objects.count() == 4 * size
