@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    # Django's form and widget templates, for the FORM_RENDERER below.
+    "django.forms",
     "django.contrib.postgres",
     "mptt",
     "import_export",
@@ -79,6 +81,11 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "config.urls"
+
+# Every form field is drawn by templates/forms/field.html (label, help text, errors linked to the
+# input by aria-describedby), loaded through TEMPLATES like every other template.
+FORM_RENDERER = "config.renderers.FormRenderer"
+
 WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [

@@ -1,4 +1,4 @@
-"""The demo data set, one cohesive module: its shapes, words and bulk writers go together.
+"""Past 400 lines as one thing: the demo data set, whose shapes, words and bulk writers go together.
 
 A realistic, deterministic data set, written with bulk operations. The shape (companies,
 levels, fan-out, people per account) is data, so the same code can build a much larger set

@@ -46,6 +46,9 @@ class ContactEditForm(ContactRoleForm):
 class NewPersonContactForm(ContactRoleForm):
     """A new person and their contact details at the account (SPEC §3.4)."""
 
+    # Its fields mix required and optional ones: forms/field.html marks the required.
+    required_css_class = "required"
+
     email = forms.EmailField(label="Email", max_length=254)
     first_name = forms.CharField(label="First Name", max_length=100)
     last_name = forms.CharField(label="Last Name", max_length=100)
@@ -65,6 +68,8 @@ class NewPersonContactForm(ContactRoleForm):
 
 
 class PersonForm(forms.ModelForm):
+    required_css_class = "required"
+
     class Meta:
         model = Person
         fields = ["email", "first_name", "last_name", "title", "phone"]
@@ -81,6 +86,13 @@ class PersonForm(forms.ModelForm):
 
 
 class ContactChoiceField(forms.ModelMultipleChoiceField):
+    # What forms/field.html says in place of the checkboxes when there are none.
+    empty_text = "No contacts in this company yet."
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "any contact in this company")
+        super().__init__(**kwargs)
+
     def label_from_instance(self, membership):
         return f"{membership.person.full_name} — {membership.account.name}"
 
@@ -105,6 +117,7 @@ class HierarchyContactsMixin:
 
 
 class TaskForm(HierarchyContactsMixin, forms.ModelForm):
+    required_css_class = "required"
     contacts = ContactChoiceField(
         label="Contacts",
         queryset=Membership.objects.none(),
@@ -129,6 +142,7 @@ class TaskForm(HierarchyContactsMixin, forms.ModelForm):
 
 
 class TouchpointForm(HierarchyContactsMixin, forms.ModelForm):
+    required_css_class = "required"
     contacts_field = "participants"
     participants = ContactChoiceField(
         label="Participants",
@@ -153,8 +167,18 @@ class TouchpointForm(HierarchyContactsMixin, forms.ModelForm):
         self.setup_contacts(account)
 
 
+class AccountTypeahead(forms.TextInput):
+    """A text input that suggests accounts by name or Account ID as one types."""
+
+    template_name = "contacts/widgets/account_typeahead.html"
+
+
 class PeopleFilterForm(forms.Form):
-    """The filters and columns of the people list (SPEC §3.7), read from the query string."""
+    """The filters and columns of the people list (SPEC §3.7), read from the query string.
+
+    A value that does not fit is reported on its field, and that filter falls back to its
+    default: the list still shows, narrowed by the filters that are valid.
+    """
 
     YES_NO_ANY = [("", "Any"), ("yes", "Yes"), ("no", "No")]
     ACCOUNT_SCOPES = [
@@ -163,27 +187,79 @@ class PeopleFilterForm(forms.Form):
         (Scope.ENTIRE_HIERARCHY.value, "Its whole company hierarchy"),
     ]
 
-    contact = forms.ChoiceField(label="Contact", choices=YES_NO_ANY, required=False)
-    key = forms.ChoiceField(label="Key contact", choices=YES_NO_ANY, required=False)
-    account = forms.CharField(label="Account", required=False, max_length=64)
+    contact = forms.ChoiceField(
+        label="Contact",
+        choices=YES_NO_ANY,
+        required=False,
+        error_messages={
+            "invalid_choice": "“%(value)s” is not Yes or No, so this shows contacts and others."
+        },
+    )
+    key = forms.ChoiceField(
+        label="Key contact",
+        choices=YES_NO_ANY,
+        required=False,
+        error_messages={
+            "invalid_choice": "“%(value)s” is not Yes or No, so this shows key contacts and others."
+        },
+    )
+    account = forms.CharField(
+        label="Account",
+        required=False,
+        max_length=64,
+        widget=AccountTypeahead,
+        error_messages={
+            "max_length": (
+                "An Account ID or name has at most %(limit_value)d characters (this has "
+                "%(show_value)d), so this shows every account."
+            )
+        },
+    )
     scope = forms.ChoiceField(
-        label="Accounts", choices=ACCOUNT_SCOPES, required=False, initial=Scope.THIS_ACCOUNT.value
+        label="Accounts",
+        choices=ACCOUNT_SCOPES,
+        required=False,
+        initial=Scope.THIS_ACCOUNT.value,
+        error_messages={
+            "invalid_choice": "“%(value)s” is not one of the choices, so this shows "
+            "this account only."
+        },
     )
     account_type = forms.ModelChoiceField(
         label="Account type",
         queryset=AccountType.objects.all(),
         required=False,
         empty_label="Any type",
+        error_messages={
+            "invalid_choice": "“%(value)s” is not an account type, so this shows every type."
+        },
     )
     role = forms.ModelChoiceField(
         label="Role",
         queryset=AccountRole.objects.select_related("account_type"),
         required=False,
         empty_label="Any role",
+        error_messages={"invalid_choice": "“%(value)s” is not a role, so this shows every role."},
     )
-    q = forms.CharField(label="Search", required=False, max_length=200, widget=forms.SearchInput)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        widget=forms.SearchInput,
+        error_messages={
+            "max_length": (
+                "Search for at most %(limit_value)d characters (this has %(show_value)d), "
+                "so this shows everyone."
+            )
+        },
+    )
     cols = forms.MultipleChoiceField(
-        label="Columns", required=False, choices=[(c.key, c.label) for c in COLUMNS.values()]
+        label="Columns",
+        required=False,
+        choices=[(c.key, c.label) for c in COLUMNS.values()],
+        error_messages={
+            "invalid_choice": "“%(value)s” is not a column, so this shows the default columns."
+        },
     )
 
     def __init__(self, data, **kwargs):
@@ -255,10 +331,40 @@ class PeopleFilterForm(forms.Form):
 
 
 class SegmentForm(forms.Form):
+    """Save the people list's filters and columns (its query string) under a name."""
+
     name = forms.CharField(
         label="Segment name",
         max_length=100,
         error_messages={"required": "Give the segment a name."},
+        widget=forms.TextInput(attrs={"placeholder": "e.g. All contacts, name and email"}),
     )
     shared = forms.BooleanField(label="Share with every staff user", required=False)
     query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids: it sits on the people page beside the filters.
+        kwargs.setdefault("auto_id", "segment_%s")
+        super().__init__(*args, **kwargs)
+
+
+class SegmentRenameForm(forms.Form):
+    name = forms.CharField(
+        label="New name",
+        max_length=100,
+        error_messages={"required": "A segment needs a name."},
+    )
+
+    def clean_name(self):
+        # Runs of spaces (a pasted name) are one space.
+        return " ".join(self.cleaned_data["name"].split())
+
+
+class TaskStatusForm(forms.Form):
+    status = forms.ChoiceField(
+        choices=Task.Status.choices,
+        error_messages={
+            "required": "Unknown task status.",
+            "invalid_choice": "Unknown task status.",
+        },
+    )

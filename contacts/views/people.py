@@ -6,6 +6,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -16,6 +17,7 @@ from ..exports import COLUMNS
 from ..forms import (
     PeopleFilterForm,
     PersonForm,
+    SegmentForm,
 )
 from ..models import ContactChange, Person, Segment, Task, Touchpoint
 
@@ -124,13 +126,20 @@ def _column_controls(params, columns):
 
 @require_GET
 def people_list(request):
-    form = PeopleFilterForm(request.GET)
+    return render_people_list(request, request.GET)
+
+
+def render_people_list(request, params, *, segment_form=None, status=200):
+    """The people list for the query `params`; `segment_form` is the save-segment form as
+    submitted, when it came back with errors."""
+    form = PeopleFilterForm(params)
     filters = form.filters
-    page = Paginator(form.memberships(), PEOPLE_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(form.memberships(), PEOPLE_PER_PAGE).get_page(params.get("page"))
     columns = filters["columns"]
-    chosen_columns, available_columns = _column_controls(request.GET, columns)
+    chosen_columns, available_columns = _column_controls(params, columns)
+    filter_query = _people_query(params)
     segment = None
-    if (segment_pk := request.GET.get("segment", "")).isdigit():
+    if (segment_pk := params.get("segment", "")).isdigit():
         segment = Segment.objects.visible_to(request.user).filter(pk=segment_pk).first()
     if segment and form.has_error("account") and segment.account_label:
         messages.warning(
@@ -148,12 +157,14 @@ def people_list(request):
             "columns": [COLUMNS[key] for key in columns],
             "chosen_columns": chosen_columns,
             "available_columns": available_columns,
-            "filter_query": _people_query(request.GET),
+            "filter_query": filter_query,
             "segment": segment,
             "segments": Segment.objects.visible_to(request.user).select_related("owner"),
             "can_download": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),
+            "segment_form": segment_form or SegmentForm(initial={"query": filter_query}),
             "users_file_columns": exports.USERS_FILE_COLUMNS,
         },
+        status=status,
     )
 
 
@@ -167,7 +178,7 @@ def people_download(request, file_format):
         response = StreamingHttpResponse(
             exports.csv_chunks(memberships, columns), content_type="text/csv; charset=utf-8"
         )
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
     return FileResponse(
         exports.xlsx_file(memberships, columns),

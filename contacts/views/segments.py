@@ -9,11 +9,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from config import staff
 
-from ..forms import (
-    PeopleFilterForm,
-    SegmentForm,
-)
+from ..forms import PeopleFilterForm, SegmentForm, SegmentRenameForm
 from ..models import Segment
+from .people import render_people_list
 
 
 @require_POST
@@ -21,8 +19,10 @@ from ..models import Segment
 def segment_save(request):
     form = SegmentForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("name", ["Give the segment a name."])))
-        return redirect(reverse("contacts:people") + "?" + request.POST.get("query", ""))
+        # The list it was saving, with the form and its errors, so nothing typed is lost.
+        return render_people_list(
+            request, QueryDict(request.POST.get("query", "")), segment_form=form, status=400
+        )
     filters = PeopleFilterForm(QueryDict(form.cleaned_data["query"])).filters
     segment = Segment.objects.create(
         owner=request.user,
@@ -63,11 +63,11 @@ def segment_list(request):
 @permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
 def segment_rename(request, pk):
     segment = get_object_or_404(Segment.objects.editable_by(request.user), pk=pk)
-    name = " ".join(request.POST.get("name", "").split())[:100]
-    if not name:
-        messages.error(request, "A segment needs a name.")
+    form = SegmentRenameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["name"]))
     else:
-        segment.name = name
+        segment.name = name = form.cleaned_data["name"]
         segment.save(update_fields=["name", "updated_at"])
         messages.success(request, f"Renamed the segment to “{name}”.")
     return redirect("contacts:segments")

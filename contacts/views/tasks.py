@@ -12,6 +12,7 @@ from config import staff
 from .. import services
 from ..forms import (
     TaskForm,
+    TaskStatusForm,
     TouchpointForm,
 )
 from ..models import Membership, Task, Touchpoint
@@ -61,10 +62,10 @@ def task_form(request, account_pk, pk=None):
 @permission_required(staff.CAN_EDIT_TASKS, raise_exception=True)
 def task_status(request, account_pk, pk):
     task = get_object_or_404(Task, pk=pk, account_id=account_pk)
-    status = request.POST.get("status")
-    if status not in Task.Status.values:
-        return render(request, "400.html", {"message": "Unknown task status."}, status=400)
-    services.set_task_status(task=task, status=status, by=request.user)
+    form = TaskStatusForm(request.POST)
+    if not form.is_valid():
+        return render(request, "400.html", {"message": form.errors["status"][0]}, status=400)
+    services.set_task_status(task=task, status=form.cleaned_data["status"], by=request.user)
     messages.success(request, f"“{task.title}” is {task.get_status_display().lower()}.")
     return redirect(reverse("accounts:detail", args=[account_pk]) + "#tasks-heading")
 

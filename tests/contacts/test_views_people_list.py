@@ -96,13 +96,14 @@ def _query(params):
     """A query string from a list of (name, value) pairs; ("role", (type, name)) and
     ("account_type", name) are turned into the primary keys the form expects."""
     pairs = []
-    for name, value in params:
+    for name, given in params:
         if name == "role":
-            pairs.append((name, _role(*value).pk))
+            value = _role(*given).pk
         elif name == "account_type":
-            pairs.append((name, AccountType.objects.get(name=value).pk))
+            value = AccountType.objects.get(name=given).pk
         else:
-            pairs.append((name, value))
+            value = given
+        pairs.append((name, value))
     return urlencode(pairs)
 
 
@@ -302,6 +303,119 @@ def test_people_unknown_account_id_keeps_the_other_filters(viewer_client, people
     assert _rows(response) == CONTACTS
 
 
+# Each bad value: said by its field (linked to the input), the list narrowed by the others.
+
+BAD_FILTERS = {
+    "contact": (
+        [("contact", "maybe")],
+        "“maybe” is not Yes or No, so this shows contacts and others.",
+        [ADA_CORP, OTTO, PIERRE],
+    ),
+    "key": (
+        [("contact", "no"), ("key", "YES")],
+        "“YES” is not Yes or No, so this shows key contacts and others.",
+        [BERT, NORA, TEX],
+    ),
+    "account": (
+        [("account", "NOPE-42")],
+        "No account has the Account ID or name “NOPE-42”, so this shows every account.",
+        [ADA_CORP, OTTO, PIERRE],
+    ),
+    "account too long": (
+        [("account", "A" * 65)],
+        "An Account ID or name has at most 64 characters (this has 65), so this shows every "
+        "account.",
+        [ADA_CORP, OTTO, PIERRE],
+    ),
+    "scope": (
+        [("account", "EMEA"), ("scope", "everywhere")],
+        "“everywhere” is not one of the choices, so this shows this account only.",
+        [],
+    ),
+    "account type not a number": (
+        [("account_type", "Site")],
+        "“Site” is not an account type, so this shows every type.",
+        [ADA_CORP, OTTO, PIERRE],
+    ),
+    "account type that does not exist": (
+        [("account_type", "999999")],
+        "“999999” is not an account type, so this shows every type.",
+        [ADA_CORP, OTTO, PIERRE],
+    ),
+    "role not a number": (
+        [("role", "abc")],
+        "“abc” is not a role, so this shows every role.",
+        [ADA_CORP, OTTO, PIERRE],
+    ),
+    "role that does not exist": (
+        [("role", "999999")],
+        "“999999” is not a role, so this shows every role.",
+        [ADA_CORP, OTTO, PIERRE],
+    ),
+    "search too long": (
+        [("q", "x" * 201)],
+        "Search for at most 200 characters (this has 201), so this shows everyone.",
+        [ADA_CORP, OTTO, PIERRE],
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("params", "error", "expected"), BAD_FILTERS.values(), ids=list(BAD_FILTERS)
+)
+def test_people_bad_filter_is_said_by_its_field_and_the_others_still_apply(
+    viewer_client, people, params, error, expected
+):
+    # A valid filter beside the bad one (key contacts, or non-contacts when the bad one is
+    # the key filter): the list still narrows by it.
+    valid = [] if any(name == "key" for name, _ in params) else [("key", "yes")]
+    response = viewer_client.get(f"/people/?{urlencode([*valid, *params, *NAME_AND_ACCOUNT])}")
+
+    assert _field_errors(response) == [error]
+    assert _rows(response) == expected
+    field_id = "id_" + params[-1][0]
+    control = [
+        node
+        for tag in ("input", "select")
+        for node in elements(page(response), tag)
+        if attribute(node, "id") == field_id
+    ]
+    assert [
+        (attribute(node, "aria-invalid"), attribute(node, "aria-describedby")) for node in control
+    ] == [("true", f"{field_id}_error")]
+    errors = element(page(response), "div", id=f"{field_id}_error")
+    assert [text(p) for p in elements(errors, "p", class_="field-error")] == [error]
+
+
+def test_people_every_filter_bad_at_once_says_each_and_lists_everyone(viewer_client, people):
+    response = viewer_client.get(
+        "/people/?"
+        + urlencode(
+            [
+                ("contact", "maybe"),
+                ("key", "x"),
+                ("scope", "zz"),
+                ("account_type", "abc"),
+                ("role", "9999"),
+                ("q", "x" * 201),
+                ("cols", "salary"),
+            ]
+        )
+    )
+
+    assert _field_errors(response) == [
+        "“maybe” is not Yes or No, so this shows contacts and others.",
+        "“x” is not Yes or No, so this shows key contacts and others.",
+        "“zz” is not one of the choices, so this shows this account only.",
+        "“abc” is not an account type, so this shows every type.",
+        "“9999” is not a role, so this shows every role.",
+        "Search for at most 200 characters (this has 201), so this shows everyone.",
+        "“salary” is not a column, so this shows the default columns.",
+    ]
+    assert _headers(response) == DEFAULT_HEADERS
+    assert _count(response) == "11 rows (a person at an account)"
+
+
 # Columns
 
 
@@ -400,6 +514,9 @@ def test_people_repeated_column_is_shown_once(viewer_client, people):
 def test_people_unknown_column_falls_back_to_the_default_columns(viewer_client, people):
     response = _get(viewer_client, "q=tex&cols=salary")
 
+    assert _field_errors(response) == [
+        "“salary” is not a column, so this shows the default columns."
+    ]
     assert _headers(response) == DEFAULT_HEADERS
     assert _rows(response) == [["Tex Tran", "tex@austin.example", "Austin", "Site", "—", "no"]]
 

@@ -206,27 +206,81 @@ def test_segment_save_then_opens_it_with_a_message(standard_client, people):
     ]
 
 
+def _save_form_state(response):
+    """What the "Save as a segment" form of a page answered with 400 shows: the name typed,
+    the query it holds, each field's errors and the name input's aria attributes."""
+    form = element(page(response, 400), "form", action="/people/segments/new/")
+    name = element(form, "input", name="name")
+    return {
+        "name": attribute(name, "value"),
+        "query": attribute(element(form, "input", name="query"), "value"),
+        "errors": [
+            (
+                attribute(errors, "id"),
+                [text(p) for p in elements(errors, "p", class_="field-error")],
+            )
+            for errors in elements(form, "div", class_="field-errors")
+        ],
+        "aria": (attribute(name, "aria-invalid"), attribute(name, "aria-describedby")),
+    }
+
+
 @pytest.mark.parametrize("name", ["", "   "])
 def test_segment_save_needs_a_name(standard_client, people, name):
     response = standard_client.post(
-        "/people/segments/new/", {"name": name, "query": ALL_CONTACTS}, follow=True
+        "/people/segments/new/", {"name": name, "query": ALL_CONTACTS, "shared": "on"}
     )
 
     assert Segment.objects.count() == 0
-    assert response.redirect_chain == [(f"/people/?{ALL_CONTACTS}", 302)]
-    assert messages(response) == ["Give the segment a name."]
+    assert _save_form_state(response) == {
+        "name": name or None,
+        "query": ALL_CONTACTS,
+        "errors": [("segment_name_error", ["Give the segment a name."])],
+        "aria": ("true", "segment_name_error"),
+    }
+    assert ("checked", None) in element(page(response, 400), "input", name="shared").attributes
     # The list the staff user was looking at, as it was.
-    assert _heading(response) == "People"
-    assert _rows(response)[0] == ["Bert Brandt", "Berlin"]
+    assert text(element(page(response, 400), "h1")) == "People"
+    assert [text(td) for td in elements(element(page(response, 400), "tbody"), "td")][:2] == [
+        "Bert Brandt",
+        "Berlin",
+    ]
 
 
 def test_segment_save_name_of_at_most_100_characters(standard_client, people):
     response = standard_client.post(
-        "/people/segments/new/", {"name": "x" * 101, "query": ALL_CONTACTS}, follow=True
+        "/people/segments/new/", {"name": "x" * 101, "query": ALL_CONTACTS}
     )
 
     assert Segment.objects.count() == 0
-    assert messages(response) == ["Ensure this value has at most 100 characters (it has 101)."]
+    assert _save_form_state(response) == {
+        "name": "x" * 101,
+        "query": ALL_CONTACTS,
+        "errors": [
+            (
+                "segment_name_error",
+                ["Ensure this value has at most 100 characters (it has 101)."],
+            )
+        ],
+        "aria": ("true", "segment_name_error"),
+    }
+
+
+def test_people_page_save_form_is_the_segment_form_without_errors(standard_client, people):
+    form = element(
+        page(standard_client.get(f"/people/?{ALL_CONTACTS}")),
+        "form",
+        action="/people/segments/new/",
+    )
+
+    assert [(attribute(label, "for"), text(label)) for label in elements(form, "label")] == [
+        ("segment_name", "Segment name"),
+        ("segment_shared", "Share with every staff user"),
+    ]
+    name = element(form, "input", name="name")
+    assert (attribute(name, "maxlength"), ("required", None) in name.attributes) == ("100", True)
+    assert (attribute(name, "aria-invalid"), attribute(name, "aria-describedby")) == (None, None)
+    assert elements(form, "div", class_="field-errors") == []
 
 
 def test_people_page_save_form_holds_the_filters_without_page_or_segment(
@@ -408,6 +462,28 @@ def test_segment_rename_by_its_owner(standard_client, segments):
     assert messages(response) == ["Renamed the segment to “Every contact”."]
     segment.refresh_from_db()
     assert (segment.name, segment.query) == ("Every contact", ALL_CONTACTS)
+
+
+@pytest.mark.parametrize(
+    ("data", "error"),
+    [
+        ({}, "A segment needs a name."),
+        ({"name": "x" * 101}, "Ensure this value has at most 100 characters (it has 101)."),
+    ],
+    ids=["no name sent", "too long"],
+)
+def test_segment_rename_with_a_bad_name_says_so_and_keeps_the_name(
+    standard_client, segments, data, error
+):
+    segment = segments["mine"]
+    saved_at = segment.updated_at
+
+    response = standard_client.post(f"/people/segments/{segment.pk}/rename/", data, follow=True)
+
+    assert response.redirect_chain == [("/people/segments/", 302)]
+    assert messages(response) == [error]
+    segment.refresh_from_db()
+    assert (segment.name, segment.updated_at) == ("My contacts", saved_at)
 
 
 def test_segment_rename_to_nothing_keeps_the_name(standard_client, segments):
@@ -635,3 +711,32 @@ def test_segment_list_query_count(standard_client, other_client, django_assert_n
         response = standard_client.get("/people/segments/")
 
     assert len(_segment_rows(response)) == 8 * size
+
+
+# The people list drawn again with the save form's errors: session and staff user (2); the
+# permission check (3: Global admin group, the staff user's own and group permissions); the
+# contact filter's row count and rows (2); the saved segments (1); the Account type and Role
+# options (2); the download buttons' permission check is cached (0).
+SEGMENT_SAVE_ERROR_QUERIES = 10
+
+
+@pytest.mark.parametrize("size", (1, 3))
+def test_segment_save_with_errors_query_count(
+    standard_client, tree, django_assert_num_queries, size
+):
+    for n in range(4 * size):
+        MembershipFactory(
+            account=tree["paris"],
+            person=PersonFactory(first_name="Grace", last_name=f"Grow{n:02d}"),
+        )
+        Segment.objects.create(owner=standard_client.staff_user, name=f"Mine {n:02d}")
+
+    with django_assert_num_queries(SEGMENT_SAVE_ERROR_QUERIES):
+        response = standard_client.post(
+            "/people/segments/new/", {"name": "", "query": ALL_CONTACTS}
+        )
+
+    assert text(element(page(response, 400), "p", class_="count")) == (
+        f"{4 * size} rows (a person at an account)"
+    )
+    assert Segment.objects.count() == 4 * size

@@ -201,3 +201,25 @@ def test_remove_a_contact_after_confirming_keeps_the_person(signed_in_page, comp
     history = page.get_by_role("region", name="Contact history")
     expect(history.get_by_role("row").nth(1)).to_contain_text("Contact: yes → no")
     expect(history.get_by_role("row").nth(1)).to_contain_text("Pat Lee")
+
+
+def test_the_add_contact_page_without_the_dialog_shows_errors_by_their_fields(
+    signed_in_page, company
+):
+    """The page a link or a new tab opens: its steps swap in place as the dialog's do, and an
+    error is read with its field (aria-describedby) and marks the input invalid."""
+    page = signed_in_page
+    paris = company["tree"]["paris"]
+    page.goto(f"/accounts/{paris.pk}/add-contact/?new=Katherine")
+    mark_page(page)
+
+    page.get_by_label("Email").fill("not an email")
+    page.get_by_role("button", name="Save contact").click()
+
+    email = page.get_by_label("Email")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    expect(email).to_have_accessible_description("Enter a valid email address.")
+    last_name = page.get_by_label("Last Name")
+    expect(last_name).to_have_accessible_description("This field is required.")
+    expect(page.get_by_label("First Name")).not_to_have_attribute("aria-invalid", "true")
+    assert_same_page(page)

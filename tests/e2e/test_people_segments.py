@@ -110,3 +110,17 @@ def test_download_all_contacts_name_and_email_then_save_and_open_the_segment(
     expect(_headers(page)).to_have_text(["Name", "Email"])
     expect(_rows(page)).to_have_text([" ".join(row) for row in CONTACTS], use_inner_text=True)
     expect(page.get_by_label("Contact", exact=True)).to_have_value("yes")
+
+
+def test_a_bad_filter_is_read_with_its_field_and_the_list_still_shows(signed_in_page, people):
+    page = signed_in_page
+    page.goto("/people/?contact=maybe&key=yes&cols=name")
+
+    contact = page.get_by_label("Contact", exact=True)
+    expect(contact).to_have_attribute("aria-invalid", "true")
+    expect(contact).to_have_accessible_description(
+        "“maybe” is not Yes or No, so this shows contacts and others."
+    )
+    expect(page.get_by_label("Key contact")).to_have_value("yes")
+    # The valid filter still applies: the one key contact.
+    expect(_rows(page)).to_have_text(["Ada Lovelace"])
