@@ -340,7 +340,14 @@ class SegmentForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "e.g. All contacts, name and email"}),
     )
     shared = forms.BooleanField(label="Share with every staff user", required=False)
-    query = forms.CharField(required=False, max_length=4000, widget=forms.HiddenInput)
+    query = forms.CharField(
+        required=False,
+        max_length=4000,
+        widget=forms.HiddenInput,
+        error_messages={
+            "max_length": "These filters are too long to save as a segment: choose fewer of them."
+        },
+    )
 
     def __init__(self, *args, **kwargs):
         # Its own ids: it sits on the people page beside the filters.

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.utils.text import slugify
@@ -89,6 +90,12 @@ def _people_query(params, **changes):
     return query.urlencode()
 
 
+def _people_url(params, **changes):
+    """/people/ with the query `params`, some replaced (see _people_query). The whole path:
+    the list is also drawn at the save-segment URL, when the form comes back with errors."""
+    return reverse("contacts:people") + "?" + _people_query(params, **changes)
+
+
 def _column_controls(params, columns):
     """Links that add, remove and move columns: plain GET links, so they work without JS."""
     chosen = []
@@ -97,7 +104,7 @@ def _column_controls(params, columns):
         def moved(offset, index=index):
             order = list(columns)
             order[index], order[index + offset] = order[index + offset], order[index]
-            return "?" + _people_query(params, cols=order)
+            return _people_url(params, cols=order)
 
         chosen.append(
             {
@@ -106,7 +113,7 @@ def _column_controls(params, columns):
                 "left_url": moved(-1) if index > 0 else None,
                 "right_url": moved(1) if index < len(columns) - 1 else None,
                 "remove_url": (
-                    "?" + _people_query(params, cols=[k for k in columns if k != key])
+                    _people_url(params, cols=[k for k in columns if k != key])
                     if len(columns) > 1
                     else None
                 ),
@@ -116,7 +123,7 @@ def _column_controls(params, columns):
         {
             "key": key,
             "label": column.label,
-            "add_url": "?" + _people_query(params, cols=[*columns, key]),
+            "add_url": _people_url(params, cols=[*columns, key]),
         }
         for key, column in COLUMNS.items()
         if key not in columns
@@ -158,6 +165,7 @@ def render_people_list(request, params, *, segment_form=None, status=200):
             "chosen_columns": chosen_columns,
             "available_columns": available_columns,
             "filter_query": filter_query,
+            "params": params,
             "segment": segment,
             "segments": Segment.objects.visible_to(request.user).select_related("owner"),
             "can_download": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),

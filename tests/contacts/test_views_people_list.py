@@ -535,8 +535,9 @@ def _column_links(response):
 
 def _link_query(link):
     href = attribute(link, "href")
-    assert href.startswith("?"), href
-    return parse_qs(href[1:], keep_blank_values=True)
+    # The whole path: the list is also drawn at the save-segment URL, which answers POST only.
+    assert href.startswith("/people/?"), href
+    return parse_qs(href.removeprefix("/people/?"), keep_blank_values=True)
 
 
 def test_people_column_links_move_remove_and_add_columns_keeping_the_filters(viewer_client, people):
@@ -672,7 +673,7 @@ def test_people_pages_of_fifty_keep_the_filters(viewer_client, many_contacts):
     assert _rows(first) == _page_rows(range(50))
     assert _pagination(first) == {
         "text": "Page 1 of 3",
-        "links": {"next": "?contact=yes&cols=name&cols=email&page=2"},
+        "links": {"next": "/people/?contact=yes&cols=name&cols=email&page=2"},
     }
 
     second = _get(viewer_client, "contact=yes&cols=name&cols=email&page=2")
@@ -680,8 +681,8 @@ def test_people_pages_of_fifty_keep_the_filters(viewer_client, many_contacts):
     assert _pagination(second) == {
         "text": "Page 2 of 3",
         "links": {
-            "prev": "?contact=yes&cols=name&cols=email&page=1",
-            "next": "?contact=yes&cols=name&cols=email&page=3",
+            "prev": "/people/?contact=yes&cols=name&cols=email&page=1",
+            "next": "/people/?contact=yes&cols=name&cols=email&page=3",
         },
     }
 
@@ -689,7 +690,7 @@ def test_people_pages_of_fifty_keep_the_filters(viewer_client, many_contacts):
     assert _rows(third) == _page_rows(range(100, 120))
     assert _pagination(third) == {
         "text": "Page 3 of 3",
-        "links": {"prev": "?contact=yes&cols=name&cols=email&page=2"},
+        "links": {"prev": "/people/?contact=yes&cols=name&cols=email&page=2"},
     }
 
 

@@ -266,6 +266,44 @@ def test_segment_save_name_of_at_most_100_characters(standard_client, people):
     }
 
 
+def test_segment_save_with_errors_links_back_to_the_people_list(standard_client, tree):
+    """The list comes back at the save URL, which answers POST only: its column and page links
+    name /people/ and keep the filters."""
+    for n in range(51):
+        MembershipFactory(
+            account=tree["paris"],
+            is_contact=True,
+            person=PersonFactory(first_name="Grace", last_name=f"Grow{n:02d}"),
+        )
+
+    response = standard_client.post(
+        "/people/segments/new/", {"name": "", "query": "contact=yes&cols=name"}
+    )
+
+    doc = page(response, 400)
+    assert attribute(element(doc, "a", rel="next"), "href") == (
+        "/people/?contact=yes&cols=name&page=2"
+    )
+    assert [
+        attribute(link, "href")
+        for link in elements(element(doc, "details", class_="add-column"), "a")
+    ][:2] == [
+        "/people/?contact=yes&cols=name&cols=email",
+        "/people/?contact=yes&cols=name&cols=first_name",
+    ]
+
+
+def test_segment_save_of_filters_too_long_to_keep_says_so(standard_client, people):
+    query = "q=" + "x" * 4000
+
+    response = standard_client.post("/people/segments/new/", {"name": "Long", "query": query})
+
+    assert Segment.objects.count() == 0
+    assert [text(p) for p in elements(page(response, 400), "p", role="alert")] == [
+        "These filters are too long to save as a segment: choose fewer of them."
+    ]
+
+
 def test_people_page_save_form_is_the_segment_form_without_errors(standard_client, people):
     form = element(
         page(standard_client.get(f"/people/?{ALL_CONTACTS}")),
