@@ -16,7 +16,7 @@ class ImportJobQuerySet(models.QuerySet):
         it was stopped (killed, restarted, out of memory). Its transaction died with it, so the
         data is as it was before; the job only needs marking failed. A job still waiting in the
         queue is not stale: a worker will take it when there is one."""
-        return self.in_progress().filter(heartbeat_at__lt=_stale_cutoff(now))
+        return self.filter(status__in=ImportJob.WORKER_HELD, heartbeat_at__lt=_stale_cutoff(now))
 
     def last_users_sync(self):
         """When the last users import that changed data started (None if there was none)."""
@@ -51,6 +51,9 @@ class ImportJob(models.Model):
         CANCELLED = "cancelled", "Cancelled"
 
     IN_PROGRESS = (Status.CHECKING, Status.PENDING, Status.RUNNING)
+    # Held by a worker that reports while it works; a PENDING job waits in the queue, however
+    # long ago its preview reported, and is never stale.
+    WORKER_HELD = (Status.CHECKING, Status.RUNNING)
     STOPPED_MESSAGE = (
         "The worker running this job stopped before it finished. Nothing was changed: upload the "
         "file again to retry."
@@ -119,7 +122,7 @@ class ImportJob(models.Model):
     def is_stale(self, now=None):
         """Whether the worker of this started job stopped without finishing (as `stale()`)."""
         return (
-            self.in_progress
+            self.status in self.WORKER_HELD
             and self.heartbeat_at is not None
             and self.heartbeat_at < _stale_cutoff(now)
         )

@@ -180,6 +180,8 @@ def confirm_import_job(*, job, skip_errors, keep_removed, by):
         skip_errors=skip_errors,
         keep_removed=keep_removed,
         rows_done=0,
+        # The preview's last report: the import's worker reports afresh when it starts.
+        heartbeat_at=None,
     )
     if not updated:
         raise ValidationError("This import is not waiting for confirmation.", code="not_ready")

@@ -115,6 +115,7 @@ def test_only_started_jobs_without_news_are_stale(tree):
     stopped_check = job(ImportJob.Status.CHECKING, old)
     job(ImportJob.Status.RUNNING, now)  # reported a moment ago
     job(ImportJob.Status.PENDING, None)  # waits for a worker
+    job(ImportJob.Status.PENDING, old)  # confirmed an hour after its preview reported
     job(ImportJob.Status.SUCCEEDED, old)  # over
 
     assert services.fail_stale_jobs() == 2
@@ -122,6 +123,19 @@ def test_only_started_jobs_without_news_are_stale(tree):
     assert set(
         ImportJob.objects.filter(status=ImportJob.Status.FAILED).values_list("pk", flat=True)
     ) == {stopped.pk, stopped_check.pk}
+
+
+@pytest.mark.django_db
+def test_an_import_confirmed_long_after_its_preview_runs(tree, staff_user):
+    job = start(users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,"), staff_user)
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    job.refresh_from_db()
+
+    services.confirm_import_job(job=job, skip_errors=False, keep_removed=True, by=staff_user)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.SUCCEEDED
+    assert len(memberships()) == 1
 
 
 @postgresql_only
