@@ -4,9 +4,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
-from contacts.queries import contact_counts_by_account, with_contact_counts
-from contacts.views.tasks import account_activity
-from contacts.widget import RESULTS_TEMPLATE, contacts_widget
+from contacts import account_page
+from contacts.queries import with_contact_counts
 
 from .models import Account
 
@@ -65,11 +64,8 @@ def account_detail(request, pk):
         # The Contacts widget refreshes its list: the filters stay on the page. A history
         # restore needs the whole page, and the view varies on HX-Request, so a browser never
         # shows a cached fragment as a page.
-        return render(request, RESULTS_TEMPLATE, contacts_widget(request, account))
+        return account_page.contacts_refresh(request, account)
 
-    # Contacts per account of the whole hierarchy, read once: the View counts and the drawing's
-    # counts are tallied from it.
-    contacts_tally = contact_counts_by_account(account)
     # The drawing and the breadcrumb: ancestors, siblings and children, in one query.
     neighbourhood = list(
         Account.objects.filter(
@@ -80,15 +76,11 @@ def account_detail(request, pk):
         .select_related("account_type")
         .order_by("lft")
     )
-    for node in neighbourhood:
-        node.own_contacts = contacts_tally.at(node.pk)
-        node.all_contacts = contacts_tally.within(node.lft, node.rght)
     context = {
-        **contacts_widget(request, account, contacts_tally=contacts_tally),
+        **account_page.people_on_the_page(request, account, drawn=neighbourhood),
         "ancestors": [n for n in neighbourhood if n.lft < account.lft and n.rght > account.rght],
         "siblings": [n for n in neighbourhood if n.parent_id == account.parent_id],
         "children": [n for n in neighbourhood if n.parent_id == account.pk],
-        **account_activity(request, account),
     }
     return render(request, "accounts/account_detail.html", context)
 

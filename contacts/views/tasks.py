@@ -1,8 +1,7 @@
-"""Tasks and touchpoints of an account: the list on its page, and the forms."""
+"""Tasks and touchpoints of an account: their forms (the account page lists them: account_page)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,27 +14,8 @@ from ..forms import (
     TaskStatusForm,
     TouchpointForm,
 )
-from ..models import Membership, Task, Touchpoint
+from ..models import Task, Touchpoint
 from . import _get_account
-
-TOUCHPOINTS_SHOWN = 20
-
-
-def account_activity(request, account):
-    """The tasks and latest touchpoints of `account`, with who takes part (key contacts first,
-    then by name): the context of accounts/includes/tasks_and_touchpoints.html, which the
-    account page shows beside its Contacts widget."""
-    people = Membership.objects.select_related("person").in_list_order()
-    return {
-        "tasks": account.tasks.select_related("owner").prefetch_related(
-            Prefetch("contacts", queryset=people)
-        ),
-        "touchpoints": account.touchpoints.select_related("author").prefetch_related(
-            Prefetch("participants", queryset=people)
-        )[:TOUCHPOINTS_SHOWN],
-        "can_edit_tasks": request.user.has_perm(staff.CAN_EDIT_TASKS),
-        "can_edit_touchpoints": request.user.has_perm(staff.CAN_EDIT_TOUCHPOINTS),
-    }
 
 
 @require_http_methods(["GET", "POST"])

@@ -1,0 +1,52 @@
+"""What an account's page shows of people: the contacts counted in its drawing, the Contacts
+widget, and the tasks and touchpoints with who takes part. accounts/views.py asks this module
+for them and knows nothing else of people."""
+
+from django.db.models import Prefetch
+from django.shortcuts import render
+
+from config import staff
+
+from .models import Membership
+from .queries import contact_counts_by_account
+from .widget import RESULTS_TEMPLATE, contacts_widget
+
+TOUCHPOINTS_SHOWN = 20
+
+
+def contacts_refresh(request, account):
+    """The Contacts widget's list alone, for its htmx refresh: the filters stay on the page."""
+    return render(request, RESULTS_TEMPLATE, contacts_widget(request, account))
+
+
+def people_on_the_page(request, account, *, drawn):
+    """The account page's context about people, for `account` and this request.
+
+    Labels each account of `drawn` (the accounts the page draws around this one) with
+    `own_contacts` and `all_contacts` (with every account below it). The contacts per account
+    of the whole hierarchy are read once: the drawing's counts and the widget's View counts are
+    tallied from them."""
+    contacts_tally = contact_counts_by_account(account)
+    for node in drawn:
+        node.own_contacts = contacts_tally.at(node.pk)
+        node.all_contacts = contacts_tally.within(node.lft, node.rght)
+    return {
+        **contacts_widget(request, account, contacts_tally=contacts_tally),
+        **_activity(request, account),
+    }
+
+
+def _activity(request, account):
+    """The tasks and latest touchpoints of `account`, with who takes part (key contacts first,
+    then by name): the context of contacts/account_activity.html."""
+    people = Membership.objects.select_related("person").in_list_order()
+    return {
+        "tasks": account.tasks.select_related("owner").prefetch_related(
+            Prefetch("contacts", queryset=people)
+        ),
+        "touchpoints": account.touchpoints.select_related("author").prefetch_related(
+            Prefetch("participants", queryset=people)
+        )[:TOUCHPOINTS_SHOWN],
+        "can_edit_tasks": request.user.has_perm(staff.CAN_EDIT_TASKS),
+        "can_edit_touchpoints": request.user.has_perm(staff.CAN_EDIT_TOUCHPOINTS),
+    }
