@@ -13,7 +13,7 @@ import csv
 import io
 import itertools
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -356,12 +356,3 @@ def xlsx_file(headers, rows):
     write_xlsx(headers, rows, out)
     out.seek(0)
     return out
-
-
-def table_from_rows(headers, rows: Iterable[list[str]], file_format="csv"):
-    """A Table over rows already in memory (the admin's dataset, tests), numbered from line 2."""
-    return Table(
-        headers=list(headers),
-        rows=((number, list(values)) for number, values in enumerate(rows, 2)),
-        file_format=file_format,
-    )

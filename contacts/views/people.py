@@ -167,7 +167,7 @@ def render_people_list(request, params, *, segment_form=None, status=200):
             "filter_query": filter_query,
             "params": params,
             "segment": segment,
-            "segments": Segment.objects.visible_to(request.user).select_related("owner"),
+            "segment_count": Segment.objects.visible_to(request.user).count(),
             "can_download": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),
             "segment_form": segment_form or SegmentForm(initial={"query": filter_query}),
             "users_file_columns": exports.USERS_FILE_COLUMNS,

@@ -6,7 +6,6 @@ model instances per row costs more than the whole database work.
 """
 
 import tablib
-from django.contrib.auth import get_user_model
 from django.db import connections
 from django.utils import timezone
 from import_export.fields import Field
@@ -21,8 +20,6 @@ from ..widgets import TextWidget, YesNoWidget
 from .base import LISTED_ROWS, NEW, SKIP, UPDATE, Change, FileResource, ReAdd, _max_length
 from .users_reads import UsersLookups
 from .users_writes import ChunkPlan, NewMembership, write_plan
-
-User = get_user_model()
 
 PERSON_COLUMNS = (
     ("first_name", "First Name"),

@@ -89,7 +89,7 @@ class UsersLookups:
         ).exclude(source=ContactChange.Source.IMPORT)
         if self.sync_point is not None:
             changes = changes.filter(changed_at__gt=self.sync_point)
-        removals = {}
+        removals, names = {}, {}
         for membership_id, changed_at, username, first, last in changes.order_by(
             "membership_id", "-changed_at", "-pk"
         ).values_list(
@@ -99,10 +99,13 @@ class UsersLookups:
             "staff_user__first_name",
             "staff_user__last_name",
         ):
-            name = (
-                display_name(User(username=username, first_name=first, last_name=last))
-                if username is not None
-                else "a staff user"
-            )
-            removals.setdefault(membership_id, (changed_at, name))
+            # A few staff users remove many contacts: each is named once.
+            staff_user = (username, first, last)
+            if staff_user not in names:
+                names[staff_user] = (
+                    display_name(User(username=username, first_name=first, last_name=last))
+                    if username is not None
+                    else "a staff user"
+                )
+            removals.setdefault(membership_id, (changed_at, names[staff_user]))
         return removals
