@@ -58,7 +58,7 @@ def segment_list(request):
             segment,
             SegmentRenameForm(segment=segment)
             if can_save
-            # Asked per row and only for others' segments: a list of one's own needs no query.
+            # Asked only for someone else's row: a list of one's own segments needs no query.
             and (segment.owner_id == request.user.pk or staff.is_global_admin(request.user))
             else None,
         )
