@@ -362,6 +362,16 @@ class SegmentRenameForm(forms.Form):
         error_messages={"required": "A segment needs a name."},
     )
 
+    def __init__(self, *args, segment=None, **kwargs):
+        """With `segment`, the rename box of its row on the Saved segments page: its name
+        filled in, a label naming it and ids of its own, as each row has a box."""
+        if segment is not None:
+            kwargs.setdefault("initial", {"name": segment.name})
+            kwargs.setdefault("auto_id", f"rename-{segment.pk}-%s")
+        super().__init__(*args, **kwargs)
+        if segment is not None:
+            self.fields["name"].label = f"New name for {segment.name}"
+
     def clean_name(self):
         # Runs of spaces (a pasted name) are one space.
         return " ".join(self.cleaned_data["name"].split())

@@ -28,7 +28,10 @@ class ContactFilterForm(forms.Form):
 
     view = forms.ChoiceField(label="View", required=False)
     role = forms.ModelMultipleChoiceField(
-        label="Roles", queryset=AccountRole.objects.none(), required=False
+        label="Roles",
+        queryset=AccountRole.objects.none(),
+        required=False,
+        help_text="Ctrl or ⌘ click to pick several",
     )
     q = forms.CharField(
         label="Search", required=False, max_length=200, strip=True, widget=forms.SearchInput

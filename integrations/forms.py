@@ -1,7 +1,9 @@
 from django import forms
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import ngettext
 
 from .files import FileProblem, read_table
 from .models import ImportJob
@@ -65,15 +67,39 @@ class UploadForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
+    """Confirm a previewed import job. A choice the preview did not call for (no rows with
+    errors, no removed contacts in the file) is a hidden field holding its default, so the page
+    asks only what this file needs and the answer is the same as before the preview."""
+
     skip_errors = forms.BooleanField(
-        label="Import the valid rows and skip the rows with errors",
         required=False,
+        help_text=(
+            "Otherwise the file is imported all or nothing, and with errors that means nothing. "
+            "The skipped rows are in the error file."
+        ),
     )
-    keep_removed = forms.BooleanField(
-        label="Keep these contacts removed",
-        required=False,
-        initial=True,
-    )
+    keep_removed = forms.BooleanField(required=False, initial=True)
+
+    def __init__(self, *args, job, **kwargs):
+        super().__init__(*args, **kwargs)
+        skip_errors, keep_removed = self.fields["skip_errors"], self.fields["keep_removed"]
+        if job.failed_rows:
+            skip_errors.label = ngettext(
+                "Import the valid rows and skip the %(count)s row with errors",
+                "Import the valid rows and skip the %(count)s rows with errors",
+                job.failed_rows,
+            ) % {"count": intcomma(job.failed_rows)}
+        else:
+            skip_errors.widget = forms.HiddenInput()
+        readd_count = job.summary.get("readd_count", 0)
+        if readd_count:
+            keep_removed.label = ngettext(
+                "Keep the %(count)s removed contact removed",
+                "Keep the %(count)s removed contacts removed",
+                readd_count,
+            ) % {"count": intcomma(readd_count)}
+        else:
+            keep_removed.widget = forms.HiddenInput()
 
 
 class ExportForm(forms.Form):

@@ -66,7 +66,7 @@ def job_detail(request, pk):
     """A job's progress (polled with htmx while it runs), preview with the confirm form, or
     outcome. The page can be left and opened again at any time."""
     job = _get_job(pk).show_stale_as_failed()
-    context = {"job": job, "summary": job.summary, "confirm_form": ConfirmForm()}
+    context = {"job": job, "summary": job.summary, "confirm_form": ConfirmForm(job=job)}
     return _job_page(request, context)
 
 
@@ -84,7 +84,7 @@ def _job_page(request, context, status=200):
 @require_POST
 def job_confirm(request, pk):
     job = _get_job(pk)
-    form = ConfirmForm(request.POST)
+    form = ConfirmForm(request.POST, job=job)
     if form.is_valid():
         try:
             services.confirm_import_job(

@@ -49,13 +49,23 @@ def segment_open(request, pk):
 
 @require_GET
 def segment_list(request):
+    """The segments a staff user sees, each as (segment, its rename form or None): the rows
+    they may rename and delete (Segment.objects.editable_by) have a form."""
+    segments = Segment.objects.visible_to(request.user).select_related("owner")
+    can_save = request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS)
+    rows = [
+        (
+            segment,
+            SegmentRenameForm(segment=segment)
+            if can_save
+            # Asked only for someone else's row: a list of one's own segments needs no query.
+            and (segment.owner_id == request.user.pk or staff.is_global_admin(request.user))
+            else None,
+        )
+        for segment in segments
+    ]
     return render(
-        request,
-        "contacts/segment_list.html",
-        {
-            "segments": Segment.objects.visible_to(request.user).select_related("owner"),
-            "can_save": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),
-        },
+        request, "contacts/segment_list.html", {"segment_rows": rows, "can_save": can_save}
     )
 
 

@@ -454,6 +454,52 @@ def test_segment_list_offers_a_global_admin_rename_and_delete_on_every_row(admin
     }
 
 
+def _rename_boxes(response):
+    """(label, for, and the id, name, value, maxlength, required of its input) of each rename
+    box on the Saved segments page."""
+    boxes = []
+    for form in elements(page(response), "form", class_="rename-form"):
+        label = element(form, "label")
+        box = element(form, "input", type="text")
+        boxes.append(
+            (
+                text(label),
+                attribute(label, "for"),
+                *(attribute(box, name) for name in ("id", "name", "value", "maxlength")),
+                "required" in dict(box.attributes),
+            )
+        )
+    return boxes
+
+
+def test_segment_list_rename_boxes_are_labelled_with_their_segment_and_ids_of_their_own(
+    admin_client_, segments
+):
+    response = admin_client_.get("/people/segments/")
+
+    berlin, key = segments["sams shared"].pk, segments["mine shared"].pk
+    assert _rename_boxes(response) == [
+        (
+            "New name for Berlin people",
+            f"rename-{berlin}-name",
+            f"rename-{berlin}-name",
+            "name",
+            "Berlin people",
+            "100",
+            True,
+        ),
+        (
+            "New name for Key contacts",
+            f"rename-{key}-name",
+            f"rename-{key}-name",
+            "name",
+            "Key contacts",
+            "100",
+            True,
+        ),
+    ]
+
+
 def test_segment_list_empty(standard_client, db):
     response = standard_client.get("/people/segments/")
 

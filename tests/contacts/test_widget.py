@@ -1001,6 +1001,97 @@ def test_widget_type_of_another_company_is_reported(viewer_client, tree, account
     assert _names(response) == [OTTO, ADA]
 
 
+def _described(response):
+    """{control name: (aria-invalid, [(id, text) of each element its aria-describedby names])}
+    of the widget's controls, in page order."""
+    form = element(page(response), "form", class_="widget-filters")
+    controls = {}
+    for tag in ("select", "input"):
+        for control in elements(form, tag):
+            ids = (attribute(control, "aria-describedby") or "").split()
+            controls[attribute(control, "name")] = (
+                attribute(control, "aria-invalid"),
+                [
+                    (id_, text(html.element(form, node_tag, id=id_)))
+                    for id_ in ids
+                    for node_tag in ("div", "p")
+                    if html.elements(form, node_tag, id=id_)
+                ],
+            )
+    return controls
+
+
+ROLES_HINT = ("id_role_helptext", "Ctrl or ⌘ click to pick several")
+
+
+def test_widget_controls_name_only_the_roles_hint_when_nothing_is_wrong(
+    viewer_client, tree, contacts
+):
+    assert _described(_get(viewer_client, tree["corp"], "view=hierarchy&q=ada&key=on")) == {
+        "view": (None, []),
+        "role": (None, [ROLES_HINT]),
+        "q": (None, []),
+        "key": (None, []),
+    }
+
+
+@pytest.mark.parametrize(
+    ("query", "name", "error"),
+    [
+        (
+            "view=nowhere",
+            "view",
+            "“nowhere” is not a view of this account, so this shows “This account”.",
+        ),
+        ("role=abc", "role", "“abc” is not a role in this company, so this shows every role."),
+        (
+            "role=999999",
+            "role",
+            "“999999” is not a role in this company, so this shows every role.",
+        ),
+        (
+            "q=" + "x" * 201,
+            "q",
+            "Ensure this value has at most 200 characters (it has 201).",
+        ),
+    ],
+    ids=["unknown view", "role not a number", "unknown role", "search too long"],
+)
+def test_widget_bad_value_is_read_with_its_control_and_marks_it_invalid(
+    viewer_client, tree, contacts, query, name, error
+):
+    response = _get(viewer_client, tree["corp"], query)
+
+    expected = {
+        "view": (None, []),
+        "role": (None, [ROLES_HINT]),
+        "q": (None, []),
+        "key": (None, []),
+    }
+    expected[name] = ("true", [*expected[name][1], (f"id_{name}_error", error)])
+    assert _described(response) == expected
+    assert _names(response) == [ADA, CARL]
+
+
+def test_widget_role_of_another_company_is_read_with_the_roles_list(
+    viewer_client, tree, roles, contacts
+):
+    site_admin = roles["Site", "Site admin"].pk
+
+    response = _get(viewer_client, tree["other"], f"role={site_admin}")
+
+    assert _described(response)["role"] == (
+        "true",
+        [
+            ROLES_HINT,
+            (
+                "id_role_error",
+                f"“{site_admin}” is not a role in this company, so this shows every role.",
+            ),
+        ],
+    )
+
+
 # htmx
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from contacts.models import ContactChange
 from integrations.models import ImportJob, UsersExport
+from tests import html
 from tests.factories import ContactChangeFactory, MembershipFactory, PersonFactory
 from tests.integrations.conftest import history, memberships, snapshot, users_csv
 
@@ -434,6 +435,118 @@ def test_the_preview_warns_about_contacts_removed_since_the_last_sync(
     advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {})  # unticked: re-add
 
     assert ("grace@navy.example", "BERLIN", None, True, False) in memberships()
+
+
+def _confirm_choices(response, status=200):
+    """The confirm form's choices: {label: (checked, [(id, text) the checkbox's
+    aria-describedby names])}, and [(name, value)] of its hidden inputs but the CSRF token."""
+    form = html.element(html.page(response, status), "form", class_="confirm-form")
+    choices = {}
+    for label in html.elements(form, "label"):
+        box = html.element(form, "input", id=html.attribute(label, "for"))
+        ids = (html.attribute(box, "aria-describedby") or "").split()
+        choices[html.text(label)] = (
+            "checked" in dict(box.attributes),
+            [(id_, html.text(html.element(form, "p", id=id_))) for id_ in ids],
+        )
+    hidden = [
+        (html.attribute(field, "name"), html.attribute(field, "value"))
+        for field in html.elements(form, "input", type="hidden")
+        if html.attribute(field, "name") != "csrfmiddlewaretoken"
+    ]
+    return choices, hidden
+
+
+SKIP_ERRORS_HINT = (
+    "id_skip_errors_helptext",
+    "Otherwise the file is imported all or nothing, and with errors that means nothing. The "
+    "skipped rows are in the error file.",
+)
+
+
+@pytest.mark.parametrize(
+    ("count", "skip_label", "keep_label"),
+    [
+        (
+            1,
+            "Import the valid rows and skip the 1 row with errors",
+            "Keep the 1 removed contact removed",
+        ),
+        (
+            3,
+            "Import the valid rows and skip the 3 rows with errors",
+            "Keep the 3 removed contacts removed",
+        ),
+    ],
+)
+def test_the_confirm_form_names_its_choices_with_the_counts_of_the_preview(
+    advanced_client, tree, staff_user, count, skip_label, keep_label
+):
+    for number in range(count):
+        membership = MembershipFactory(
+            person=PersonFactory(email=f"gone{number}@example.com"),
+            account=tree["berlin"],
+            is_contact=False,
+        )
+        ContactChangeFactory(
+            membership=membership,
+            field=ContactChange.Field.CONTACT,
+            old_value="yes",
+            new_value="no",
+            staff_user=staff_user,
+        )
+    rows = [f"BERLIN,gone{number}@example.com,,,,,,yes," for number in range(count)]
+    rows += [f"NOPE,p{number}@example.com,P,Q,,,,," for number in range(count)]
+    job_url = upload(advanced_client, users_csv(*rows)).headers["Location"]
+
+    assert _confirm_choices(advanced_client.get(job_url)) == (
+        {skip_label: (False, [SKIP_ERRORS_HINT]), keep_label: (True, [])},
+        [],
+    )
+
+
+def test_the_confirm_form_of_a_clean_file_asks_nothing_and_keeps_removed_contacts_removed(
+    advanced_client, tree
+):
+    job_url = upload(advanced_client, users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,")).headers[
+        "Location"
+    ]
+
+    choices, hidden = _confirm_choices(advanced_client.get(job_url))
+
+    assert (choices, hidden) == ({}, [("skip_errors", None), ("keep_removed", "True")])
+    job = ImportJob.objects.get()
+    response = advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", dict(hidden[1:]))
+    job.refresh_from_db()
+    assert (response.status_code, job.status, job.keep_removed) == (
+        302,
+        ImportJob.Status.SUCCEEDED,
+        True,
+    )
+
+
+def test_the_confirm_form_refused_for_errors_keeps_its_choices_and_says_why(advanced_client, tree):
+    upload(advanced_client, users_csv("NOPE,alan@example.com,Alan,Turing,,,,,"))
+    job = ImportJob.objects.get()
+
+    # What the page sends with the box unticked.
+    response = advanced_client.post(
+        f"/integrations/jobs/{job.pk}/confirm/", {"skip_errors": "", "keep_removed": "True"}
+    )
+
+    assert _confirm_choices(response, 400) == (
+        {
+            "Import the valid rows and skip the 1 row with errors": (False, [SKIP_ERRORS_HINT]),
+        },
+        [("keep_removed", "True")],
+    )
+    assert [
+        html.text(error)
+        for error in html.elements(html.parse(response), "div", class_="form-error")
+    ] == [
+        "The file has rows with errors, so importing it as it is would change nothing. Fix the "
+        "file and upload it again, or choose to import the valid rows."
+    ]
 
 
 def test_accounts_files_are_uploaded_the_same_way(advanced_client, account_types):
