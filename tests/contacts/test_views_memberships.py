@@ -966,3 +966,52 @@ def test_anonymous_visitor_of_add_contact_goes_to_sign_in(client, tree):
 
     assert (response.status_code, response["Location"]) == (302, f"/sign-in/?next={url}")
     assert _stored() == ([], [], [])
+
+
+def _grow_people(tree, size):
+    """3 × `size` people matching "grow", each a member of `size` accounts (none a key contact)."""
+    for n in range(3 * size):
+        person = PersonFactory(first_name="Grow", last_name=f"Person{n}")
+        for key in ["emea", "berlin", "amer"][:size]:
+            MembershipFactory(person=person, account=tree[key], is_contact=n % 2 == 0)
+
+
+def _assert_grow_options(doc, size):
+    options = elements(doc, "a", role="option")
+    assert [text(element(option, "span", class_="suggestion-name")) for option in options[:-1]] == [
+        f"Grow Person{n}" for n in range(3 * size)
+    ]
+    # No key contacts among them: their accounts by name.
+    assert [
+        text(element(option, "span", class_="suggestion-accounts")).split(", ")
+        for option in options[:-1]
+    ] == [sorted(["Emea", "Berlin", "Amer"][:size])] * (3 * size)
+    assert text(options[-1]) == "(new) grow"
+
+
+# Session and staff user (2); the permission check (2) and the Global-admin check (1); the
+# account (1); the people (1) and their memberships with their accounts (1).
+ADD_CONTACT_QUERIES = 8
+# The same for the options alone: a fragment, but the context processor still asks whether
+# the staff user is a Global admin.
+SUGGESTION_QUERIES = 8
+
+
+@pytest.mark.parametrize("size", (1, 3))
+def test_add_contact_search_query_count(standard_client, tree, django_assert_num_queries, size):
+    _grow_people(tree, size)
+
+    with django_assert_num_queries(ADD_CONTACT_QUERIES):
+        response = standard_client.get(f"/accounts/{tree['paris'].pk}/add-contact/?q=grow")
+
+    _assert_grow_options(element(page(response), "ul", class_="suggestions-static"), size)
+
+
+@pytest.mark.parametrize("size", (1, 3))
+def test_people_suggestions_query_count(standard_client, tree, django_assert_num_queries, size):
+    _grow_people(tree, size)
+
+    with django_assert_num_queries(SUGGESTION_QUERIES):
+        response = standard_client.get(f"/accounts/{tree['paris'].pk}/people-suggestions/?q=grow")
+
+    _assert_grow_options(parse(response), size)
