@@ -7,7 +7,7 @@ from accounts.models import Account, AccountRole, AccountType, Scope
 from config import staff
 
 from .exports import COLUMNS, DEFAULT_COLUMNS
-from .models import Membership, Person, Task, Touchpoint
+from .models import Membership, Person, Segment, Task, Touchpoint
 
 
 class ContactRoleForm(forms.Form):
@@ -330,12 +330,23 @@ class PeopleFilterForm(forms.Form):
         )
 
 
+class SegmentNameField(forms.CharField):
+    """A segment's name, saved or renamed alike: runs of spaces (a pasted name) are one space,
+    before the length is checked."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", Segment._meta.get_field("name").max_length)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        return " ".join(super().to_python(value).split())
+
+
 class SegmentForm(forms.Form):
     """Save the people list's filters and columns (its query string) under a name."""
 
-    name = forms.CharField(
+    name = SegmentNameField(
         label="Segment name",
-        max_length=100,
         error_messages={"required": "Give the segment a name."},
         widget=forms.TextInput(attrs={"placeholder": "e.g. All contacts, name and email"}),
     )
@@ -356,9 +367,8 @@ class SegmentForm(forms.Form):
 
 
 class SegmentRenameForm(forms.Form):
-    name = forms.CharField(
+    name = SegmentNameField(
         label="New name",
-        max_length=100,
         error_messages={"required": "A segment needs a name."},
     )
 
@@ -371,10 +381,6 @@ class SegmentRenameForm(forms.Form):
         super().__init__(*args, **kwargs)
         if segment is not None:
             self.fields["name"].label = f"New name for {segment.name}"
-
-    def clean_name(self):
-        # Runs of spaces (a pasted name) are one space.
-        return " ".join(self.cleaned_data["name"].split())
 
 
 class TaskStatusForm(forms.Form):

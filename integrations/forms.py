@@ -25,7 +25,6 @@ class UploadForm(forms.Form):
     file = forms.FileField(label="File", allow_empty_file=True)
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         self.max_size = settings.INTEGRATIONS_MAX_UPLOAD_SIZE
         file = self.fields["file"]
@@ -103,10 +102,6 @@ class ConfirmForm(forms.Form):
 
 
 class ExportForm(forms.Form):
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("label_suffix", "")
-        super().__init__(*args, **kwargs)
-
     who = forms.ChoiceField(
         label="Rows",
         choices=[("all", "All users"), ("contacts", "Contacts only")],
