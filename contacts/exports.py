@@ -10,6 +10,8 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from openpyxl import Workbook
 
 # Spreadsheet programs run a cell that starts with one of these as a formula. A ' in front makes
@@ -103,3 +105,13 @@ def xlsx_file(memberships, columns):
     workbook.save(spooled)
     spooled.seek(0)
     return spooled
+
+
+def download(body, *, filename, content_type):
+    """The response that downloads `body` as `filename`: a file (an XLSX written out first) as
+    a FileResponse, anything else (CSV chunks as they are made) streamed."""
+    if isinstance(body, (bytes, bytearray)) or hasattr(body, "read"):
+        return FileResponse(body, as_attachment=True, filename=filename, content_type=content_type)
+    response = StreamingHttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response

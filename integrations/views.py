@@ -4,14 +4,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.staff import CAN_RUN_INTEGRATIONS
+from contacts import exports
 
 from . import services
 from .forms import ConfirmForm, ExportForm, UploadForm
@@ -145,8 +145,4 @@ def export(request):
         file_format=form.cleaned_data["file_format"],
         by=request.user,
     )
-    if isinstance(body, (bytes, bytearray)) or hasattr(body, "read"):
-        return FileResponse(body, as_attachment=True, filename=name, content_type=content_type)
-    response = StreamingHttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    return exports.download(body, filename=name, content_type=content_type)

@@ -3,11 +3,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -183,14 +181,13 @@ def people_download(request, file_format):
     memberships, columns = form.memberships(), form.filters["columns"]
     filename = _download_name(form.filters, file_format)
     if file_format == "csv":
-        response = StreamingHttpResponse(
-            exports.csv_chunks(memberships, columns), content_type="text/csv; charset=utf-8"
+        return exports.download(
+            exports.csv_chunks(memberships, columns),
+            filename=filename,
+            content_type="text/csv; charset=utf-8",
         )
-        response["Content-Disposition"] = content_disposition_header(True, filename)
-        return response
-    return FileResponse(
+    return exports.download(
         exports.xlsx_file(memberships, columns),
-        as_attachment=True,
         filename=filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
