@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from contacts import account_page
-from contacts.queries import with_contact_counts
+from contacts.counts import with_contact_counts
 
 from .models import Account
 

@@ -7,8 +7,8 @@ from django.shortcuts import render
 
 from config import staff
 
+from .counts import contact_counts_by_account
 from .models import Membership
-from .queries import contact_counts_by_account
 from .widget import RESULTS_TEMPLATE, contacts_widget
 
 TOUCHPOINTS_SHOWN = 20

@@ -1,13 +1,11 @@
-"""How contacts are read fast: name order, person search, the widget's paging (SearchMatches,
-KeyContactsFirst) and the contact counts per account of the accounts list and tree."""
+"""How contacts are read fast: name order, person search and the widget's paging (SearchMatches,
+KeyContactsFirst). contacts.models builds on them; the counts per account are in contacts.counts."""
 
 from functools import cached_property
 
 from django.db import models
-from django.db.models import Count, F, OuterRef, Q, Subquery, Value
-from django.db.models.functions import Coalesce, Concat
-
-from accounts.models import TreeTally
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Concat
 
 
 def name_order(prefix="", *, walk_index=True):
@@ -125,60 +123,3 @@ class KeyContactsFirst:
 
     def _in_order(self, *, is_key_contact):
         return self.memberships.filter(is_key_contact=is_key_contact).in_name_order()
-
-
-def contact_counts_by_account(account):
-    """The contacts at every account of `account`'s company hierarchy, as a TreeTally, in one
-    query: each account's contacts are counted from the contacts index, account by account
-    (a join of every contact then a grouping takes twice as long on a 2,000-account tree)."""
-    nodes = (
-        account.__class__.objects.in_hierarchy(account)
-        .order_by()
-        .annotate(value=_contacts_at_the_account())
-        .values("pk", "lft", "rght", "parent_id", "account_type_id", "value")
-    )
-    return TreeTally(nodes)
-
-
-def _contacts_at_the_account():
-    """The number of contacts at the outer query's account (0 for none), from the contacts
-    index alone."""
-    return Coalesce(
-        Subquery(
-            _memberships()
-            .contacts()
-            .filter(account=OuterRef("pk"))
-            .order_by()
-            .values("account")
-            .annotate(n=Count("pk"))
-            .values("n")
-        ),
-        0,
-    )
-
-
-def with_contact_counts(accounts):
-    """Annotate an account queryset with `own_contacts` (contacts at the account) and
-    `all_contacts` (at the account and every account below it), in the same single query."""
-    contacts = _memberships().contacts().order_by()
-    below = (
-        contacts.filter(
-            account__tree_id=OuterRef("tree_id"),
-            account__lft__gte=OuterRef("lft"),
-            account__lft__lte=OuterRef("rght"),
-        )
-        .values("account__tree_id")
-        .annotate(n=Count("pk"))
-    )
-    return accounts.annotate(
-        own_contacts=_contacts_at_the_account(),
-        all_contacts=Coalesce(Subquery(below.values("n")), 0),
-    )
-
-
-def _memberships():
-    # contacts.models imports this module for the name order and the paging classes, so the
-    # model is looked up when a count is built, not at import.
-    from .models import Membership
-
-    return Membership.objects

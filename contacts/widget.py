@@ -130,7 +130,7 @@ def contacts_widget(request, account, *, contacts_tally=None):
     """The Contacts widget of `account` for this request: the context of the partials in
     contacts/widget.html, with the filters read from the query string and the page of rows.
 
-    `contacts_tally` (contacts.queries.contact_counts_by_account, which the account page reads
+    `contacts_tally` (contacts.counts.contact_counts_by_account, which the account page reads
     for its drawing too) labels the View choices with their counts; the htmx refresh of the
     list shows no choices and passes none."""
     views = account.hierarchy_views(AccountType.objects.in_hierarchy(account))
