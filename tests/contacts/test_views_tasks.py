@@ -9,6 +9,7 @@ import datetime
 import pytest
 
 from contacts.models import Task, Touchpoint
+from tests import stored
 from tests.factories import (
     MembershipFactory,
     PersonFactory,
@@ -92,40 +93,7 @@ def _touchpoint_items(response):
     return [text(li) for li in elements(section, "li")]
 
 
-# What is stored
-
-
-def _tasks():
-    return [
-        (
-            task.account.name,
-            task.title,
-            task.due_date,
-            task.status,
-            task.owner.username if task.owner else None,
-            sorted(m.pk for m in task.contacts.all()),
-        )
-        for task in Task.objects.select_related("account", "owner")
-        .prefetch_related("contacts")
-        .order_by("pk")
-    ]
-
-
-def _touchpoints():
-    return [
-        (
-            tp.account.name,
-            tp.kind,
-            tp.subject,
-            tp.happened_at,
-            tp.notes,
-            tp.author.username if tp.author else None,
-            sorted(m.pk for m in tp.participants.all()),
-        )
-        for tp in Touchpoint.objects.select_related("account", "author")
-        .prefetch_related("participants")
-        .order_by("pk")
-    ]
+# Posting
 
 
 def _ids(contacts, *names):
@@ -216,7 +184,7 @@ def test_creating_a_task_links_contacts_anywhere_in_the_hierarchy(standard_clien
         302,
         f"/accounts/{tree['paris'].pk}/#tasks-heading",
     )
-    assert _tasks() == [
+    assert stored.tasks() == [
         (
             "Paris",
             "Renewal call",
@@ -246,7 +214,7 @@ def test_creating_a_task_with_a_title_only(standard_client, tree):
     )
 
     assert response.status_code == 302
-    assert _tasks() == [("Corp", "Tidy up", None, "open", None, [])]
+    assert stored.tasks() == [("Corp", "Tidy up", None, "open", None, [])]
 
 
 @pytest.mark.parametrize(
@@ -266,7 +234,7 @@ def test_creating_a_task_with_bad_fields_shows_the_message_at_the_field(
     response = standard_client.post(f"/accounts/{tree['corp'].pk}/tasks/new/", data)
 
     assert _field_errors(_form(response)) == errors
-    assert _tasks() == []
+    assert stored.tasks() == []
 
 
 @pytest.mark.parametrize("outsider", ["otto", "nora"])
@@ -284,7 +252,7 @@ def test_a_hand_made_task_post_with_a_contact_outside_the_hierarchy_is_refused(
             "Pick contacts of this company hierarchy only: one of those sent is not one of them."
         ],
     }
-    assert _tasks() == []
+    assert stored.tasks() == []
 
 
 def test_a_hand_made_task_post_with_a_contact_that_is_not_a_number_is_refused(
@@ -297,7 +265,7 @@ def test_a_hand_made_task_post_with_a_contact_that_is_not_a_number_is_refused(
     assert _field_errors(_form(response)) == {
         "Contacts (any contact in this company)": ["“abc” is not a valid value."],
     }
-    assert _tasks() == []
+    assert stored.tasks() == []
 
 
 @pytest.fixture
@@ -340,7 +308,7 @@ def test_editing_a_task_saves_it_and_replaces_its_contacts(standard_client, tree
         302,
         f"/accounts/{tree['paris'].pk}/#tasks-heading",
     )
-    assert _tasks() == [
+    assert stored.tasks() == [
         (
             "Paris",
             "Renewal meeting",
@@ -356,7 +324,7 @@ def test_editing_a_task_saves_it_and_replaces_its_contacts(standard_client, tree
 
 
 def test_editing_a_task_with_an_outsider_leaves_it(standard_client, tree, contacts, task):
-    before = _tasks()
+    before = stored.tasks()
 
     response = standard_client.post(
         f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/edit/",
@@ -368,7 +336,7 @@ def test_editing_a_task_with_an_outsider_leaves_it(standard_client, tree, contac
             "Pick contacts of this company hierarchy only: one of those sent is not one of them."
         ],
     }
-    assert _tasks() == before
+    assert stored.tasks() == before
 
 
 def _status_form(response, task):
@@ -442,7 +410,7 @@ def test_task_status_refuses_get(standard_client, tree, task):
 def test_a_task_under_another_accounts_url_is_404(
     standard_client, tree, task, method, path, data, account
 ):
-    before = _tasks()
+    before = stored.tasks()
 
     response = getattr(standard_client, method)(
         f"/accounts/{tree[account].pk}/tasks/{task.pk}/{path}/", data
@@ -450,7 +418,7 @@ def test_a_task_under_another_accounts_url_is_404(
 
     assert response.status_code == 404
     assert text(element(parse(response), "h1")) == "Not found"
-    assert _tasks() == before
+    assert stored.tasks() == before
 
 
 @pytest.mark.parametrize(("method", "path"), [("get", "edit"), ("post", "status")])
@@ -465,7 +433,7 @@ def test_a_task_that_does_not_exist_is_404(standard_client, tree, method, path):
 def test_tasks_of_an_account_that_does_not_exist_are_404(standard_client, db):
     assert standard_client.get("/accounts/999999/tasks/new/").status_code == 404
     assert standard_client.post("/accounts/999999/tasks/new/", {"title": "x"}).status_code == 404
-    assert _tasks() == []
+    assert stored.tasks() == []
 
 
 # Touchpoints
@@ -513,7 +481,7 @@ def test_creating_a_touchpoint_records_author_and_participants(standard_client, 
         302,
         f"/accounts/{tree['austin'].pk}/#touchpoints-heading",
     )
-    assert _touchpoints() == [
+    assert stored.touchpoints() == [
         (
             "Austin",
             "meeting",
@@ -563,7 +531,7 @@ def test_creating_a_touchpoint_with_bad_fields_shows_the_message_at_the_field(
     response = standard_client.post(f"/accounts/{tree['corp'].pk}/touchpoints/new/", data)
 
     assert _field_errors(_form(response)) == errors
-    assert _touchpoints() == []
+    assert stored.touchpoints() == []
 
 
 @pytest.mark.parametrize("outsider", ["otto", "nora"])
@@ -585,7 +553,7 @@ def test_a_hand_made_touchpoint_post_with_a_contact_outside_the_hierarchy_is_ref
             "Pick contacts of this company hierarchy only: one of those sent is not one of them."
         ],
     }
-    assert _touchpoints() == []
+    assert stored.touchpoints() == []
 
 
 @pytest.fixture
@@ -630,7 +598,7 @@ def test_editing_a_touchpoint_keeps_its_author(standard_client, tree, contacts, 
         302,
         f"/accounts/{tree['paris'].pk}/#touchpoints-heading",
     )
-    assert _touchpoints() == [
+    assert stored.touchpoints() == [
         (
             "Paris",
             "email",
@@ -649,7 +617,7 @@ def test_editing_a_touchpoint_keeps_its_author(standard_client, tree, contacts, 
 def test_editing_a_touchpoint_with_an_outsider_leaves_it(
     standard_client, tree, contacts, touchpoint
 ):
-    before = _touchpoints()
+    before = stored.touchpoints()
 
     response = standard_client.post(
         f"/accounts/{tree['paris'].pk}/touchpoints/{touchpoint.pk}/edit/",
@@ -662,7 +630,7 @@ def test_editing_a_touchpoint_with_an_outsider_leaves_it(
     )
 
     assert list(_field_errors(_form(response))) == ["Participants (any contact in this company)"]
-    assert _touchpoints() == before
+    assert stored.touchpoints() == before
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -670,7 +638,7 @@ def test_editing_a_touchpoint_with_an_outsider_leaves_it(
 def test_a_touchpoint_under_another_accounts_url_is_404(
     standard_client, tree, touchpoint, method, account
 ):
-    before = _touchpoints()
+    before = stored.touchpoints()
 
     response = getattr(standard_client, method)(
         f"/accounts/{tree[account].pk}/touchpoints/{touchpoint.pk}/edit/",
@@ -678,4 +646,4 @@ def test_a_touchpoint_under_another_accounts_url_is_404(
     )
 
     assert response.status_code == 404
-    assert _touchpoints() == before
+    assert stored.touchpoints() == before
