@@ -9,7 +9,7 @@ import pytest
 from contacts.models import Membership, Task, Touchpoint
 from tests import stored
 from tests.factories import MembershipFactory, PersonFactory, TaskFactory, TouchpointFactory
-from tests.html import attribute, element, elements, page, parse, text
+from tests.html import attribute, element, elements, page, parse, text, vary
 
 HTMX = {"HX-Request": "true"}
 
@@ -89,10 +89,6 @@ def _role_options(form):
         (text(option), "selected" in dict(option.attributes))
         for option in elements(element(form, "select", name="role"), "option")
     ]
-
-
-def _vary(response):
-    return [value.strip() for value in response.headers.get("Vary", "").split(",")]
 
 
 # What is stored
@@ -176,7 +172,7 @@ def test_add_contact_with_htmx_is_the_dialog_body_only(standard_client, tree, pe
 def test_add_contact_varies_on_hx_request(standard_client, tree, headers):
     response = standard_client.get(_add_url(tree["paris"]), headers=headers)
 
-    assert "HX-Request" in _vary(response)
+    assert "HX-Request" in vary(response)
 
 
 def test_add_contact_without_javascript_lists_matches_under_the_search(
