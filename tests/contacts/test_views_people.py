@@ -52,51 +52,22 @@ def ada(tree, roles):
     def at(day, hour):
         return datetime.datetime(2026, 11, day, hour, 5, tzinfo=datetime.UTC)
 
-    ContactChangeFactory(
-        membership=corp,
-        field="contact",
-        old_value="no",
-        new_value="yes",
-        source="import",
-        staff_user=None,
-        changed_at=at(1, 9),
-    )
-    ContactChangeFactory(
-        membership=corp,
-        field="role",
-        old_value="",
-        new_value="Executive sponsor",
-        source="app",
-        staff_user=pat,
-        changed_at=at(2, 10),
-    )
-    ContactChangeFactory(
-        membership=corp,
-        field="key_contact",
-        old_value="no",
-        new_value="yes",
-        source="admin",
-        staff_user=sam,
-        changed_at=at(3, 11),
-    )
-    ContactChangeFactory(
-        membership=paris,
-        field="contact",
-        old_value="yes",
-        new_value="no",
-        source="app",
-        staff_user=pat,
-        changed_at=at(4, 12),
-    )
-    ContactChangeFactory(
-        membership=carl,
-        field="contact",
-        old_value="no",
-        new_value="yes",
-        source="app",
-        staff_user=pat,
-        changed_at=at(5, 13),
-    )
+    for membership, field, old, new, source, by, day, hour in [
+        (corp, "contact", "no", "yes", "import", None, 1, 9),
+        (corp, "role", "", "Executive sponsor", "app", pat, 2, 10),
+        (corp, "key_contact", "no", "yes", "admin", sam, 3, 11),
+        (paris, "contact", "yes", "no", "app", pat, 4, 12),
+        (carl, "contact", "no", "yes", "app", pat, 5, 13),
+    ]:
+        ContactChangeFactory(
+            membership=membership,
+            field=field,
+            old_value=old,
+            new_value=new,
+            source=source,
+            staff_user=by,
+            changed_at=at(day, hour),
+        )
 
     renewal = TaskFactory(
         account=tree["corp"], title="Renewal call", due_date=datetime.date(2026, 12, 1), owner=pat
