@@ -132,12 +132,8 @@ def admin_site_client(global_admin_client):
 
 
 @pytest.fixture
-def admin_data(tree):
+def admin_data(tree, roles):
     """One of each object the admin shows, keyed by name (with the tree's accounts)."""
-    roles = {
-        (role.account_type.name, role.name): role
-        for role in AccountRole.objects.select_related("account_type")
-    }
     owner = StaffUserFactory(username="owner", first_name="Olive", last_name="Owner")
     ada = PersonFactory(
         first_name="Ada",

@@ -66,3 +66,13 @@ def text(node):
 def messages(response):
     """The texts of the messages (`li.message`) on a page answered with 200."""
     return [text(li) for li in elements(page(response), "li", class_="message")]
+
+
+def count_line(response):
+    """The text of the count line (`p.count`) of a page answered with 200."""
+    return text(element(page(response), "p", class_="count"))
+
+
+def vary(response):
+    """The header names of a response's Vary header, in order."""
+    return [value.strip() for value in response.headers.get("Vary", "").split(",")]

@@ -40,6 +40,22 @@ def _csrf_token(response):
     return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', response.text).group(1)
 
 
+def _signed_in_with_csrf_checks():
+    """A client that checks CSRF tokens as a browser's requests are checked, signed in through
+    the sign-in form as the Viewer "vic"."""
+    StaffUserFactory(username="vic", group=staff.VIEWER)
+    client = Client(enforce_csrf_checks=True)
+    client.post(
+        "/sign-in/",
+        {
+            "username": "vic",
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": _csrf_token(client.get("/sign-in/")),
+        },
+    )
+    return client
+
+
 # The groups and their permissions
 
 
@@ -411,16 +427,7 @@ def test_sign_out_with_get_is_refused_and_keeps_the_session(viewer_client):
 
 @pytest.mark.django_db
 def test_sign_out_with_post_ends_the_session():
-    StaffUserFactory(username="vic", group=staff.VIEWER)
-    client = Client(enforce_csrf_checks=True)
-    client.post(
-        "/sign-in/",
-        {
-            "username": "vic",
-            "password": PASSWORD,
-            "csrfmiddlewaretoken": _csrf_token(client.get("/sign-in/")),
-        },
-    )
+    client = _signed_in_with_csrf_checks()
     token = _csrf_token(client.get("/accounts/"))
 
     response = client.post("/sign-out/", {"csrfmiddlewaretoken": token})
@@ -432,16 +439,7 @@ def test_sign_out_with_post_ends_the_session():
 
 @pytest.mark.django_db
 def test_sign_out_without_csrf_token_is_refused():
-    StaffUserFactory(username="vic", group=staff.VIEWER)
-    client = Client(enforce_csrf_checks=True)
-    client.post(
-        "/sign-in/",
-        {
-            "username": "vic",
-            "password": PASSWORD,
-            "csrfmiddlewaretoken": _csrf_token(client.get("/sign-in/")),
-        },
-    )
+    client = _signed_in_with_csrf_checks()
 
     response = client.post("/sign-out/")
 

@@ -49,16 +49,22 @@ def production_environment(**variables):
     return env
 
 
-def manage(*args, env):
+def python(*args, env, timeout=60):
+    """Run the project's Python with these arguments in the project folder: the finished
+    process, its output as text."""
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [sys.executable, *args],
         check=False,
         cwd=BASE_DIR,
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=timeout,
     )
+
+
+def manage(*args, env):
+    return python("manage.py", *args, env=env, timeout=120)
 
 
 @pytest.fixture
@@ -150,15 +156,7 @@ for path, extra in json.loads(sys.argv[1]):
     })
 print(json.dumps(out))
 """
-    result = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(requests)],
-        check=False,
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = python("-c", script, json.dumps(requests), env=env)
     # stderr holds whitenoise's warning that collectstatic has not run, and nothing to assert.
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
@@ -280,14 +278,7 @@ with transaction.atomic():
         print(error)
 """
 
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        check=False,
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
+    result = python("-c", script, env=env, timeout=None)
 
     assert (result.returncode, result.stderr, result.stdout) == (0, "", "database is locked\n")
 
@@ -333,15 +324,7 @@ def test_django_started_with_database_url_uses_that_database(url, engine):
         "db = settings.DATABASES['default']; print(json.dumps([db['ENGINE'], str(db['NAME'])]))"
     )
 
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        check=False,
-        cwd=BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = python("-c", script, env=env)
 
     assert (result.returncode, result.stderr) == (0, "")
     assert json.loads(result.stdout) == [

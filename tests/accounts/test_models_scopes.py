@@ -10,7 +10,8 @@ from accounts.models import Account, Scope, scope_q
 from contacts.models import Membership
 from tests.factories import MembershipFactory, PersonFactory
 
-ACCOUNTS = [
+# The accounts of the `tree` fixture, in its drawing's order.
+CORP_ACCOUNTS = [
     "corp",
     "emea",
     "paris",
@@ -20,21 +21,11 @@ ACCOUNTS = [
     "austin",
     "austin_ops",
     "austin_it",
-    "other",
-    "other_region",
 ]
-CORP_COMPANY = {
-    "corp",
-    "emea",
-    "paris",
-    "paris_sales",
-    "berlin",
-    "amer",
-    "austin",
-    "austin_ops",
-    "austin_it",
-}
-OTHER_COMPANY = {"other", "other_region"}
+OTHER_ACCOUNTS = ["other", "other_region"]
+ACCOUNTS = CORP_ACCOUNTS + OTHER_ACCOUNTS
+CORP_COMPANY = set(CORP_ACCOUNTS)
+OTHER_COMPANY = set(OTHER_ACCOUNTS)
 
 # Scope → account the view is taken from → the accounts it holds.
 EXPECTED = {

@@ -129,9 +129,8 @@ def children_list(response):
 
 
 @pytest.fixture
-def people(tree):
+def people(tree, roles):
     """Contacts and other members at Paris (a Site) and around it."""
-    roles = {role.name: role for role in AccountRole.objects.filter(account_type__name="Site")}
     ada = PersonFactory(
         first_name="Ada",
         last_name="Lovelace",
@@ -148,11 +147,13 @@ def people(tree):
         "cy": cy,
         "dee": dee,
         "ada_paris": MembershipFactory(
-            person=ada, account=tree["paris"], role=roles["Site admin"], is_key_contact=True
+            person=ada, account=tree["paris"], role=roles["Site", "Site admin"], is_key_contact=True
         ),
         "ada_emea": MembershipFactory(person=ada, account=tree["emea"]),
         "ada_other": MembershipFactory(person=ada, account=tree["other"], is_contact=False),
-        "bob_paris": MembershipFactory(person=bob, account=tree["paris"], role=roles["End user"]),
+        "bob_paris": MembershipFactory(
+            person=bob, account=tree["paris"], role=roles["Site", "End user"]
+        ),
         "cy_paris": MembershipFactory(person=cy, account=tree["paris"], is_contact=False),
         "dee_sales": MembershipFactory(person=dee, account=tree["paris_sales"]),
     }

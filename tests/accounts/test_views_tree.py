@@ -10,7 +10,7 @@ import pytest
 from django.test.html import Element
 
 from tests.factories import AccountFactory, MembershipFactory, TaskFactory
-from tests.html import attribute, element, elements, has_attributes, page, text
+from tests.html import attribute, count_line, element, elements, has_attributes, page, text
 
 # Contacts at each account (one of them a key contact where there are two or more). Each
 # account also has a member who is not a contact, who never counts.
@@ -91,10 +91,6 @@ def _search_rows(response):
     ]
 
 
-def _count(response):
-    return text(element(page(response), "p", class_="count"))
-
-
 def _children_url(account):
     return f"/accounts/{account.pk}/children/"
 
@@ -113,7 +109,7 @@ def test_account_list_shows_companies_with_their_contact_counts(viewer_client, t
         ("Other", "OTHER", "Corporate", 1, 3, _children_url(tree["other"])),
         ("Solo", "SOLO", "Corporate", 1, 1, None),
     ]
-    assert _count(response).startswith("3 companies.")
+    assert count_line(response).startswith("3 companies.")
 
 
 def test_account_list_rows_link_to_the_accounts(viewer_client, tree, contacts):
@@ -153,7 +149,7 @@ def test_account_list_without_accounts(viewer_client, db):
     response = viewer_client.get("/accounts/")
 
     assert _tree_rows(page(response)) == ["No accounts yet."]
-    assert _count(response).startswith("0 companies.")
+    assert count_line(response).startswith("0 companies.")
 
 
 # One level of the tree
@@ -266,7 +262,9 @@ def test_account_search_by_name_and_account_id(viewer_client, tree, contacts, q,
 
     assert _search_rows(response) == rows
     count = len(rows)
-    assert _count(response) == f"{count} account{'s' if count != 1 else ''} matching “{q.strip()}”"
+    assert (
+        count_line(response) == f"{count} account{'s' if count != 1 else ''} matching “{q.strip()}”"
+    )
     assert attribute(element(page(response), "input", name="q"), "value") == q.strip()
 
 
@@ -284,7 +282,7 @@ def test_account_search_without_match(viewer_client, tree, contacts):
     response = viewer_client.get("/accounts/", {"q": "zzz"})
 
     doc = page(response)
-    assert _count(response) == "0 accounts matching “zzz”"
+    assert count_line(response) == "0 accounts matching “zzz”"
     empty = element(doc, "div", class_="empty")
     assert [text(p) for p in elements(empty, "p")] == ["No account matches “zzz”."]
     assert [(text(a), attribute(a, "href")) for a in elements(empty, "a")] == [
@@ -350,7 +348,7 @@ def _grow(tree, size):
     ],
 )
 @pytest.mark.parametrize("size", (1, 3))
-def test_account_list_query_count(
+def test_account_list_querycount_line(
     viewer_client, tree, contacts, django_assert_num_queries, size, url, queries, rows
 ):
     _grow(tree, size)
@@ -363,7 +361,7 @@ def test_account_list_query_count(
 
     doc = page(response)
     if "?q=" in url:
-        assert _count(response) == f"{rows(size)} accounts matching “grow”"
+        assert count_line(response) == f"{rows(size)} accounts matching “grow”"
     else:
         assert len(_tree_rows(doc)) == rows(size)
 

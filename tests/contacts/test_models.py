@@ -4,9 +4,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from accounts.models import AccountRole
 from contacts.models import ContactChange, Membership, Person
 from contacts.services import record_contact_changes, tracked_values
+from tests import stored
 from tests.factories import (
     AccountFactory,
     AccountTypeFactory,
@@ -14,11 +14,6 @@ from tests.factories import (
     PersonFactory,
     StaffUserFactory,
 )
-
-
-def _role(account_types, type_name, role_name):
-    return AccountRole.objects.get(account_type=account_types[type_name], name=role_name)
-
 
 # Person
 
@@ -171,7 +166,7 @@ def test_role_of_another_account_type_fails_full_clean(
     membership = Membership(
         person=PersonFactory(),
         account=tree[account],
-        role=_role(account_types, role_type, role_name),
+        role=stored.role(role_type, role_name),
     )
 
     with pytest.raises(ValidationError) as caught:
@@ -184,7 +179,7 @@ def test_role_of_another_account_type_fails_full_clean(
 def test_role_check_names_no_valid_role_for_a_type_without_roles(tree, account_types):
     team = AccountFactory(account_type=AccountTypeFactory(name="Team", order=9))
     membership = Membership(
-        person=PersonFactory(), account=team, role=_role(account_types, "Site", "Site admin")
+        person=PersonFactory(), account=team, role=stored.role("Site", "Site admin")
     )
 
     with pytest.raises(ValidationError) as caught:
@@ -212,7 +207,7 @@ def test_role_of_the_account_type_passes_full_clean(
     Membership(
         person=PersonFactory(),
         account=tree[account],
-        role=_role(account_types, role_type, role_name),
+        role=stored.role(role_type, role_name),
         is_contact=True,
     ).full_clean()
 
@@ -236,7 +231,7 @@ def test_record_changes_of_a_new_key_contact_with_role(tree, account_types):
     staff_user = StaffUserFactory()
     membership = MembershipFactory(
         account=tree["corp"],
-        role=_role(account_types, "Corporate", "Executive sponsor"),
+        role=stored.role("Corporate", "Executive sponsor"),
         is_contact=True,
         is_key_contact=True,
     )
@@ -280,7 +275,7 @@ def test_record_changes_of_a_new_member_who_is_not_a_contact_writes_nothing(tree
 
 def test_record_changes_of_a_new_member_with_role_only(tree, account_types):
     membership = MembershipFactory(
-        account=tree["paris"], is_contact=False, role=_role(account_types, "Site", "End user")
+        account=tree["paris"], is_contact=False, role=stored.role("Site", "End user")
     )
 
     record_contact_changes(
@@ -293,11 +288,11 @@ def test_record_changes_of_a_new_member_with_role_only(tree, account_types):
 def test_record_changes_of_a_promotion_and_new_role(tree, account_types):
     staff_user = StaffUserFactory()
     membership = MembershipFactory(
-        account=tree["emea"], role=_role(account_types, "Region", "Champion"), is_contact=True
+        account=tree["emea"], role=stored.role("Region", "Champion"), is_contact=True
     )
     before = tracked_values(membership)
     membership.is_key_contact = True
-    membership.role = _role(account_types, "Region", "Regional director")
+    membership.role = stored.role("Region", "Regional director")
     membership.save()
 
     record_contact_changes(
@@ -314,7 +309,7 @@ def test_record_changes_of_a_promotion_and_new_role(tree, account_types):
 def test_record_changes_of_a_removed_key_contact(tree, account_types):
     membership = MembershipFactory(
         account=tree["austin"],
-        role=_role(account_types, "Site", "Site admin"),
+        role=stored.role("Site", "Site admin"),
         is_contact=True,
         is_key_contact=True,
     )
@@ -341,7 +336,7 @@ def test_record_changes_of_a_removed_key_contact(tree, account_types):
 def test_record_changes_when_nothing_changed_writes_nothing(tree, account_types):
     membership = MembershipFactory(
         account=tree["paris"],
-        role=_role(account_types, "Site", "End user"),
+        role=stored.role("Site", "End user"),
         is_contact=True,
         is_key_contact=True,
     )
@@ -364,7 +359,7 @@ def test_record_changes_when_nothing_changed_writes_nothing(tree, account_types)
 def test_tracked_values_of_a_membership(tree, account_types):
     membership = MembershipFactory(
         account=tree["paris"],
-        role=_role(account_types, "Site", "Site admin"),
+        role=stored.role("Site", "Site admin"),
         is_contact=True,
         is_key_contact=False,
     )

@@ -10,7 +10,8 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from contacts import services
-from contacts.models import ContactChange, Membership, Person, Task, Touchpoint
+from contacts.models import ContactChange, Membership, Task, Touchpoint
+from tests import stored
 from tests.factories import (
     MembershipFactory,
     PersonFactory,
@@ -23,47 +24,6 @@ from tests.factories import (
 @pytest.fixture
 def ada(db):
     return PersonFactory(first_name="Ada", last_name="Lovelace", email="ada@analytical.example")
-
-
-def _memberships():
-    """Every membership: (email, account name, role name, contact, key contact), by pk."""
-    return [
-        (
-            m.person.email,
-            m.account.name,
-            m.role.name if m.role else None,
-            m.is_contact,
-            m.is_key_contact,
-        )
-        for m in Membership.objects.select_related("person", "account", "role").order_by("pk")
-    ]
-
-
-def _people():
-    return list(
-        Person.objects.order_by("pk").values_list(
-            "email", "first_name", "last_name", "title", "phone"
-        )
-    )
-
-
-def _changes():
-    """Every ContactChange, oldest first: (person email, account name, field, old, new,
-    source, staff user id)."""
-    return [
-        (
-            change.membership.person.email,
-            change.membership.account.name,
-            change.field,
-            change.old_value,
-            change.new_value,
-            change.source,
-            change.staff_user_id,
-        )
-        for change in ContactChange.objects.select_related(
-            "membership__person", "membership__account"
-        ).order_by("pk")
-    ]
 
 
 def _errors(error):
@@ -114,8 +74,8 @@ def test_add_contact_creates_a_membership_and_records_it(tree, roles, ada, staff
 
     assert added is True
     assert (membership.person, membership.account) == (ada, tree["paris"])
-    assert _memberships() == [("ada@analytical.example", "Paris", "Site admin", True, True)]
-    assert _changes() == [
+    assert stored.memberships() == [("ada@analytical.example", "Paris", "Site admin", True, True)]
+    assert stored.changes() == [
         ("ada@analytical.example", "Paris", "contact", "no", "yes", "app", staff_user.pk),
         ("ada@analytical.example", "Paris", "key_contact", "no", "yes", "app", staff_user.pk),
         ("ada@analytical.example", "Paris", "role", "", "Site admin", "app", staff_user.pk),
@@ -126,8 +86,8 @@ def test_add_contact_without_role_or_key_records_the_contact_mark_only(tree, ada
     _membership, added = services.add_contact(account=tree["corp"], person=ada, by=staff_user)
 
     assert added is True
-    assert _memberships() == [("ada@analytical.example", "Corp", None, True, False)]
-    assert _changes() == [
+    assert stored.memberships() == [("ada@analytical.example", "Corp", None, True, False)]
+    assert stored.changes() == [
         ("ada@analytical.example", "Corp", "contact", "no", "yes", "app", staff_user.pk),
     ]
 
@@ -137,7 +97,7 @@ def test_add_contact_records_the_source_given(tree, ada):
         account=tree["corp"], person=ada, by=None, source=ContactChange.Source.IMPORT
     )
 
-    assert _changes() == [
+    assert stored.changes() == [
         ("ada@analytical.example", "Corp", "contact", "no", "yes", "import", None),
     ]
 
@@ -155,8 +115,8 @@ def test_add_contact_of_a_member_sets_the_contact_mark_and_the_role_chosen(
     )
 
     assert (added, membership.pk) == (True, member.pk)
-    assert _memberships() == [("ada@analytical.example", "Paris", None, True, False)]
-    assert sorted(_changes()) == sorted(
+    assert stored.memberships() == [("ada@analytical.example", "Paris", None, True, False)]
+    assert sorted(stored.changes()) == sorted(
         [
             ("ada@analytical.example", "Paris", "contact", "no", "yes", "app", staff_user.pk),
             ("ada@analytical.example", "Paris", "role", "End user", "", "app", staff_user.pk),
@@ -180,8 +140,8 @@ def test_add_contact_of_a_member_overrides_the_role_and_sets_key_contact(
     )
 
     assert (added, membership.pk) == (True, member.pk)
-    assert _memberships() == [("ada@analytical.example", "Paris", "Site admin", True, True)]
-    assert _changes() == [
+    assert stored.memberships() == [("ada@analytical.example", "Paris", "Site admin", True, True)]
+    assert stored.changes() == [
         ("ada@analytical.example", "Paris", "contact", "no", "yes", "app", staff_user.pk),
         ("ada@analytical.example", "Paris", "key_contact", "no", "yes", "app", staff_user.pk),
         ("ada@analytical.example", "Paris", "role", "End user", "Site admin", "app", staff_user.pk),
@@ -213,9 +173,9 @@ def test_add_contact_of_someone_already_a_contact_changes_nothing(
     )
 
     assert (added, membership.pk) == (False, existing.pk)
-    assert _memberships() == [("ada@analytical.example", "Paris", "Site admin", True, False)]
+    assert stored.memberships() == [("ada@analytical.example", "Paris", "Site admin", True, False)]
     assert Membership.objects.get(pk=existing.pk).updated_at == before
-    assert _changes() == []
+    assert stored.changes() == []
 
 
 def test_add_contact_at_a_second_account_keeps_the_first(tree, ada, staff_user):
@@ -223,11 +183,11 @@ def test_add_contact_at_a_second_account_keeps_the_first(tree, ada, staff_user):
 
     services.add_contact(account=tree["austin"], person=ada, by=staff_user)
 
-    assert _memberships() == [
+    assert stored.memberships() == [
         ("ada@analytical.example", "Corp", None, True, True),
         ("ada@analytical.example", "Austin", None, True, False),
     ]
-    assert _changes() == [
+    assert stored.changes() == [
         ("ada@analytical.example", "Austin", "contact", "no", "yes", "app", staff_user.pk),
     ]
 
@@ -238,7 +198,7 @@ def test_add_contact_with_a_role_of_another_type_is_refused_and_writes_nothing(
 ):
     if member_already:
         MembershipFactory(person=ada, account=tree["paris"], is_contact=False)
-    before = _memberships()
+    before = stored.memberships()
 
     with pytest.raises(ValidationError) as raised:
         services.add_contact(
@@ -256,11 +216,11 @@ def test_add_contact_with_a_role_of_another_type_is_refused_and_writes_nothing(
             "Site admin.",
         ),
     ]
-    assert _memberships() == before
+    assert stored.memberships() == before
     assert before == (
         [("ada@analytical.example", "Paris", None, False, False)] if member_already else []
     )
-    assert _changes() == []
+    assert stored.changes() == []
 
 
 # add_contact_with_new_person
@@ -279,10 +239,12 @@ def test_add_contact_with_new_person_creates_person_contact_and_history(tree, ro
         by=staff_user,
     )
 
-    assert _people() == [("grace@navy.example", "Grace", "Hopper", "Rear admiral", "+1 555 0100")]
+    assert stored.people() == [
+        ("grace@navy.example", "Grace", "Hopper", "Rear admiral", "+1 555 0100")
+    ]
     assert (membership.person.email, membership.account) == ("grace@navy.example", tree["paris"])
-    assert _memberships() == [("grace@navy.example", "Paris", "End user", True, True)]
-    assert _changes() == [
+    assert stored.memberships() == [("grace@navy.example", "Paris", "End user", True, True)]
+    assert stored.changes() == [
         ("grace@navy.example", "Paris", "contact", "no", "yes", "app", staff_user.pk),
         ("grace@navy.example", "Paris", "key_contact", "no", "yes", "app", staff_user.pk),
         ("grace@navy.example", "Paris", "role", "", "End user", "app", staff_user.pk),
@@ -298,9 +260,9 @@ def test_add_contact_with_new_person_without_optional_fields(tree, staff_user):
         by=staff_user,
     )
 
-    assert _people() == [("grace@navy.example", "Grace", "Hopper", "", "")]
-    assert _memberships() == [("grace@navy.example", "Corp", None, True, False)]
-    assert _changes() == [
+    assert stored.people() == [("grace@navy.example", "Grace", "Hopper", "", "")]
+    assert stored.memberships() == [("grace@navy.example", "Corp", None, True, False)]
+    assert stored.changes() == [
         ("grace@navy.example", "Corp", "contact", "no", "yes", "app", staff_user.pk),
     ]
 
@@ -325,9 +287,9 @@ def test_add_contact_with_new_person_whose_email_exists_offers_that_person(
     assert raised.value.message % raised.value.params == (
         "Ada Lovelace <ada@analytical.example> already has this email."
     )
-    assert _people() == [("ada@analytical.example", "Ada", "Lovelace", "", "")]
-    assert _memberships() == []
-    assert _changes() == []
+    assert stored.people() == [("ada@analytical.example", "Ada", "Lovelace", "", "")]
+    assert stored.memberships() == []
+    assert stored.changes() == []
 
 
 def test_add_contact_with_new_person_and_a_role_of_another_type_writes_nothing(
@@ -350,9 +312,9 @@ def test_add_contact_with_new_person_and_a_role_of_another_type_writes_nothing(
             "Executive sponsor.",
         ),
     ]
-    assert _people() == []
-    assert _memberships() == []
-    assert _changes() == []
+    assert stored.people() == []
+    assert stored.memberships() == []
+    assert stored.changes() == []
 
 
 def test_add_contact_with_new_person_is_one_transaction(tree, staff_user):
@@ -369,9 +331,9 @@ def test_add_contact_with_new_person_is_one_transaction(tree, staff_user):
             by=unsaved,
         )
 
-    assert _people() == []
-    assert _memberships() == []
-    assert _changes() == []
+    assert stored.people() == []
+    assert stored.memberships() == []
+    assert stored.changes() == []
 
 
 # save_task
@@ -402,22 +364,6 @@ def contacts(tree):
     )
 
 
-def _tasks():
-    return [
-        (
-            task.account.name,
-            task.title,
-            task.due_date,
-            task.status,
-            task.owner.username if task.owner else None,
-            sorted(m.person.first_name for m in task.contacts.all()),
-        )
-        for task in Task.objects.select_related("account", "owner")
-        .prefetch_related("contacts__person")
-        .order_by("pk")
-    ]
-
-
 def test_save_task_links_contacts_anywhere_in_the_hierarchy(tree, contacts, staff_user):
     task = services.save_task(
         account=tree["paris"],
@@ -429,7 +375,7 @@ def test_save_task_links_contacts_anywhere_in_the_hierarchy(tree, contacts, staf
     )
 
     assert (task.pk, task.account) == (Task.objects.get().pk, tree["paris"])
-    assert _tasks() == [
+    assert stored.tasks(contact=stored.first_name) == [
         (
             "Paris",
             "Renewal call",
@@ -444,7 +390,7 @@ def test_save_task_links_contacts_anywhere_in_the_hierarchy(tree, contacts, staf
 def test_save_task_without_contacts_owner_or_date(tree, staff_user):
     services.save_task(account=tree["corp"], title="Tidy up", by=staff_user)
 
-    assert _tasks() == [("Corp", "Tidy up", None, "open", None, [])]
+    assert stored.tasks(contact=stored.first_name) == [("Corp", "Tidy up", None, "open", None, [])]
 
 
 def test_save_task_updates_a_task_and_replaces_its_contacts(tree, contacts, staff_user):
@@ -462,7 +408,9 @@ def test_save_task_updates_a_task_and_replaces_its_contacts(tree, contacts, staf
     )
 
     assert returned.pk == task.pk
-    assert _tasks() == [("Corp", "New", datetime.date(2027, 1, 2), "done", None, ["Ian"])]
+    assert stored.tasks(contact=stored.first_name) == [
+        ("Corp", "New", datetime.date(2027, 1, 2), "done", None, ["Ian"])
+    ]
 
 
 @pytest.mark.parametrize("outsider", ["otto", "nora"])
@@ -485,7 +433,7 @@ def test_save_task_with_a_contact_outside_the_hierarchy_is_refused_and_writes_no
             f"Only contacts in this company hierarchy can be linked, and {name} is not.",
         ),
     ]
-    assert _tasks() == []
+    assert stored.tasks(contact=stored.first_name) == []
 
 
 def test_save_task_edit_with_a_contact_outside_the_hierarchy_leaves_the_task(
@@ -510,7 +458,9 @@ def test_save_task_edit_with_a_contact_outside_the_hierarchy_leaves_the_task(
             "are not.",
         ),
     ]
-    assert _tasks() == [("Corp", "Old", None, "open", None, ["Carl"])]
+    assert stored.tasks(contact=stored.first_name) == [
+        ("Corp", "Old", None, "open", None, ["Carl"])
+    ]
 
 
 # set_task_status
@@ -529,23 +479,6 @@ def test_set_task_status_completes_and_reopens(tree, staff_user):
 # save_touchpoint
 
 
-def _touchpoints():
-    return [
-        (
-            tp.account.name,
-            tp.kind,
-            tp.subject,
-            tp.happened_at,
-            tp.notes,
-            tp.author.username if tp.author else None,
-            sorted(m.person.first_name for m in tp.participants.all()),
-        )
-        for tp in Touchpoint.objects.select_related("account", "author")
-        .prefetch_related("participants__person")
-        .order_by("pk")
-    ]
-
-
 WHEN = datetime.datetime(2026, 11, 20, 14, 30, tzinfo=datetime.UTC)
 
 
@@ -561,7 +494,7 @@ def test_save_touchpoint_records_participants_anywhere_in_the_hierarchy(tree, co
     )
 
     assert touchpoint.pk == Touchpoint.objects.get().pk
-    assert _touchpoints() == [
+    assert stored.touchpoints(contact=stored.first_name) == [
         ("Austin", "meeting", "Kick-off", WHEN, "Went well.", "stella", ["Carl", "Ian"]),
     ]
 
@@ -583,7 +516,9 @@ def test_save_touchpoint_edit_keeps_the_author_and_replaces_participants(
         by=staff_user,
     )
 
-    assert _touchpoints() == [("Corp", "note", "New", WHEN, "", "alex", ["Pierre"])]
+    assert stored.touchpoints(contact=stored.first_name) == [
+        ("Corp", "note", "New", WHEN, "", "alex", ["Pierre"])
+    ]
 
 
 @pytest.mark.parametrize("outsider", ["otto", "nora"])
@@ -608,13 +543,13 @@ def test_save_touchpoint_with_a_contact_outside_the_hierarchy_is_refused_and_wri
             "is not.",
         ),
     ]
-    assert _touchpoints() == []
+    assert stored.touchpoints(contact=stored.first_name) == []
 
 
 def test_save_touchpoint_edit_with_an_outsider_leaves_the_touchpoint(tree, contacts, staff_user):
     touchpoint = TouchpointFactory(account=tree["corp"], author=staff_user, subject="Old")
     touchpoint.participants.set([contacts["carl"]])
-    before = _touchpoints()
+    before = stored.touchpoints(contact=stored.first_name)
 
     with pytest.raises(ValidationError):
         services.save_touchpoint(
@@ -627,7 +562,7 @@ def test_save_touchpoint_edit_with_an_outsider_leaves_the_touchpoint(tree, conta
             by=staff_user,
         )
 
-    assert _touchpoints() == before
+    assert stored.touchpoints(contact=stored.first_name) == before
     assert [row[2] for row in before] == ["Old"]
 
 
@@ -646,7 +581,7 @@ def test_update_person_saves_the_profile(ada, staff_user):
     )
 
     assert returned.pk == ada.pk
-    assert _people() == [
+    assert stored.people() == [
         ("ada.king@analytical.example", "Augusta Ada", "King", "Countess", "+44 20 7946 0000"),
     ]
 
@@ -660,7 +595,7 @@ def test_update_person_may_change_the_case_of_their_own_email(ada, staff_user):
         by=staff_user,
     )
 
-    assert _people() == [("Ada@Analytical.example", "Ada", "Lovelace", "", "")]
+    assert stored.people() == [("Ada@Analytical.example", "Ada", "Lovelace", "", "")]
 
 
 @pytest.mark.parametrize("email", ["grace@navy.example", "GRACE@Navy.Example"])
@@ -673,7 +608,7 @@ def test_update_person_with_another_persons_email_is_refused(ada, staff_user, em
         )
 
     assert _errors(raised.value) == [("email_exists", "Another person already has this email.")]
-    assert _people() == [
+    assert stored.people() == [
         ("ada@analytical.example", "Ada", "Lovelace", "", ""),
         ("grace@navy.example", "Grace", "Hopper", "", ""),
     ]

@@ -6,9 +6,10 @@ may write at all (SPEC §5)."""
 
 import pytest
 
-from contacts.models import ContactChange, Membership, Person, Task, Touchpoint
+from contacts.models import Membership, Task, Touchpoint
+from tests import stored
 from tests.factories import MembershipFactory, PersonFactory, TaskFactory, TouchpointFactory
-from tests.html import attribute, element, elements, page, parse, text
+from tests.html import attribute, element, elements, page, parse, text, vary
 
 HTMX = {"HX-Request": "true"}
 
@@ -90,53 +91,11 @@ def _role_options(form):
     ]
 
 
-def _vary(response):
-    return [value.strip() for value in response.headers.get("Vary", "").split(",")]
-
-
 # What is stored
 
 
-def _memberships():
-    return [
-        (
-            m.person.email,
-            m.account.name,
-            m.role.name if m.role else None,
-            m.is_contact,
-            m.is_key_contact,
-        )
-        for m in Membership.objects.select_related("person", "account", "role").order_by("pk")
-    ]
-
-
-def _people():
-    return list(
-        Person.objects.order_by("pk").values_list(
-            "email", "first_name", "last_name", "title", "phone"
-        )
-    )
-
-
-def _changes():
-    return [
-        (
-            c.membership.person.email,
-            c.membership.account.name,
-            c.field,
-            c.old_value,
-            c.new_value,
-            c.source,
-            c.staff_user_id,
-        )
-        for c in ContactChange.objects.select_related(
-            "membership__person", "membership__account"
-        ).order_by("pk")
-    ]
-
-
 def _stored():
-    return (_people(), _memberships(), _changes())
+    return (stored.people(), stored.memberships(), stored.changes())
 
 
 def _add_url(account, query=""):
@@ -213,7 +172,7 @@ def test_add_contact_with_htmx_is_the_dialog_body_only(standard_client, tree, pe
 def test_add_contact_varies_on_hx_request(standard_client, tree, headers):
     response = standard_client.get(_add_url(tree["paris"]), headers=headers)
 
-    assert "HX-Request" in _vary(response)
+    assert "HX-Request" in vary(response)
 
 
 def test_add_contact_without_javascript_lists_matches_under_the_search(
@@ -424,11 +383,11 @@ def test_adding_a_person_without_htmx_redirects_to_the_account_with_a_message(
     assert (response.status_code, response["Location"]) == (302, tree["paris"].get_absolute_url())
     assert "HX-Trigger" not in response.headers
     user = standard_client.staff_user.pk
-    assert _memberships() == [
+    assert stored.memberships() == [
         *MEMBERSHIPS_BEFORE,
         ("grace@navy.example", "Paris", "Site admin", True, True),
     ]
-    assert _changes() == [
+    assert stored.changes() == [
         ("grace@navy.example", "Paris", "contact", "no", "yes", "app", user),
         ("grace@navy.example", "Paris", "key_contact", "no", "yes", "app", user),
         ("grace@navy.example", "Paris", "role", "", "Site admin", "app", user),
@@ -457,11 +416,11 @@ def test_adding_a_person_with_htmx_says_done_and_tells_the_widget(standard_clien
     assert text(element(doc, "p", role="status")) == "Grace Hopper is now a contact of Paris."
     assert [text(a) for a in elements(doc, "a", class_="button")] == ["Add another"]
     assert [text(b) for b in elements(doc, "button", data_close_dialog="")] == ["✕", "Done"]
-    assert _memberships() == [
+    assert stored.memberships() == [
         *MEMBERSHIPS_BEFORE,
         ("grace@navy.example", "Paris", None, True, False),
     ]
-    assert _changes() == [
+    assert stored.changes() == [
         (
             "grace@navy.example",
             "Paris",
@@ -481,12 +440,12 @@ def test_adding_a_member_makes_the_membership_a_contact(standard_client, tree, p
     )
 
     assert response.status_code == 302
-    assert _memberships() == [
+    assert stored.memberships() == [
         *MEMBERSHIPS_BEFORE[:2],
         ("adam@economics.example", "Paris", "End user", True, False),
     ]
     user = standard_client.staff_user.pk
-    assert _changes() == [
+    assert stored.changes() == [
         ("adam@economics.example", "Paris", "contact", "no", "yes", "app", user),
         ("adam@economics.example", "Paris", "role", "", "End user", "app", user),
     ]
@@ -560,11 +519,11 @@ def test_double_submit_of_a_person_adds_them_once(standard_client, tree, people,
     assert text(element(parse(second), "p", role="status")) == (
         "Grace Hopper is already a contact of Paris. Nothing was changed."
     )
-    assert _memberships() == [
+    assert stored.memberships() == [
         *MEMBERSHIPS_BEFORE,
         ("grace@navy.example", "Paris", "End user", True, False),
     ]
-    assert [change[2] for change in _changes()] == ["contact", "role"]
+    assert [change[2] for change in stored.changes()] == ["contact", "role"]
 
 
 # A new person
@@ -643,10 +602,12 @@ def test_saving_a_new_person_without_htmx_redirects_with_a_message(standard_clie
     )
 
     assert (response.status_code, response["Location"]) == (302, tree["paris"].get_absolute_url())
-    assert _people() == [("grace@navy.example", "Grace", "Hopper", "Rear admiral", "+1 555 0100")]
-    assert _memberships() == [("grace@navy.example", "Paris", "Site admin", True, True)]
+    assert stored.people() == [
+        ("grace@navy.example", "Grace", "Hopper", "Rear admiral", "+1 555 0100")
+    ]
+    assert stored.memberships() == [("grace@navy.example", "Paris", "Site admin", True, True)]
     user = standard_client.staff_user.pk
-    assert _changes() == [
+    assert stored.changes() == [
         ("grace@navy.example", "Paris", "contact", "no", "yes", "app", user),
         ("grace@navy.example", "Paris", "key_contact", "no", "yes", "app", user),
         ("grace@navy.example", "Paris", "role", "", "Site admin", "app", user),
@@ -665,7 +626,7 @@ def test_saving_a_new_person_with_htmx_says_done_and_tells_the_widget(standard_c
     assert text(element(parse(response), "p", role="status")) == (
         "Grace Hopper is now a contact of Paris."
     )
-    assert _memberships() == [("grace@navy.example", "Paris", None, True, False)]
+    assert stored.memberships() == [("grace@navy.example", "Paris", None, True, False)]
 
 
 @pytest.mark.parametrize("headers", [{}, HTMX])
@@ -779,9 +740,11 @@ def test_double_submit_of_a_new_person_makes_one_person(standard_client, tree):
     assert _field_errors(form) == {
         "Email": ["Grace Hopper already has this email. Add them instead of a new person."],
     }
-    assert _people() == [("grace@navy.example", "Grace", "Hopper", "Rear admiral", "+1 555 0100")]
-    assert _memberships() == [("grace@navy.example", "Paris", None, True, False)]
-    assert len(_changes()) == 1
+    assert stored.people() == [
+        ("grace@navy.example", "Grace", "Hopper", "Rear admiral", "+1 555 0100")
+    ]
+    assert stored.memberships() == [("grace@navy.example", "Paris", None, True, False)]
+    assert len(stored.changes()) == 1
 
 
 def test_new_person_names_with_html_are_shown_as_text(standard_client, tree):

@@ -7,7 +7,8 @@ import datetime
 
 import pytest
 
-from contacts.models import Person, Task
+from contacts.models import Task
+from tests import stored
 from tests.factories import (
     ContactChangeFactory,
     MembershipFactory,
@@ -51,51 +52,22 @@ def ada(tree, roles):
     def at(day, hour):
         return datetime.datetime(2026, 11, day, hour, 5, tzinfo=datetime.UTC)
 
-    ContactChangeFactory(
-        membership=corp,
-        field="contact",
-        old_value="no",
-        new_value="yes",
-        source="import",
-        staff_user=None,
-        changed_at=at(1, 9),
-    )
-    ContactChangeFactory(
-        membership=corp,
-        field="role",
-        old_value="",
-        new_value="Executive sponsor",
-        source="app",
-        staff_user=pat,
-        changed_at=at(2, 10),
-    )
-    ContactChangeFactory(
-        membership=corp,
-        field="key_contact",
-        old_value="no",
-        new_value="yes",
-        source="admin",
-        staff_user=sam,
-        changed_at=at(3, 11),
-    )
-    ContactChangeFactory(
-        membership=paris,
-        field="contact",
-        old_value="yes",
-        new_value="no",
-        source="app",
-        staff_user=pat,
-        changed_at=at(4, 12),
-    )
-    ContactChangeFactory(
-        membership=carl,
-        field="contact",
-        old_value="no",
-        new_value="yes",
-        source="app",
-        staff_user=pat,
-        changed_at=at(5, 13),
-    )
+    for membership, field, old, new, source, by, day, hour in [
+        (corp, "contact", "no", "yes", "import", None, 1, 9),
+        (corp, "role", "", "Executive sponsor", "app", pat, 2, 10),
+        (corp, "key_contact", "no", "yes", "admin", sam, 3, 11),
+        (paris, "contact", "yes", "no", "app", pat, 4, 12),
+        (carl, "contact", "no", "yes", "app", pat, 5, 13),
+    ]:
+        ContactChangeFactory(
+            membership=membership,
+            field=field,
+            old_value=old,
+            new_value=new,
+            source=source,
+            staff_user=by,
+            changed_at=at(day, hour),
+        )
 
     renewal = TaskFactory(
         account=tree["corp"], title="Renewal call", due_date=datetime.date(2026, 12, 1), owner=pat
@@ -140,14 +112,6 @@ def _rows(section):
 
 def _items(section):
     return [text(li) for li in elements(section, "li")]
-
-
-def _people():
-    return list(
-        Person.objects.order_by("pk").values_list(
-            "email", "first_name", "last_name", "title", "phone"
-        )
-    )
 
 
 # The person page
@@ -332,7 +296,13 @@ def test_edit_profile_saves_and_goes_back_to_the_person(standard_client, ada):
     )
 
     assert (response.status_code, response["Location"]) == (302, f"/people/{ada.pk}/")
-    assert _people()[0] == ("ada.king@analytical.example", "Augusta Ada", "King", "Countess", "")
+    assert stored.people()[0] == (
+        "ada.king@analytical.example",
+        "Augusta Ada",
+        "King",
+        "Countess",
+        "",
+    )
     after = standard_client.get(response["Location"])
     assert messages(after) == ["Saved Augusta Ada King."]
     assert text(element(page(after), "h1")) == "Augusta Ada King"
@@ -345,7 +315,7 @@ def test_edit_profile_may_change_the_case_of_the_own_email(standard_client, ada)
     )
 
     assert response.status_code == 302
-    assert _people()[0] == ("Ada@Analytical.Example", "Ada", "Lovelace", "", "")
+    assert stored.people()[0] == ("Ada@Analytical.Example", "Ada", "Lovelace", "", "")
 
 
 def _edit_errors(response):
@@ -360,7 +330,7 @@ def _edit_errors(response):
 
 @pytest.mark.parametrize("email", ["carl@x.example", "CARL@X.Example", " Carl@x.example "])
 def test_edit_profile_refuses_another_persons_email_in_any_case(standard_client, ada, email):
-    before = _people()
+    before = stored.people()
 
     response = standard_client.post(
         f"/people/{ada.pk}/edit/",
@@ -370,7 +340,7 @@ def test_edit_profile_refuses_another_persons_email_in_any_case(standard_client,
     assert _edit_errors(response) == {
         "Email * (required)": ["Another person already has this email."]
     }
-    assert _people() == before
+    assert stored.people() == before
 
 
 @pytest.mark.parametrize(
@@ -393,12 +363,12 @@ def test_edit_profile_refuses_another_persons_email_in_any_case(standard_client,
 def test_edit_profile_with_bad_fields_shows_the_message_at_the_field(
     standard_client, ada, data, errors
 ):
-    before = _people()
+    before = stored.people()
 
     response = standard_client.post(f"/people/{ada.pk}/edit/", data)
 
     assert _edit_errors(response) == errors
-    assert _people() == before
+    assert stored.people() == before
 
 
 def test_edit_profile_refused_keeps_the_stored_name_in_the_heading(standard_client, ada):
@@ -418,7 +388,7 @@ def test_edit_profile_of_a_person_that_does_not_exist_is_404(standard_client, db
     )
 
     assert response.status_code == 404
-    assert _people() == []
+    assert stored.people() == []
 
 
 # Query counts at two sizes

@@ -18,6 +18,7 @@ from accounts.models import AccountRole
 from contacts.exports import COLUMNS, USERS_FILE_COLUMNS
 from contacts.models import ContactChange, Membership, Person
 from integrations.services import import_file
+from tests import stored
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
 
 FORMATS = ["csv", "xlsx"]
@@ -33,10 +34,6 @@ USERS_FILE_HEADERS = [
     "Contact",
     "Key Contact",
 ]
-
-
-def _role(type_name, name):
-    return AccountRole.objects.get(account_type__name=type_name, name=name)
 
 
 @pytest.fixture
@@ -63,16 +60,22 @@ def people(tree):
         account=tree["corp"],
         person=ada,
         is_key_contact=True,
-        role=_role("Corporate", "Executive sponsor"),
+        role=stored.role("Corporate", "Executive sponsor"),
     )
     MembershipFactory(account=tree["berlin"], person=ada)
     MembershipFactory(
-        account=tree["corp"], person=nora, is_contact=False, role=_role("Corporate", "Champion")
+        account=tree["corp"],
+        person=nora,
+        is_contact=False,
+        role=stored.role("Corporate", "Champion"),
     )
     MembershipFactory(
-        account=tree["other"], person=otto, is_key_contact=True, role=_role("Corporate", "Champion")
+        account=tree["other"],
+        person=otto,
+        is_key_contact=True,
+        role=stored.role("Corporate", "Champion"),
     )
-    MembershipFactory(account=tree["paris"], person=pierre, role=_role("Site", "Site admin"))
+    MembershipFactory(account=tree["paris"], person=pierre, role=stored.role("Site", "Site admin"))
     return tree
 
 
@@ -645,7 +648,7 @@ def round_trip_data(people, many, tree):
     and an import must read back as they were."""
     MembershipFactory(
         account=tree["amer"],
-        role=_role("Region", "Regional director"),
+        role=stored.role("Region", "Regional director"),
         person=PersonFactory(
             first_name="-Minus",
             last_name="+Plus",
@@ -657,7 +660,7 @@ def round_trip_data(people, many, tree):
     MembershipFactory(
         account=tree["paris_sales"],
         is_contact=False,
-        role=_role("Department", "Department head"),
+        role=stored.role("Department", "Department head"),
         person=PersonFactory(
             first_name="Zoë",
             last_name="O'Brien",

@@ -13,10 +13,10 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from accounts.models import AccountRole, AccountType
-from tests import html
+from accounts.models import AccountType
+from tests import html, stored
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
-from tests.html import attribute, page, text
+from tests.html import attribute, count_line, page, text
 
 # This module's searches look only under the node they start from, not at the node itself.
 element = partial(html.element, itself=False)
@@ -83,13 +83,9 @@ def people(tree):
             person=persons[person],
             is_contact=contact,
             is_key_contact=key,
-            role=_role(*role) if role else None,
+            role=stored.role(*role) if role else None,
         )
     return persons
-
-
-def _role(type_name, name):
-    return AccountRole.objects.get(account_type__name=type_name, name=name)
 
 
 def _query(params):
@@ -98,7 +94,7 @@ def _query(params):
     pairs = []
     for name, given in params:
         if name == "role":
-            value = _role(*given).pk
+            value = stored.role(*given).pk
         elif name == "account_type":
             value = AccountType.objects.get(name=given).pk
         else:
@@ -124,10 +120,6 @@ def _rows(response):
     return [
         [text(td) for td in elements(tr, "td")] for tr in elements(element(table, "tbody"), "tr")
     ]
-
-
-def _count(response):
-    return text(element(page(response), "p", class_="count"))
 
 
 def _field_errors(response):
@@ -232,7 +224,7 @@ def test_people_filter_lists_exactly_these_rows(viewer_client, people, params, e
     response = _get(viewer_client, _query([*params, *NAME_AND_ACCOUNT]))
 
     assert _rows(response) == expected
-    assert _count(response) == (
+    assert count_line(response) == (
         f"{len(expected)} row{'' if len(expected) == 1 else 's'} (a person at an account)"
     )
     assert _field_errors(response) == []
@@ -246,7 +238,7 @@ def test_people_filter_that_matches_nobody_shows_the_empty_state(viewer_client, 
     assert text(element(doc, "div", class_="empty")) == (
         "No one matches these filters. Clear filters"
     )
-    assert _count(response) == "0 rows (a person at an account)"
+    assert count_line(response) == "0 rows (a person at an account)"
 
 
 def test_people_filters_are_kept_in_the_form(viewer_client, people):
@@ -413,7 +405,7 @@ def test_people_every_filter_bad_at_once_says_each_and_lists_everyone(viewer_cli
         "“salary” is not a column, so this shows the default columns.",
     ]
     assert _headers(response) == DEFAULT_HEADERS
-    assert _count(response) == "11 rows (a person at an account)"
+    assert count_line(response) == "11 rows (a person at an account)"
 
 
 # Columns
@@ -669,7 +661,7 @@ def _pagination(response):
 def test_people_pages_of_fifty_keep_the_filters(viewer_client, many_contacts):
     first = _get(viewer_client, "contact=yes&cols=name&cols=email")
 
-    assert _count(first) == "120 rows (a person at an account)"
+    assert count_line(first) == "120 rows (a person at an account)"
     assert _rows(first) == _page_rows(range(50))
     assert _pagination(first) == {
         "text": "Page 1 of 3",
@@ -703,7 +695,7 @@ def test_people_page_out_of_range_shows_the_last_page(viewer_client, many_contac
 def test_people_without_the_contact_filter_pages_over_every_member(viewer_client, many_contacts):
     response = _get(viewer_client, "cols=name&cols=email&page=3")
 
-    assert _count(response) == "124 rows (a person at an account)"
+    assert count_line(response) == "124 rows (a person at an account)"
     # P000, P000x, P001 … P049, P049x, P050, P050x, P051 …: rows 101 to 124 are P097 to P119x.
     assert _rows(response) == [
         *_page_rows(range(97, 120)),
@@ -764,7 +756,7 @@ def _grow(tree, size):
     with 4·size members (the first a key contact, the second a Site admin, the last not a
     contact)."""
     site_type = tree["paris"].account_type
-    site_admin = _role("Site", "Site admin")
+    site_admin = stored.role("Site", "Site admin")
     for n in range(3 * size):
         site = AccountFactory(name=f"Grow site {n}", account_type=site_type, parent=tree["emea"])
         for m in range(4 * size):
@@ -806,7 +798,7 @@ GROWN_COUNTS = {"": lambda size: 11 + 12 * size**2, "filtered": lambda size: 3 *
 
 @pytest.mark.parametrize("query", list(PEOPLE_QUERIES))
 @pytest.mark.parametrize("size", (1, 3))
-def test_people_list_query_count(
+def test_people_list_querycount_line(
     standard_client, tree, people, django_assert_num_queries, size, query
 ):
     _grow(tree, size)
@@ -816,7 +808,7 @@ def test_people_list_query_count(
         response = _get(standard_client, query_string)
 
     count = GROWN_COUNTS[query](size)
-    assert _count(response) == f"{count} rows (a person at an account)"
+    assert count_line(response) == f"{count} rows (a person at an account)"
     assert len(_rows(response)) == min(count, 50)
 
 

@@ -9,6 +9,7 @@ import datetime
 import pytest
 
 from contacts.models import Task, Touchpoint
+from tests import stored
 from tests.factories import (
     MembershipFactory,
     PersonFactory,
@@ -92,40 +93,7 @@ def _touchpoint_items(response):
     return [text(li) for li in elements(section, "li")]
 
 
-# What is stored
-
-
-def _tasks():
-    return [
-        (
-            task.account.name,
-            task.title,
-            task.due_date,
-            task.status,
-            task.owner.username if task.owner else None,
-            sorted(m.pk for m in task.contacts.all()),
-        )
-        for task in Task.objects.select_related("account", "owner")
-        .prefetch_related("contacts")
-        .order_by("pk")
-    ]
-
-
-def _touchpoints():
-    return [
-        (
-            tp.account.name,
-            tp.kind,
-            tp.subject,
-            tp.happened_at,
-            tp.notes,
-            tp.author.username if tp.author else None,
-            sorted(m.pk for m in tp.participants.all()),
-        )
-        for tp in Touchpoint.objects.select_related("account", "author")
-        .prefetch_related("participants")
-        .order_by("pk")
-    ]
+# Posting
 
 
 def _ids(contacts, *names):
@@ -216,7 +184,7 @@ def test_creating_a_task_links_contacts_anywhere_in_the_hierarchy(standard_clien
         302,
         f"/accounts/{tree['paris'].pk}/#tasks-heading",
     )
-    assert _tasks() == [
+    assert stored.tasks() == [
         (
             "Paris",
             "Renewal call",
@@ -246,58 +214,7 @@ def test_creating_a_task_with_a_title_only(standard_client, tree):
     )
 
     assert response.status_code == 302
-    assert _tasks() == [("Corp", "Tidy up", None, "open", None, [])]
-
-
-@pytest.mark.parametrize(
-    ("data", "errors"),
-    [
-        ({"title": ""}, {"Title * (required)": ["This field is required."]}),
-        ({"title": "Call", "due_date": "tomorrow"}, {"Due date": ["Enter a valid date."]}),
-        (
-            {"title": "Call", "owner": "999999"},
-            {"Owner": ["Select a valid choice. That choice is not one of the available choices."]},
-        ),
-    ],
-)
-def test_creating_a_task_with_bad_fields_shows_the_message_at_the_field(
-    standard_client, tree, data, errors
-):
-    response = standard_client.post(f"/accounts/{tree['corp'].pk}/tasks/new/", data)
-
-    assert _field_errors(_form(response)) == errors
-    assert _tasks() == []
-
-
-@pytest.mark.parametrize("outsider", ["otto", "nora"])
-def test_a_hand_made_task_post_with_a_contact_outside_the_hierarchy_is_refused(
-    standard_client, tree, contacts, outsider
-):
-    response = standard_client.post(
-        f"/accounts/{tree['corp'].pk}/tasks/new/",
-        {"title": "Sneaky", "contacts": _ids(contacts, "carl", outsider)},
-    )
-
-    form = _form(response)
-    assert _field_errors(form) == {
-        "Contacts (any contact in this company)": [
-            "Pick contacts of this company hierarchy only: one of those sent is not one of them."
-        ],
-    }
-    assert _tasks() == []
-
-
-def test_a_hand_made_task_post_with_a_contact_that_is_not_a_number_is_refused(
-    standard_client, tree, contacts
-):
-    response = standard_client.post(
-        f"/accounts/{tree['corp'].pk}/tasks/new/", {"title": "Sneaky", "contacts": ["abc"]}
-    )
-
-    assert _field_errors(_form(response)) == {
-        "Contacts (any contact in this company)": ["“abc” is not a valid value."],
-    }
-    assert _tasks() == []
+    assert stored.tasks() == [("Corp", "Tidy up", None, "open", None, [])]
 
 
 @pytest.fixture
@@ -340,7 +257,7 @@ def test_editing_a_task_saves_it_and_replaces_its_contacts(standard_client, tree
         302,
         f"/accounts/{tree['paris'].pk}/#tasks-heading",
     )
-    assert _tasks() == [
+    assert stored.tasks() == [
         (
             "Paris",
             "Renewal meeting",
@@ -353,22 +270,6 @@ def test_editing_a_task_saves_it_and_replaces_its_contacts(standard_client, tree
     assert messages(standard_client.get(response["Location"])) == [
         "Saved the task “Renewal meeting”."
     ]
-
-
-def test_editing_a_task_with_an_outsider_leaves_it(standard_client, tree, contacts, task):
-    before = _tasks()
-
-    response = standard_client.post(
-        f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/edit/",
-        {"title": "Changed", "contacts": _ids(contacts, "otto")},
-    )
-
-    assert _field_errors(_form(response)) == {
-        "Contacts (any contact in this company)": [
-            "Pick contacts of this company hierarchy only: one of those sent is not one of them."
-        ],
-    }
-    assert _tasks() == before
 
 
 def _status_form(response, task):
@@ -430,29 +331,6 @@ def test_task_status_refuses_get(standard_client, tree, task):
     assert Task.objects.values_list("status", flat=True).get() == "open"
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "data"),
-    [
-        ("get", "edit", {}),
-        ("post", "edit", {"title": "Hijacked"}),
-        ("post", "status", {"status": "done"}),
-    ],
-)
-@pytest.mark.parametrize("account", ["corp", "paris_sales", "other"])
-def test_a_task_under_another_accounts_url_is_404(
-    standard_client, tree, task, method, path, data, account
-):
-    before = _tasks()
-
-    response = getattr(standard_client, method)(
-        f"/accounts/{tree[account].pk}/tasks/{task.pk}/{path}/", data
-    )
-
-    assert response.status_code == 404
-    assert text(element(parse(response), "h1")) == "Not found"
-    assert _tasks() == before
-
-
 @pytest.mark.parametrize(("method", "path"), [("get", "edit"), ("post", "status")])
 def test_a_task_that_does_not_exist_is_404(standard_client, tree, method, path):
     response = getattr(standard_client, method)(
@@ -465,7 +343,7 @@ def test_a_task_that_does_not_exist_is_404(standard_client, tree, method, path):
 def test_tasks_of_an_account_that_does_not_exist_are_404(standard_client, db):
     assert standard_client.get("/accounts/999999/tasks/new/").status_code == 404
     assert standard_client.post("/accounts/999999/tasks/new/", {"title": "x"}).status_code == 404
-    assert _tasks() == []
+    assert stored.tasks() == []
 
 
 # Touchpoints
@@ -513,7 +391,7 @@ def test_creating_a_touchpoint_records_author_and_participants(standard_client, 
         302,
         f"/accounts/{tree['austin'].pk}/#touchpoints-heading",
     )
-    assert _touchpoints() == [
+    assert stored.touchpoints() == [
         (
             "Austin",
             "meeting",
@@ -530,62 +408,6 @@ def test_creating_a_touchpoint_records_author_and_participants(standard_client, 
         "Meeting Kick-off 20 Nov 2026, 14:30 · standard_user Edit With Carl Corbett , Ian Irwin "
         "Went well. Next: pilot.",
     ]
-
-
-@pytest.mark.parametrize(
-    ("data", "errors"),
-    [
-        (
-            {"kind": "", "happened_at": "", "subject": ""},
-            {
-                "Kind * (required)": ["This field is required."],
-                "When * (required)": ["This field is required."],
-                "Subject * (required)": ["This field is required."],
-            },
-        ),
-        (
-            {"kind": "fax", "happened_at": "2026-11-20T14:30", "subject": "Fax"},
-            {
-                "Kind * (required)": [
-                    "Select a valid choice. fax is not one of the available choices."
-                ]
-            },
-        ),
-        (
-            {"kind": "call", "happened_at": "yesterday", "subject": "Call"},
-            {"When * (required)": ["Enter a valid date/time."]},
-        ),
-    ],
-)
-def test_creating_a_touchpoint_with_bad_fields_shows_the_message_at_the_field(
-    standard_client, tree, data, errors
-):
-    response = standard_client.post(f"/accounts/{tree['corp'].pk}/touchpoints/new/", data)
-
-    assert _field_errors(_form(response)) == errors
-    assert _touchpoints() == []
-
-
-@pytest.mark.parametrize("outsider", ["otto", "nora"])
-def test_a_hand_made_touchpoint_post_with_a_contact_outside_the_hierarchy_is_refused(
-    standard_client, tree, contacts, outsider
-):
-    response = standard_client.post(
-        f"/accounts/{tree['corp'].pk}/touchpoints/new/",
-        {
-            "kind": "call",
-            "happened_at": "2026-11-20T14:30",
-            "subject": "Sneaky",
-            "participants": _ids(contacts, outsider),
-        },
-    )
-
-    assert _field_errors(_form(response)) == {
-        "Participants (any contact in this company)": [
-            "Pick contacts of this company hierarchy only: one of those sent is not one of them."
-        ],
-    }
-    assert _touchpoints() == []
 
 
 @pytest.fixture
@@ -630,7 +452,7 @@ def test_editing_a_touchpoint_keeps_its_author(standard_client, tree, contacts, 
         302,
         f"/accounts/{tree['paris'].pk}/#touchpoints-heading",
     )
-    assert _touchpoints() == [
+    assert stored.touchpoints() == [
         (
             "Paris",
             "email",
@@ -646,36 +468,159 @@ def test_editing_a_touchpoint_keeps_its_author(standard_client, tree, contacts, 
     ]
 
 
-def test_editing_a_touchpoint_with_an_outsider_leaves_it(
-    standard_client, tree, contacts, touchpoint
+# Both: what a refused post shows and leaves
+
+# The new pages by path: (the fields of a valid post but its contacts, the picker's field name,
+# the picker's label).
+NEW_PAGES = {
+    "tasks/new": ({"title": "Sneaky"}, "contacts", "Contacts (any contact in this company)"),
+    "touchpoints/new": (
+        {"kind": "call", "happened_at": "2026-11-20T14:30", "subject": "Sneaky"},
+        "participants",
+        "Participants (any contact in this company)",
+    ),
+}
+STORED = {"tasks/new": stored.tasks, "touchpoints/new": stored.touchpoints}
+OUTSIDE = "Pick contacts of this company hierarchy only: one of those sent is not one of them."
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "errors"),
+    [
+        ("tasks/new", {"title": ""}, {"Title * (required)": ["This field is required."]}),
+        (
+            "tasks/new",
+            {"title": "Call", "due_date": "tomorrow"},
+            {"Due date": ["Enter a valid date."]},
+        ),
+        (
+            "tasks/new",
+            {"title": "Call", "owner": "999999"},
+            {"Owner": ["Select a valid choice. That choice is not one of the available choices."]},
+        ),
+        (
+            "touchpoints/new",
+            {"kind": "", "happened_at": "", "subject": ""},
+            {
+                "Kind * (required)": ["This field is required."],
+                "When * (required)": ["This field is required."],
+                "Subject * (required)": ["This field is required."],
+            },
+        ),
+        (
+            "touchpoints/new",
+            {"kind": "fax", "happened_at": "2026-11-20T14:30", "subject": "Fax"},
+            {
+                "Kind * (required)": [
+                    "Select a valid choice. fax is not one of the available choices."
+                ]
+            },
+        ),
+        (
+            "touchpoints/new",
+            {"kind": "call", "happened_at": "yesterday", "subject": "Call"},
+            {"When * (required)": ["Enter a valid date/time."]},
+        ),
+    ],
+)
+def test_creating_with_bad_fields_shows_the_message_at_the_field(
+    standard_client, tree, path, data, errors
 ):
-    before = _touchpoints()
+    response = standard_client.post(f"/accounts/{tree['corp'].pk}/{path}/", data)
+
+    assert _field_errors(_form(response)) == errors
+    assert STORED[path]() == []
+
+
+@pytest.mark.parametrize("picked", [("otto",), ("nora",), ("carl", "otto"), ("carl", "nora")])
+@pytest.mark.parametrize("path", NEW_PAGES)
+def test_a_hand_made_post_with_a_contact_outside_the_hierarchy_is_refused(
+    standard_client, tree, contacts, path, picked
+):
+    fields, picker, label = NEW_PAGES[path]
 
     response = standard_client.post(
-        f"/accounts/{tree['paris'].pk}/touchpoints/{touchpoint.pk}/edit/",
-        {
-            "kind": "note",
-            "happened_at": "2026-11-21T09:05",
-            "subject": "Changed",
-            "participants": _ids(contacts, "otto"),
-        },
+        f"/accounts/{tree['corp'].pk}/{path}/", {**fields, picker: _ids(contacts, *picked)}
     )
 
-    assert list(_field_errors(_form(response))) == ["Participants (any contact in this company)"]
-    assert _touchpoints() == before
+    assert _field_errors(_form(response)) == {label: [OUTSIDE]}
+    assert STORED[path]() == []
 
 
-@pytest.mark.parametrize("method", ["get", "post"])
-@pytest.mark.parametrize("account", ["corp", "other"])
-def test_a_touchpoint_under_another_accounts_url_is_404(
-    standard_client, tree, touchpoint, method, account
+@pytest.mark.parametrize("path", NEW_PAGES)
+def test_a_hand_made_post_with_a_contact_that_is_not_a_number_is_refused(
+    standard_client, tree, contacts, path
 ):
-    before = _touchpoints()
+    fields, picker, label = NEW_PAGES[path]
+
+    response = standard_client.post(
+        f"/accounts/{tree['corp'].pk}/{path}/", {**fields, picker: ["abc"]}
+    )
+
+    assert _field_errors(_form(response)) == {label: ["“abc” is not a valid value."]}
+    assert STORED[path]() == []
+
+
+# The edit page of the `task` or `touchpoint` fixture: (the fields of a valid post but its
+# contacts, the picker's field name, the picker's label, what is stored).
+EDITS = {
+    "task": (
+        {"title": "Changed"},
+        "contacts",
+        "Contacts (any contact in this company)",
+        stored.tasks,
+    ),
+    "touchpoint": (
+        {"kind": "note", "happened_at": "2026-11-21T09:05", "subject": "Changed"},
+        "participants",
+        "Participants (any contact in this company)",
+        stored.touchpoints,
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", EDITS)
+def test_editing_with_an_outsider_leaves_it(request, standard_client, tree, contacts, kind):
+    item = request.getfixturevalue(kind)
+    fields, picker, label, saved = EDITS[kind]
+    before = saved()
+
+    response = standard_client.post(
+        f"/accounts/{tree['paris'].pk}/{kind}s/{item.pk}/edit/",
+        {**fields, picker: _ids(contacts, "otto")},
+    )
+
+    assert _field_errors(_form(response)) == {label: [OUTSIDE]}
+    assert saved() == before
+
+
+@pytest.mark.parametrize(
+    ("kind", "method", "path", "data"),
+    [
+        ("task", "get", "edit", {}),
+        ("task", "post", "edit", {"title": "Hijacked"}),
+        ("task", "post", "status", {"status": "done"}),
+        ("touchpoint", "get", "edit", {}),
+        (
+            "touchpoint",
+            "post",
+            "edit",
+            {"kind": "note", "happened_at": "2026-11-21T09:05", "subject": "Hijacked"},
+        ),
+    ],
+)
+@pytest.mark.parametrize("account", ["corp", "paris_sales", "other"])
+def test_an_item_under_another_accounts_url_is_404(
+    request, standard_client, tree, kind, method, path, data, account
+):
+    item = request.getfixturevalue(kind)
+    saved = EDITS[kind][3]
+    before = saved()
 
     response = getattr(standard_client, method)(
-        f"/accounts/{tree[account].pk}/touchpoints/{touchpoint.pk}/edit/",
-        {"kind": "note", "happened_at": "2026-11-21T09:05", "subject": "Hijacked"},
+        f"/accounts/{tree[account].pk}/{kind}s/{item.pk}/{path}/", data
     )
 
     assert response.status_code == 404
-    assert _touchpoints() == before
+    assert text(element(parse(response), "h1")) == "Not found"
+    assert saved() == before

@@ -22,7 +22,7 @@ from tests.factories import (
     TaskFactory,
     TouchpointFactory,
 )
-from tests.html import attribute, has_attributes, page, text
+from tests.html import attribute, has_attributes, page, text, vary
 
 # This module's searches look only under the node they start from, not at the node itself.
 element = partial(html.element, itself=False)
@@ -1095,10 +1095,6 @@ def test_widget_role_of_another_company_is_read_with_the_roles_list(
 # htmx
 
 
-def _vary(response):
-    return [value.strip() for value in response.headers.get("Vary", "").split(",")]
-
-
 def test_widget_htmx_request_gets_only_the_results_fragment(viewer_client, tree, contacts):
     response = _get(viewer_client, tree["corp"], "view=hierarchy&key=on", HX_Request="true")
 
@@ -1110,7 +1106,7 @@ def test_widget_htmx_request_gets_only_the_results_fragment(viewer_client, tree,
     assert 'aria-label="Breadcrumb"' not in text
     assert 'class="widget-filters"' not in text
     assert (_count(response), _names(response)) == ("4 contacts", [IAN, ADA, PIERRE, TEX])
-    assert "HX-Request" in _vary(response)
+    assert "HX-Request" in vary(response)
 
 
 def test_widget_plain_request_gets_the_whole_page(viewer_client, tree, contacts):
@@ -1123,7 +1119,7 @@ def test_widget_plain_request_gets_the_whole_page(viewer_client, tree, contacts)
     assert 'aria-label="Breadcrumb"' in text
     assert 'class="widget-filters"' in text
     assert (_count(response), _names(response)) == ("4 contacts", [IAN, ADA, PIERRE, TEX])
-    assert "HX-Request" in _vary(response)
+    assert "HX-Request" in vary(response)
 
 
 def test_widget_htmx_history_restore_gets_the_whole_page(viewer_client, tree, contacts):
@@ -1140,7 +1136,7 @@ def test_widget_htmx_history_restore_gets_the_whole_page(viewer_client, tree, co
     assert 'aria-label="Breadcrumb"' in text
     assert 'class="widget-filters"' in text
     assert _names(response) == [IAN, ADA, PIERRE, TEX]
-    assert "HX-Request" in _vary(response)
+    assert "HX-Request" in vary(response)
 
 
 def test_widget_filter_form_updates_the_results_with_htmx(viewer_client, tree, contacts):

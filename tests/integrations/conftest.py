@@ -7,7 +7,12 @@ from accounts.models import Account
 from contacts.models import ContactChange, Membership, Person
 from integrations import services
 from integrations.models import ImportJob
-from tests.factories import MembershipFactory, PersonFactory, StaffUserFactory
+from tests.factories import (
+    ContactChangeFactory,
+    MembershipFactory,
+    PersonFactory,
+    StaffUserFactory,
+)
 
 USERS_HEADER = "Account ID,Email,First Name,Last Name,Title,Phone,Account Role,Contact,Key Contact"
 ACCOUNTS_HEADER = "Account ID,Account Name,Account Type,Parent Account ID"
@@ -106,6 +111,20 @@ def snapshot():
             )
         ),
     }
+
+
+def removed_contact(person, account, **change):
+    """A membership of `person` at `account` that is no longer a contact, and the ContactChange
+    (contact: yes → no, with `change`'s other fields) that removed it."""
+    membership = MembershipFactory(person=person, account=account, is_contact=False)
+    ContactChangeFactory(
+        membership=membership,
+        field=ContactChange.Field.CONTACT,
+        old_value="yes",
+        new_value="no",
+        **change,
+    )
+    return membership
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection
 
 from contacts.models import ContactChange, Membership, Person
 from integrations.resources import UsersResource
-from tests.factories import ContactChangeFactory, MembershipFactory, PersonFactory
+from tests.factories import PersonFactory
 from tests.integrations.conftest import (
     USERS_HEADER,
     changed_rows,
@@ -15,6 +15,7 @@ from tests.integrations.conftest import (
     import_users,
     memberships,
     people,
+    removed_contact,
     snapshot,
     totals,
     users_csv,
@@ -517,19 +518,15 @@ def removed_by_staff(ada, tree, staff_user):
 
     UsersExport.objects.create(created_at=datetime(2026, 1, 1, tzinfo=UTC))
     grace = PersonFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example")
-    membership = MembershipFactory(person=grace, account=tree["berlin"], is_contact=False)
-    ContactChangeFactory(
-        membership=membership,
-        field=ContactChange.Field.CONTACT,
-        old_value="yes",
-        new_value="no",
+    return removed_contact(
+        grace,
+        tree["berlin"],
         source=ContactChange.Source.APP,
         staff_user=staff_user.__class__.objects.create(
             username="pat", first_name="Pat", last_name="Lee"
         ),
         changed_at=datetime(2026, 2, 3, 9, 30, tzinfo=UTC),
     )
-    return membership
 
 
 def test_a_removed_contact_stays_removed_by_default_and_is_listed(removed_by_staff):

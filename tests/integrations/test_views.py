@@ -13,11 +13,16 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from contacts.models import ContactChange
 from integrations.models import ImportJob, UsersExport
 from tests import html
-from tests.factories import ContactChangeFactory, MembershipFactory, PersonFactory
-from tests.integrations.conftest import history, memberships, snapshot, users_csv
+from tests.factories import PersonFactory
+from tests.integrations.conftest import (
+    history,
+    memberships,
+    removed_contact,
+    snapshot,
+    users_csv,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -415,14 +420,7 @@ def test_the_preview_warns_about_contacts_removed_since_the_last_sync(
     advanced_client, tree, staff_user
 ):
     grace = PersonFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example")
-    membership = MembershipFactory(person=grace, account=tree["berlin"], is_contact=False)
-    ContactChangeFactory(
-        membership=membership,
-        field=ContactChange.Field.CONTACT,
-        old_value="yes",
-        new_value="no",
-        staff_user=staff_user,
-    )
+    removed_contact(grace, tree["berlin"], staff_user=staff_user)
     upload(advanced_client, users_csv("BERLIN,grace@navy.example,,,,,,yes,"))
     job = ImportJob.objects.get()
 
@@ -483,16 +481,9 @@ def test_the_confirm_form_names_its_choices_with_the_counts_of_the_preview(
     advanced_client, tree, staff_user, count, skip_label, keep_label
 ):
     for number in range(count):
-        membership = MembershipFactory(
-            person=PersonFactory(email=f"gone{number}@example.com"),
-            account=tree["berlin"],
-            is_contact=False,
-        )
-        ContactChangeFactory(
-            membership=membership,
-            field=ContactChange.Field.CONTACT,
-            old_value="yes",
-            new_value="no",
+        removed_contact(
+            PersonFactory(email=f"gone{number}@example.com"),
+            tree["berlin"],
             staff_user=staff_user,
         )
     rows = [f"BERLIN,gone{number}@example.com,,,,,,yes," for number in range(count)]
