@@ -1,5 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.http import HttpResponse
 from django.utils.html import format_html
 from mptt.admin import DraggableMPTTAdmin
 
@@ -63,3 +65,38 @@ class AccountAdmin(DraggableMPTTAdmin):
         with transaction.atomic():
             lock_trees(ALL_TREES)
             return super().delete_selected_tree(modeladmin, request, queryset)
+
+    def _move_node(self, request):
+        # The tree's drag and drop moves through the manager, not the change form: the same
+        # rules as the form's (Account.clean) are asked here, before django-mptt moves it.
+        with transaction.atomic():
+            move = self._requested_move(request)
+            if move is not None:
+                try:
+                    self.check_move(*move)
+                except ValidationError as error:
+                    self.message_user(request, " ".join(error.messages), level=messages.ERROR)
+                    return HttpResponse("FAIL, invalid move.")
+            return super()._move_node(request)
+
+    def _requested_move(self, request):
+        """(account, new parent) of a drag-and-drop request; None when it does not name them
+        (django-mptt then answers it)."""
+        position = request.POST.get("position")
+        queryset = self.get_queryset(request)
+        try:
+            account = queryset.get(pk=request.POST.get("cut_item"))
+            target = queryset.select_related("parent__account_type").get(
+                pk=request.POST.get("pasted_on")
+            )
+        except (Account.DoesNotExist, TypeError, ValueError):
+            return None
+        if position == "last-child":
+            return account, target
+        if position in ("left", "right"):
+            return account, target.parent
+        return None
+
+    def check_move(self, account, parent):
+        """Raise ValidationError when `account` may not move below `parent` (None: a root)."""
+        account.check_place(parent=parent, account_type=account.account_type)

@@ -1,9 +1,15 @@
+"""Past 400 lines as one thing: the account tree's models with the rules and locks that keep it
+whole. Levels (AccountType.order), roles and accounts check one another's validity, every write
+to the tree takes the locks below, and the scopes read the same tree columns; apart, each half
+would need the other's internals."""
+
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import accumulate
 
+from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -73,6 +79,34 @@ class AccountType(models.Model):
     def __str__(self):
         return self.name
 
+    def clean(self):
+        super().clean()
+        if self.pk is None:
+            return  # No account has this type yet.
+        # The type's accounts must stay below their parents' types and above their children's.
+        misplaced = Account.objects.filter(
+            Q(account_type=self, parent__account_type__order__gte=self.order)
+            | Q(parent__account_type=self, account_type__order__lte=self.order)
+        ).select_related("account_type", "parent__account_type")
+        account = misplaced.first()
+        if account is not None:
+            raise ValidationError(
+                {
+                    "order": ValidationError(
+                        "With this position, %(account)s (%(type)s) would no longer come after "
+                        "its parent %(parent)s (%(parent_type)s): an account's type comes after "
+                        "its parent's. Move such accounts first, or choose another position.",
+                        code="type_order",
+                        params={
+                            "account": account.name,
+                            "type": account.account_type.name,
+                            "parent": account.parent.name,
+                            "parent_type": account.parent.account_type.name,
+                        },
+                    )
+                }
+            )
+
 
 class AccountRoleQuerySet(models.QuerySet):
     def in_hierarchy(self, account):
@@ -98,6 +132,25 @@ class AccountRole(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.account_type.name})"
+
+    def clean(self):
+        super().clean()
+        # Memberships hold a role because it fits their account's type; moving the role to
+        # another type would quietly make every one of them wrong.
+        if (
+            self.pk is not None
+            and AccountRole.objects.filter(pk=self.pk)
+            .exclude(account_type_id=self.account_type_id)
+            .exists()
+        ):
+            raise ValidationError(
+                {
+                    "account_type": ValidationError(
+                        "A role keeps its account type: add a role to the other type instead.",
+                        code="role_type_fixed",
+                    )
+                }
+            )
 
 
 class Scope(models.TextChoices):
@@ -297,6 +350,66 @@ class Account(MPTTModel):
 
     def get_absolute_url(self):
         return reverse("accounts:detail", args=[self.pk])
+
+    def clean(self):
+        super().clean()
+        if self.account_type_id is not None:
+            self.check_place(parent=self.parent, account_type=self.account_type)
+
+    def check_place(self, *, parent, account_type):
+        """Raise ValidationError unless `account_type` comes after the type of `parent` and
+        before the types of this account's children: the levels of a company go down the tree
+        (Corporate → Region → Site), whatever moves or retypes an account.
+
+        The error is on "parent" or "account_type", whichever names the conflict (code
+        "type_order").
+        """
+        if parent is not None and account_type.order <= parent.account_type.order:
+            raise ValidationError(
+                {
+                    "parent": ValidationError(
+                        "A %(type)s account cannot sit below %(parent)s, a %(parent_type)s "
+                        "account: an account's type comes after its parent's (%(levels)s).",
+                        code="type_order",
+                        params={
+                            "type": account_type.name,
+                            "parent": parent.name,
+                            "parent_type": parent.account_type.name,
+                            "levels": self._levels(),
+                        },
+                    )
+                }
+            )
+        if self.pk is None:
+            return
+        child = (
+            type(self)
+            .objects.filter(parent_id=self.pk, account_type__order__lte=account_type.order)
+            .select_related("account_type")
+            .first()
+        )
+        if child is not None:
+            raise ValidationError(
+                {
+                    "account_type": ValidationError(
+                        "%(name)s cannot be a %(type)s account while %(child)s, a %(child_type)s "
+                        "account, sits below it: an account's type comes after its parent's "
+                        "(%(levels)s).",
+                        code="type_order",
+                        params={
+                            "name": self.name,
+                            "type": account_type.name,
+                            "child": child.name,
+                            "child_type": child.account_type.name,
+                            "levels": self._levels(),
+                        },
+                    )
+                }
+            )
+
+    @staticmethod
+    def _levels():
+        return " → ".join(AccountType.objects.values_list("name", flat=True))
 
     def hierarchy_views(self, account_types):
         """The View choices that exist for this account, in the order SPEC §3.3 lists them.

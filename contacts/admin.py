@@ -1,8 +1,12 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from mptt.forms import MPTTAdminForm
 
 from accounts.admin import AccountAdmin
 from accounts.models import Account
 
+from . import services
 from .models import LIST_ORDER, ContactChange, Membership, Person, Segment, Task, Touchpoint
 from .services import record_contact_changes, tracked_values
 
@@ -34,8 +38,25 @@ class ContactHistoryAdminMixin:
         formset.save_m2m()
 
 
+class MembershipAdminForm(forms.ModelForm):
+    """The membership's own rules are the model's (role of the account's type, key contact is
+    a contact, one per person and account); moving it to another account also asks the
+    services whether its tasks and touchpoints allow it."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        account = cleaned_data.get("account")
+        if self.instance.pk and account is not None and account.pk != self.instance.account_id:
+            try:
+                services.check_membership_account(membership=self.instance, account=account)
+            except ValidationError as error:
+                self.add_error("account", error)
+        return cleaned_data
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = MembershipAdminForm
     extra = 0
     autocomplete_fields = ["person", "account", "role"]
     fields = ["person", "account", "role", "is_contact", "is_key_contact"]
@@ -52,9 +73,33 @@ class MembershipInline(admin.TabularInline):
 admin.site.unregister(Account)
 
 
+class AccountAdminForm(MPTTAdminForm):
+    """Moving an account to another company must not leave tasks or touchpoints linked across
+    two hierarchies (services.check_account_move); the levels are the model's (Account.clean).
+    A new account type is checked against the roles of its memberships by the inline below,
+    whose rows validate against the account as changed."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        # Before _post_clean, the instance still holds the stored parent.
+        if self.instance.pk and "parent" in cleaned_data:
+            parent = cleaned_data["parent"]
+            if getattr(parent, "pk", None) != self.instance.parent_id:
+                try:
+                    services.check_account_move(account=self.instance, parent=parent)
+                except ValidationError as error:
+                    self.add_error("parent", error)
+        return cleaned_data
+
+
 @admin.register(Account)
 class AccountWithMembershipsAdmin(ContactHistoryAdminMixin, AccountAdmin):
+    form = AccountAdminForm
     inlines = [*AccountAdmin.inlines, MembershipInline]
+
+    def check_move(self, account, parent):
+        super().check_move(account, parent)
+        services.check_account_move(account=account, parent=parent)
 
 
 @admin.register(Person)
@@ -67,6 +112,7 @@ class PersonAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ["person", "account", "role", "is_contact", "is_key_contact"]
     list_filter = ["is_contact", "is_key_contact", "account__account_type"]
     list_select_related = ["person", "account", "role__account_type"]
@@ -109,8 +155,42 @@ class ContactChangeAdmin(admin.ModelAdmin):
         return False
 
 
+class LinkedContactsAdminForm(forms.ModelForm):
+    """A task's contacts or a touchpoint's participants: what the app's forms allow
+    (services.check_linked_contacts), not every membership the autocomplete finds."""
+
+    contacts_field = "contacts"
+
+    def clean(self):
+        cleaned_data = super().clean()
+        account = cleaned_data.get("account")
+        linked = cleaned_data.get(self.contacts_field)
+        if account is not None and linked is not None:
+            already_linked = (
+                getattr(self.instance, self.contacts_field).values_list("pk", flat=True)
+                if self.instance.pk
+                else ()
+            )
+            try:
+                services.check_linked_contacts(
+                    account=account, memberships=linked, already_linked=already_linked
+                )
+            except ValidationError as error:
+                self.add_error(self.contacts_field, error)
+        return cleaned_data
+
+
+class TaskAdminForm(LinkedContactsAdminForm):
+    contacts_field = "contacts"
+
+
+class TouchpointAdminForm(LinkedContactsAdminForm):
+    contacts_field = "participants"
+
+
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
+    form = TaskAdminForm
     list_display = ["title", "account", "due_date", "status", "owner"]
     list_filter = ["status"]
     list_select_related = ["account", "owner"]
@@ -120,6 +200,7 @@ class TaskAdmin(admin.ModelAdmin):
 
 @admin.register(Touchpoint)
 class TouchpointAdmin(admin.ModelAdmin):
+    form = TouchpointAdminForm
     list_display = ["subject", "kind", "account", "happened_at", "author"]
     list_filter = ["kind"]
     list_select_related = ["account", "author"]

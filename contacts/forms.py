@@ -94,20 +94,27 @@ class ContactChoiceField(forms.ModelMultipleChoiceField):
         super().__init__(**kwargs)
 
     def label_from_instance(self, membership):
-        return f"{membership.person.full_name} — {membership.account.name}"
+        label = f"{membership.person.full_name} — {membership.account.name}"
+        return label if membership.is_contact else f"{label} (no longer a contact)"
 
 
 class HierarchyContactsMixin:
-    """A contact picker offering every contact in the account's company hierarchy; the
-    server refuses any other (a hand-made POST gets "not one of the available choices")."""
+    """A contact picker offering what a task or touchpoint of the account may link to
+    (MembershipQuerySet.linkable): every contact in its company hierarchy, and those it links
+    already, so saving it never drops one silently. The server refuses any other (a hand-made
+    POST gets "not one of the available choices")."""
 
     contacts_field = "contacts"
 
     def setup_contacts(self, account):
         field = self.fields[self.contacts_field]
+        linked = (
+            getattr(self.instance, self.contacts_field).values_list("pk", flat=True)
+            if self.instance.pk
+            else ()
+        )
         field.queryset = (
-            Membership.objects.contacts()
-            .in_hierarchy(account)
+            Membership.objects.linkable(account, linked=linked)
             .select_related("person", "account")
             .order_by("person__last_name", "person__first_name", "account__name")
         )

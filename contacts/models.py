@@ -85,6 +85,13 @@ class MembershipQuerySet(models.QuerySet):
     def in_hierarchy(self, account):
         return self.filter(account__tree_id=account.tree_id)
 
+    def linkable(self, account, *, linked=()):
+        """The memberships a task or touchpoint of `account` may link to (SPEC §2): contacts
+        in its company hierarchy, and, among the ids in `linked`, those it links already that
+        stopped being contacts since: a removed contact stays on the record of what they took
+        part in. The one rule the app's forms, the admin and the services apply."""
+        return self.in_hierarchy(account).filter(Q(is_contact=True) | Q(pk__in=linked))
+
     def matching(self, text):
         """Memberships whose person matches `text` (see person_search_q)."""
         return self.filter(person_search_q(text, prefix="person__"))

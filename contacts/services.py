@@ -2,6 +2,9 @@
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
+
+from accounts.models import Account
 
 from .models import ContactChange, Membership, Person, Task, Touchpoint
 
@@ -171,17 +174,109 @@ def add_contact_with_new_person(
     return membership
 
 
-def _check_in_hierarchy(*, account, memberships):
-    """Raise ValidationError unless every membership is a contact in account's hierarchy."""
-    outside = [m for m in memberships if not m.is_contact or m.account.tree_id != account.tree_id]
-    if outside:
+def check_linked_contacts(*, account, memberships, already_linked=()):
+    """Raise ValidationError (code "contact_outside_hierarchy") unless a task or touchpoint of
+    `account` may link to every one of `memberships` (MembershipQuerySet.linkable): contacts
+    in its company hierarchy, or, for the ids in `already_linked`, memberships it links already.
+    """
+    ids = {membership.pk for membership in memberships}
+    allowed = set(
+        Membership.objects.linkable(account, linked=already_linked)
+        .filter(pk__in=ids)
+        .values_list("pk", flat=True)
+    )
+    if ids <= allowed:
+        return
+    refused = (
+        Membership.objects.filter(pk__in=ids - allowed)
+        .select_related("person", "account")
+        .in_list_order()
+    )
+    names = [f"{m.person.full_name} at {m.account.name}" for m in refused]
+    raise ValidationError(
+        "Only contacts in this company hierarchy can be linked, and %(names)s %(verb)s not.",
+        code="contact_outside_hierarchy",
+        params={"names": ", ".join(names), "verb": "is" if len(names) == 1 else "are"},
+    )
+
+
+def check_account_move(*, account, parent):
+    """Raise ValidationError (code "links_outside_hierarchy") when moving `account`, and the
+    accounts below it, under `parent` (None: a company of its own) would leave a task or
+    touchpoint linked to a contact in another company hierarchy: one of the moved accounts'
+    linked to a contact that stays behind, or the other way round. Moves inside a company
+    change no hierarchy and pass."""
+    stored = Account.objects.get(pk=account.pk)
+    leaves_the_tree = (
+        stored.parent_id is not None
+        if parent is None
+        else (
+            Account.objects.filter(pk=parent.pk).values_list("tree_id", flat=True).get()
+            != stored.tree_id
+        )
+    )
+    if not leaves_the_tree:
+        return
+
+    def moved(prefix):
+        return Q(
+            **{
+                f"{prefix}tree_id": stored.tree_id,
+                f"{prefix}lft__gte": stored.lft,
+                f"{prefix}lft__lte": stored.rght,
+            }
+        )
+
+    def stays(prefix):
+        return Q(**{f"{prefix}tree_id": stored.tree_id}) & ~moved(prefix)
+
+    crossing = []
+    for links, owner, noun in (
+        (Task.contacts.through, "task", "task"),
+        (Touchpoint.participants.through, "touchpoint", "touchpoint"),
+    ):
+        own, linked = f"{owner}__account__", "membership__account__"
+        for link in (
+            links.objects.filter((moved(own) & stays(linked)) | (stays(own) & moved(linked)))
+            .select_related(owner, "membership__person")
+            .order_by(f"{owner}_id", "membership_id")
+        ):
+            crossing.append(
+                f"the {noun} “{getattr(link, owner)}” with {link.membership.person.full_name}"
+            )
+    if crossing:
+        shown = crossing[:5] + ([f"{len(crossing) - 5} more"] if len(crossing) > 5 else [])
         raise ValidationError(
-            "Only contacts in this company hierarchy can be linked, and %(names)s %(verb)s not.",
-            code="contact_outside_hierarchy",
-            params={
-                "names": ", ".join(m.person.full_name for m in outside),
-                "verb": "is" if len(outside) == 1 else "are",
-            },
+            "Moving %(account)s to another company would leave %(links)s linked across two "
+            "company hierarchies. Unlink those contacts first.",
+            code="links_outside_hierarchy",
+            params={"account": stored.name, "links": "; ".join(shown)},
+        )
+
+
+def check_membership_account(*, membership, account):
+    """Raise ValidationError (code "links_outside_hierarchy") when giving `membership` the
+    account `account` would take a contact linked to tasks or touchpoints out of their company
+    hierarchy."""
+    if membership.pk is None:
+        return
+    titles = [
+        f"the task “{task}”"
+        for task in Task.objects.filter(contacts=membership).exclude(
+            account__tree_id=account.tree_id
+        )
+    ] + [
+        f"the touchpoint “{touchpoint}”"
+        for touchpoint in Touchpoint.objects.filter(participants=membership).exclude(
+            account__tree_id=account.tree_id
+        )
+    ]
+    if titles:
+        raise ValidationError(
+            "This membership is linked to %(links)s, of another company than %(account)s. "
+            "Unlink it there first, or add a membership at %(account)s instead.",
+            code="links_outside_hierarchy",
+            params={"links": ", ".join(titles), "account": account.name},
         )
 
 
@@ -189,12 +284,16 @@ def _check_in_hierarchy(*, account, memberships):
 def save_task(*, account, title, due_date=None, owner=None, contacts=(), task=None, by):
     """Create a task for `account` (or update `task`) linked to `contacts`.
 
-    Raises ValidationError (code "contact_outside_hierarchy") for a contact of another
-    company hierarchy or a membership that is not a contact. Side effects: saves the task
-    and replaces its linked contacts. Returns the task.
+    Raises ValidationError (code "contact_outside_hierarchy") for a membership it may not link
+    (check_linked_contacts). Side effects: saves the task and replaces its linked contacts.
+    Returns the task.
     """
     contacts = list(contacts)
-    _check_in_hierarchy(account=account, memberships=contacts)
+    check_linked_contacts(
+        account=account,
+        memberships=contacts,
+        already_linked=task.contacts.values_list("pk", flat=True) if task else (),
+    )
     task = task or Task(account=account)
     task.title, task.due_date, task.owner = title, due_date, owner
     task.save()
@@ -218,7 +317,11 @@ def save_touchpoint(
     from the company hierarchy only (ValidationError otherwise). The author is the staff user
     who first recorded it. Side effects: saves it and replaces its participants."""
     participants = list(participants)
-    _check_in_hierarchy(account=account, memberships=participants)
+    check_linked_contacts(
+        account=account,
+        memberships=participants,
+        already_linked=touchpoint.participants.values_list("pk", flat=True) if touchpoint else (),
+    )
     touchpoint = touchpoint or Touchpoint(account=account, author=by)
     touchpoint.kind, touchpoint.subject = kind, subject
     touchpoint.happened_at, touchpoint.notes = happened_at, notes

@@ -426,7 +426,7 @@ def test_save_task_with_a_contact_outside_the_hierarchy_is_refused_and_writes_no
             by=staff_user,
         )
 
-    name = f"{outsider.title()} Example"
+    name = {"otto": "Otto Example at Other", "nora": "Nora Example at Berlin"}[outsider]
     assert _errors(raised.value) == [
         (
             "contact_outside_hierarchy",
@@ -454,8 +454,8 @@ def test_save_task_edit_with_a_contact_outside_the_hierarchy_leaves_the_task(
     assert _errors(raised.value) == [
         (
             "contact_outside_hierarchy",
-            "Only contacts in this company hierarchy can be linked, and Otto Example, Nora Example "
-            "are not.",
+            "Only contacts in this company hierarchy can be linked, and Nora Example at Berlin, "
+            "Otto Example at Other are not.",
         ),
     ]
     assert stored.tasks(contact=stored.first_name) == [
@@ -538,8 +538,8 @@ def test_save_touchpoint_with_a_contact_outside_the_hierarchy_is_refused_and_wri
     assert _errors(raised.value) == [
         (
             "contact_outside_hierarchy",
-            f"Only contacts in this company hierarchy can be linked, and {outsider.title()} "
-            f"Example "
+            "Only contacts in this company hierarchy can be linked, and "
+            f"{ {'otto': 'Otto Example at Other', 'nora': 'Nora Example at Berlin'}[outsider]} "
             "is not.",
         ),
     ]
