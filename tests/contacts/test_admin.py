@@ -5,11 +5,14 @@ accounts), contact history, tasks and touchpoints; search, autocomplete, and the
 history written by admin edits."""
 
 import re
+from html import unescape
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
 
-from accounts.models import AccountRole
-from contacts.models import ContactChange, Membership
+from accounts.models import Account, AccountRole
+from contacts.models import ContactChange, Membership, Task, Touchpoint
 from tests.admin_pages import (
     add_page_headings,
     autocomplete,
@@ -490,3 +493,390 @@ def test_membership_changelist_query_count(
         response = admin_site_client.get("/admin/contacts/membership/")
 
     assert len(result_rows(response)) == 2 * item_count
+
+
+# The app's rules, kept by every admin form (issue 16): each form submitted with data that
+# breaks each rule answers 200 with the error shown, and writes nothing.
+
+
+def saved_state():
+    """Everything an admin form of this app could write, to compare before and after."""
+    return (
+        list(
+            Account.objects.order_by("pk").values_list(
+                "pk", "account_type", "parent", "tree_id", "lft", "rght"
+            )
+        ),
+        list(
+            Membership.objects.order_by("pk").values_list(
+                "pk", "person", "account", "role", "is_contact", "is_key_contact"
+            )
+        ),
+        list(Task.objects.order_by("pk").values_list("pk", "account", "title")),
+        list(Task.contacts.through.objects.order_by("pk").values_list("task", "membership")),
+        list(Touchpoint.objects.order_by("pk").values_list("pk", "account", "subject")),
+        list(
+            Touchpoint.participants.through.objects.order_by("pk").values_list(
+                "touchpoint", "membership"
+            )
+        ),
+        ContactChange.objects.count(),
+        LogEntry.objects.count(),
+    )
+
+
+def submit(client, url, form_id, **changes):
+    """Post the admin form at `url` as a browser would, with `changes` (None: left out)."""
+    fields = form_data(client.get(url), form_id)
+    for name, value in changes.items():
+        if value is None:
+            fields.pop(name, None)
+        else:
+            fields[name] = value
+    fields["_save"] = "Save"
+    return client.post(url, fields)
+
+
+def page_errors(response):
+    """Every error message the admin page shows, in page order."""
+    lists = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.text, re.S)
+    return [unescape(item) for found in lists for item in re.findall(r"<li>(.*?)</li>", found)]
+
+
+def refused(client, url, form_id, **changes):
+    """Submit a form that breaks a rule: the admin answers 200, writes nothing, and this
+    returns the errors it shows."""
+    before = saved_state()
+    response = submit(client, url, form_id, **changes)
+    assert response.status_code == 200
+    assert saved_state() == before
+    return page_errors(response)
+
+
+def pks(*memberships):
+    return [str(membership.pk) for membership in memberships]
+
+
+OUTSIDE_GRACE = (
+    "Only contacts in this company hierarchy can be linked, and Grace Hopper at Other is not."
+)
+NOT_A_CONTACT_ALAN = (
+    "Only contacts in this company hierarchy can be linked, and Alan Turing at Austin is not."
+)
+
+
+@pytest.mark.parametrize(
+    ("linked", "message"),
+    [("grace_other", OUTSIDE_GRACE), ("alan_austin", NOT_A_CONTACT_ALAN)],
+    ids=["contact-of-another-company", "not-a-contact"],
+)
+def test_task_add_form_refuses_a_membership_the_app_would_not_link(
+    admin_site_client, admin_data, linked, message
+):
+    errors = refused(
+        admin_site_client,
+        "/admin/contacts/task/add/",
+        "task_form",
+        title="Renewal",
+        account=str(admin_data["corp"].pk),
+        contacts=pks(admin_data["ada_paris"], admin_data[linked]),
+    )
+
+    assert errors == [message]
+
+
+@pytest.mark.parametrize(
+    ("linked", "message"),
+    [("grace_other", OUTSIDE_GRACE), ("alan_austin", NOT_A_CONTACT_ALAN)],
+    ids=["contact-of-another-company", "not-a-contact"],
+)
+def test_touchpoint_add_form_refuses_a_membership_the_app_would_not_link(
+    admin_site_client, admin_data, linked, message
+):
+    errors = refused(
+        admin_site_client,
+        "/admin/contacts/touchpoint/add/",
+        "touchpoint_form",
+        kind="call",
+        subject="Call",
+        happened_at_0="2026-02-01",
+        happened_at_1="10:00:00",
+        account=str(admin_data["paris"].pk),
+        participants=pks(admin_data[linked]),
+    )
+
+    assert errors == [message]
+
+
+def test_task_change_form_refuses_an_account_of_another_company_than_its_contacts(
+    admin_site_client, admin_data
+):
+    errors = refused(
+        admin_site_client,
+        f"/admin/contacts/task/{admin_data['task'].pk}/change/",
+        "task_form",
+        account=str(admin_data["other"].pk),
+    )
+
+    assert errors == [
+        "Only contacts in this company hierarchy can be linked, and Ada Lovelace at Paris, "
+        "Alan Turing at Austin are not."
+    ]
+
+
+def test_touchpoint_change_form_refuses_an_account_of_another_company_than_its_participants(
+    admin_site_client, admin_data
+):
+    errors = refused(
+        admin_site_client,
+        f"/admin/contacts/touchpoint/{admin_data['touchpoint'].pk}/change/",
+        "touchpoint_form",
+        account=str(admin_data["other_region"].pk),
+    )
+
+    assert errors == [
+        "Only contacts in this company hierarchy can be linked, and Ada Lovelace at Paris, "
+        "Ada Lovelace at Emea are not."
+    ]
+
+
+def test_task_change_form_keeps_a_linked_membership_that_stopped_being_a_contact(
+    admin_site_client, admin_data
+):
+    # Alan was linked while a contact; the app removed him since. The task keeps him, as the
+    # app's own form does, and can still be saved.
+    task = admin_data["task"]
+
+    response = submit(
+        admin_site_client, f"/admin/contacts/task/{task.pk}/change/", "task_form", title="QBR"
+    )
+
+    assert (response.status_code, response["Location"]) == (302, "/admin/contacts/task/")
+    task.refresh_from_db()
+    assert (task.title, sorted(task.contacts.values_list("person__first_name", flat=True))) == (
+        "QBR",
+        ["Ada", "Alan"],
+    )
+
+
+def test_membership_add_form_refuses_a_second_membership_of_a_person_at_an_account(
+    admin_site_client, admin_data
+):
+    errors = refused(
+        admin_site_client,
+        "/admin/contacts/membership/add/",
+        "membership_form",
+        person=str(admin_data["ada"].pk),
+        account=str(admin_data["paris"].pk),
+        is_contact="on",
+    )
+
+    assert errors == ["This person is already a member of this account."]
+
+
+def test_membership_change_form_refuses_an_account_of_another_company_than_its_links(
+    admin_site_client, admin_data
+):
+    errors = refused(
+        admin_site_client,
+        f"/admin/contacts/membership/{admin_data['ada_paris'].pk}/change/",
+        "membership_form",
+        account=str(admin_data["other"].pk),
+        role="",
+    )
+
+    assert errors == [
+        "This membership is linked to the task “Quarterly business review”, the touchpoint "
+        "“Meeting: Kick-off meeting”, of another company than Other. Unlink it there first, "
+        "or add a membership at Other instead."
+    ]
+
+
+def test_membership_change_form_moves_a_membership_within_its_company(
+    admin_site_client, admin_data
+):
+    membership = admin_data["ada_paris"]
+
+    response = submit(
+        admin_site_client,
+        f"/admin/contacts/membership/{membership.pk}/change/",
+        "membership_form",
+        account=str(admin_data["berlin"].pk),
+    )
+
+    assert response.status_code == 302
+    membership.refresh_from_db()
+    assert membership.account == admin_data["berlin"]
+
+
+def inline_row(client, url, form_id, membership):
+    fields = form_data(client.get(url), form_id)
+    return inline_index(fields, membership)
+
+
+@pytest.mark.parametrize("owner", ["person", "account"])
+def test_memberships_inline_refuses_a_key_contact_that_is_not_a_contact(
+    admin_site_client, admin_data, owner
+):
+    url, form_id = {
+        "person": (f"/admin/contacts/person/{admin_data['alan'].pk}/change/", "person_form"),
+        "account": (f"/admin/accounts/account/{admin_data['austin'].pk}/change/", "account_form"),
+    }[owner]
+    row = inline_row(admin_site_client, url, form_id, admin_data["alan_austin"])
+
+    errors = refused(admin_site_client, url, form_id, **{f"memberships-{row}-is_key_contact": "on"})
+
+    assert errors == ["A key contact must also be a contact."]
+
+
+def test_account_inline_refuses_a_role_of_another_account_type(admin_site_client, admin_data):
+    url = f"/admin/accounts/account/{admin_data['austin'].pk}/change/"
+    row = inline_row(admin_site_client, url, "account_form", admin_data["alan_austin"])
+
+    errors = refused(
+        admin_site_client,
+        url,
+        "account_form",
+        **{f"memberships-{row}-role": str(admin_data["executive_sponsor"].pk)},
+    )
+
+    assert errors == [
+        "“Executive sponsor” is not a role of Site accounts. Valid roles: End user, Site admin."
+    ]
+
+
+NEW_ROW = {
+    "memberships-TOTAL_FORMS": "2",
+    "memberships-1-id": "",
+    "memberships-1-role": "",
+    "memberships-1-is_contact": "on",
+}
+
+
+def test_account_inline_refuses_a_second_membership_of_a_person(admin_site_client, admin_data):
+    errors = refused(
+        admin_site_client,
+        f"/admin/accounts/account/{admin_data['austin'].pk}/change/",
+        "account_form",
+        **NEW_ROW,
+        **{"memberships-1-person": str(admin_data["alan"].pk)},
+    )
+
+    assert errors == ["This person is already a member of this account."]
+
+
+def test_person_inline_refuses_a_second_membership_at_an_account(admin_site_client, admin_data):
+    errors = refused(
+        admin_site_client,
+        f"/admin/contacts/person/{admin_data['alan'].pk}/change/",
+        "person_form",
+        **NEW_ROW,
+        **{"memberships-1-account": str(admin_data["austin"].pk)},
+    )
+
+    assert errors == ["This person is already a member of this account."]
+
+
+def test_person_inline_refuses_an_account_of_another_company_than_its_links(
+    admin_site_client, admin_data
+):
+    url = f"/admin/contacts/person/{admin_data['ada'].pk}/change/"
+    row = inline_row(admin_site_client, url, "person_form", admin_data["ada_emea"])
+
+    errors = refused(
+        admin_site_client,
+        url,
+        "person_form",
+        **{f"memberships-{row}-account": str(admin_data["other_region"].pk)},
+    )
+
+    assert errors == [
+        "This membership is linked to the touchpoint “Meeting: Kick-off meeting”, of another "
+        "company than Other Region. Unlink it there first, or add a membership at Other Region "
+        "instead."
+    ]
+
+
+def test_account_type_change_refuses_memberships_with_roles_of_the_old_type(
+    admin_site_client, admin_data
+):
+    berlin = admin_data["berlin"]
+    MembershipFactory(
+        person=admin_data["grace"], account=berlin, role=admin_data["roles"]["Site", "End user"]
+    )
+
+    errors = refused(
+        admin_site_client,
+        f"/admin/accounts/account/{berlin.pk}/change/",
+        "account_form",
+        account_type=str(admin_data["roles"]["Department", "Department head"].account_type.pk),
+    )
+
+    assert errors == [
+        "“End user” is not a role of Department accounts. Valid roles: Department head."
+    ]
+
+
+MOVE_REFUSED = (
+    "Moving Paris to another company would leave the task “Quarterly business review” with "
+    "Ada Lovelace; the touchpoint “Meeting: Kick-off meeting” with Ada Lovelace linked across "
+    "two company hierarchies. Unlink those contacts first."
+)
+
+
+def test_account_change_form_refuses_a_move_to_another_company_that_splits_links(
+    admin_site_client, admin_data
+):
+    errors = refused(
+        admin_site_client,
+        f"/admin/accounts/account/{admin_data['paris'].pk}/change/",
+        "account_form",
+        parent=str(admin_data["other_region"].pk),
+    )
+
+    assert errors == [MOVE_REFUSED]
+
+
+@pytest.mark.parametrize(
+    ("position", "target"),
+    # Below Other Region, or beside a Site there: either way into the other company.
+    [("last-child", "OTHER_REGION"), ("left", "OTHER_SITE")],
+)
+def test_account_drag_and_drop_refuses_a_move_to_another_company_that_splits_links(
+    admin_site_client, admin_data, position, target
+):
+    AccountFactory(
+        external_id="OTHER_SITE",
+        account_type=admin_data["paris"].account_type,
+        parent=admin_data["other_region"],
+    )
+    before = saved_state()
+
+    response = admin_site_client.post(
+        "/admin/accounts/account/",
+        {
+            "cmd": "move_node",
+            "cut_item": admin_data["paris"].pk,
+            "pasted_on": Account.objects.get(external_id=target).pk,
+            "position": position,
+        },
+    )
+
+    assert (response.status_code, response.content) == (200, b"FAIL, invalid move.")
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [MOVE_REFUSED]
+    assert saved_state() == before
+
+
+def test_account_moves_to_another_company_when_nothing_links_across(admin_site_client, admin_data):
+    response = admin_site_client.post(
+        "/admin/accounts/account/",
+        {
+            "cmd": "move_node",
+            "cut_item": admin_data["berlin"].pk,
+            "pasted_on": admin_data["other_region"].pk,
+            "position": "last-child",
+        },
+    )
+
+    assert (response.status_code, response.content) == (200, b"OK, moved.")
+    assert Account.objects.get(pk=admin_data["berlin"].pk).tree_id == admin_data["other"].tree_id

@@ -539,7 +539,7 @@ def test_save_touchpoint_with_a_contact_outside_the_hierarchy_is_refused_and_wri
         (
             "contact_outside_hierarchy",
             "Only contacts in this company hierarchy can be linked, and "
-            f"{ {'otto': 'Otto Example at Other', 'nora': 'Nora Example at Berlin'}[outsider]} "
+            f"{ {'otto': 'Otto Example at Other', 'nora': 'Nora Example at Berlin'}[outsider] } "
             "is not.",
         ),
     ]
