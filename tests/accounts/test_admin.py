@@ -6,13 +6,16 @@ import re
 from html import unescape
 
 import pytest
+from django.contrib.admin.models import LogEntry
+from django.contrib.messages import get_messages
 
-from accounts.models import Account
+from accounts.models import Account, AccountRole, AccountType
 from tests.admin_pages import (
     add_page_headings,
     autocomplete,
     change_page,
     changelist_rows,
+    form_data,
     result_rows,
     search_first_cells,
 )
@@ -226,3 +229,176 @@ def test_account_changelist_query_count(
         response = admin_site_client.get("/admin/accounts/account/")
 
     assert len(result_rows(response)) == 5 * item_count
+
+
+# The levels of a company (AccountType.order) go down the tree, in every admin form (issue 16):
+# each one submitted with data that breaks the rule answers 200 with the error, writes nothing.
+
+LEVELS = "Corporate → Region → Site → Department"
+
+
+def saved_state():
+    return (
+        list(
+            Account.objects.order_by("pk").values_list(
+                "pk", "name", "account_type", "parent", "tree_id", "lft", "rght", "level"
+            )
+        ),
+        list(AccountType.objects.order_by("pk").values_list("pk", "name", "order")),
+        list(AccountRole.objects.order_by("pk").values_list("pk", "account_type", "name")),
+        LogEntry.objects.count(),
+    )
+
+
+def refused(client, url, form_id, **changes):
+    """Post the admin form at `url` as a browser would, with `changes`; it must answer 200 and
+    write nothing. Returns the errors the page shows."""
+    fields = form_data(client.get(url), form_id)
+    fields.update(changes, _save="Save")
+    before = saved_state()
+    response = client.post(url, fields)
+    assert response.status_code == 200
+    assert saved_state() == before
+    lists = re.findall(r'<ul class="errorlist[^"]*"[^>]*>(.*?)</ul>', response.text, re.S)
+    return [unescape(item) for found in lists for item in re.findall(r"<li>(.*?)</li>", found)]
+
+
+def test_account_add_form_refuses_a_type_above_its_parents(admin_site_client, admin_data):
+    errors = refused(
+        admin_site_client,
+        "/admin/accounts/account/add/",
+        "account_form",
+        external_id="NEW",
+        name="New",
+        account_type=str(admin_data["emea"].account_type_id),
+        parent=str(admin_data["paris"].pk),
+    )
+
+    assert errors == [
+        "A Region account cannot sit below Paris, a Site account: an account's type comes "
+        f"after its parent's ({LEVELS})."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("target", "name", "kind"),
+    [("paris", "Paris", "Site"), ("paris_sales", "Paris Sales", "Department")],
+    ids=["same-level", "level-below"],
+)
+def test_account_change_form_refuses_a_parent_of_its_level_or_below(
+    admin_site_client, admin_data, target, name, kind
+):
+    errors = refused(
+        admin_site_client,
+        f"/admin/accounts/account/{admin_data['berlin'].pk}/change/",
+        "account_form",
+        parent=str(admin_data[target].pk),
+    )
+
+    assert errors == [
+        f"A Site account cannot sit below {name}, a {kind} account: an account's type comes "
+        f"after its parent's ({LEVELS})."
+    ]
+
+
+def test_account_change_form_refuses_a_type_at_or_below_its_childrens(
+    admin_site_client, admin_data
+):
+    errors = refused(
+        admin_site_client,
+        f"/admin/accounts/account/{admin_data['emea'].pk}/change/",
+        "account_form",
+        account_type=str(admin_data["paris"].account_type_id),
+    )
+
+    assert errors == [
+        "Emea cannot be a Site account while Paris, a Site account, sits below it: an "
+        f"account's type comes after its parent's ({LEVELS})."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("position", "target", "message"),
+    [
+        ("last-child", "paris", "A Site account cannot sit below Paris, a Site account"),
+        ("left", "paris_sales", "A Site account cannot sit below Paris, a Site account"),
+        (
+            "last-child",
+            "austin_it",
+            "A Site account cannot sit below Austin It, a Department account",
+        ),
+    ],
+)
+def test_account_drag_and_drop_refuses_a_parent_of_its_level_or_below(
+    admin_site_client, admin_data, position, target, message
+):
+    before = saved_state()
+
+    response = admin_site_client.post(
+        "/admin/accounts/account/",
+        {
+            "cmd": "move_node",
+            "cut_item": admin_data["berlin"].pk,
+            "pasted_on": admin_data[target].pk,
+            "position": position,
+        },
+    )
+
+    assert (response.status_code, response.content) == (200, b"FAIL, invalid move.")
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        f"{message}: an account's type comes after its parent's ({LEVELS})."
+    ]
+    assert saved_state() == before
+
+
+def test_account_type_change_form_refuses_an_order_that_puts_accounts_above_their_parents(
+    admin_site_client, admin_data
+):
+    errors = refused(
+        admin_site_client,
+        f"/admin/accounts/accounttype/{admin_data['emea'].account_type_id}/change/",
+        "accounttype_form",
+        order="5",
+    )
+
+    assert errors == [
+        "With this position, Paris (Site) would no longer come after its parent Emea (Region): "
+        "an account's type comes after its parent's. Move such accounts first, or choose "
+        "another position."
+    ]
+
+
+def test_account_type_changelist_refuses_an_order_that_puts_accounts_below_their_children(
+    admin_site_client, admin_data
+):
+    url = "/admin/accounts/accounttype/"
+    fields = form_data(admin_site_client.get(url), "changelist-form")
+    row = next(
+        name.split("-")[1]
+        for name, value in fields.items()
+        if re.fullmatch(r"form-\d+-id", name) and value == str(admin_data["corporate"].pk)
+    )
+    fields.update({f"form-{row}-order": "3", "_save": "Save"})
+    before = saved_state()
+
+    response = admin_site_client.post(url, fields)
+
+    assert response.status_code == 200
+    assert saved_state() == before
+    assert (
+        "With this position, Emea (Region) would no longer come after its parent Corp "
+        "(Corporate)" in unescape(response.text)
+    )
+
+
+def test_account_role_change_form_refuses_another_account_type(admin_site_client, admin_data):
+    role = admin_data["roles"]["Site", "Site admin"]
+
+    errors = refused(
+        admin_site_client,
+        f"/admin/accounts/accountrole/{role.pk}/change/",
+        "accountrole_form",
+        account_type=str(admin_data["corporate"].pk),
+    )
+
+    assert errors == ["A role keeps its account type: add a role to the other type instead."]
