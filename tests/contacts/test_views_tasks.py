@@ -8,7 +8,7 @@ import datetime
 
 import pytest
 
-from contacts.models import Task, Touchpoint
+from contacts.models import Membership, Task, Touchpoint
 from tests import stored
 from tests.factories import (
     MembershipFactory,
@@ -270,6 +270,27 @@ def test_editing_a_task_saves_it_and_replaces_its_contacts(standard_client, tree
     assert messages(standard_client.get(response["Location"])) == [
         "Saved the task “Renewal meeting”."
     ]
+
+
+def test_editing_a_task_keeps_a_linked_contact_removed_since(standard_client, tree, contacts, task):
+    # Pierre was linked while a contact; removing the contact keeps the link, and saving the
+    # task again (his box still ticked) keeps it too, instead of dropping him unseen.
+    pierre = contacts["pierre"]
+    Membership.objects.filter(pk=pierre.pk).update(is_contact=False, is_key_contact=False)
+    url = f"/accounts/{tree['paris'].pk}/tasks/{task.pk}/edit/"
+
+    assert [label for _, label, checked in _picker(_form(standard_client.get(url))) if checked] == [
+        "Carl Corbett — Corp",
+        "Pierre Paquet — Paris (no longer a contact)",
+    ]
+    response = standard_client.post(
+        url, {"title": "Renewal call", "owner": "", "contacts": _ids(contacts, "carl", "pierre")}
+    )
+
+    assert response.status_code == 302
+    assert sorted(task.contacts.values_list("pk", flat=True)) == sorted(
+        _ids(contacts, "carl", "pierre")
+    )
 
 
 def _status_form(response, task):
