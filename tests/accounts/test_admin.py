@@ -328,6 +328,7 @@ def test_account_change_form_refuses_a_type_at_or_below_its_childrens(
             "A Site account cannot sit below Austin It, a Department account",
         ),
     ],
+    ids=["into-a-site", "beside-a-department", "into-a-department"],
 )
 def test_account_drag_and_drop_refuses_a_parent_of_its_level_or_below(
     admin_site_client, admin_data, position, target, message
