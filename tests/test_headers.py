@@ -7,7 +7,7 @@ from django.core.files.base import ContentFile
 from django.test import Client
 
 from integrations.models import ImportJob
-from tests.factories import AccountFactory, MembershipFactory, PersonFactory
+from tests.factories import MembershipFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,8 +17,8 @@ REQUEST_ID = re.compile(r"[0-9a-f]{32}")
 
 # Run by a Django started as gunicorn starts it (its WSGI application, production settings from
 # the environment): a view that fails, posted to once; prints the response's status,
-# X-Request-ID and body as JSON. With a Sentry DSN in the environment, first starts a server on 127.0.0.1 standing in
-# for Sentry, points SENTRY_DSN at it and prints the events it received too.
+# X-Request-ID and body as JSON. With a Sentry DSN in the environment, first starts a server on
+# 127.0.0.1 standing in for Sentry, points SENTRY_DSN at it and prints the events it received.
 FAILING_REQUEST = r"""
 import gzip, json, os, threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
