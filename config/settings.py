@@ -262,14 +262,13 @@ AXES_VERBOSE = False
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 
 # --- Response headers: browser features, request ids ------------------------------------------
-# Browser features the app never uses, refused to its pages and anything they might embed.
+# Browser features the app never uses, refused to its pages and anything they might embed. Only
+# features Chromium knows: it reports any other as an error in the console (tests/e2e).
 PERMISSIONS_POLICY = {
     feature: []
     for feature in [
         "accelerometer",
-        "ambient-light-sensor",
         "autoplay",
-        "bluetooth",
         "browsing-topics",
         "camera",
         "clipboard-read",
@@ -293,7 +292,6 @@ PERMISSIONS_POLICY = {
         "serial",
         "sync-xhr",
         "usb",
-        "web-share",
         "window-management",
         "xr-spatial-tracking",
     ]

@@ -12,7 +12,7 @@ from tests.factories import MembershipFactory, PersonFactory
 pytestmark = pytest.mark.django_db
 
 # Features the app never uses, which the policy must refuse (it refuses more).
-REFUSED = {"camera", "microphone", "geolocation", "payment", "usb", "serial", "hid", "bluetooth"}
+REFUSED = {"camera", "microphone", "geolocation", "payment", "usb", "serial", "hid", "midi"}
 
 
 def cache_control(response):
