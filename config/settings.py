@@ -5,6 +5,7 @@ a variable added here goes there too.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -60,15 +61,21 @@ INSTALLED_APPS = [
     "import_export",
     "django_htmx",
     "django_tasks_db",
+    "axes",
     "accounts",
     "contacts",
     "integrations",
 ]
 
 MIDDLEWARE = [
+    # First, so that every log line of a request and its response carry the request's id.
+    "log_request_id.middleware.RequestIDMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After whitenoise, so that static files keep their long cache lifetimes.
+    "config.middleware.private_no_store",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -78,6 +85,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: a locked-out sign-in becomes its lockout response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -135,7 +144,11 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The covering index on contacts (INCLUDE columns) is PostgreSQL's; SQLite builds it without them.
 SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
-AUTHENTICATION_BACKENDS = ["config.backends.StaffBackend"]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out sign-in before the next backend hashes its password.
+    "axes.backends.AxesStandaloneBackend",
+    "config.backends.StaffBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -201,10 +214,22 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
+# Every line names the request it belongs to ("none" outside requests): the id of the request id
+# block below, also sent back in the X-Request-ID header, so a 500 and its traceback meet.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "log_request_id.filters.RequestIDFilter"}},
+    "formatters": {
+        "line": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"}
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "line",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
@@ -216,3 +241,78 @@ INTEGRATIONS_CHUNK_SIZE = env_int("INTEGRATIONS_CHUNK_SIZE", 2000)
 # Seconds without news from a running import job before it counts as stopped (a killed
 # worker); its transaction died with it, so it is marked failed with the data unchanged.
 INTEGRATIONS_JOB_STALE_AFTER = env_int("INTEGRATIONS_JOB_STALE_AFTER", 15 * 60)
+
+# --- Sign-in throttling (django-axes; config/sign_in.py) -------------------------------------
+# After this many failed sign-ins for one username, or from one address, within the cool-off,
+# every sign-in for it is refused (no password hashed) until the cool-off has passed since the
+# last counted failure, or a Global admin deletes its access attempts in the Django admin.
+AXES_FAILURE_LIMIT = env_int("SIGN_IN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SIGN_IN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+# Tries while locked out are refused without a write, and do not push the cool-off further.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "config.sign_in.locked_out_response"
+AXES_CLIENT_IP_CALLABLE = "config.sign_in.client_address"
+# Successful sign-ins are not kept (axes' access log): personal data with no use here.
+AXES_DISABLE_ACCESS_LOG = True
+# No start-up banner in every manage.py command's output.
+AXES_VERBOSE = False
+# Reverse proxies in front of the app that each append to X-Forwarded-For; 0 (no proxy): the
+# address a sign-in came from is the connection's. More than there are lets clients choose it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
+# --- Response headers: browser features, request ids ------------------------------------------
+# Browser features the app never uses, refused to its pages and anything they might embed. Only
+# features Chromium knows: it reports any other as an error in the console (tests/e2e).
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in [
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "clipboard-read",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "gamepad",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-create",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "sync-xhr",
+        "usb",
+        "window-management",
+        "xr-spatial-tracking",
+    ]
+}
+# Every request has an id (django-log-request-id): in its log lines and its X-Request-ID response
+# header. Taken from REQUEST_ID_HEADER when a proxy in front sets one (so the proxy's log and
+# this one share it), else generated; never read from a header no trusted proxy overwrites.
+REQUEST_ID_RESPONSE_HEADER = "X-Request-ID"
+GENERATE_REQUEST_ID_IF_NOT_IN_HEADER = True
+_request_id_header = os.environ.get("REQUEST_ID_HEADER", "").strip()
+LOG_REQUEST_ID_HEADER = (
+    "HTTP_" + _request_id_header.upper().replace("-", "_") if _request_id_header else None
+)
+
+# --- Error reports (Sentry) ----------------------------------------------------------------
+SENTRY_DSN = os.environ.get("SENTRY_DSN", "")
+if SENTRY_DSN:
+    from config.monitoring import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
+        release=os.environ.get("SENTRY_RELEASE", ""),
+    )
