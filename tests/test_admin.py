@@ -29,6 +29,8 @@ def test_admin_index_lists_every_model(admin_site_client):
         "auth/group",
         "auth/user",
         "contacts/contactchange",
+        "contacts/downloadrecord",
+        "contacts/forgottenperson",
         "contacts/membership",
         "contacts/person",
         "contacts/segment",
