@@ -216,3 +216,7 @@ INTEGRATIONS_CHUNK_SIZE = env_int("INTEGRATIONS_CHUNK_SIZE", 2000)
 # Seconds without news from a running import job before it counts as stopped (a killed
 # worker); its transaction died with it, so it is marked failed with the data unchanged.
 INTEGRATIONS_JOB_STALE_AFTER = env_int("INTEGRATIONS_JOB_STALE_AFTER", 15 * 60)
+
+# --- Privacy (integrations/retention.py): how long files of people data are kept -------------
+# Days an import's uploaded file and error file are kept before the daily purge deletes them.
+INTEGRATIONS_FILE_RETENTION_DAYS = env_int("INTEGRATIONS_FILE_RETENTION_DAYS", 90)
