@@ -394,8 +394,10 @@ class DownloadRecord(models.Model):
         count, complete = 0, False
         try:
             for row in rows:
-                yield row
+                # Counted as handed to the file: a download stopped part way records the rows
+                # that may have left, not fewer.
                 count += 1
+                yield row
             complete = True
         finally:
             self.finish(row_count=count, complete=complete)
