@@ -796,24 +796,6 @@ def test_download_of_everyone_says_so(standard_client, people):
     )
 
 
-def test_download_stopped_part_way_records_the_rows_sent_so_far(standard_client, many):
-    response = _download(standard_client, "csv", "contact=yes&cols=name")
-    chunks = iter(response.streaming_content)
-    # The BOM, the header and the first three rows; then the browser goes away.
-    received = [next(chunks) for _ in range(5)]
-    response.close()
-
-    assert received[2:] == [b"Row R000\r\n", b"Row R001\r\n", b"Row R002\r\n"]
-    assert _records()[0][5:] == (3, False)
-
-
-def test_download_never_sent_has_no_row_count(standard_client, many):
-    response = _download(standard_client, "csv", "contact=yes&cols=name")
-    response.close()
-
-    assert _records()[0][5:] == (None, False)
-
-
 @pytest.mark.parametrize("file_format", FORMATS)
 def test_download_refused_is_not_recorded(viewer_client, people, file_format):
     _download(viewer_client, file_format, "contact=yes")
