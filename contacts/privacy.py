@@ -153,7 +153,8 @@ class PersonTraces:
         parts = [re.escape(self.email)]
         if self.full_name.strip():
             parts.append(re.escape(" ".join(self.full_name.split())).replace(r"\ ", r"\s+"))
-        return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+        # Not inside a longer word or address (ada@x.example.org is someone else).
+        return re.compile(r"(?<![\w.+-])(?:" + "|".join(parts) + r")(?![\w-]|\.\w)", re.IGNORECASE)
 
     def has_email(self, value):
         return str(value or "").strip().lower() == self.email.strip().lower()

@@ -77,7 +77,9 @@ TRACES = PersonTraces(person_pk=7, email="Ada@Customer.example", full_name="Ada 
         ("Ada Lovelace at Paris", "Forgotten person #7 at Paris"),
         ("ada   lovelace", "Forgotten person #7"),
         # Whole words only: another address, another name.
-        ("bada@customer.example.org", "bada@customer.example.org"),
+        ("bada@customer.example", "bada@customer.example"),
+        ("ada@customer.example.org", "ada@customer.example.org"),
+        ("mail ada@customer.example.", "mail Forgotten person #7."),
         ("Ada Lovelaces", "Ada Lovelaces"),
         ("Ada", "Ada"),
         ("", ""),
