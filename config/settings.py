@@ -316,3 +316,7 @@ if SENTRY_DSN:
         environment=os.environ.get("SENTRY_ENVIRONMENT", "production"),
         release=os.environ.get("SENTRY_RELEASE", ""),
     )
+
+# --- Privacy (integrations/retention.py): how long files of people data are kept -------------
+# Days an import's uploaded file and error file are kept before the daily purge deletes them.
+INTEGRATIONS_FILE_RETENTION_DAYS = env_int("INTEGRATIONS_FILE_RETENTION_DAYS", 90)

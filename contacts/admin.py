@@ -7,7 +7,17 @@ from accounts.admin import AccountAdmin
 from accounts.models import Account
 
 from . import services
-from .models import LIST_ORDER, ContactChange, Membership, Person, Segment, Task, Touchpoint
+from .models import (
+    LIST_ORDER,
+    ContactChange,
+    DownloadRecord,
+    ForgottenPerson,
+    Membership,
+    Person,
+    Segment,
+    Task,
+    Touchpoint,
+)
 from .services import record_contact_changes, tracked_values
 
 
@@ -215,3 +225,42 @@ class SegmentAdmin(admin.ModelAdmin):
     list_select_related = ["owner"]
     search_fields = ["name", "owner__username"]
     autocomplete_fields = ["owner"]
+
+
+# Privacy records (contacts/privacy.py): read-only, as an audit must be; Global admins only, as
+# the whole admin is.
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DownloadRecord)
+class DownloadRecordAdmin(ReadOnlyAdmin):
+    list_display = [
+        "downloaded_at",
+        "who",
+        "kind",
+        "channel",
+        "filters",
+        "file_format",
+        "row_count",
+        "complete",
+    ]
+    list_filter = ["kind", "channel", "complete"]
+    search_fields = ["staff_name", "filters"]
+    date_hierarchy = "downloaded_at"
+
+
+@admin.register(ForgottenPerson)
+class ForgottenPersonAdmin(ReadOnlyAdmin):
+    list_display = ["person_pk", "forgotten_at", "staff_name", "removed"]
+    search_fields = ["=person_pk", "staff_name"]
+    date_hierarchy = "forgotten_at"

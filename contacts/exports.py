@@ -72,11 +72,15 @@ USERS_FILE_COLUMNS = [
 CHUNK = 2000  # rows read from the database at a time while streaming
 
 
-def rows(memberships, columns):
-    """The header, then one list of neutralised cells per membership, read in chunks."""
+def rows(memberships, columns, *, download=None):
+    """The header, then one list of neutralised cells per membership, read in chunks. With
+    `download` (a DownloadRecord), the memberships written are counted into it."""
     chosen = [COLUMNS[key] for key in columns]
     yield [column.label for column in chosen]
-    for membership in memberships.iterator(chunk_size=CHUNK):
+    records = memberships.iterator(chunk_size=CHUNK)
+    if download is not None:
+        records = download.counting(records)
+    for membership in records:
         yield [neutralise(column.value(membership)) for column in chosen]
 
 
@@ -85,20 +89,20 @@ class _Echo:
         return value
 
 
-def csv_chunks(memberships, columns):
+def csv_chunks(memberships, columns, *, download=None):
     """The CSV file as text chunks, for a streaming response: memory stays flat."""
     writer = csv.writer(_Echo())
     yield "\ufeff"  # a BOM, so spreadsheet programs read UTF-8
-    for row in rows(memberships, columns):
+    for row in rows(memberships, columns, download=download):
         yield writer.writerow(row)
 
 
-def xlsx_file(memberships, columns):
+def xlsx_file(memberships, columns, *, download=None):
     """The XLSX file in a temporary file (openpyxl's write-only mode keeps one row in memory).
     The caller streams and closes it."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("People")
-    for row in rows(memberships, columns):
+    for row in rows(memberships, columns, download=download):
         sheet.append(row)
     # Not a with block: the file outlives this function; the response closes it once sent.
     spooled = tempfile.TemporaryFile()  # noqa: SIM115

@@ -1,3 +1,7 @@
+"""Past 400 lines as one thing: every model of contacts with its queryset, which the
+migrations, the admin and the other apps read as one set (the read machinery is in queries.py,
+the writes that cross models in services.py)."""
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -337,3 +341,106 @@ class Segment(models.Model):
 
     def get_absolute_url(self):
         return reverse("contacts:segment", args=[self.pk])
+
+
+# Privacy (contacts/privacy.py): the download audit and the record of forgotten people.
+
+
+class DownloadRecord(models.Model):
+    """One download of people data: who, when, what, with which filters, how many rows.
+
+    Created when the download starts and completed when its last row is written (a streamed
+    file finishes after the view returned): `row_count` stays None for a file that was never
+    written, and `complete` False for one stopped part way (the browser went away).
+    """
+
+    class Kind(models.TextChoices):
+        PEOPLE_LIST = "people_list", "People list"
+        USERS_FILE = "users_file", "Users file export"
+        IMPORT_ERRORS = "import_errors", "Import error file"
+        ADMIN_EXPORT = "admin_export", "Admin export"
+
+    class Channel(models.TextChoices):
+        APP = "app", "App"
+        ADMIN = "admin", "Django admin"
+        COMMAND = "command", "Command line"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.APP)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="download_records",
+    )
+    # Kept as it was when downloaded: the record outlives a staff user deleted since.
+    staff_name = models.CharField(max_length=150, blank=True)
+    downloaded_at = models.DateTimeField(default=timezone.now, db_index=True)
+    filters = models.TextField(blank=True, help_text="What was selected, in words.")
+    file_format = models.CharField(max_length=10)
+    row_count = models.PositiveIntegerField(null=True, blank=True)
+    complete = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-downloaded_at", "-pk"]
+        permissions = [("see_download_audit", "Can see the download audit")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} by {self.who} at {self.downloaded_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def who(self):
+        if self.channel == self.Channel.COMMAND and not self.staff_name:
+            return "the command line"
+        return self.staff_name or "a deleted staff user"
+
+    def counting(self, rows):
+        """`rows` as they are, counted: the record is completed when they run out, or with
+        the rows so far when the download stops part way (the response closes its iterator)."""
+        count, complete = 0, False
+        try:
+            for row in rows:
+                # Counted as handed to the file: a download stopped part way records the rows
+                # that may have left, not fewer.
+                count += 1
+                yield row
+            complete = True
+        finally:
+            self.finish(row_count=count, complete=complete)
+
+    def finish(self, *, row_count, complete=True):
+        self.row_count, self.complete = row_count, complete
+        DownloadRecord.objects.filter(pk=self.pk).update(row_count=row_count, complete=complete)
+
+
+class ForgottenPerson(models.Model):
+    """That a person was forgotten ("Forget this person"): who did it and when, the person's
+    former id and what was removed or rewritten. No personal data."""
+
+    person_pk = models.PositiveBigIntegerField("person id", db_index=True)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="forgotten_people",
+    )
+    staff_name = models.CharField(max_length=150, blank=True)
+    forgotten_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # {what: how many}: memberships, contact changes, task and touchpoint links removed, and
+    # the history rewritten (import job summaries, error files, download records, segments).
+    removed = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-forgotten_at", "-pk"]
+        verbose_name_plural = "forgotten people"
+        permissions = [("forget_person", "Can forget a person (remove them and their data)")]
+
+    def __str__(self):
+        return f"{placeholder(self.person_pk)}, by {self.staff_name or '—'}"
+
+
+def placeholder(person_pk):
+    """What stands for a forgotten person's personal data in the history."""
+    return f"Forgotten person #{person_pk}"

@@ -3,7 +3,7 @@ which live under /accounts/<id>/ beside the account's own pages (accounts/urls.p
 
 from django.urls import path
 
-from .views import memberships, people, segments, tasks
+from .views import memberships, people, privacy, segments, tasks
 
 app_name = "contacts"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path(
         "people/download.xlsx", people.people_download, {"file_format": "xlsx"}, name="people-xlsx"
     ),
+    path("people/downloads/", privacy.download_list, name="downloads"),
     path("people/segments/", segments.segment_list, name="segments"),
     path("people/segments/new/", segments.segment_save, name="segment-save"),
     path("people/segments/<int:pk>/", segments.segment_open, name="segment"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("people/segments/<int:pk>/delete/", segments.segment_delete, name="segment-delete"),
     path("people/<int:pk>/", people.person_detail, name="person"),
     path("people/<int:pk>/edit/", people.person_edit, name="person-edit"),
+    path("people/<int:pk>/forget/", privacy.person_forget, name="person-forget"),
     path("people/contacts/<int:pk>/edit/", memberships.edit_contact, name="edit-contact"),
     path("people/contacts/<int:pk>/remove/", memberships.remove_contact, name="remove-contact"),
     # Under an account: /accounts/<id>/add-contact/, people-suggestions/, tasks/, touchpoints/.

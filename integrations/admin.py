@@ -1,6 +1,8 @@
 import io
 
 from django.contrib import admin
+from django.contrib.admin.views.main import IGNORED_PARAMS
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import Format
@@ -8,7 +10,8 @@ from import_export.forms import ExportForm
 from import_export.tmp_storages import MediaStorage
 
 from contacts.admin import MembershipAdmin, PersonAdmin
-from contacts.models import Membership, Person
+from contacts.models import DownloadRecord, Membership, Person
+from contacts.privacy import record_download
 
 from .files import (
     CSV_CONTENT_TYPE,
@@ -139,6 +142,39 @@ class UsersFileAdminMixin(ImportExportMixin):
         kwargs = super().get_import_data_kwargs(**kwargs)
         kwargs.pop("request", None)
         return {**kwargs, "rollback_on_validation_errors": True}
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        """import-export's own, which also records the download in the audit: the admin's
+        list filters and search (or the rows picked for the export action), and the rows."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        dataset = self.get_data_for_export(request, queryset, force_native_type=False, **kwargs)
+        data = file_format.export_data(dataset)
+        record_download(
+            kind=DownloadRecord.Kind.ADMIN_EXPORT,
+            channel=DownloadRecord.Channel.ADMIN,
+            by=request.user,
+            filters=self._export_filters(request, kwargs.get("export_form")),
+            file_format=file_format.get_extension(),
+            row_count=len(dataset),
+        )
+        return data
+
+    def _export_filters(self, request, export_form):
+        """The admin list's search and filters an export came from, in words."""
+        words = [f"{self.model._meta.verbose_name_plural.capitalize()} (memberships)"]
+        params = request.GET.copy()
+        if search := params.pop("q", [""])[0]:
+            words.append(f"Search: “{search}”")
+        for key, values in sorted(params.lists()):
+            if key not in {*IGNORED_PARAMS, "p", "e", "_changelist_filters"}:
+                words.append(f"{key}: {', '.join(values)}")
+        picked = export_form.cleaned_data.get("export_items") if export_form else None
+        if picked:
+            words.append(f"{len(picked):,} picked in the list")
+        elif len(words) == 1:
+            words.append("everyone")
+        return "; ".join(words)
 
     def add_data_read_fail_error_to_form(self, form, e):
         if isinstance(e, FileProblem):

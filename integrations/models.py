@@ -99,6 +99,8 @@ class ImportJob(models.Model):
     # What the last phase found (the preview, then the run): see integrations.services.summarise.
     summary = models.JSONField(default=dict, blank=True)
     error_file = models.FileField(upload_to="integrations/errors/%Y/%m/", blank=True)
+    # When the retention purge deleted the error file (integrations/retention.py).
+    error_file_deleted_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True, help_text="Why the job failed, for people.")
 
     objects = ImportJobQuerySet.as_manager()
@@ -136,6 +138,11 @@ class ImportJob(models.Model):
             self.status = self.Status.FAILED
             self.message = self.STOPPED_MESSAGE
         return self
+
+    @property
+    def file_retention_days(self):
+        """How long its files are kept (integrations/retention.py)."""
+        return settings.INTEGRATIONS_FILE_RETENTION_DAYS
 
     @property
     def progress_percent(self):

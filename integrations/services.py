@@ -392,19 +392,22 @@ def _rows(count):
 # Outbound export
 
 
-def export_users(*, contacts_only=False, file_format="csv", by=None):
+def export_users(*, contacts_only=False, file_format="csv", by=None, download=None):
     """The users file of every membership (or every contact), for the source system to catch
     up with changes made here — removed contacts above all (SPEC §3.8).
 
     Returns (file name, content type, body): the body is an iterator of bytes for CSV (streamed
     from the database, flat in memory) or a binary file object for XLSX. Side effects: records
-    a UsersExport, which the re-add guard counts from.
+    a UsersExport, which the re-add guard counts from; with `download` (a DownloadRecord of
+    the audit, contacts.privacy), the rows written are counted into it.
     """
     if file_format not in ("csv", "xlsx"):
         raise ValueError(f"Unknown export format {file_format!r}")
     UsersExport.objects.create(staff_user=by, contacts_only=contacts_only, file_format=file_format)
     resource = UsersResource()
     rows = resource.export_rows(contacts_only=contacts_only)
+    if download is not None:
+        rows = download.counting(rows)
     what = "contacts" if contacts_only else "users"
     name = f"{what}-{timezone.localdate().isoformat()}.{file_format}"
     if file_format == "csv":

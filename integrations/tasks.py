@@ -27,3 +27,13 @@ def run_import_file(job_id):
     job = ImportJob.objects.filter(pk=job_id).first()
     if job is not None:
         services.run_import_job(job=job)
+
+
+@task()
+def purge_expired_files():
+    """The daily retention purge (integrations.retention): uploads and error files kept past
+    INTEGRATIONS_FILE_RETENTION_DAYS, the admin import's leftovers and files no job names.
+    Returns how many of each were deleted."""
+    from .retention import purge_expired_files as purge
+
+    return purge().as_dict()

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from config.staff import CAN_RUN_INTEGRATIONS
 from contacts import exports
+from contacts.models import DownloadRecord
+from contacts.privacy import record_download
 
 from . import services
 from .forms import ConfirmForm, ExportForm, UploadForm
@@ -121,13 +123,22 @@ def job_cancel(request, pk):
 @can_run_integrations
 @require_GET
 def job_errors(request, pk):
-    """The error file: the failed rows as they were, with an Error column."""
+    """The error file: the failed rows as they were, with an Error column. Recorded in the
+    download audit: its rows are people's (the job's failed rows)."""
     job = _get_job(pk)
     if not job.error_file:
         raise Http404("This import has no error file.")
     extension = PurePath(job.error_file.name).suffix
     name = f"{PurePath(job.file_name).stem or 'import'}-errors{extension}"
-    return FileResponse(job.error_file.open("rb"), as_attachment=True, filename=name)
+    response = FileResponse(job.error_file.open("rb"), as_attachment=True, filename=name)
+    record_download(
+        kind=DownloadRecord.Kind.IMPORT_ERRORS,
+        by=request.user,
+        filters=f"Import job #{job.pk}: {job.file_name} ({job.get_kind_display()})",
+        file_format=extension.lstrip(".").lower(),
+        row_count=job.failed_rows,
+    )
+    return response
 
 
 @can_run_integrations
@@ -140,9 +151,17 @@ def export(request):
     if not form.is_valid():
         messages.error(request, "Choose which rows and which format to export.")
         return redirect("integrations:index")
+    contacts_only = form.cleaned_data["who"] == "contacts"
+    download = record_download(
+        kind=DownloadRecord.Kind.USERS_FILE,
+        by=request.user,
+        filters="Contacts only" if contacts_only else "All users",
+        file_format=form.cleaned_data["file_format"],
+    )
     name, content_type, body = services.export_users(
-        contacts_only=form.cleaned_data["who"] == "contacts",
+        contacts_only=contacts_only,
         file_format=form.cleaned_data["file_format"],
         by=request.user,
+        download=download,
     )
     return exports.download(body, filename=name, content_type=content_type)

@@ -31,6 +31,8 @@ def test_admin_index_lists_every_model(admin_site_client):
         # django-axes' failed sign-ins: a Global admin unlocks by deleting them.
         "axes/accessattempt",
         "contacts/contactchange",
+        "contacts/downloadrecord",
+        "contacts/forgottenperson",
         "contacts/membership",
         "contacts/person",
         "contacts/segment",

@@ -11,14 +11,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from config import staff
 
-from .. import exports, services
+from .. import exports, privacy, services
 from ..exports import COLUMNS
 from ..forms import (
     PeopleFilterForm,
     PersonForm,
     SegmentForm,
 )
-from ..models import ContactChange, Person, Segment, Task, Touchpoint
+from ..models import ContactChange, DownloadRecord, Person, Segment, Task, Touchpoint
 
 
 @require_GET
@@ -177,17 +177,28 @@ def render_people_list(request, params, *, segment_form=None, status=200):
 @require_GET
 @permission_required(staff.CAN_DOWNLOAD_SEGMENTS, raise_exception=True)
 def people_download(request, file_format):
+    """Everything the filters select, as a file; recorded in the download audit with the
+    segment it came from (the links of an open segment name it) and the rows written."""
     form = PeopleFilterForm(request.GET)
     memberships, columns = form.memberships(), form.filters["columns"]
     filename = _download_name(form.filters, file_format)
+    segment = None
+    if (segment_pk := request.GET.get("segment", "")).isdigit():
+        segment = Segment.objects.visible_to(request.user).filter(pk=segment_pk).first()
+    download = privacy.record_download(
+        kind=DownloadRecord.Kind.PEOPLE_LIST,
+        by=request.user,
+        filters=privacy.describe_people_filters(form.filters, segment=segment),
+        file_format=file_format,
+    )
     if file_format == "csv":
         return exports.download(
-            exports.csv_chunks(memberships, columns),
+            exports.csv_chunks(memberships, columns, download=download),
             filename=filename,
             content_type="text/csv; charset=utf-8",
         )
     return exports.download(
-        exports.xlsx_file(memberships, columns),
+        exports.xlsx_file(memberships, columns, download=download),
         filename=filename,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )

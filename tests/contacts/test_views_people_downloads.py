@@ -16,7 +16,7 @@ from openpyxl import load_workbook
 
 from accounts.models import AccountRole
 from contacts.exports import COLUMNS, USERS_FILE_COLUMNS
-from contacts.models import ContactChange, Membership, Person
+from contacts.models import ContactChange, DownloadRecord, Membership, Person, Segment
 from integrations.services import import_file
 from tests import stored
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
@@ -596,8 +596,9 @@ def _grow(tree, size):
 
 # Queries of one download, the same at every data size: session and staff user (2); the
 # permission check (3: Global admin group, the staff user's own and group permissions); the
-# account of the Account filter (1); the rows, read in chunks from one query (1).
-DOWNLOAD_QUERIES = 7
+# account of the Account filter (1); the download audit's record, created (1) and completed
+# with the rows written (1); the rows, read in chunks from one query (1).
+DOWNLOAD_QUERIES = 9
 
 
 @pytest.mark.parametrize("file_format", FORMATS)
@@ -723,3 +724,80 @@ def test_download_of_a_value_starting_with_an_apostrophe_imports_again_unchanged
 
     assert (result.new, result.updated, result.unchanged, result.failed) == (0, 0, 1, 0)
     assert _snapshot() == before
+
+
+# The download audit (contacts/privacy.py): every download is recorded, with the rows written
+
+
+def _records():
+    """Every DownloadRecord: (kind, channel, staff name, filters, format, rows, complete)."""
+    return list(
+        DownloadRecord.objects.order_by("pk").values_list(
+            "kind", "channel", "staff_name", "filters", "file_format", "row_count", "complete"
+        )
+    )
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_download_is_recorded_with_its_filters_and_the_rows_written(
+    standard_client, many, file_format
+):
+    response = _download(
+        standard_client,
+        file_format,
+        "contact=yes&account=AUSTIN&scope=subtree&q=row&cols=name&cols=email",
+    )
+    _body(response)
+
+    assert _records() == [
+        (
+            "people_list",
+            "app",
+            "standard_user",
+            "Contact: yes; Account: AUSTIN (Austin), and all below it; Search: “row”; "
+            "Columns: Name, Email",
+            file_format,
+            ROWS,
+            True,
+        )
+    ]
+    assert DownloadRecord.objects.get().staff_user == standard_client.staff_user
+
+
+def test_download_of_an_open_segment_names_it(standard_client, people):
+    segment = Segment.objects.create(
+        name="Key contacts", owner=standard_client.staff_user, query="key=yes"
+    )
+
+    _body(_download(standard_client, "csv", f"key=yes&cols=email&segment={segment.pk}"))
+
+    assert _records()[0][3] == "Segment “Key contacts”; Key contact: yes; Columns: Email"
+    assert _records()[0][5] == 2
+
+
+def test_download_of_another_staff_users_private_segment_does_not_name_it(standard_client, people):
+    from tests.factories import StaffUserFactory
+
+    hidden = Segment.objects.create(name="Private", owner=StaffUserFactory(), query="key=yes")
+
+    _body(_download(standard_client, "csv", f"key=yes&cols=email&segment={hidden.pk}"))
+
+    assert _records()[0][3] == "Key contact: yes; Columns: Email"
+
+
+def test_download_of_everyone_says_so(standard_client, people):
+    _body(_download(standard_client, "csv"))
+
+    assert _records()[0][3:] == (
+        "Everyone; Columns: Name, Email, Account, Account Type, Account Role, Key Contact",
+        "csv",
+        5,
+        True,
+    )
+
+
+@pytest.mark.parametrize("file_format", FORMATS)
+def test_download_refused_is_not_recorded(viewer_client, people, file_format):
+    _download(viewer_client, file_format, "contact=yes")
+
+    assert _records() == []

@@ -3,6 +3,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from contacts.models import DownloadRecord
+from contacts.privacy import record_download
 from integrations import services
 from integrations.management.importing import BAD_USAGE
 
@@ -37,7 +39,19 @@ class Command(BaseCommand):
             # The bytes go to the real standard output; call_command's StringIO gets text.
             raw = getattr(self.stdout, "_out", sys.stdout)
             out = raw.buffer if hasattr(raw, "buffer") else _TextBuffer(self.stdout)
-        _, _, body = services.export_users(contacts_only=contacts_only, file_format=file_format)
+        download = record_download(
+            kind=DownloadRecord.Kind.USERS_FILE,
+            channel=DownloadRecord.Channel.COMMAND,
+            by=None,
+            filters=(
+                ("Contacts only" if contacts_only else "All users")
+                + f", to {output or 'standard output'}"
+            ),
+            file_format=file_format,
+        )
+        _, _, body = services.export_users(
+            contacts_only=contacts_only, file_format=file_format, download=download
+        )
         with _closing(out, close=bool(output)):
             if hasattr(body, "read"):
                 while chunk := body.read(1 << 20):
