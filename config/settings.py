@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "import_export",
     "django_htmx",
     "django_tasks_db",
+    # The scheduler process (`manage.py crontask`): see integrations/tasks.py.
+    "crontask",
     "accounts",
     "contacts",
     "integrations",
@@ -213,6 +215,9 @@ LOGGING = {
 INTEGRATIONS_MAX_UPLOAD_SIZE = env_int("INTEGRATIONS_MAX_UPLOAD_SIZE", 100 * 1024 * 1024)
 # Rows read, looked up and written together: lookups are one query per chunk, not per row.
 INTEGRATIONS_CHUNK_SIZE = env_int("INTEGRATIONS_CHUNK_SIZE", 2000)
-# Seconds without news from a running import job before it counts as stopped (a killed
-# worker); its transaction died with it, so it is marked failed with the data unchanged.
-INTEGRATIONS_JOB_STALE_AFTER = env_int("INTEGRATIONS_JOB_STALE_AFTER", 15 * 60)
+# Seconds without news from a running import job, a worker or the scheduler before it counts as
+# stopped (killed); a job's transaction died with it, so it is marked failed with the data
+# unchanged. Jobs, workers and the scheduler report every few seconds (integrations.heartbeat).
+INTEGRATIONS_JOB_STALE_AFTER = env_int("INTEGRATIONS_JOB_STALE_AFTER", 60)
+# Load balancers probe /health/ over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]

@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("contacts.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
+    path("health/", include("integrations.health")),
 ]
