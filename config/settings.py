@@ -208,6 +208,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # The scheduler's library logs every run of every job (every few seconds) at INFO.
+    "loggers": {"apscheduler": {"level": "WARNING"}},
 }
 
 # --- Integrations (integrations/): users and accounts files in and out -----------------------

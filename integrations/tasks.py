@@ -8,6 +8,7 @@ that it happens when no job comes, and when no worker is left.
 """
 
 import logging
+from datetime import UTC, datetime
 from functools import wraps
 
 from apscheduler.triggers.interval import IntervalTrigger
@@ -78,17 +79,18 @@ def sweep_interval():
     return min(30.0, stale_after() / 2)
 
 
-scheduler.add_job(
-    report_scheduler_alive,
-    IntervalTrigger(seconds=heartbeat_interval()),
-    id="integrations.report_scheduler_alive",
-    name="integrations.report_scheduler_alive",
-    replace_existing=True,
-)
-scheduler.add_job(
-    sweep_stopped_work,
-    IntervalTrigger(seconds=sweep_interval()),
-    id="integrations.sweep_stopped_work",
-    name="integrations.sweep_stopped_work",
-    replace_existing=True,
-)
+for function, seconds in [
+    (report_scheduler_alive, heartbeat_interval()),
+    (sweep_stopped_work, sweep_interval()),
+]:
+    scheduler.add_job(
+        function,
+        IntervalTrigger(seconds=seconds),
+        id=f"integrations.{function.__name__}",
+        name=f"integrations.{function.__name__}",
+        replace_existing=True,
+        # Once as soon as the scheduler starts, however long after this import that is.
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=None,
+        coalesce=True,
+    )
