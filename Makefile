@@ -40,8 +40,9 @@ run: install
 	@echo "  Unified Contacts: http://$(HOST):$(PORT)/"
 	@echo "  Sign in as admin / unified-demo (also: advanced, standard, viewer; same password)"
 	@echo
-	@$(MANAGE) db_worker & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	@$(MANAGE) worker & worker=$$!; \
+	$(MANAGE) crontask --no-heartbeat & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 # Debian's Chromium drives the browser tests (Playwright cannot download its own here).

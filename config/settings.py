@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks_db",
     "axes",
+    # The scheduler process (`manage.py crontask`): see integrations/tasks.py.
+    "crontask",
     "accounts",
     "contacts",
     "integrations",
@@ -231,6 +233,8 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    # The scheduler's library logs every run of every job (every few seconds) at INFO.
+    "loggers": {"apscheduler": {"level": "WARNING"}},
 }
 
 # --- Integrations (integrations/): users and accounts files in and out -----------------------
@@ -238,9 +242,12 @@ LOGGING = {
 INTEGRATIONS_MAX_UPLOAD_SIZE = env_int("INTEGRATIONS_MAX_UPLOAD_SIZE", 100 * 1024 * 1024)
 # Rows read, looked up and written together: lookups are one query per chunk, not per row.
 INTEGRATIONS_CHUNK_SIZE = env_int("INTEGRATIONS_CHUNK_SIZE", 2000)
-# Seconds without news from a running import job before it counts as stopped (a killed
-# worker); its transaction died with it, so it is marked failed with the data unchanged.
-INTEGRATIONS_JOB_STALE_AFTER = env_int("INTEGRATIONS_JOB_STALE_AFTER", 15 * 60)
+# Seconds without news from a running import job, a worker or the scheduler before it counts as
+# stopped (killed); a job's transaction died with it, so it is marked failed with the data
+# unchanged. Jobs, workers and the scheduler report every few seconds (integrations.heartbeat).
+INTEGRATIONS_JOB_STALE_AFTER = env_int("INTEGRATIONS_JOB_STALE_AFTER", 60)
+# Load balancers probe /health/ over plain http.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
 
 # --- Sign-in throttling (django-axes; config/sign_in.py) -------------------------------------
 # After this many failed sign-ins for one username, or from one address, within the cool-off,

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("contacts.urls")),
     path("integrations/", include("integrations.urls")),
     path("admin/", admin.site.urls),
+    path("health/", include("integrations.health")),
 ]
 
 # The error page names the request's id, which its log lines and error report carry too.

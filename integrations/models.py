@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import connections, models, router
 from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
@@ -12,8 +12,8 @@ class ImportJobQuerySet(models.QuerySet):
         return self.filter(status__in=ImportJob.IN_PROGRESS)
 
     def stale(self, now=None):
-        """Started jobs whose worker has not reported for INTEGRATIONS_JOB_STALE_AFTER seconds:
-        it was stopped (killed, restarted, out of memory). Its transaction died with it, so the
+        """Started jobs whose worker has not reported for `stale_after()` seconds: it was
+        stopped (killed, restarted, out of memory). Its transaction died with it, so the
         data is as it was before; the job only needs marking failed. A job still waiting in the
         queue is not stale: a worker will take it when there is one."""
         return self.filter(status__in=ImportJob.WORKER_HELD, heartbeat_at__lt=_stale_cutoff(now))
@@ -25,8 +25,26 @@ class ImportJobQuerySet(models.QuerySet):
         )["last"]
 
 
+def stale_after():
+    """Seconds without news after which a worker, a job or the scheduler counts as stopped.
+
+    INTEGRATIONS_JOB_STALE_AFTER, except on SQLite (development), where a job holds the
+    database's one write lock for as long as it runs, so nothing can report while it does: there
+    a job is given at least 15 minutes, as it was before heartbeats."""
+    seconds = settings.INTEGRATIONS_JOB_STALE_AFTER
+    if connections[router.db_for_write(ImportJob)].vendor == "sqlite":
+        return max(seconds, 15 * 60)
+    return seconds
+
+
+def heartbeat_interval():
+    """How often a live worker, job or scheduler reports: four times per stale period, at
+    most every 5 seconds, so that one late report never makes it look stopped."""
+    return min(5.0, stale_after() / 4)
+
+
 def _stale_cutoff(now=None):
-    return (now or timezone.now()) - timedelta(seconds=settings.INTEGRATIONS_JOB_STALE_AFTER)
+    return (now or timezone.now()) - timedelta(seconds=stale_after())
 
 
 class ImportJob(models.Model):
@@ -186,3 +204,43 @@ def last_users_sync():
     ]
     moments = [moment for moment in moments if moment is not None]
     return max(moments) if moments else None
+
+
+class HeartbeatQuerySet(models.QuerySet):
+    def alive(self, now=None):
+        return self.filter(beat_at__gte=_stale_cutoff(now))
+
+    def stale(self, now=None):
+        return self.filter(beat_at__lt=_stale_cutoff(now))
+
+
+class Heartbeat(models.Model):
+    """The last report of a background process: each worker (`manage.py worker`) and the
+    scheduler (`manage.py crontask`) write theirs every `heartbeat_interval()` seconds from a
+    thread of their own. /health/ reads them, and the scheduler fails the tasks of a worker that
+    stopped reporting."""
+
+    class Role(models.TextChoices):
+        WORKER = "worker", "Task worker"
+        SCHEDULER = "scheduler", "Scheduler"
+
+    # "scheduler", or "worker <worker id>" (the id django-tasks-db records on the tasks a
+    # worker takes).
+    name = models.CharField(max_length=100, unique=True)
+    role = models.CharField(max_length=10, choices=Role.choices)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    beat_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = HeartbeatQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["role", "name"]
+
+    def __str__(self):
+        return f"{self.name} (last report {self.beat_at:%Y-%m-%d %H:%M:%S})"
+
+    @staticmethod
+    def worker_name(worker_id):
+        return f"worker {worker_id}"

@@ -8,12 +8,15 @@ resources, and keep the ImportJob and UsersExport records.
 
 import io
 import logging
+from datetime import timedelta
 from pathlib import PurePath
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.tasks import TaskResultStatus
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from .files import (
     CSV_CONTENT_TYPE,
@@ -25,7 +28,7 @@ from .files import (
     write_xlsx,
     xlsx_file,
 )
-from .models import ImportJob, UsersExport
+from .models import Heartbeat, ImportJob, UsersExport
 from .progress import JobProgress
 from .resources import LISTED_ROWS, AccountsResource, FileImportResult, UsersResource
 
@@ -229,7 +232,7 @@ def import_file_now(*, kind, file, file_name, skip_errors=False, keep_removed=Tr
     )
     progress = JobProgress(job)
     try:
-        result = import_file(
+        result = _import_once_more_on_collision(
             kind=kind,
             file=file,
             dry_run=False,
@@ -246,6 +249,22 @@ def import_file_now(*, kind, file, file_name, skip_errors=False, keep_removed=Tr
         progress.close()
     _conclude(job, result)
     return job, result
+
+
+def _import_once_more_on_collision(**options):
+    """import_file, run a second time when it collided with a write made meanwhile.
+
+    Users imports run one at a time (UsersResource.before_run takes a lock for the whole run),
+    so they never collide with each other. A person or membership saved in the app between a
+    chunk's look-ups and its writes still can: the run's transaction rolled back whole, and the
+    second run finds what was saved."""
+    try:
+        return import_file(**options)
+    except IntegrityError:
+        if options["dry_run"]:
+            raise
+        logger.info("An import collided with a concurrent write; running it again")
+        return import_file(**options)
 
 
 def _conclude(job, result):
@@ -288,9 +307,10 @@ def cancel_import_job(*, job, by):
 def fail_stale_jobs(*, now=None):
     """Mark failed the jobs whose worker stopped without finishing (killed, restarted): the
     import's transaction died with it, so nothing was changed. Called by the worker before each
-    job and by the fail_stale_import_jobs command, never by a page (pages read a stale job as
-    failed without writing: ImportJob.show_stale_as_failed). Side effects: updates those jobs
-    and removes their stored uploads. Returns how many there were."""
+    job and by the scheduler every few seconds (`sweep_stopped_work`), never by a page (pages
+    read a stale job as failed without writing: ImportJob.show_stale_as_failed). Side effects:
+    updates those jobs, marks their task records (django-tasks-db's) failed and removes their
+    stored uploads. Returns how many there were."""
     count = 0
     for job in ImportJob.objects.stale(now):
         updated = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
@@ -300,9 +320,67 @@ def fail_stale_jobs(*, now=None):
         )
         if updated:
             job.refresh_from_db()
+            _fail_task_records(job)
             _remove_upload(job)
             count += 1
     return count
+
+
+class WorkerStopped(Exception):
+    """What a task record says when its worker stopped reporting before the task ended."""
+
+
+def _fail_task_records(job):
+    """The job's task (its check or its run) still RUNNING in the database queue: failed."""
+    from .tasks import check_import_file, run_import_file
+
+    _fail_tasks(
+        DBTaskResult.objects.running().filter(
+            task_path__in=[check_import_file.module_path, run_import_file.module_path],
+            args_kwargs={"args": [job.pk], "kwargs": {}},
+        ),
+        ImportJob.STOPPED_MESSAGE,
+    )
+
+
+def fail_stale_tasks(*, now=None):
+    """Mark failed the task records still RUNNING whose worker stopped reporting (a worker
+    started with `manage.py worker`, which reports; the tasks of a worker that never reported
+    are left alone). Returns how many there were."""
+    stopped = {
+        name.removeprefix(Heartbeat.worker_name(""))
+        for name in Heartbeat.objects.stale(now)
+        .filter(role=Heartbeat.Role.WORKER)
+        .values_list("name", flat=True)
+    }
+    if not stopped:
+        return 0
+    running = DBTaskResult.objects.running().values_list("pk", "worker_ids")
+    ids = [pk for pk, worker_ids in running if worker_ids and worker_ids[-1] in stopped]
+    return _fail_tasks(
+        DBTaskResult.objects.running().filter(pk__in=ids),
+        "The worker running this task stopped reporting before it finished (killed or restarted).",
+    )
+
+
+def _fail_tasks(task_results, message):
+    error = WorkerStopped(message)
+    return task_results.update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path=f"{WorkerStopped.__module__}.{WorkerStopped.__qualname__}",
+        traceback=f"{WorkerStopped.__qualname__}: {error}",
+        return_value=None,
+    )
+
+
+def sweep_stopped_work(*, now=None):
+    """What the scheduler runs every few seconds: jobs and tasks of stopped workers marked
+    failed, and the reports of processes gone for a day forgotten. Returns (jobs, tasks)."""
+    jobs = fail_stale_jobs(now=now)
+    tasks = fail_stale_tasks(now=now)
+    Heartbeat.objects.filter(beat_at__lt=(now or timezone.now()) - timedelta(days=1)).delete()
+    return jobs, tasks
 
 
 def _claim(job, expected, status):
@@ -321,7 +399,7 @@ def _run(job, *, dry_run, skip_errors, keep_removed):
     progress = JobProgress(job)
     try:
         with job.upload.open("rb") as file:
-            return import_file(
+            return _import_once_more_on_collision(
                 kind=job.kind,
                 file=file,
                 dry_run=dry_run,

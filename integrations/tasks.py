@@ -1,14 +1,25 @@
-"""Background tasks (Django's Tasks API; the database worker `manage.py db_worker` runs them).
+"""Background tasks (Django's Tasks API; the database worker `manage.py worker` runs them) and
+what the scheduler (`manage.py crontask`, django-crontask) runs in its own process.
 
-Each takes the job's id, as task arguments must be JSON; the work is in integrations.services.
-A worker that takes a job first marks failed the jobs of workers that stopped (killed,
-restarted) without finishing: the pages only read them as failed.
+Each task takes the job's id, as task arguments must be JSON; the work is in
+integrations.services. A worker that takes a job first marks failed the jobs of workers that
+stopped (killed, restarted) without finishing; the scheduler does it every few seconds too, so
+that it happens when no job comes, and when no worker is left.
 """
 
+import logging
+from datetime import UTC, datetime
+from functools import wraps
+
+from apscheduler.triggers.interval import IntervalTrigger
+from crontask import cron, scheduler
+from django.db import close_old_connections
 from django.tasks import task
 
-from . import services
-from .models import ImportJob
+from . import heartbeat, services
+from .models import Heartbeat, ImportJob, heartbeat_interval, stale_after
+
+logger = logging.getLogger(__name__)
 
 
 @task()
@@ -29,6 +40,8 @@ def run_import_file(job_id):
         services.run_import_job(job=job)
 
 
+# Daily, at a quiet hour (UTC), on a worker.
+@cron("17 3 * * *")
 @task()
 def purge_expired_files():
     """The daily retention purge (integrations.retention): uploads and error files kept past
@@ -37,3 +50,59 @@ def purge_expired_files():
     from .retention import purge_expired_files as purge
 
     return purge().as_dict()
+
+
+# The scheduler's own work. Tasks that do the app's work (retention, syncs) go to the workers
+# with crontask's @cron; these run in the scheduler's process because they are about the workers
+# themselves: failing the work of a dead worker cannot wait for a worker.
+
+
+def _in_scheduler(function):
+    """A scheduled call with fresh database connections (the scheduler runs for days)."""
+
+    @wraps(function)
+    def scheduled():
+        close_old_connections()
+        try:
+            function()
+        finally:
+            close_old_connections()
+
+    return scheduled
+
+
+@_in_scheduler
+def report_scheduler_alive():
+    heartbeat.record("scheduler", Heartbeat.Role.SCHEDULER)
+
+
+@_in_scheduler
+def sweep_stopped_work():
+    jobs, tasks = services.sweep_stopped_work()
+    if jobs or tasks:
+        logger.warning(
+            "Marked failed the work of stopped workers: %s import jobs, %s tasks", jobs, tasks
+        )
+
+
+def sweep_interval():
+    """Twice per stale period, at most every 30 seconds: a stopped job is marked failed
+    between `stale_after()` and one and a half times that after its last report."""
+    return min(30.0, stale_after() / 2)
+
+
+for function, seconds in [
+    (report_scheduler_alive, heartbeat_interval()),
+    (sweep_stopped_work, sweep_interval()),
+]:
+    scheduler.add_job(
+        function,
+        IntervalTrigger(seconds=seconds),
+        id=f"integrations.{function.__name__}",
+        name=f"integrations.{function.__name__}",
+        replace_existing=True,
+        # Once as soon as the scheduler starts, however long after this import that is.
+        next_run_time=datetime.now(UTC),
+        misfire_grace_time=None,
+        coalesce=True,
+    )

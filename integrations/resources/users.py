@@ -19,7 +19,7 @@ from ..models import last_users_sync
 from ..widgets import TextWidget, YesNoWidget
 from .base import LISTED_ROWS, NEW, SKIP, UPDATE, Change, FileResource, ReAdd, _max_length
 from .users_reads import UsersLookups
-from .users_writes import ChunkPlan, NewMembership, write_plan
+from .users_writes import ChunkPlan, NewMembership, serialise_users_imports, write_plan
 
 PERSON_COLUMNS = (
     ("first_name", "First Name"),
@@ -119,6 +119,8 @@ class UsersResource(UsersLookups, FileResource):
 
     def before_run(self, *, dry_run):
         using = self.get_db_connection_name()
+        if not dry_run:
+            serialise_users_imports(using)
         if connections[using].vendor == "postgresql":
             # Every lookup of a chunk has an index to use, but inside this transaction the
             # statistics of people and memberships are those of before the import: after a

@@ -1,7 +1,29 @@
 """What one chunk of a users file writes (`ChunkPlan`, decided by UsersResource) and the
 writing of it, in bulk through integrations.bulk."""
 
+from django.db import connections
+
 from contacts.models import ContactChange, Membership, Person
+
+# The advisory lock that users imports which write take for their whole transaction (the
+# accounts' tree locks use 7_301).
+USERS_IMPORT_LOCK = (7_302, 0)
+
+
+def serialise_users_imports(using):
+    """Wait until no other users import writes, and hold that until this one commits or rolls
+    back (PostgreSQL; on SQLite every writing transaction is serialised already).
+
+    Two imports over the same people would both find a new person or membership missing and
+    both insert it: the later one failed on the unique key and had to be run again. Finer
+    locks (per person, per chunk) cannot avoid deadlocks between two runs that meet the same
+    people in different orders, each holding what it wrote until its commit. One run at a
+    time, each finding what the ones before it wrote, is what a person re-running them did.
+    Must be called inside the run's transaction."""
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", USERS_IMPORT_LOCK)
 
 
 class NewMembership:

@@ -2,6 +2,7 @@
 while the import's transaction is open, and the tree locks of an accounts import."""
 
 import io
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,11 +11,13 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from accounts.models import TREE_LOCK_NAMESPACE
 from integrations import services
-from integrations.models import ImportJob
+from integrations.models import Heartbeat, ImportJob
 from integrations.progress import JobProgress
+from integrations.tasks import check_import_file, run_import_file, scheduler
 from tests.integrations.conftest import accounts_csv, import_accounts, memberships, users_csv
 
 postgresql_only = pytest.mark.skipif(
@@ -188,3 +191,118 @@ def test_the_import_of_a_file_object_reads_it_from_the_start(tree):
     result = services.import_file(kind=ImportJob.Kind.USERS, file=file, dry_run=True)
 
     assert result.new == 1
+
+
+# Stopped workers: heartbeats, task records, the scheduler's sweep
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_running_job_reports_while_no_chunk_ends(tree, settings):
+    """The heartbeat goes on while the import is busy with one thing (reading a large file, a
+    slow chunk, waiting for another import): nothing calls the progress meanwhile."""
+    settings.INTEGRATIONS_JOB_STALE_AFTER = 2  # a report every half second
+    long_ago = timezone.now() - timedelta(hours=1)
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS,
+        file_name="big.csv",
+        status=ImportJob.Status.RUNNING,
+        heartbeat_at=long_ago,
+    )
+    progress = JobProgress(job)
+    try:
+        deadline = time.monotonic() + 30
+        while ImportJob.objects.get(pk=job.pk).heartbeat_at == long_ago:
+            assert time.monotonic() < deadline, "no heartbeat within 30 s"
+            time.sleep(0.05)
+        first = ImportJob.objects.get(pk=job.pk).heartbeat_at
+        while ImportJob.objects.get(pk=job.pk).heartbeat_at == first:
+            assert time.monotonic() < deadline, "no second heartbeat within 30 s"
+            time.sleep(0.05)
+    finally:
+        progress.close()
+    assert ImportJob.objects.get(pk=job.pk).rows_done == 0
+
+
+def queued_task(task, job, *, worker_id="w1", status="RUNNING"):
+    return DBTaskResult.objects.create(
+        task_path=task.module_path,
+        args_kwargs={"args": [job.pk], "kwargs": {}},
+        backend_name="default",
+        run_after=timezone.now(),
+        status=status,
+        worker_ids=[worker_id],
+    )
+
+
+@pytest.mark.django_db
+def test_a_stale_job_fails_with_its_task_record(tree):
+    old = timezone.now() - timedelta(days=1)
+    stopped = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS, file_name="a.csv", status="running", heartbeat_at=old
+    )
+    live = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS,
+        file_name="b.csv",
+        status="running",
+        heartbeat_at=timezone.now(),
+    )
+    stopped_task = queued_task(run_import_file, stopped)
+    live_task = queued_task(run_import_file, live)
+
+    assert services.fail_stale_jobs() == 1
+
+    stopped_task.refresh_from_db()
+    live_task.refresh_from_db()
+    assert (stopped_task.status, stopped_task.exception_class_path) == (
+        "FAILED",
+        "integrations.services.WorkerStopped",
+    )
+    assert stopped_task.traceback == f"WorkerStopped: {ImportJob.STOPPED_MESSAGE}"
+    assert stopped_task.finished_at is not None
+    assert live_task.status == "RUNNING"
+
+
+@pytest.mark.django_db
+def test_the_sweep_fails_the_tasks_of_workers_that_stopped_reporting(tree):
+    now = timezone.now()
+    Heartbeat.objects.create(name="worker dead", role="worker", beat_at=now - timedelta(hours=1))
+    Heartbeat.objects.create(name="worker live", role="worker", beat_at=now)
+    Heartbeat.objects.create(name="worker gone", role="worker", beat_at=now - timedelta(days=2))
+    job = ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name="a.csv")
+    of_dead = queued_task(check_import_file, job, worker_id="dead")
+    of_live = queued_task(check_import_file, job, worker_id="live")
+    # A worker that never reported (an old db_worker): its tasks are left alone.
+    of_unknown = queued_task(check_import_file, job, worker_id="unknown")
+    done = queued_task(check_import_file, job, worker_id="dead", status="SUCCESSFUL")
+
+    assert services.sweep_stopped_work() == (0, 1)
+
+    states = {task.pk: task.status for task in DBTaskResult.objects.all()}
+    assert states == {
+        of_dead.pk: "FAILED",
+        of_live.pk: "RUNNING",
+        of_unknown.pk: "RUNNING",
+        done.pk: "SUCCESSFUL",
+    }
+    # Reports older than a day are forgotten.
+    assert set(Heartbeat.objects.values_list("name", flat=True)) == {"worker dead", "worker live"}
+
+
+@pytest.mark.django_db
+def test_the_scheduler_reports_and_sweeps_on_its_own(tree):
+    stopped = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS,
+        file_name="a.csv",
+        status="running",
+        heartbeat_at=timezone.now() - timedelta(days=1),
+    )
+    jobs = {job.id: job.func for job in scheduler.get_jobs()}
+
+    # Without the fresh connections around them, which would end this test's transaction.
+    jobs["integrations.report_scheduler_alive"].__wrapped__()
+    jobs["integrations.sweep_stopped_work"].__wrapped__()
+
+    assert Heartbeat.objects.get().name == "scheduler"
+    stopped.refresh_from_db()
+    assert stopped.status == ImportJob.Status.FAILED

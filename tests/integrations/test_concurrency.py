@@ -1,0 +1,68 @@
+"""Users imports over the same people at the same time (integrations/resources/users_writes.py):
+each in its own worker and connection, all of them succeed."""
+
+import threading
+
+import pytest
+from django.db import connection, connections
+
+from contacts.models import Membership, Person
+from integrations import services
+from integrations.models import ImportJob
+from tests.integrations.conftest import csv_file, users_csv
+
+SHARED = 240  # people in every file
+OWN = 40  # people in one file only
+
+
+def users_file(number):
+    """Every shared person at PARIS (the same memberships in every file) and at this file's
+    own account, met in an order of this file's own, so that two runs meet them in different
+    orders; then people of this file only."""
+    own_account = ["BERLIN", "AUSTIN", "EMEA", "AMER"][number]
+    shared = [f"shared{index}@example.com" for index in range(SHARED)]
+    order = shared[number * 60 :] + shared[: number * 60]
+    if number % 2:
+        order.reverse()
+    rows = [f"PARIS,{email},Shared,Person,,,,yes," for email in order]
+    rows += [f"{own_account},{email},Shared,Person,,,,," for email in order]
+    rows += [
+        f"{own_account},own{number}-{index}@example.com,Own,Person,,,,," for index in range(OWN)
+    ]
+    return users_csv(*rows)
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite runs one writing transaction at a time: imports cannot overlap there",
+)
+@pytest.mark.django_db(transaction=True)
+def test_four_users_imports_over_the_same_people_at_once_all_succeed(tree, settings):
+    # Many small chunks: the runs interleave, each holding what it wrote until it commits.
+    settings.INTEGRATIONS_CHUNK_SIZE = 40
+    start = threading.Barrier(4)
+    jobs = {}
+
+    def run(number):
+        try:
+            start.wait()
+            job, _ = services.import_file_now(
+                kind=ImportJob.Kind.USERS,
+                file=csv_file(users_file(number)),
+                file_name=f"people-{number}.csv",
+            )
+            jobs[number] = (job.status, job.message)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert jobs == {number: (ImportJob.Status.SUCCEEDED, "") for number in range(4)}
+    assert Person.objects.count() == SHARED + 4 * OWN
+    assert Membership.objects.filter(account=tree["paris"]).count() == SHARED
+    assert Membership.objects.count() == SHARED + 4 * SHARED + 4 * OWN
+    assert Membership.objects.filter(account=tree["paris"], is_contact=True).count() == SHARED
