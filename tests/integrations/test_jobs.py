@@ -24,7 +24,7 @@ postgresql_only = pytest.mark.skipif(
 
 def start(text, staff_user, name="people.csv", kind=ImportJob.Kind.USERS):
     return services.start_import_job(
-        kind=kind, upload=SimpleUploadedFile(name, text.encode()), row_estimate=2, by=staff_user
+        kind=kind, upload=SimpleUploadedFile(name, text.encode()), by=staff_user
     )
 
 

@@ -276,12 +276,21 @@ def test_a_job_whose_worker_stopped_reads_as_failed_and_the_page_writes_nothing(
     ],
     ids=["empty", "header only", "UTF-16", "binary", "no required columns"],
 )
-def test_a_file_that_cannot_be_imported_is_refused_at_once(advanced_client, tree, content, message):
+def test_a_file_that_cannot_be_imported_fails_its_check_with_one_message(
+    advanced_client, tree, content, message
+):
+    before = snapshot()
+
     response = upload(advanced_client, content)
 
-    assert response.status_code == 400
-    assert text(response).count(message) == 1
-    assert ImportJob.objects.count() == 0
+    # The upload is stored and answered at once; the check says why on the job page.
+    job = ImportJob.objects.get()
+    assert (response.status_code, response.headers["Location"]) == (302, job.get_absolute_url())
+    assert (job.status, job.message, job.upload.name) == (ImportJob.Status.FAILED, message, "")
+    page = advanced_client.get(job.get_absolute_url())
+    assert text(page, "failed-heading") == "This file cannot be imported"
+    assert text(page).count(message) == 1
+    assert snapshot() == before
 
 
 def test_an_empty_upload_form_says_what_is_missing(advanced_client):
