@@ -91,7 +91,8 @@ class Limits:
         file of millions of empty lines is refused after the first INTEGRATIONS_MAX_ROWS."""
         if last_line > self.rows + 1:
             raise FileProblem(
-                f"This file has more than {self.rows:,} rows after its header row (blank lines "
+                f"This file has more than {self.rows:,} row{'s' if self.rows != 1 else ''} "
+                "after its header row (blank lines "
                 f"count too); up to {self.rows:,} can be imported at once. Split it into "
                 "smaller files and import each.",
                 code="too_many_rows",
