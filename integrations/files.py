@@ -224,14 +224,17 @@ def _read_csv(file, limits):
     # The characters handed to the reader since its current row began, and where that row
     # began (in line_numbers): a row whose quoted values go on line after line is refused
     # before it outgrows any row within the limits.
-    row = {"length": 0, "start": 0}
+    row_length, row_start = 0, 0
+    # (The lines handed to the reader keep their line ends, which the scan did not count.)
+    max_row, max_columns, cell_chars = limits.row_bytes + 2, limits.columns, limits.cell_bytes // 4
 
     def source():
+        nonlocal row_length
         for number, text_ in itertools.chain([(header_line, text)], lines):
             line_numbers.append(number)
-            row["length"] += len(text_)
-            if row["length"] > limits.row_bytes:
-                raise limits.row_too_long(line_numbers[row["start"]])
+            row_length += len(text_)
+            if row_length > max_row:
+                raise limits.row_too_long(line_numbers[row_start])
             yield text_
 
     reader = csv.reader(source(), delimiter=delimiter)
@@ -245,9 +248,10 @@ def _read_csv(file, limits):
     headers = [cell.strip() for cell in header]
 
     def rows():
+        nonlocal row_length, row_start
         consumed = reader.line_num
         while True:
-            row["length"], row["start"] = 0, consumed
+            row_length, row_start = 0, consumed
             try:
                 values = next(reader)
             except StopIteration:
@@ -259,7 +263,9 @@ def _read_csv(file, limits):
                 ) from error
             start_line = line_numbers[consumed]
             consumed = reader.line_num
-            limits.check_cells(start_line, values)
+            # A row shorter than a quarter of a cell's bytes cannot hold too large a cell.
+            if len(values) > max_columns or row_length > cell_chars:
+                limits.check_cells(start_line, values)
             if any(value.strip() for value in values):
                 yield start_line, values
 
@@ -323,7 +329,10 @@ def _scan_csv(file, limits):
     lines = 0  # line ends read so far
     open_line = 0  # bytes of the line that the last piece ended in the middle of
     after_cr = False  # the last piece ended with CR, so an LF next ends no further line
-    for chunk in iter(lambda: file.read(1 << 20), b""):
+    # Pieces no longer than a row may be: a line inside one is short enough, so only a line
+    # that runs over the end of a piece needs measuring (all of it in C: find, count).
+    size = max(1, min(1 << 20, limits.row_bytes))
+    for chunk in iter(lambda: file.read(size), b""):
         if b"\x00" in chunk:
             raise FileProblem(
                 "This is not a CSV or XLSX file: it holds binary data. Save it as CSV UTF-8 or "
@@ -336,27 +345,17 @@ def _scan_csv(file, limits):
             _not_utf8(lines + _line_ends(chunk[: error.start]) + 1, error)
         data = chunk[1:] if after_cr and chunk.startswith(b"\n") else chunk
         after_cr = data.endswith(b"\r")
-        if not data:
-            continue
-        pieces = data.splitlines()
-        if (
-            open_line + len(pieces[0]) > limits.row_bytes
-            or max(map(len, pieces)) > limits.row_bytes
-        ):
-            index = next(
-                i
-                for i, piece in enumerate(pieces)
-                if len(piece) + (open_line if i == 0 else 0) > limits.row_bytes
-            )
-            raise limits.row_too_long(lines + index + 1)
-        ended = data.endswith((b"\n", b"\r"))
-        if ended:
-            open_line = 0
-        elif len(pieces) == 1:
-            open_line += len(pieces[0])
+        ends = _line_ends(data)
+        if ends:
+            first_end = min(at for at in (data.find(b"\n"), data.find(b"\r")) if at >= 0)
+            if open_line + first_end > limits.row_bytes:
+                raise limits.row_too_long(lines + 1)
+            open_line = len(data) - 1 - max(data.rfind(b"\n"), data.rfind(b"\r"))
         else:
-            open_line = len(pieces[-1])
-        lines += _line_ends(data)
+            open_line += len(data)
+            if open_line > limits.row_bytes:
+                raise limits.row_too_long(lines + 1)
+        lines += ends
         limits.check_row_count(lines)
     try:
         decoder.decode(b"", final=True)

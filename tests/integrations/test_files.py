@@ -10,6 +10,7 @@ from openpyxl import Workbook, load_workbook
 
 from integrations.files import (
     FileProblem,
+    Limits,
     csv_lines,
     neutralise,
     read_table,
@@ -345,6 +346,24 @@ def test_a_line_past_any_row_is_refused_before_it_is_read(small_limits):
         "quotation mark may be left open, or the file has no line breaks. Fix it and upload the "
         "file again."
     )
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_lines_are_counted_and_measured_across_the_pieces_the_file_is_scanned_in(newline):
+    # Rows of up to 46 bytes, read 46 bytes at a time: line ends fall on every side of a cut.
+    limits = Limits(rows=100, columns=2, cell_bytes=10, xlsx_size=0)
+    rows = [f"P{number},{'x' * (number % 10)}" for number in range(30)]
+    data = newline.join(["Account ID,Email", *rows, "P,".ljust(46, "y")]) + newline
+
+    table = read_table(io.BytesIO(data.encode()), limits=limits)
+
+    assert table.row_estimate == 31
+    with pytest.raises(FileProblem) as problem:
+        list(table.rows)  # the last row's cell is past 10 bytes, its line within 46
+    assert problem.value.message.startswith("Line 32, column 2 holds 44 bytes;")
+    with pytest.raises(FileProblem) as problem:
+        read_table(io.BytesIO((data + "P,".ljust(47, "y")).encode()), limits=limits)
+    assert problem.value.message.startswith("Line 33 is longer than any row can be")
 
 
 # Writing: the formula guard
