@@ -238,8 +238,27 @@ LOGGING = {
 }
 
 # --- Integrations (integrations/): users and accounts files in and out -----------------------
-# The largest integration file accepted, in bytes; checked before the file is read.
+# The largest integration file accepted, in bytes; counted while the upload streams in (its
+# rest is read and dropped, so the form can say how large it was).
 INTEGRATIONS_MAX_UPLOAD_SIZE = env_int("INTEGRATIONS_MAX_UPLOAD_SIZE", 100 * 1024 * 1024)
+# What one integration file may hold, checked while it is read (integrations/files.py), so that
+# no file, however built, keeps a preview, the admin or a command busy for long.
+# Rows after the header, blank lines included: SPEC §7's largest import is 1,000,000 rows.
+INTEGRATIONS_MAX_ROWS = env_int("INTEGRATIONS_MAX_ROWS", 1_000_000)
+# Columns with a value: a users file has 9, an accounts file 4, and other columns are ignored;
+# 200 leaves room for wide exports of other systems, thousands is a broken file.
+INTEGRATIONS_MAX_COLUMNS = env_int("INTEGRATIONS_MAX_COLUMNS", 200)
+# Bytes (UTF-8) of one cell: forty times the longest value a column is stored in (255
+# characters), so that real files never meet it, while a cell of megabytes cannot fill the
+# preview, its messages and the error file.
+INTEGRATIONS_MAX_CELL_BYTES = env_int("INTEGRATIONS_MAX_CELL_BYTES", 10_000)
+# Bytes an .xlsx unpacks to (all its parts: openpyxl reads the shared strings whole), known from
+# the zip's directory before it is opened: a 1,000,000-row users file holds 400 to 550 MB of
+# XML as this app or Excel writes it.
+INTEGRATIONS_MAX_XLSX_SIZE = env_int("INTEGRATIONS_MAX_XLSX_SIZE", 700 * 1024 * 1024)
+# Uploads stream into a temporary file that has no name on disk (integrations/uploads.py): it
+# is gone when the request ends, however it ends, a killed worker included.
+FILE_UPLOAD_HANDLERS = ["integrations.uploads.UploadHandler"]
 # Rows read, looked up and written together: lookups are one query per chunk, not per row.
 INTEGRATIONS_CHUNK_SIZE = env_int("INTEGRATIONS_CHUNK_SIZE", 2000)
 # Seconds without news from a running import job, a worker or the scheduler before it counts as

@@ -5,15 +5,14 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import ngettext
 
-from .files import FileProblem, read_table
 from .models import ImportJob
-from .services import RESOURCES
 
 
 class UploadForm(forms.Form):
-    """Choose the kind of file and upload it. The file is checked as a whole here (size first,
-    then that it is CSV or XLSX with the columns its kind needs), so a file that cannot be
-    imported at all is refused at once with one message; its rows are checked by the preview."""
+    """Choose the kind of file and upload it. Only the size is checked here, as the upload
+    streams in (integrations.uploads): the file is stored and every other check (format,
+    encoding, columns, the limits of integrations.files, each row) is the preview's, in the
+    background, so that no file keeps the request busy however it is built."""
 
     kind = forms.ChoiceField(
         label="Kind of file",
@@ -32,37 +31,23 @@ class UploadForm(forms.Form):
             f"CSV (UTF-8; comma, semicolon or tab) or XLSX, up to {filesizeformat(self.max_size)}."
         )
         file.widget.attrs["accept"] = ".csv,.txt,.tsv,.xlsx"
-        self.row_estimate = 0
 
     def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > self.max_size:
-            raise ValidationError(
-                "This file is %(size)s; files up to %(limit)s can be imported. Split it into "
-                "smaller files.",
-                code="too_large",
-                params={
-                    "size": filesizeformat(upload.size),
-                    "limit": filesizeformat(self.max_size),
-                },
-            )
-        return upload
+        return check_upload_size(self.cleaned_data["file"])
 
-    def clean(self):
-        cleaned = super().clean()
-        upload, kind = cleaned.get("file"), cleaned.get("kind")
-        if upload is None or kind is None:
-            return cleaned
-        try:
-            table = read_table(upload)
-            RESOURCES[kind]().match_headers(table.headers)
-        except FileProblem as problem:
-            self.add_error("file", ValidationError(problem.message, code=problem.code))
-        else:
-            self.row_estimate = table.row_estimate
-        finally:
-            upload.seek(0)
-        return cleaned
+
+def check_upload_size(upload):
+    """The upload, or ValidationError (code "too_large") past INTEGRATIONS_MAX_UPLOAD_SIZE. The
+    upload handler counted it whole but kept none of it then."""
+    limit = settings.INTEGRATIONS_MAX_UPLOAD_SIZE
+    if upload is not None and upload.size > limit:
+        raise ValidationError(
+            "This file is %(size)s; files up to %(limit)s can be imported. Split it into "
+            "smaller files.",
+            code="too_large",
+            params={"size": filesizeformat(upload.size), "limit": filesizeformat(limit)},
+        )
+    return upload
 
 
 class ConfirmForm(forms.Form):

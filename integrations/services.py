@@ -47,9 +47,12 @@ def import_file(
     by=None,
     progress=None,
     chunk_size=None,
+    on_table=None,
 ):
     """Run the rules of a users file or an accounts file (`kind`) over a binary file object.
 
+    The file is read through integrations.files.read_table, with its limits. `on_table` is
+    called with the Table once its header row is read (its row estimate known), before any row.
     With `dry_run` nothing is written. Otherwise every change is written in one transaction,
     with a ContactChange (source "import", staff user `by`) for each change of a contact mark,
     key-contact mark or role; a file with any row error writes nothing unless `skip_errors`.
@@ -66,6 +69,8 @@ def import_file(
         result = FileImportResult()
         resource.handle_import_error(result, problem)
         return result
+    if on_table is not None:
+        on_table(table)
     return resource.import_data(
         table,
         dry_run=dry_run,
@@ -119,8 +124,10 @@ def summarise(result, *, phase):
 
 
 @transaction.atomic
-def start_import_job(*, kind, upload, row_estimate=0, by):
-    """Store an uploaded file and start checking it in the background (the preview).
+def start_import_job(*, kind, upload, by):
+    """Store an uploaded file and start checking it in the background (the preview). Nothing
+    of the file is read here, whatever it holds: every check is the preview's
+    (check_import_job), so a request that uploads returns as soon as the file is stored.
 
     Side effects: saves the file in the default storage (which every app server and worker
     shares), creates the ImportJob and enqueues its check. Returns the job.
@@ -133,7 +140,6 @@ def start_import_job(*, kind, upload, row_estimate=0, by):
         file_size=upload.size,
         staff_user=by,
         status=ImportJob.Status.CHECKING,
-        rows_total=row_estimate,
     )
     job.upload.save(job.file_name, upload, save=False)
     job.save()
@@ -145,14 +151,27 @@ def start_import_job(*, kind, upload, row_estimate=0, by):
 
 
 def check_import_job(*, job):
-    """The preview: a dry run of the job's stored file, which writes nothing to the data.
+    """The preview: every check of the job's stored file (format, encoding, columns, the
+    limits of integrations.files) and a dry run of its rows, which writes nothing to the data.
 
-    Side effects: saves the job's counts, summary and error file; READY, or FAILED (the stored
-    file removed) for a file that cannot be read.
+    Side effects: saves the job's row estimate once the file is open, then its counts, summary
+    and error file; READY, or FAILED with the file's problem as the message (the stored file
+    removed) for a file that cannot be imported.
     """
     if not _claim(job, ImportJob.Status.CHECKING, ImportJob.Status.CHECKING):
         return job
-    result = _run(job, dry_run=True, skip_errors=False, keep_removed=job.keep_removed)
+
+    def show_estimate(table):
+        # Its own statement, outside the dry run's transaction: the job page sees it at once.
+        ImportJob.objects.filter(pk=job.pk).update(rows_total=table.row_estimate)
+
+    result = _run(
+        job,
+        dry_run=True,
+        skip_errors=False,
+        keep_removed=job.keep_removed,
+        on_table=show_estimate,
+    )
     if result is None:
         return job
     if result.file_problems():
@@ -394,7 +413,7 @@ def _claim(job, expected, status):
     return bool(claimed)
 
 
-def _run(job, *, dry_run, skip_errors, keep_removed):
+def _run(job, *, dry_run, skip_errors, keep_removed, on_table=None):
     """The resource over the stored file, with progress; None when it raised (job FAILED)."""
     progress = JobProgress(job)
     try:
@@ -407,6 +426,7 @@ def _run(job, *, dry_run, skip_errors, keep_removed):
                 keep_removed=keep_removed,
                 by=job.staff_user,
                 progress=progress,
+                on_table=on_table,
             )
     except Exception as error:
         logger.exception("Import job %s failed", job.pk)

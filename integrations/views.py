@@ -31,14 +31,12 @@ def _get_job(pk):
 @can_run_integrations
 @require_http_methods(["GET", "POST"])
 def index(request):
-    """Upload a file (then see its preview on the job page), export users, and the history."""
+    """Upload a file (stored at once; its check and preview follow on the job page), export
+    users, and the history."""
     form = UploadForm(request.POST, request.FILES) if request.method == "POST" else UploadForm()
     if request.method == "POST" and form.is_valid():
         job = services.start_import_job(
-            kind=form.cleaned_data["kind"],
-            upload=form.cleaned_data["file"],
-            row_estimate=form.row_estimate,
-            by=request.user,
+            kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user
         )
         return redirect(job)
     jobs = Paginator(ImportJob.objects.select_related("staff_user"), JOBS_PER_PAGE)

@@ -80,6 +80,29 @@ def test_upload_preview_confirm_and_see_the_job_finish(signed_in_page, tree, tmp
     expect(contacts.get_by_role("img", name="Key contact")).to_be_visible()
 
 
+def test_a_file_that_cannot_be_imported_is_stored_and_its_job_page_says_why(
+    signed_in_page, tree, tmp_path, settings
+):
+    settings.INTEGRATIONS_MAX_ROWS = 3  # the file's rows, and its blank lines past them
+    page = signed_in_page
+    path = tmp_path / "people.csv"
+    path.write_bytes(USERS_FILE.encode() + b"\r\n" * 1000)
+
+    page.goto("/integrations/")
+    page.get_by_label("Users file").check()
+    page.get_by_label("File", exact=True).set_input_files(str(path))
+    page.get_by_role("button", name="Check the file").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("people.csv")
+    expect(page.get_by_role("heading", name="This file cannot be imported")).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_text(
+        "This file has more than 3 rows after its header row (blank lines count too); up to 3 "
+        "can be imported at once. Split it into smaller files and import each."
+    )
+    expect(page.get_by_text("Nothing was changed.")).to_be_visible()
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED
+
+
 def test_the_job_page_follows_a_running_job_until_it_ends(signed_in_page, staff_user):
     page = signed_in_page
     job = ImportJob.objects.create(

@@ -1,7 +1,9 @@
 import io
+import zipfile
 
 import pytest
 from django.db import connection
+from django.template.defaultfilters import filesizeformat
 
 from accounts.models import Account
 from contacts.models import ContactChange, Membership, Person
@@ -189,3 +191,98 @@ def failing_insert(db):
 @pytest.fixture
 def duplicate_insert(db):
     _fail_inserting_boom(duplicate=True)
+
+
+# Files built to overload a reader (issue 16), with the one message each gets from the preview,
+# the admin and the commands. The limits are lowered (small_limits) so that the files stay small
+# and quick to build; the zip bomb needs no lowering, its packing gives it away.
+
+SMALL_LIMITS = {
+    "INTEGRATIONS_MAX_ROWS": 50,
+    "INTEGRATIONS_MAX_COLUMNS": 20,
+    "INTEGRATIONS_MAX_CELL_BYTES": 1000,
+}
+
+
+@pytest.fixture
+def small_limits(settings):
+    for name, value in SMALL_LIMITS.items():
+        setattr(settings, name, value)
+
+
+def xlsx_bomb(size=64 << 20):
+    """A valid users workbook whose sheet unpacks to more than `size` bytes (whitespace between
+    its rows, which XML allows) yet packs into a few dozen kilobytes."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active.append(USERS_HEADER.split(","))
+    workbook.active.append(["PARIS", "ada@example.com", "Ada", "Lovelace"])
+    plain = io.BytesIO()
+    workbook.save(plain)
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(plain) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb,
+    ):
+        for part in source.infolist():
+            data = source.read(part.filename)
+            if part.filename != "xl/worksheets/sheet1.xml":
+                bomb.writestr(part.filename, data)
+                continue
+            head, tail = data.split(b"<sheetData>")
+            with bomb.open(part.filename, "w") as sheet:
+                sheet.write(head + b"<sheetData>")
+                for _ in range(size >> 20):
+                    sheet.write(b" " * (1 << 20))
+                sheet.write(tail)
+    return out.getvalue()
+
+
+def _bomb_case():
+    content = xlsx_bomb()
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        sheet = archive.getinfo("xl/worksheets/sheet1.xml")
+    packed = filesizeformat(sheet.compress_size).replace("\xa0", " ")
+    return (
+        "bomb.xlsx",
+        content,
+        f"Part xl/worksheets/sheet1.xml of this workbook unpacks from {packed} to 64.0 MB, far "
+        "more than a spreadsheet packs: the file looks built to overload the import (a zip "
+        "bomb). Open it in a spreadsheet, save it again as .xlsx or CSV UTF-8, and upload that.",
+    )
+
+
+PATHOLOGICAL_FILES = {
+    # Blank lines count: line ends alone once dodged the count of rows.
+    "blank lines": lambda: (
+        "people.csv",
+        (users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,") + "\r" * 20_000).encode(),
+        "This file has more than 50 rows after its header row (blank lines count too); up to "
+        "50 can be imported at once. Split it into smaller files and import each.",
+    ),
+    "zip bomb": _bomb_case,
+    "huge cell": lambda: (
+        "people.csv",
+        users_csv(f"PARIS,ada@example.com,{'é' * 2500},Lovelace,,,,,").encode(),
+        "Line 2, column 3 holds 5,000 bytes; a cell may hold 1,000 bytes. Shorten the value (or "
+        "remove the column if the import does not need it) and upload the file again.",
+    ),
+    "thousands of columns": lambda: (
+        "people.csv",
+        users_csv(
+            "PARIS,ada@example.com,Ada,Lovelace,,,,,", header=USERS_HEADER + ",x" * 5000
+        ).encode(),
+        "Line 1 has a value in column 5,009; a file may have up to 20 columns. Remove the "
+        "columns the import does not need and upload the file again.",
+    ),
+    "quote left open": lambda: (
+        "people.csv",
+        users_csv(
+            'PARIS,"ada@example.com,Ada,Lovelace,,,,,', *[f"BERLIN,{'x' * 1100}"] * 40
+        ).encode(),
+        "Line 2 is longer than any row can be (20 columns of up to 1,000 bytes each): a "
+        "quotation mark may be left open, or the file has no line breaks. Fix it and upload "
+        "the file again.",
+    ),
+}

@@ -1,13 +1,21 @@
 """The Django admin's import and export buttons on people and memberships (SPEC §3.9): the same
 resource and rules as the integrations page."""
 
+import html
 import io
 import re
 
 import pytest
 
 from tests.admin_pages import change_page, changelist_rows, search_first_cells
-from tests.integrations.conftest import USERS_HEADER, history, memberships, snapshot, users_csv
+from tests.integrations.conftest import (
+    PATHOLOGICAL_FILES,
+    USERS_HEADER,
+    history,
+    memberships,
+    snapshot,
+    users_csv,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -24,9 +32,9 @@ def cells(response):
     ]
 
 
-def admin_upload(client, model, content, file_format="0"):
-    file = io.BytesIO(content.encode())
-    file.name = "people.csv"
+def admin_upload(client, model, content, file_format="0", name="people.csv"):
+    file = io.BytesIO(content.encode() if isinstance(content, str) else content)
+    file.name = name
     return client.post(
         f"/admin/contacts/{model}/import/",
         {"resource": "0", "format": file_format, "import_file": file},
@@ -112,6 +120,52 @@ def test_admin_import_of_a_file_without_the_columns_says_which(admin_client, tre
         "name Account ID and Email; it has: Name, Mail."
     ) in response.text
     assert "process_import" not in response.text
+
+
+@pytest.mark.parametrize("case", list(PATHOLOGICAL_FILES))
+def test_admin_import_of_a_file_built_to_overload_the_reader_says_why(
+    admin_client, tree, small_limits, case
+):
+    name, content, message = PATHOLOGICAL_FILES[case]()
+    before = snapshot()
+
+    response = admin_upload(
+        admin_client,
+        "person",
+        content,
+        file_format="1" if name.endswith(".xlsx") else "0",
+        name=name,
+    )
+
+    assert response.status_code == 200
+    assert html.unescape(response.text).count(message) == 1
+    assert "process_import" not in response.text
+    assert snapshot() == before
+
+
+def test_admin_import_of_a_file_past_the_size_limit_says_so(admin_client, tree, settings):
+    settings.INTEGRATIONS_MAX_UPLOAD_SIZE = 100
+
+    response = admin_upload(admin_client, "person", b"x" * 120)
+
+    assert response.status_code == 200
+    assert (
+        "This file is 120\xa0bytes; files up to 100\xa0bytes can be imported. Split it into "
+        "smaller files."
+    ) in html.unescape(response.text)
+    assert "process_import" not in response.text
+
+
+def test_admin_import_keeps_the_upload_for_its_confirmation_as_it_was(admin_client, tree):
+    from django.core.files.storage import default_storage
+
+    content = users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,")
+
+    preview = admin_upload(admin_client, "person", content)
+
+    stored = re.search(r'name="import_file_name" value="([^"]+)"', preview.text).group(1)
+    with default_storage.open(f"integrations/admin-uploads/{stored}", "rb") as file:
+        assert file.read() == content.encode()
 
 
 def test_admin_export_of_people_is_the_users_file_of_their_memberships(admin_client, ada):

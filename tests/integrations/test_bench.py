@@ -178,7 +178,7 @@ def test_bench_removes_what_it_made_when_a_measure_fails(seeded, tmp_path, setti
     settings.TASKS = DATABASE_TASKS
     before = database_state()
 
-    # A users file of no rows: the upload form refuses it, after the company was made.
+    # A users file of no rows: its preview fails, after the company was made.
     with pytest.raises(RuntimeError) as error:
         call_command(
             "bench",
@@ -191,7 +191,9 @@ def test_bench_removes_what_it_made_when_a_measure_fails(seeded, tmp_path, setti
             stdout=io.StringIO(),
         )
 
-    assert str(error.value) == "The upload answered 400, not the job page."
+    assert str(error.value) == (
+        "The preview ended failed: The file has a header row but no data rows."
+    )
     assert_nothing_of_the_bench_left(before)
 
 

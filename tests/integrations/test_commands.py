@@ -14,7 +14,13 @@ from integrations.files import FileProblem
 from integrations.management.commands.import_users import Command as ImportUsers
 from integrations.models import ImportJob, UsersExport
 from integrations.resources import FileImportResult, UsersResource
-from tests.integrations.conftest import accounts_csv, memberships, snapshot, users_csv
+from tests.integrations.conftest import (
+    PATHOLOGICAL_FILES,
+    accounts_csv,
+    memberships,
+    snapshot,
+    users_csv,
+)
 
 GOOD = users_csv(
     "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,", "PARIS,ada@customer.example,,,,,,,"
@@ -130,6 +136,44 @@ def test_import_users_of_a_file_that_is_not_a_table_exits_1(write, tree):
         "Users file people.csv: This users file has no Account ID and Email columns. Its header "
         "row (line 1) must name Account ID and Email; it has: Name, Mail."
     )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("dry_run", [False, True], ids=["import", "dry run"])
+@pytest.mark.parametrize("case", list(PATHOLOGICAL_FILES))
+def test_import_users_of_a_file_built_to_overload_the_reader_exits_1_with_why(
+    tmp_path, tree, small_limits, case, dry_run
+):
+    name, content, message = PATHOLOGICAL_FILES[case]()
+    path = tmp_path / name
+    path.write_bytes(content)
+    before = snapshot()
+
+    lines, (code, error) = run("import_users", str(path), *(["--dry-run"] if dry_run else []))
+
+    assert (lines, code, error) == ([], 1, f"Users file {name}: {message}")
+    assert snapshot() == before
+
+
+@pytest.mark.django_db
+def test_import_users_of_twenty_million_empty_lines_exits_1_after_the_first_million(tmp_path, tree):
+    path = tmp_path / "people.csv"
+    with path.open("wb") as file:
+        file.write(users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,").encode())
+        for _ in range(20):
+            file.write(b"\n" * 1_000_000)
+
+    lines, (code, error) = run("import_users", str(path))
+
+    assert (lines, code, error) == (
+        [],
+        1,
+        "Users file people.csv: This file has more than 1,000,000 rows after its header row "
+        "(blank lines count too); up to 1,000,000 can be imported at once. Split it into "
+        "smaller files and import each.",
+    )
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED
+    assert memberships() == []
 
 
 def test_import_command_reports_every_file_problem(tmp_path):

@@ -10,13 +10,19 @@ from openpyxl import Workbook, load_workbook
 
 from integrations.files import (
     FileProblem,
+    Limits,
     csv_lines,
     neutralise,
     read_table,
     unneutralise,
     write_xlsx,
 )
-from tests.integrations.conftest import import_users, memberships, totals
+from tests.integrations.conftest import (
+    PATHOLOGICAL_FILES,
+    import_users,
+    memberships,
+    totals,
+)
 
 ROWS = [["Account ID", "Email"], ["PARIS", "ada@example.com"], ["BERLIN", "grace@example.com"]]
 
@@ -203,9 +209,161 @@ def test_a_file_that_turns_unreadable_in_the_middle_writes_nothing(tree):
     result = import_users(text, chunk_size=1)
 
     assert result.file_problems() == [
-        "Line 3: this row cannot be read as CSV (field larger than field limit (131072))."
+        "Line 3 holds a value longer than a cell may hold (10,000 bytes). Shorten the value (or "
+        "remove the column if the import does not need it) and upload the file again."
     ]
     assert memberships() == []
+
+
+# Limits: every file is held to them while it is read, however it is built
+
+
+@pytest.mark.parametrize("case", list(PATHOLOGICAL_FILES))
+def test_a_file_built_to_overload_the_reader_gets_one_clear_message(small_limits, case):
+    _name, content, message = PATHOLOGICAL_FILES[case]()
+
+    with pytest.raises(FileProblem) as problem:
+        read(content)
+
+    assert problem.value.message == message
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_twenty_million_empty_lines_are_refused_after_the_first_million(newline):
+    """The issue's CSV, with the default limits: the reading stops in its first megabytes."""
+    file = io.BytesIO(b"Account ID,Email\nPARIS,ada@example.com\n" + newline.encode() * 20_000_000)
+
+    with pytest.raises(FileProblem) as problem:
+        read_table(file)
+
+    assert (problem.value.code, problem.value.message) == (
+        "too_many_rows",
+        "This file has more than 1,000,000 rows after its header row (blank lines count too); "
+        "up to 1,000,000 can be imported at once. Split it into smaller files and import each.",
+    )
+    assert file.tell() <= 3 << 20
+
+
+@pytest.mark.parametrize(
+    ("rows", "refused"), [(3, False), (4, True)], ids=["at the limit", "one more"]
+)
+def test_the_row_limit_counts_every_line_after_the_header(settings, rows, refused):
+    settings.INTEGRATIONS_MAX_ROWS = 3
+    data = b"Account ID,Email\nPARIS,a\n" + b"\n" * (rows - 2) + b"BERLIN,b\n"
+
+    if refused:
+        with pytest.raises(FileProblem, match="more than 3 rows after its header row"):
+            read(data)
+    else:
+        assert read(data)[1] == [(2, ["PARIS", "a"]), (rows + 1, ["BERLIN", "b"])]
+
+
+@pytest.mark.parametrize(("last_row", "refused"), [(4, False), (5, True)])
+def test_the_row_limit_counts_every_sheet_row_blank_ones_too(settings, last_row, refused):
+    settings.INTEGRATIONS_MAX_ROWS = 3
+    workbook = Workbook()
+    workbook.active["A1"], workbook.active["B1"] = "Account ID", "Email"
+    workbook.active[f"A{last_row}"], workbook.active[f"B{last_row}"] = "PARIS", "a"
+    out = io.BytesIO()
+    workbook.save(out)
+
+    if refused:
+        with pytest.raises(FileProblem, match="more than 3 rows after its header row"):
+            read(out.getvalue())
+    else:
+        assert read(out.getvalue())[1] == [(last_row, ["PARIS", "a"])]
+
+
+def test_the_unpacked_size_of_a_workbook_is_checked_before_it_is_opened(settings):
+    data = xlsx_bytes(ROWS)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        unpacked = sum(part.file_size for part in archive.infolist())
+    settings.INTEGRATIONS_MAX_XLSX_SIZE = unpacked - 1
+
+    with pytest.raises(FileProblem) as problem:
+        read(data)
+
+    assert (problem.value.code, problem.value.message) == (
+        "xlsx_too_large",
+        f"This workbook unpacks to {unpacked / 1024:.1f} KB; up to "
+        f"{(unpacked - 1) / 1024:.1f} KB can be imported. Split it into smaller files, or save "
+        "it as CSV UTF-8 (which is much smaller), and upload that.",
+    )
+    settings.INTEGRATIONS_MAX_XLSX_SIZE = unpacked
+    assert read(data)[0] == ["Account ID", "Email"]
+
+
+def test_a_zip_of_thousands_of_parts_is_refused_before_it_is_listed():
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for number in range(10_001):
+            archive.writestr(f"{number}.xml", "")
+
+    with pytest.raises(FileProblem) as problem:
+        read(out.getvalue())
+
+    assert problem.value.message == (
+        "This file is a zip archive of more than 10,000 parts, which no workbook has. Open it in "
+        "a spreadsheet, save it as .xlsx or CSV UTF-8, and upload that."
+    )
+
+
+def test_a_workbook_cell_and_column_past_the_limits_are_refused(small_limits):
+    wide = xlsx_bytes([["Account ID", "Email"], ["PARIS", "a", *[None] * 30, "far"]])
+    long = xlsx_bytes([["Account ID", "Email"], ["PARIS", "a" * 1001]])
+
+    with pytest.raises(FileProblem) as too_wide:
+        read(wide)
+    with pytest.raises(FileProblem) as too_long:
+        read(long)
+
+    assert too_wide.value.message.startswith(
+        "Line 2 has a value in column 33; a file may have up to 20 columns."
+    )
+    assert too_long.value.message.startswith(
+        "Line 2, column 2 holds 1,001 bytes; a cell may hold 1,000 bytes."
+    )
+
+
+def test_cells_at_the_limits_and_empty_columns_past_them_are_read(small_limits):
+    """The limit counts bytes of UTF-8 (é is two) and columns with a value."""
+    data = ("Account ID,Email" + "," * 40 + "\nPARIS," + "é" * 500 + "," * 40 + "\n").encode()
+
+    headers, rows = read(data)
+
+    assert (headers[:2], rows[0][1][:2]) == (["Account ID", "Email"], ["PARIS", "é" * 500])
+
+
+def test_a_line_past_any_row_is_refused_before_it_is_read(small_limits):
+    data = b"Account ID,Email\nPARIS,a\n" + b"x" * (5 << 20) + b"\n"
+    file = io.BytesIO(data)
+
+    with pytest.raises(FileProblem) as problem:
+        read_table(file)
+
+    assert problem.value.message == (
+        "Line 3 is longer than any row can be (20 columns of up to 1,000 bytes each): a "
+        "quotation mark may be left open, or the file has no line breaks. Fix it and upload the "
+        "file again."
+    )
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"], ids=["LF", "CRLF", "CR"])
+def test_lines_are_counted_and_measured_across_the_pieces_the_file_is_scanned_in(newline):
+    # Rows of up to 46 bytes, read 46 bytes at a time: line ends fall on every side of a cut.
+    limits = Limits(rows=100, columns=2, cell_bytes=10, xlsx_size=0)
+    rows = [f"P{number},{'x' * (number % 10)}" for number in range(30)]
+    data = newline.join(["Account ID,Email", *rows, "P,".ljust(46, "y")]) + newline
+
+    table = read_table(io.BytesIO(data.encode()), limits=limits)
+
+    assert table.row_estimate == 31
+    with pytest.raises(FileProblem) as problem:
+        list(table.rows)  # the last row's cell is past 10 bytes, its line within 46
+    assert problem.value.message.startswith("Line 32, column 2 holds 44 bytes;")
+    with pytest.raises(FileProblem) as problem:
+        read_table(io.BytesIO((data + "P,".ljust(47, "y")).encode()), limits=limits)
+    assert problem.value.message.startswith("Line 33 is longer than any row can be")
 
 
 # Writing: the formula guard

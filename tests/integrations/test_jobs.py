@@ -27,7 +27,7 @@ postgresql_only = pytest.mark.skipif(
 
 def start(text, staff_user, name="people.csv", kind=ImportJob.Kind.USERS):
     return services.start_import_job(
-        kind=kind, upload=SimpleUploadedFile(name, text.encode()), row_estimate=2, by=staff_user
+        kind=kind, upload=SimpleUploadedFile(name, text.encode()), by=staff_user
     )
 
 
@@ -306,3 +306,38 @@ def test_the_scheduler_reports_and_sweeps_on_its_own(tree):
     assert Heartbeat.objects.get().name == "scheduler"
     stopped.refresh_from_db()
     assert stopped.status == ImportJob.Status.FAILED
+
+
+@pytest.mark.django_db
+def test_the_check_learns_the_row_estimate_once_the_file_is_open_before_any_row(tree):
+    """The upload reads nothing of the file, so the check's progress bar needs the estimate
+    from the check itself: check_import_job saves it when import_file hands over the Table."""
+    events = []
+    text = users_csv("PARIS,a@example.com,A,A,,,,,", "PARIS,b@example.com,B,B,,,,,")
+
+    services.import_file(
+        kind=ImportJob.Kind.USERS,
+        file=io.BytesIO(text.encode()),
+        dry_run=True,
+        chunk_size=1,
+        on_table=lambda table: events.append(("estimate", table.row_estimate)),
+        progress=lambda done: events.append(("rows done", done)),
+    )
+
+    assert events == [("estimate", 2), ("rows done", 1), ("rows done", 2)]
+
+
+@pytest.mark.django_db
+def test_a_file_over_the_limits_fails_its_check_with_the_limit_named(tree, staff_user, settings):
+    settings.INTEGRATIONS_MAX_ROWS = 1
+
+    job = start(
+        users_csv("PARIS,a@example.com,A,A,,,,,", "PARIS,b@example.com,B,B,,,,,"), staff_user
+    )
+
+    assert (job.status, job.message, job.upload.name) == (
+        ImportJob.Status.FAILED,
+        "This file has more than 1 row after its header row (blank lines count too); up to 1 "
+        "can be imported at once. Split it into smaller files and import each.",
+        "",
+    )

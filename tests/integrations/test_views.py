@@ -13,10 +13,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
+from integrations.bench.imports import _run_queued
 from integrations.models import ImportJob, UsersExport
+from integrations.tasks import check_import_file
 from tests import html
 from tests.factories import PersonFactory
 from tests.integrations.conftest import (
+    PATHOLOGICAL_FILES,
     history,
     memberships,
     removed_contact,
@@ -276,12 +279,21 @@ def test_a_job_whose_worker_stopped_reads_as_failed_and_the_page_writes_nothing(
     ],
     ids=["empty", "header only", "UTF-16", "binary", "no required columns"],
 )
-def test_a_file_that_cannot_be_imported_is_refused_at_once(advanced_client, tree, content, message):
+def test_a_file_that_cannot_be_imported_fails_its_check_with_one_message(
+    advanced_client, tree, content, message
+):
+    before = snapshot()
+
     response = upload(advanced_client, content)
 
-    assert response.status_code == 400
-    assert text(response).count(message) == 1
-    assert ImportJob.objects.count() == 0
+    # The upload is stored and answered at once; the check says why on the job page.
+    job = ImportJob.objects.get()
+    assert (response.status_code, response.headers["Location"]) == (302, job.get_absolute_url())
+    assert (job.status, job.message, job.upload.name) == (ImportJob.Status.FAILED, message, "")
+    page = advanced_client.get(job.get_absolute_url())
+    assert text(page, "failed-heading") == "This file cannot be imported"
+    assert text(page).count(message) == 1
+    assert snapshot() == before
 
 
 def test_an_empty_upload_form_says_what_is_missing(advanced_client):
@@ -304,6 +316,58 @@ def test_the_upload_size_limit_is_checked_before_the_file_is_read(advanced_clien
         "smaller files."
     ) in text(response)
     assert ImportJob.objects.count() == 0
+
+
+@pytest.mark.parametrize("case", list(PATHOLOGICAL_FILES))
+def test_a_file_built_to_overload_the_reader_is_stored_and_its_check_says_why(
+    advanced_client, tree, small_limits, case
+):
+    name, content, message = PATHOLOGICAL_FILES[case]()
+    before = snapshot()
+
+    response = upload(advanced_client, content, name=name)
+
+    job = ImportJob.objects.get()
+    assert (response.status_code, response.headers["Location"]) == (302, job.get_absolute_url())
+    assert (job.status, job.message, job.upload.name) == (ImportJob.Status.FAILED, message, "")
+    page = advanced_client.get(job.get_absolute_url())
+    assert text(page, "failed-heading") == "This file cannot be imported"
+    assert text(page).count(message) == 1
+    assert snapshot() == before
+
+
+def test_the_upload_reads_nothing_of_the_file_and_the_worker_checks_it(
+    advanced_client, tree, settings
+):
+    """The issue's CSV of twenty million empty lines, with the default limits and the database
+    queue of production: the request stores it and answers; the worker refuses it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    content = users_csv("PARIS,ada@example.com,Ada,Lovelace,,,,,") + "\n" * 20_000_000
+
+    response = upload(advanced_client, content)
+
+    job = ImportJob.objects.get()
+    assert (response.status_code, response.headers["Location"]) == (302, job.get_absolute_url())
+    assert (job.status, job.rows_total, job.file_size) == (
+        ImportJob.Status.CHECKING,
+        0,
+        len(content),
+    )
+    waiting = advanced_client.get(job.get_absolute_url(), headers={"HX-Request": "true"})
+    assert f'hx-get="{job.get_absolute_url()}" hx-trigger="every 1s"' in waiting.text
+    assert "The file is stored and waits for a worker to check it; nothing is changed yet." in (
+        text(waiting)
+    )
+
+    _run_queued(check_import_file, job)
+
+    job.refresh_from_db()
+    assert (job.status, job.message, job.upload.name) == (
+        ImportJob.Status.FAILED,
+        "This file has more than 1,000,000 rows after its header row (blank lines count too); "
+        "up to 1,000,000 can be imported at once. Split it into smaller files and import each.",
+        "",
+    )
 
 
 def test_unknown_columns_are_a_warning_after_upload(advanced_client, tree):

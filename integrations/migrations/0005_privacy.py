@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("integrations", "0003_import_jobs_and_exports"),
+        ("integrations", "0004_heartbeats"),
     ]
 
     operations = [
