@@ -18,7 +18,7 @@ from django.utils import timezone
 from import_export.fields import Field
 
 from accounts.models import ALL_TREES, Account, AccountType, lock_trees
-from contacts.models import Membership
+from contacts.models import Membership, Task, Touchpoint
 
 from ..widgets import TextWidget
 from .base import NEW, SKIP, UPDATE, Change, FileResource, _max_length
@@ -112,8 +112,13 @@ class AccountsResource(FileResource):
         }
         for row in parsed:
             self._check(row, nodes, by_row)
-        self._check_parents_and_loops(parsed, nodes, by_row)
         self._check_type_changes(parsed, nodes)
+        self._check_parents_and_loops(parsed, nodes, by_row)
+        # A refused row leaves its account as it is, which may misplace another one or split
+        # other links: judge the file again until no row changes its verdict.
+        self._links = None
+        while self._check_levels(parsed, nodes) or self._check_company_moves(parsed, nodes):
+            self._check_parents_and_loops(parsed, nodes, by_row)
         for row in parsed:
             if not row.errors:
                 self._describe(row, nodes)
@@ -272,6 +277,145 @@ class AccountsResource(FileResource):
                     f"{count} {people} of {old} accounts. Change or clear those roles first.",
                 )
 
+    def _check_levels(self, rows, nodes):
+        """An account's type comes after its parent's (Corporate → Region → Site), as
+        Account.check_place has it, judged on the accounts as the valid rows leave them.
+        A misplaced account's own row is refused; an account without a valid row that ends
+        up misplaced refuses the row that retypes its parent. Misplacements the file does not
+        cause are left alone. True when a row was refused."""
+        valid = _valid_rows(rows)
+        parents = self._final_parents(rows, nodes)
+        orders = {t.pk: t.order for t in self.types.values()}
+        names = {t.pk: t.name for t in self.types.values()}
+        levels = " → ".join(t.name for t in sorted(self.types.values(), key=_type_order))
+        rule = f"an account's type comes after its parent's ({levels})."
+
+        def type_of(external_id):
+            row = valid.get(external_id)
+            if row is not None and row.data["type"] is not None:
+                return row.data["type"].pk
+            return nodes[external_id].account_type_id
+
+        def retypes(row):
+            node = nodes.get(row.data["account_id"])
+            return row.data["type"] is not None and (
+                node is None or node.account_type_id != row.data["type"].pk
+            )
+
+        refused = {}
+        for external_id, parent in parents.items():
+            if parent is None or (external_id not in valid and external_id not in nodes):
+                continue
+            child_type, parent_type = type_of(external_id), type_of(parent)
+            if orders[child_type] > orders[parent_type]:
+                continue
+            row, parent_row = valid.get(external_id), valid.get(parent)
+            if row is not None:
+                node = nodes.get(external_id)
+                moved = node is None or node.parent != parent
+                column = "Account Type" if retypes(row) and not moved else "Parent Account ID"
+                where = f" (line {parent_row.line})" if parent_row is not None else ""
+                message = (
+                    f"“{external_id}”, a {names[child_type]} account, cannot sit below "
+                    f"“{parent}”{where}, a {names[parent_type]} account: {rule}"
+                )
+            elif parent_row is not None and retypes(parent_row):
+                row, column = parent_row, "Account Type"
+                message = (
+                    f"“{parent}” cannot be a {names[parent_type]} account while "
+                    f"“{external_id}”, a {names[child_type]} account, sits below it: {rule}"
+                )
+            else:
+                continue  # Already so before this file.
+            refused.setdefault(row.line, (row, column, message))
+        for row, column, message in refused.values():
+            row.error(column, message)
+        return bool(refused)
+
+    def _check_company_moves(self, rows, nodes):
+        """A task or touchpoint and the contacts it links stay in one company hierarchy, as
+        contacts.services.check_account_move keeps them when the admin moves an account;
+        judged on the accounts as all the valid rows leave them (a row may move an account
+        under one that another row takes to another company). A row that moves its account to
+        another company while a link between its new and its former company passes through
+        it is refused. Reads the links of the trees with moves once a file. True when a row
+        was refused."""
+        valid = _valid_rows(rows)
+        parents = self._final_parents(rows, nodes)
+        moves = {
+            external_id
+            for external_id, row in valid.items()
+            if external_id in nodes and nodes[external_id].parent != parents[external_id]
+        }
+        if not moves:
+            return False
+        root = _roots(parents)
+
+        def changes_company(external_id):
+            former_parent = nodes[external_id].parent
+            former = root(former_parent) if former_parent is not None else external_id
+            return root(external_id) != former
+
+        movers = {external_id for external_id in moves if changes_company(external_id)}
+        if not movers:
+            return False
+        if self._links is None:
+            self._links = self._read_links({nodes[external_id].tree_id for external_id in moves})
+        by_pk = {node.pk: external_id for external_id, node in nodes.items() if node.pk}
+        blamed = {}
+        for kind, link_pk, owner_account, contact_account in self._links:
+            ends = by_pk.get(owner_account), by_pk.get(contact_account)
+            if None in ends or nodes[ends[0]].tree_id != nodes[ends[1]].tree_id:
+                continue  # Not within one company now: not this file's doing.
+            if root(ends[0]) == root(ends[1]):
+                continue
+            for end in ends:
+                for external_id in _chain(end, parents):
+                    if external_id in movers:
+                        blamed.setdefault(external_id, []).append((kind, link_pk))
+        if not blamed:
+            return False
+        described = self._describe_links({link for links in blamed.values() for link in links})
+        for external_id, links in blamed.items():
+            shown = [described[link] for link in sorted(set(links))]
+            if len(shown) > 5:
+                shown = [*shown[:5], f"{len(shown) - 5} more"]
+            valid[external_id].error(
+                "Parent Account ID",
+                f"Moving “{external_id}” to another company would leave {'; '.join(shown)} "
+                "linked across two company hierarchies. Unlink those contacts first.",
+            )
+        return True
+
+    def _read_links(self, tree_ids):
+        """(kind, link pk, account of the task or touchpoint, account of the contact) of every
+        link of a task or touchpoint in the trees `tree_ids`."""
+        links = []
+        for kind, through, owner in _LINKS:
+            for batch in itertools.batched(sorted(tree_ids), self.chunk_size):
+                links += [
+                    (kind, *values)
+                    for values in through.objects.filter(
+                        **{f"{owner}__account__tree_id__in": batch}
+                    ).values_list("pk", f"{owner}__account_id", "membership__account_id")
+                ]
+        return links
+
+    def _describe_links(self, links):
+        """(kind, link pk) → “the task “Renewal” with Ada Lovelace”, as the admin says it."""
+        described = {}
+        for kind, through, owner in _LINKS:
+            pks = sorted(pk for link_kind, pk in links if link_kind == kind)
+            for batch in itertools.batched(pks, self.chunk_size):
+                for link in through.objects.filter(pk__in=batch).select_related(
+                    owner, "membership__person"
+                ):
+                    described[kind, link.pk] = (
+                        f"the {owner} “{getattr(link, owner)}” with "
+                        f"{link.membership.person.full_name}"
+                    )
+        return described
+
     def _describe(self, row, nodes):
         data = row.data
         existing = nodes.get(data["account_id"])
@@ -421,6 +565,52 @@ class AccountsResource(FileResource):
                     key=lambda n: (n.moved, n.line, before[n.external_id][1:3]),
                 )
                 stack.extend((kid, level + 1, False) for kid in reversed(kids))
+
+
+# Links of tasks and touchpoints to contacts: (kind, through model, its owner's field). The
+# kinds sort tasks first, as the admin lists them; link pks sort within a kind.
+_LINKS = (
+    (0, Task.contacts.through, "task"),
+    (1, Touchpoint.participants.through, "touchpoint"),
+)
+
+
+def _type_order(account_type):
+    return (account_type.order, account_type.name)
+
+
+def _valid_rows(rows):
+    return {row.data["account_id"]: row for row in rows if not row.errors}
+
+
+def _roots(parents):
+    """A function: Account ID → the Account ID of its root in `parents` (a map without loops),
+    remembered for every account it passes."""
+    roots = {}
+
+    def root(external_id):
+        path = []
+        while external_id not in roots:
+            parent = parents.get(external_id)
+            if parent is None or parent in path:
+                roots[external_id] = external_id
+                break
+            path.append(external_id)
+            external_id = parent
+        for passed in path:
+            roots[passed] = roots[external_id]
+        return roots[external_id]
+
+    return root
+
+
+def _chain(external_id, parents):
+    """The account and its parents up to its root, in `parents`."""
+    seen = set()
+    while external_id is not None and external_id not in seen:
+        seen.add(external_id)
+        yield external_id
+        external_id = parents.get(external_id)
 
 
 def _position(node):

@@ -1,10 +1,21 @@
-"""The accounts file (SPEC §4.2): any row order, updates and moves, loops and unknown parents or
-types refused, and trees that stay valid."""
+"""Past 400 lines as one thing: every test of the accounts file, whose rows are judged together.
+
+The accounts file (SPEC §4.2): any row order, updates and moves, loops and unknown parents or
+types refused, the levels of accounts and the company of linked contacts kept as the admin keeps
+them, and trees that stay valid."""
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Account
-from tests.factories import MembershipFactory
+from tests.factories import (
+    AccountFactory,
+    MembershipFactory,
+    PersonFactory,
+    TaskFactory,
+    TouchpointFactory,
+)
 from tests.integrations.conftest import (
     ACCOUNTS_HEADER,
     accounts_csv,
@@ -103,7 +114,7 @@ def test_existing_accounts_are_renamed_retyped_and_moved(tree):
     result = import_accounts(
         accounts_csv(
             "BERLIN,Berlin Mitte,,AMER",  # renamed and moved to another region
-            "AUSTIN_IT,,Site,AUSTIN",  # retyped, same parent
+            "AUSTIN_IT,,Site,AMER",  # retyped and moved up, beside the Site it was below
             "OTHER_REGION,,,CORP",  # moved from another company's tree
             "PARIS,Paris,Site,EMEA",  # as it is
         )
@@ -120,7 +131,12 @@ def test_existing_accounts_are_renamed_retyped_and_moved(tree):
                 ("Parent Account ID", "EMEA", "AMER"),
             ],
         ),
-        (3, "AUSTIN_IT", "update", [("Account Type", "Department", "Site")]),
+        (
+            3,
+            "AUSTIN_IT",
+            "update",
+            [("Account Type", "Department", "Site"), ("Parent Account ID", "AUSTIN", "AMER")],
+        ),
         (4, "OTHER_REGION", "update", [("Parent Account ID", "OTHER", "CORP")]),
     ]
     assert outline() == [
@@ -131,8 +147,8 @@ def test_existing_accounts_are_renamed_retyped_and_moved(tree):
         "  AMER (Region)",
         "    AUSTIN (Site)",
         "      AUSTIN_OPS (Department)",
-        "      AUSTIN_IT (Site)",
         "    BERLIN (Site)",
+        "    AUSTIN_IT (Site)",
         "  OTHER_REGION (Region)",
         "OTHER (Corporate)",
     ]
@@ -161,9 +177,9 @@ def test_a_blank_parent_makes_an_account_a_root_of_its_own_tree(tree):
 
 
 def test_a_root_moved_under_another_tree_takes_its_whole_tree_along(tree):
-    import_accounts(accounts_csv("OTHER,,,CORP"))
+    import_accounts(accounts_csv("OTHER,,Region,CORP", "OTHER_REGION,,Site,OTHER"))
 
-    assert outline()[-2:] == ["  OTHER (Corporate)", "    OTHER_REGION (Region)"]
+    assert outline()[-2:] == ["  OTHER (Region)", "    OTHER_REGION (Site)"]
     assert (
         Account.objects.filter(external_id__in=["OTHER", "OTHER_REGION"])
         .values_list("tree_id", flat=True)
@@ -253,7 +269,7 @@ def test_a_type_does_not_change_while_people_hold_roles_of_it(tree, roles):
     MembershipFactory(account=tree["berlin"], role=roles["Site", "Site admin"])
     MembershipFactory(account=tree["berlin"], role=roles["Site", "End user"])
 
-    result = import_accounts(accounts_csv("BERLIN,,Department,EMEA", "PARIS,,Department,EMEA"))
+    result = import_accounts(accounts_csv("BERLIN,,Department,EMEA", "OTHER_REGION,,Site,OTHER"))
 
     assert result.problems() == [
         (
@@ -270,7 +286,7 @@ def test_the_preview_writes_nothing(tree):
     before = snapshot()
 
     result = import_accounts(
-        accounts_csv("LYON,Lyon,Site,EMEA", "BERLIN,,,AMER", "OTHER,,,CORP"), dry_run=True
+        accounts_csv("LYON,Lyon,Site,EMEA", "BERLIN,,,AMER", "OTHER_REGION,,,CORP"), dry_run=True
     )
 
     assert totals(result) == {"new": 1, "updated": 2, "unchanged": 0, "failed": 0}
@@ -302,3 +318,312 @@ def test_accounts_header_constant_is_the_resources():
     from integrations.resources import AccountsResource
 
     assert AccountsResource.columns() == ACCOUNTS_HEADER.split(",")
+
+
+# The levels of accounts (Account.check_place) and the company of linked contacts
+# (contacts.services.check_account_move), judged on the accounts as the whole file leaves them.
+
+LEVELS = "(Corporate → Region → Site → Department)"
+
+
+def judged(text, problems):
+    """Preview `text`, import it all or nothing, then skipping the rows with errors: the first
+    two write nothing and all three report `problems`. Returns the last result."""
+    before = snapshot()
+    for options in ({"dry_run": True}, {}):
+        result = import_accounts(text, **options)
+        assert result.problems() == problems
+        assert snapshot() == before
+    result = import_accounts(text, skip_errors=True)
+    assert result.problems() == problems
+    assert_valid_trees()
+    return result
+
+
+def parents():
+    return dict(Account.objects.values_list("external_id", "parent__external_id"))
+
+
+def types():
+    return dict(Account.objects.values_list("external_id", "account_type__name"))
+
+
+def test_an_account_below_a_parent_of_its_level_or_lower_is_refused(tree):
+    result = judged(
+        accounts_csv(
+            "LYON,Lyon,Site,PARIS",  # 2: a new Site below a Site
+            "BERLIN,,Region,EMEA",  # 3: retyped to its parent's level
+            "AMER,,,PARIS",  # 4: a Region moved below a Site
+            "NICE,Nice,Site,EMEA",  # 5: fine
+        ),
+        [
+            (
+                2,
+                "Parent Account ID",
+                f"“LYON”, a Site account, cannot sit below “PARIS”, a Site account: an account's "
+                f"type comes after its parent's {LEVELS}.",
+            ),
+            (
+                3,
+                "Account Type",
+                f"“BERLIN”, a Region account, cannot sit below “EMEA”, a Region account: an "
+                f"account's type comes after its parent's {LEVELS}.",
+            ),
+            (
+                4,
+                "Parent Account ID",
+                f"“AMER”, a Region account, cannot sit below “PARIS”, a Site account: an "
+                f"account's type comes after its parent's {LEVELS}.",
+            ),
+        ],
+    )
+
+    assert totals(result) == {"new": 1, "updated": 0, "unchanged": 0, "failed": 3}
+    assert "LYON" not in parents()
+    assert (parents()["NICE"], parents()["AMER"], types()["BERLIN"]) == ("EMEA", "CORP", "Site")
+
+
+def test_an_account_below_a_parent_that_the_file_retypes_is_refused(tree):
+    result = judged(
+        accounts_csv(
+            "LYON,Lyon,Department,BERLIN",  # 2: below BERLIN as line 3 makes it
+            "BERLIN,,Department,EMEA",  # 3: fine on its own
+        ),
+        [
+            (
+                2,
+                "Parent Account ID",
+                f"“LYON”, a Department account, cannot sit below “BERLIN” (line 3), a Department "
+                f"account: an account's type comes after its parent's {LEVELS}.",
+            ),
+        ],
+    )
+
+    assert totals(result) == {"new": 0, "updated": 1, "unchanged": 0, "failed": 1}
+    assert ("LYON" in parents(), types()["BERLIN"]) == (False, "Department")
+
+
+def test_a_retyped_account_cannot_sit_above_its_children_of_its_new_level(tree):
+    result = judged(
+        accounts_csv("PARIS,,Department,EMEA", "BERLIN,Berlin Mitte,,EMEA"),
+        [
+            (
+                2,
+                "Account Type",
+                f"“PARIS” cannot be a Department account while “PARIS_SALES”, a Department "
+                f"account, sits below it: an account's type comes after its parent's {LEVELS}.",
+            ),
+        ],
+    )
+
+    assert totals(result) == {"new": 0, "updated": 1, "unchanged": 0, "failed": 1}
+    assert (types()["PARIS"], Account.objects.get(external_id="BERLIN").name) == (
+        "Site",
+        "Berlin Mitte",
+    )
+
+
+def test_a_retyped_account_whose_children_move_away_in_the_same_file_is_imported(tree):
+    result = import_accounts(accounts_csv("PARIS,,Department,EMEA", "PARIS_SALES,,,BERLIN"))
+
+    assert totals(result) == {"new": 0, "updated": 2, "unchanged": 0, "failed": 0}
+    assert (types()["PARIS"], parents()["PARIS_SALES"]) == ("Department", "BERLIN")
+    assert_valid_trees()
+
+
+def test_a_refused_row_that_leaves_another_account_misplaced_refuses_that_row_too(tree):
+    # PARIS cannot be a Region below AMER; so it stays a Site below EMEA, which line 2 would
+    # make a Site: that row is refused in turn. BERLIN still moves.
+    result = judged(
+        accounts_csv("EMEA,,Site,CORP", "BERLIN,,,AMER", "PARIS,,Region,AMER"),
+        [
+            (
+                2,
+                "Account Type",
+                f"“EMEA” cannot be a Site account while “PARIS”, a Site account, sits below it: "
+                f"an account's type comes after its parent's {LEVELS}.",
+            ),
+            (
+                4,
+                "Parent Account ID",
+                f"“PARIS”, a Region account, cannot sit below “AMER”, a Region account: an "
+                f"account's type comes after its parent's {LEVELS}.",
+            ),
+        ],
+    )
+
+    assert totals(result) == {"new": 0, "updated": 1, "unchanged": 0, "failed": 2}
+    assert (types()["EMEA"], parents()["BERLIN"], parents()["PARIS"]) == ("Region", "AMER", "EMEA")
+
+
+def test_an_accounts_own_row_is_refused_when_its_parents_row_makes_it_misplaced(tree):
+    result = judged(
+        accounts_csv("EMEA,,Site,CORP", "PARIS,Paris,Site,EMEA", "BERLIN,,,AMER"),
+        [
+            (
+                2,
+                "Account Type",
+                f"“EMEA” cannot be a Site account while “PARIS”, a Site account, sits below it: "
+                f"an account's type comes after its parent's {LEVELS}.",
+            ),
+            (
+                3,
+                "Parent Account ID",
+                f"“PARIS”, a Site account, cannot sit below “EMEA” (line 2), a Site account: an "
+                f"account's type comes after its parent's {LEVELS}.",
+            ),
+        ],
+    )
+
+    assert totals(result) == {"new": 0, "updated": 1, "unchanged": 0, "failed": 2}
+
+
+def test_accounts_misplaced_before_the_file_do_not_fail_rows_that_leave_them_be(tree):
+    Account.objects.filter(external_id="BERLIN").update(account_type=tree["corp"].account_type)
+
+    result = import_accounts(accounts_csv("EMEA,Europe,,CORP", "LYON,Lyon,Site,EMEA"))
+
+    assert totals(result) == {"new": 1, "updated": 1, "unchanged": 0, "failed": 0}
+
+
+@pytest.fixture
+def links(tree):
+    """A task at CORP with Ada at PARIS_SALES; a touchpoint at EMEA with Ada and with Carl at
+    CORP; a task at OTHER with Olga at OTHER_REGION."""
+    ada = MembershipFactory(
+        person=PersonFactory(first_name="Ada", last_name="Lovelace"), account=tree["paris_sales"]
+    )
+    carl = MembershipFactory(
+        person=PersonFactory(first_name="Carl", last_name="Corbett"), account=tree["corp"]
+    )
+    olga = MembershipFactory(
+        person=PersonFactory(first_name="Olga", last_name="Other"), account=tree["other_region"]
+    )
+    TaskFactory(account=tree["corp"], title="Renewal").contacts.set([ada])
+    TouchpointFactory(account=tree["emea"], subject="Kickoff").participants.set([ada, carl])
+    TaskFactory(account=tree["other"], title="Audit").contacts.set([olga])
+
+
+def test_a_move_to_another_company_that_splits_links_is_refused(links):
+    result = judged(
+        accounts_csv(
+            "EMEA,,,OTHER",  # 2: takes Ada away from the task at CORP, the touchpoint from Carl
+            "AMER,,,",  # 3: a company of its own, nothing linked across
+            "OTHER_REGION,,,CORP",  # 4: Olga leaves the task at OTHER
+        ),
+        [
+            (
+                2,
+                "Parent Account ID",
+                "Moving “EMEA” to another company would leave the task “Renewal” with Ada "
+                "Lovelace; the touchpoint “Call: Kickoff” with Carl Corbett linked across two "
+                "company hierarchies. Unlink those contacts first.",
+            ),
+            (
+                4,
+                "Parent Account ID",
+                "Moving “OTHER_REGION” to another company would leave the task “Audit” with Olga "
+                "Other linked across two company hierarchies. Unlink those contacts first.",
+            ),
+        ],
+    )
+
+    assert totals(result) == {"new": 0, "updated": 1, "unchanged": 0, "failed": 2}
+    assert (parents()["EMEA"], parents()["AMER"], parents()["OTHER_REGION"]) == (
+        "CORP",
+        None,
+        "OTHER",
+    )
+
+
+def test_a_move_inside_a_company_or_with_everything_linked_is_imported(links):
+    result = import_accounts(
+        accounts_csv(
+            "PARIS_SALES,,,BERLIN", "PARIS,,,AMER", "OTHER,,Region,CORP", "OTHER_REGION,,Site,OTHER"
+        )
+    )
+
+    assert totals(result) == {"new": 0, "updated": 4, "unchanged": 0, "failed": 0}
+    assert parents()["OTHER"] == "CORP"
+    assert_valid_trees()
+
+
+def test_a_move_below_an_account_that_the_file_takes_to_another_company_is_refused(links):
+    # Each row alone keeps the task at CORP with Ada; together they take Ada to OTHER.
+    result = judged(
+        accounts_csv("PARIS_SALES,,,BERLIN", "BERLIN,,,OTHER_REGION"),
+        [
+            (
+                2,
+                "Parent Account ID",
+                "Moving “PARIS_SALES” to another company would leave the task “Renewal” with Ada "
+                "Lovelace; the touchpoint “Call: Kickoff” with Ada Lovelace linked across two "
+                "company hierarchies. Unlink those contacts first.",
+            ),
+            (
+                3,
+                "Parent Account ID",
+                "Moving “BERLIN” to another company would leave the task “Renewal” with Ada "
+                "Lovelace; the touchpoint “Call: Kickoff” with Ada Lovelace linked across two "
+                "company hierarchies. Unlink those contacts first.",
+            ),
+        ],
+    )
+
+    assert totals(result) == {"new": 0, "updated": 0, "unchanged": 0, "failed": 2}
+
+
+def test_a_move_refused_for_its_level_splits_no_links(links):
+    # Line 2 alone would be refused for its links; line 3 keeps OTHER_REGION where it is, so
+    # BERLIN, placed below it, cannot go either: a Site below a Site.
+    result = judged(
+        accounts_csv("BERLIN,,,OTHER_REGION", "OTHER_REGION,,Site,OTHER", "EMEA,,,OTHER"),
+        [
+            (
+                2,
+                "Parent Account ID",
+                f"“BERLIN”, a Site account, cannot sit below “OTHER_REGION” (line 3), a Site "
+                f"account: an account's type comes after its parent's {LEVELS}.",
+            ),
+            (
+                4,
+                "Parent Account ID",
+                "Moving “EMEA” to another company would leave the task “Renewal” with Ada "
+                "Lovelace; the touchpoint “Call: Kickoff” with Carl Corbett linked across two "
+                "company hierarchies. Unlink those contacts first.",
+            ),
+        ],
+    )
+
+    assert totals(result) == {"new": 0, "updated": 1, "unchanged": 0, "failed": 2}
+
+
+@pytest.mark.parametrize("dry_run", [True, False], ids=["preview", "import"])
+def test_accounts_queries_do_not_grow_with_rows(tree, dry_run):
+    """Levels and links are judged in memory: the links of the trees with moves are read once
+    a file, and the links split are named in one more query, however many rows move."""
+    departments = [
+        AccountFactory(
+            external_id=f"D{n}",
+            account_type=tree["paris_sales"].account_type,
+            parent=tree["berlin"],
+        )
+        for n in range(30)
+    ]
+    renewal = TaskFactory(account=tree["corp"], title="Renewal")
+    # Every other department has a contact on a task at CORP: it cannot leave the company.
+    renewal.contacts.set([MembershipFactory(account=department) for department in departments[::2]])
+
+    def queries(count):
+        new = [f"NEW{n},New {n},Department,{('PARIS', 'AUSTIN')[n % 2]}" for n in range(count)]
+        moves = [f"D{n},,,OTHER_REGION" for n in range(count)]
+        with transaction.atomic():
+            with CaptureQueriesContext(connection) as captured:
+                result = import_accounts(
+                    accounts_csv(*moves, *new), dry_run=dry_run, skip_errors=True
+                )
+            transaction.set_rollback(True)
+        assert (result.new, result.updated, result.failed) == (count, count // 2, count // 2)
+        return len(captured)
+
+    assert queries(4) == queries(30)
