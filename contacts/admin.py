@@ -1,12 +1,15 @@
+from contextlib import suppress
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import router, transaction
 from mptt.forms import MPTTAdminForm
 
 from accounts.admin import AccountAdmin
 from accounts.models import Account
 
-from . import services
+from . import privacy, services
 from .models import (
     LIST_ORDER,
     ContactChange,
@@ -19,6 +22,7 @@ from .models import (
     Touchpoint,
 )
 from .services import record_contact_changes, tracked_values
+from .views.privacy import CAN_FORGET_PEOPLE
 
 
 class ContactHistoryAdminMixin:
@@ -114,10 +118,31 @@ class AccountWithMembershipsAdmin(ContactHistoryAdminMixin, AccountAdmin):
 
 @admin.register(Person)
 class PersonAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
+    """Deleting a person here (one, or "Delete selected") is forgetting them, as the app's
+    "Forget this person" does (privacy.forget_person): a plain delete would leave their
+    email and name in the history, this admin's log of the deletion included."""
+
     list_display = ["email", "first_name", "last_name", "title", "phone"]
     search_fields = ["email", "first_name", "last_name"]
     readonly_fields = ["created_at", "updated_at"]
     inlines = [MembershipInline]
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_perm(CAN_FORGET_PEOPLE)
+
+    def delete_model(self, request, obj):
+        self._forget(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic(using=router.db_for_write(Person)):
+            for person in queryset:
+                self._forget(request, person)
+
+    @staticmethod
+    def _forget(request, person):
+        # Forgotten by someone else since the confirmation page was drawn: nothing to do.
+        with suppress(Person.DoesNotExist):
+            privacy.forget_person(person=person, by=request.user)
 
 
 @admin.register(Membership)

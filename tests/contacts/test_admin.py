@@ -4,15 +4,30 @@ The contacts admin: people, memberships (also inline on people and
 accounts), contact history, tasks and touchpoints; search, autocomplete, and the contact
 history written by admin edits."""
 
+import io
 import re
 from html import unescape
 
 import pytest
-from django.contrib.admin.models import LogEntry
+from django.contrib import admin
+from django.contrib.admin.models import CHANGE, DELETION, LogEntry
+from django.contrib.auth.models import Permission
 from django.contrib.messages import get_messages
+from django.core.management import call_command
 
 from accounts.models import Account, AccountRole
-from contacts.models import ContactChange, Membership, Task, Touchpoint
+from contacts.admin import PersonAdmin
+from contacts.models import (
+    ContactChange,
+    DownloadRecord,
+    ForgottenPerson,
+    Membership,
+    Person,
+    Segment,
+    Task,
+    Touchpoint,
+)
+from contacts.privacy import record_download
 from tests.admin_pages import (
     add_page_headings,
     autocomplete,
@@ -23,7 +38,7 @@ from tests.admin_pages import (
     result_rows,
     search_first_cells,
 )
-from tests.factories import AccountFactory, MembershipFactory
+from tests.factories import AccountFactory, MembershipFactory, StaffUserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -880,3 +895,111 @@ def test_account_moves_to_another_company_when_nothing_links_across(admin_site_c
 
     assert (response.status_code, response.content) == (200, b"OK, moved.")
     assert Account.objects.get(pk=admin_data["berlin"].pk).tree_id == admin_data["other"].tree_id
+
+
+# Deleting a person in the admin is forgetting them (contacts.privacy.forget_person), as the
+# app's "Forget this person" is: their traces in the history go too, and it is recorded.
+
+TRACES = ("ada@customer.example", "lovelace", "alan@customer.example", "turing")
+
+
+@pytest.fixture
+def traces(admin_data):
+    """Ada and Alan named in the history beyond their memberships: a download's filters, a
+    saved segment and the admin's log of an earlier change."""
+    owner = admin_data["owner"]
+    record_download(
+        kind=DownloadRecord.Kind.PEOPLE_LIST,
+        by=owner,
+        filters="Search: “ada@customer.example”; Columns: Email",
+        file_format="csv",
+        row_count=1,
+    )
+    Segment.objects.create(name="Alan Turing's", owner=owner, query="q=ada%40customer.example")
+    LogEntry.objects.log_actions(
+        user_id=owner.pk,
+        queryset=Person.objects.filter(pk__in=[admin_data["ada"].pk, admin_data["alan"].pk]),
+        action_flag=CHANGE,
+    )
+    return admin_data
+
+
+def everything():
+    """The whole database, as dumpdata writes it, in lower case."""
+    out = io.StringIO()
+    call_command("dumpdata", stdout=out)
+    return out.getvalue().lower()
+
+
+def delete_one(client, people):
+    (person,) = people
+    return client.post(f"/admin/contacts/person/{person.pk}/delete/", {"post": "yes"})
+
+
+def delete_selected(client, people):
+    return client.post(
+        "/admin/contacts/person/",
+        {
+            "action": "delete_selected",
+            "_selected_action": [person.pk for person in people],
+            "index": "0",
+            "post": "yes",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("delete", "keys"),
+    [(delete_one, ["ada"]), (delete_selected, ["ada", "alan"])],
+    ids=["delete", "delete selected"],
+)
+def test_deleting_people_forgets_them(admin_site_client, traces, delete, keys):
+    people = [traces[key] for key in keys]
+    assert all(trace in everything() for trace in TRACES)
+
+    response = delete(admin_site_client, people)
+
+    assert (response.status_code, response["Location"]) == (302, "/admin/contacts/person/")
+    assert sorted(Person.objects.values_list("email", flat=True)) == sorted(
+        traces[key].email for key in ("ada", "alan", "grace") if key not in keys
+    )
+    words = everything()
+    for person in people:
+        assert f"forgotten person #{person.pk}" in words
+    for key, trace in zip(["ada", "ada", "alan", "alan"], TRACES, strict=True):
+        assert (trace in words) is (key not in keys)
+    assert sorted(
+        ForgottenPerson.objects.values_list("person_pk", "staff_user", "staff_name")
+    ) == sorted(
+        (person.pk, admin_site_client.staff_user.pk, "global_admin_user") for person in people
+    )
+    assert Membership.objects.filter(person__in=[p.pk for p in people]).exists() is False
+
+
+def test_an_admin_deletion_rewrites_its_own_log_entry(admin_site_client, traces):
+    ada = traces["ada"]
+
+    delete_one(admin_site_client, [ada])
+
+    assert LogEntry.objects.filter(action_flag=DELETION).values_list(
+        "object_id", "object_repr"
+    ).get() == (str(ada.pk), f"Forgotten person #{ada.pk}")
+
+
+@pytest.mark.parametrize(
+    ("codename", "may_delete"),
+    [("delete_person", False), ("forget_person", True)],
+)
+def test_deleting_people_needs_the_forget_permission(rf, codename, may_delete):
+    # Only Global admins reach the admin, and they hold every permission: the rule shows on
+    # a staff user given one permission of the two.
+    staff_user = StaffUserFactory(username="pat")
+    staff_user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="contacts", codename=codename)
+    )
+    request = rf.get("/admin/contacts/person/")
+    request.user = staff_user
+    person_admin = admin.site.get_model_admin(Person)
+
+    assert isinstance(person_admin, PersonAdmin)
+    assert person_admin.has_delete_permission(request) is may_delete
