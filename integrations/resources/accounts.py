@@ -302,10 +302,11 @@ class AccountsResource(FileResource):
                 node is None or node.account_type_id != row.data["type"].pk
             )
 
+        known = valid.keys() | nodes.keys()
         refused = {}
         for external_id, parent in parents.items():
-            if parent is None or (external_id not in valid and external_id not in nodes):
-                continue
+            if parent is None or external_id not in known or parent not in known:
+                continue  # A root, or a row whose parent failed (refused for that already).
             child_type, parent_type = type_of(external_id), type_of(parent)
             if orders[child_type] > orders[parent_type]:
                 continue
