@@ -234,7 +234,12 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     # The scheduler's library logs every run of every job (every few seconds) at INFO.
-    "loggers": {"apscheduler": {"level": "WARNING"}},
+    "loggers": {
+        "apscheduler": {"level": "WARNING"},
+        # Django's own console handler (DEBUG only) would print each of its lines a second
+        # time, without the request id: its lines go to the root's handler alone.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # --- Integrations (integrations/): users and accounts files in and out -----------------------

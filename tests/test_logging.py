@@ -124,6 +124,16 @@ def test_a_500_is_logged_with_its_traceback_under_the_id_the_response_names(tmp_
     assert answer["events"] == []
 
 
+def test_in_development_an_error_is_logged_once_with_its_id(tmp_path):
+    """Django's own console handler (DEBUG only) printed each of its lines again, without
+    the id."""
+    answer, log = failing_request(tmp_path, DEBUG="1")
+
+    assert answer["status"] == 500
+    assert log.count("Internal Server Error: /fail/") == 1, log
+    assert f"ERROR [{answer['request_id']}] django.request: Internal Server Error" in log
+
+
 def test_a_500_is_sent_to_sentry_tagged_with_the_request_id_and_no_personal_data(tmp_path):
     answer, _ = failing_request(
         tmp_path,

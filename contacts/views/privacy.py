@@ -39,7 +39,7 @@ def person_forget(request, pk):
         messages.success(
             request,
             f"{person.full_name} was forgotten: they are now “{privacy.placeholder(pk)}” in "
-            f"the history. Removed and rewritten: {_counts(record.removed)}.",
+            f"the history. Also removed or rewritten: {_counts(record.removed)}.",
         )
         return redirect("contacts:people")
     memberships = person.memberships.select_related("account").order_by("account__name")

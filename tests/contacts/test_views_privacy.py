@@ -8,7 +8,13 @@ import pytest
 from contacts.models import DownloadRecord, ForgottenPerson, Membership, Person
 from contacts.privacy import record_download
 from tests import stored
-from tests.factories import MembershipFactory, PersonFactory, StaffUserFactory
+from tests.factories import (
+    MembershipFactory,
+    PersonFactory,
+    StaffUserFactory,
+    TaskFactory,
+    TouchpointFactory,
+)
 from tests.html import attribute, element, elements, messages, page, text
 
 OTHERS = ["viewer_client", "standard_client", "advanced_client"]
@@ -211,10 +217,24 @@ def test_forget_page_says_what_will_happen_and_deletes_nothing(global_admin_clie
 
     words = text(element(page(response), "section"))
     assert "Ada Lovelace (ada@analytical.example) will be removed" in words
-    assert "with 2 memberships (Corp, Paris)" in words
+    assert "with 2 memberships (Corp, Paris)." in words
+    # Nothing to say about tasks, touchpoints or contact changes she has none of.
+    assert "taken off" not in words
+    assert " 0 " not in words
     assert f"“Forgotten person #{ada.pk}”" in words
     assert "Text written by staff users (task titles, touchpoint subjects and notes)" in words
     assert (stored.people(), stored.memberships()) == before
+
+
+def test_forget_page_counts_the_tasks_and_touchpoints_she_is_taken_off(global_admin_client, ada):
+    corp_membership = ada.memberships.get(account__name="Corp")
+    for title in ("Renewal", "Onboarding"):
+        TaskFactory(account=corp_membership.account, title=title).contacts.add(corp_membership)
+    TouchpointFactory(account=corp_membership.account).participants.add(corp_membership)
+
+    words = text(element(page(global_admin_client.get(f"/people/{ada.pk}/forget/")), "section"))
+
+    assert "They are taken off 2 tasks and 1 touchpoint; the tasks and touchpoints stay." in words
 
 
 def test_forgetting_removes_the_person_and_says_so(global_admin_client, ada):
@@ -223,7 +243,7 @@ def test_forgetting_removes_the_person_and_says_so(global_admin_client, ada):
     assert response.redirect_chain == [("/people/", 302)]
     assert messages(response) == [
         f"Ada Lovelace was forgotten: they are now “Forgotten person #{ada.pk}” in the "
-        "history. Removed and rewritten: 2 memberships."
+        "history. Also removed or rewritten: 2 memberships."
     ]
     assert Person.objects.filter(pk=ada.pk).exists() is False
     assert stored.memberships() == [("carl@x.example", "Corp", None, True, False)]
