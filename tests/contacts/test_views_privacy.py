@@ -66,7 +66,7 @@ def test_download_audit_lists_every_download_newest_first(global_admin_client, d
 
     assert _rows(response) == [
         [
-            "4 Nov 2026 12:00",
+            "4 Nov 2026, 12:00",
             "sam",
             "People list",
             "Everyone; Columns: Name",
@@ -74,7 +74,7 @@ def test_download_audit_lists_every_download_newest_first(global_admin_client, d
             "not written",
         ],
         [
-            "3 Nov 2026 11:00",
+            "3 Nov 2026, 11:00",
             "the command line Command line",
             "Users file export",
             "All users, to standard output",
@@ -82,14 +82,14 @@ def test_download_audit_lists_every_download_newest_first(global_admin_client, d
             "1,234",
         ],
         [
-            "2 Nov 2026 10:00",
+            "2 Nov 2026, 10:00",
             "sam",
             "People list",
             "Search: “ada”",
             "CSV",
             "2,000 (stopped before the end)",
         ],
-        ["1 Nov 2026 09:00", "Pat Lee", "People list", "Everyone; Columns: Name", "CSV", "12"],
+        ["1 Nov 2026, 09:00", "Pat Lee", "People list", "Everyone; Columns: Name", "CSV", "12"],
     ]
 
 
@@ -97,8 +97,8 @@ def test_download_audit_lists_one_staff_users_downloads(global_admin_client, dow
     response = global_admin_client.get(f"/people/downloads/?staff_user={downloads['sam'].pk}")
 
     assert [row[:2] for row in _rows(response)] == [
-        ["4 Nov 2026 12:00", "sam"],
-        ["2 Nov 2026 10:00", "sam"],
+        ["4 Nov 2026, 12:00", "sam"],
+        ["2 Nov 2026, 10:00", "sam"],
     ]
     # Only those who downloaded something are offered.
     options = elements(element(page(response), "select", name="staff_user"), "option")
@@ -119,7 +119,7 @@ def test_download_audit_keeps_the_name_of_a_deleted_staff_user(global_admin_clie
 
     response = global_admin_client.get("/people/downloads/")
 
-    assert _rows(response)[-1][:2] == ["1 Nov 2026 09:00", "Pat Lee"]
+    assert _rows(response)[-1][:2] == ["1 Nov 2026, 09:00", "Pat Lee"]
 
 
 def test_download_audit_pages_by_fifty(global_admin_client, db):
@@ -130,7 +130,7 @@ def test_download_audit_pages_by_fifty(global_admin_client, db):
     first = global_admin_client.get("/people/downloads/")
     second = global_admin_client.get("/people/downloads/?page=2")
 
-    assert (len(_rows(first)), _rows(second)[0][0]) == (50, "1 Nov 2026 09:00")
+    assert (len(_rows(first)), _rows(second)[0][0]) == (50, "1 Nov 2026, 09:00")
 
 
 def test_download_audit_when_empty(global_admin_client):

@@ -106,7 +106,7 @@ def test_the_job_page_says_the_error_file_was_deleted(advanced_client, tree):
     page = advanced_client.get(job.get_absolute_url()).text
     day = timezone.localdate(_later(days=91))
     assert "Download the error file" not in page
-    assert f"Error file deleted on {day:%b} {day.day}, {day.year}, after 90 days" in page
+    assert f"Error file deleted on {day.day} {day:%b} {day.year}, after 90 days" in page
     assert advanced_client.get(f"/integrations/jobs/{job.pk}/errors/").status_code == 404
 
 

@@ -752,7 +752,7 @@ def test_history_lists_who_when_file_outcome_and_counts(advanced_client, tree):
         if row.strip()
     ]
     assert rows
-    assert [re.sub(r" \w{3} \d+, \d{4} \d\d:\d\d", " <when>", cell) for cell in cells] == [
+    assert [re.sub(r" \d+ \w{3} \d{4}, \d\d:\d\d", " <when>", cell) for cell in cells] == [
         "second.csv Accounts file command line <when> Failed – – – 4",
         "first.csv Users file advanced_user <when> Finished 3 2 10 0",
     ]
