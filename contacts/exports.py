@@ -36,16 +36,25 @@ class Column:
     key: str
     label: str
     value: Callable  # membership -> str
+    # The page a cell of the People list links to (membership -> URL); files have no links.
+    link: Callable | None = None
 
 
 COLUMNS = {
     column.key: column
     for column in (
-        Column("name", "Name", lambda m: m.person.full_name),
+        Column(
+            "name", "Name", lambda m: m.person.full_name, link=lambda m: m.person.get_absolute_url()
+        ),
         Column("email", "Email", lambda m: m.person.email),
         Column("first_name", "First Name", lambda m: m.person.first_name),
         Column("last_name", "Last Name", lambda m: m.person.last_name),
-        Column("account", "Account", lambda m: m.account.name),
+        Column(
+            "account",
+            "Account",
+            lambda m: m.account.name,
+            link=lambda m: m.account.get_absolute_url(),
+        ),
         Column("account_id", "Account ID", lambda m: m.account.external_id),
         Column("account_type", "Account Type", lambda m: m.account.account_type.name),
         Column("role", "Account Role", lambda m: m.role.name if m.role_id else ""),

@@ -158,7 +158,7 @@ def render_people_list(request, params, *, segment_form=None, status=200):
         {
             "form": form,
             "page": page,
-            "rows": [[COLUMNS[key].value(membership) for key in columns] for membership in page],
+            "rows": [[_cell(COLUMNS[key], membership) for key in columns] for membership in page],
             "columns": [COLUMNS[key] for key in columns],
             "chosen_columns": chosen_columns,
             "available_columns": available_columns,
@@ -172,6 +172,11 @@ def render_people_list(request, params, *, segment_form=None, status=200):
         },
         status=status,
     )
+
+
+def _cell(column, membership):
+    """(text, link or None) of one cell of the People list."""
+    return column.value(membership), column.link(membership) if column.link else None
 
 
 @require_GET

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from accounts.models import AccountType
+from contacts.models import Person
 from tests import html, stored
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
 from tests.html import attribute, count_line, page, text
@@ -417,6 +418,17 @@ def test_people_default_columns(viewer_client, people):
     assert _headers(response) == DEFAULT_HEADERS
     assert _rows(response) == [
         ["Pierre Paquet", "pierre@paris.example", "Paris", "Site", "Site admin", "yes"]
+    ]
+
+
+def test_people_names_and_accounts_link_to_their_pages(viewer_client, people, tree):
+    response = _get(viewer_client, "q=pierre&cols=name&cols=email&cols=account")
+
+    (row,) = elements(element(page(response), "tbody"), "tr")
+    links = [(text(a), attribute(a, "href")) for a in elements(row, "a")]
+    assert links == [
+        ("Pierre Paquet", f"/people/{Person.objects.get(email='pierre@paris.example').pk}/"),
+        ("Paris", f"/accounts/{tree['paris'].pk}/"),
     ]
 
 
