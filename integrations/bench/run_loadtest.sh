@@ -5,17 +5,27 @@
 # the run wrote is removed whatever happens (trap on EXIT; INT and TERM end the script, which
 # runs it too).
 #
-# LOADTEST_USERS (50), LOADTEST_TIME (3m), LOADTEST_SPAWN_RATE (2 a second: signing in hashes a
-# password, and 50 at once would queue behind each other), LOADTEST_PORT (8077),
-# LOADTEST_RESULTS (loadtest-results.md: the table and the bars, to paste), GUNICORN_CMD_ARGS
-# (gunicorn's own: overrides config/gunicorn.conf.py).
+# LOADTEST_USERS (50); LOADTEST_TIME (3m; 90s, 3m or 1h): how long the team works once every
+# simulated staff user has signed in; LOADTEST_SPAWN_RATE (1 sign-in a second, a whole number:
+# each hashes a password for about a second of CPU, so the ramp-up of 50 takes 50 s and adds to
+# the run); LOADTEST_PORT (8077); LOADTEST_RESULTS (loadtest-results.md: the table and the bars,
+# to paste; gunicorn's and the worker's logs are kept beside it); GUNICORN_CMD_ARGS (gunicorn's
+# own: overrides config/gunicorn.conf.py).
 set -euo pipefail
 
 users=${LOADTEST_USERS:-50}
 run_time=${LOADTEST_TIME:-3m}
-spawn_rate=${LOADTEST_SPAWN_RATE:-2}
+spawn_rate=${LOADTEST_SPAWN_RATE:-1}
 port=${LOADTEST_PORT:-8077}
 results=${LOADTEST_RESULTS:-loadtest-results.md}
+case $run_time in
+  *h) work_s=$((${run_time%h} * 3600)) ;;
+  *m) work_s=$((${run_time%m} * 60)) ;;
+  *s) work_s=${run_time%s} ;;
+  *) work_s=$run_time ;;
+esac
+# locust's --run-time counts from the first user: the sign-ins come first.
+ramp_up_s=$(((users + spawn_rate - 1) / spawn_rate + 5))
 python=.venv/bin/python
 manage="$python manage.py"
 
@@ -34,6 +44,8 @@ stop() {
     wait "$pid" 2>/dev/null || true
   done
   $manage loadtest clean-up || status=1
+  cp "$folder/gunicorn.log" "${results%.md}.gunicorn.log" 2>/dev/null || true
+  cp "$folder/worker.log" "${results%.md}.worker.log" 2>/dev/null || true
   rm -rf "$folder"
   exit "$status"
 }
@@ -68,10 +80,11 @@ while True:
     time.sleep(0.5)
 EOF
 
-echo "Load test: $users simulated staff users for $run_time on http://127.0.0.1:$port/ …"
+echo "Load test: $users simulated staff users sign in ($ramp_up_s s), then work for $run_time" \
+  "on http://127.0.0.1:$port/ …"
 locust_status=0
 PYTHONPATH=. .venv/bin/locust -f integrations/bench/locustfile.py --headless --only-summary \
-  --users "$users" --spawn-rate "$spawn_rate" --run-time "$run_time" \
+  --users "$users" --spawn-rate "$spawn_rate" --run-time "$((ramp_up_s + work_s))s" \
   --host "http://127.0.0.1:$port" --csv "$folder/stats" --loglevel WARNING \
   || locust_status=$?
 # locust exits 1 when a request failed; the report counts those. Anything else is locust's own.
