@@ -320,7 +320,10 @@ class CustomerSuccessStaff(HttpUser):
             catch_response=True,
             **kwargs,
         ) as response:
-            if response.status_code != expect:
+            if response.status_code == 0:
+                # No answer at all: the connection failed (locust keeps the exception).
+                problem = f"no answer: {response.error!r}"
+            elif response.status_code != expect:
                 problem = f"answered {response.status_code}, not {expect}"
             elif contains and contains not in response.text:
                 problem = f"answered without “{contains}”"
