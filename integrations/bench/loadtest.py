@@ -61,9 +61,11 @@ def check_large_data_set():
         )
 
 
+@transaction.atomic
 def prepare(*, staff_users, folder, seed=16):
     """Make `staff_users` staff users and write the run's targets to `folder` (targets.json, the
-    users file to preview). Removes what an earlier run left first. Returns the targets."""
+    users file to preview). Removes what an earlier run left first. Writes nothing to the
+    database unless it all succeeds. Returns the targets."""
     check_large_data_set()
     clean_up()
     folder = Path(folder)

@@ -32,7 +32,7 @@ manage="$python manage.py"
 folder=$(mktemp -d "${TMPDIR:-/tmp}/loadtest.XXXXXX")
 # Uploads and error files of the run go to the run's own folder, removed with it.
 export MEDIA_ROOT="$folder/media"
-gunicorn_pid= worker_pid=
+gunicorn_pid= worker_pid= prepared=
 
 stop() {
   status=$?
@@ -43,7 +43,10 @@ stop() {
   for pid in $gunicorn_pid $worker_pid; do
     wait "$pid" 2>/dev/null || true
   done
-  $manage loadtest clean-up || status=1
+  # Only once prepare has run: on a database it refused, there is nothing of ours to remove.
+  if [ -n "$prepared" ]; then
+    $manage loadtest clean-up || status=1
+  fi
   cp "$folder/gunicorn.log" "${results%.md}.gunicorn.log" 2>/dev/null || true
   cp "$folder/worker.log" "${results%.md}.worker.log" 2>/dev/null || true
   rm -rf "$folder"
@@ -54,6 +57,7 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 
 $manage loadtest prepare --staff-users "$users" --folder "$folder"
+prepared=1
 export LOADTEST_TARGETS="$folder/targets.json"
 
 .venv/bin/gunicorn -c config/gunicorn.conf.py --bind "127.0.0.1:$port" \

@@ -252,7 +252,7 @@ def test_prepare_refuses_a_database_without_the_large_data_set(tree, tmp_path):
 @pytest.fixture
 def small_set_counts_as_large(monkeypatch):
     monkeypatch.setattr(loadtest, "LARGE_SET_ACCOUNTS", 1)
-    monkeypatch.setattr(loadtest, "LARGE_SET_PEOPLE", 1)
+    monkeypatch.setattr(loadtest, "LARGE_SET_PEOPLE", 0)
     monkeypatch.setattr(loadtest, "SAMPLED_ACCOUNTS", 3)
 
 
@@ -310,6 +310,16 @@ def test_prepare_makes_staff_users_who_sign_in_and_writes_the_targets(
     assert len(rows) == 1 + loadtest.UPLOAD_ROWS
     assert {row[0] for row in rows[1:]} <= {a["external_id"] for a in targets["accounts"]}
     assert all(row[1].endswith("@loadtest.example") for row in rows[1:])
+
+
+def test_prepare_that_fails_midway_leaves_no_staff_users(tree, tmp_path, small_set_counts_as_large):
+    # The users file cannot be written: its name is taken by a folder.
+    (tmp_path / "users.csv").mkdir()
+
+    with pytest.raises(IsADirectoryError):
+        loadtest.prepare(staff_users=2, folder=tmp_path)
+
+    assert not get_user_model().objects.filter(username__startswith="loadtest-").exists()
 
 
 def test_clean_up_removes_what_a_run_made_and_nothing_else(tree, staff_user):
