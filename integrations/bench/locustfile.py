@@ -83,7 +83,7 @@ class CustomerSuccessStaff(HttpUser):
 
     def on_start(self):
         self.rng = random.Random()
-        self.added = []  # (account pk, email) of the contacts this staff user added
+        self.added = []  # (account targets, email) of each contact this staff user added
         users = targets()["staff_users"]
         self.username = users[next(_next_staff_user) % len(users)]
         self.sign_in()
