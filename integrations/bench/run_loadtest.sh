@@ -32,15 +32,15 @@ manage="$python manage.py"
 folder=$(mktemp -d "${TMPDIR:-/tmp}/loadtest.XXXXXX")
 # Uploads and error files of the run go to the run's own folder, removed with it.
 export MEDIA_ROOT="$folder/media"
-gunicorn_pid= worker_pid= prepared=
+gunicorn_pid= worker_pid= locust_pid= prepared=
 
 stop() {
   status=$?
   trap - EXIT INT TERM
-  for pid in $gunicorn_pid $worker_pid; do
+  for pid in $locust_pid $gunicorn_pid $worker_pid; do
     kill -TERM "$pid" 2>/dev/null || true
   done
-  for pid in $gunicorn_pid $worker_pid; do
+  for pid in $locust_pid $gunicorn_pid $worker_pid; do
     wait "$pid" 2>/dev/null || true
   done
   # Only once prepare has run: on a database it refused, there is nothing of ours to remove.
@@ -86,11 +86,15 @@ EOF
 
 echo "Load test: $users simulated staff users sign in ($ramp_up_s s), then work for $run_time" \
   "on http://127.0.0.1:$port/ …"
-locust_status=0
+# In the background with `wait`: bash runs a trap only once its foreground command ends, but
+# interrupts `wait` at once (and the trap stops locust too).
 PYTHONPATH=. .venv/bin/locust -f integrations/bench/locustfile.py --headless --only-summary \
   --users "$users" --spawn-rate "$spawn_rate" --run-time "$((ramp_up_s + work_s))s" \
-  --host "http://127.0.0.1:$port" --csv "$folder/stats" --loglevel WARNING \
-  || locust_status=$?
+  --host "http://127.0.0.1:$port" --csv "$folder/stats" --loglevel WARNING &
+locust_pid=$!
+locust_status=0
+wait "$locust_pid" || locust_status=$?
+locust_pid=
 # locust exits 1 when a request failed; the report counts those. Anything else is locust's own.
 if [ "$locust_status" -gt 1 ]; then
   echo "locust stopped with status $locust_status." >&2
