@@ -13,12 +13,14 @@ EMAIL_DOMAIN, it edits only their memberships, and its uploads are previewed and
 never imported.
 """
 
+import contextlib
 import csv
 import json
 import random
 import secrets
 from pathlib import Path
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
@@ -28,9 +30,9 @@ from django_tasks_db.models import DBTaskResult
 from accounts.models import Account, AccountRole, AccountType
 from config import staff
 from contacts.demo import FIRST_NAMES, LAST_NAMES
-from contacts.models import ContactChange, Person
+from contacts.models import Person
 
-from ..models import ImportJob, UsersExport
+from ..models import ImportJob
 from ..resources import UsersResource
 from ..tasks import check_import_file, run_import_file
 
@@ -42,6 +44,7 @@ LARGE_SET_ACCOUNTS = 9_000
 LARGE_SET_PEOPLE = 450_000
 SAMPLED_ACCOUNTS = 300
 UPLOAD_ROWS = 40
+PROJECT_APPS = {"accounts", "contacts", "integrations"}
 
 
 class NotTheLargeDataSet(Exception):
@@ -157,9 +160,10 @@ def write_users_file(path, accounts, rng):
 
 def clean_up():
     """Remove everything a load test made: the people at EMAIL_DOMAIN with their memberships and
-    history, the history its staff users wrote, their import jobs (stored files and queued
-    tasks too), users exports and saved segments, and the staff users. Returns how many staff
-    users there were."""
+    history, its staff users' import jobs (stored files and queued tasks too), every other row
+    that names one of its staff users (history, exports, downloads, segments …: the staff users
+    exist only for the run, so whatever names them the run made), their sign-in records, and
+    the staff users. Returns how many staff users there were."""
     User = get_user_model()
     staff_users = User.objects.filter(username__startswith=USERNAME_PREFIX)
     jobs = ImportJob.objects.filter(staff_user__in=staff_users)
@@ -172,11 +176,26 @@ def clean_up():
             args_kwargs={"args": [job.pk], "kwargs": {}},
         ).delete()
     with transaction.atomic():
-        jobs.delete()
-        UsersExport.objects.filter(staff_user__in=staff_users).delete()
         # Memberships and their history go with the people (CASCADE).
         Person.objects.filter(email__iendswith=f"@{EMAIL_DOMAIN}").delete()
-        ContactChange.objects.filter(staff_user__in=staff_users).delete()
+        for rows in _rows_naming(staff_users):
+            rows.delete()
+        if apps.is_installed("axes"):
+            # django-axes records sign-ins by username, not by a link to the staff user.
+            for name in ("AccessLog", "AccessAttempt", "AccessFailureLog"):
+                with contextlib.suppress(LookupError):
+                    apps.get_model("axes", name).objects.filter(
+                        username__startswith=USERNAME_PREFIX
+                    ).delete()
         count = staff_users.count()
         staff_users.delete()
     return count
+
+
+def _rows_naming(staff_users):
+    """A queryset per model of this project with a link to staff users: its rows that link to
+    one of `staff_users`."""
+    for relation in get_user_model()._meta.related_objects:
+        model = relation.related_model
+        if relation.one_to_many and model._meta.app_label in PROJECT_APPS:
+            yield model._default_manager.filter(**{f"{relation.field.name}__in": staff_users})

@@ -63,7 +63,11 @@ export LOADTEST_TARGETS="$folder/targets.json"
 .venv/bin/gunicorn -c config/gunicorn.conf.py --bind "127.0.0.1:$port" \
   --error-logfile "$folder/gunicorn.log" config.wsgi &
 gunicorn_pid=$!
-$manage db_worker --no-reload >"$folder/worker.log" 2>&1 &
+# The project's `worker` (db_worker that reports it is alive, so its jobs are not taken for
+# stopped ones) where there is one, else django-tasks-db's own.
+worker=db_worker
+if $manage help worker >/dev/null 2>&1; then worker=worker; fi
+$manage "$worker" --no-reload >"$folder/worker.log" 2>&1 &
 worker_pid=$!
 
 # Ready when the sign-in page answers (gunicorn up, the app loaded, the database reached).

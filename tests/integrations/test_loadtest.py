@@ -17,7 +17,7 @@ from config import staff
 from contacts.models import ContactChange, Membership, Person
 from integrations.bench import load_report, loadtest
 from integrations.bench.load_report import PAGE, STEPS, TYPE_AHEAD, UNBARRED
-from integrations.models import ImportJob
+from integrations.models import ImportJob, UsersExport
 from tests.factories import ContactChangeFactory, MembershipFactory, PersonFactory
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -333,6 +333,8 @@ def test_clean_up_removes_what_a_run_made_and_nothing_else(tree, staff_user):
     ImportJob.objects.create(
         kind=ImportJob.Kind.USERS, file_name="users.csv", file_size=10, staff_user=runner
     )
+    UsersExport.objects.create(staff_user=runner)
+    kept_export = UsersExport.objects.create(staff_user=staff_user)
 
     call_command("loadtest", "clean-up", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
@@ -340,6 +342,7 @@ def test_clean_up_removes_what_a_run_made_and_nothing_else(tree, staff_user):
     assert list(Membership.objects.all()) == [kept]
     assert list(ContactChange.objects.all()) == [kept_change]
     assert ImportJob.objects.count() == 0
+    assert list(UsersExport.objects.all()) == [kept_export]
     assert list(get_user_model().objects.values_list("username", flat=True)) == [
         staff_user.username
     ]
