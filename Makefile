@@ -15,13 +15,14 @@ export UV_PYTHON := $(PYTHON)
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: help install run test chromium lint bench
+.PHONY: help install run test chromium lint bench loadtest
 
 help:
 	@echo "make run    install, migrate, seed the demo data once, serve on http://$(HOST):$(PORT)/"
 	@echo "make test   install what the tests need (Chromium included) and run the whole suite"
 	@echo "make lint   ruff check and ruff format --check"
 	@echo "make bench  build the SPEC §7 data set in a fresh PostgreSQL database and measure every bar"
+	@echo "make loadtest  50 simulated staff users on gunicorn over the large data set (uc_bench)"
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 or newer is needed (pyenv install 3.13)"; exit 2; }
@@ -82,3 +83,22 @@ bench: install
 	$(MANAGE) seed_demo --size large
 	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) bench $(BENCH_ARGS)
+
+# Issue 16's load test: gunicorn with production settings on the large data set (LOADTEST_DB,
+# which `make bench` builds; it is not seeded here), a task worker, and locust's simulated
+# customer-success team (integrations/bench/run_loadtest.sh: LOADTEST_USERS, LOADTEST_TIME …).
+# Prints a table per step and PASS/FAIL per bar; exits 1 on a FAIL. It removes what it wrote.
+LOADTEST_DB ?= uc_bench
+loadtest: export DATABASE_URL = postgres://$(PGUSER)@$(PGHOST):5432/$(LOADTEST_DB)
+loadtest: export SECRET_KEY ?= loadtest-only-not-a-secret
+loadtest: export DEBUG = 0
+loadtest: export ALLOWED_HOSTS = 127.0.0.1
+loadtest: export SECURE_SSL_REDIRECT = 0
+loadtest: export PG_OPTIONS ?= -c max_parallel_workers_per_gather=0
+loadtest: install
+	@psql -h $(PGHOST) -U $(PGUSER) -d $(LOADTEST_DB) -qAtc "select 1" >/dev/null 2>&1 || { \
+	  echo "No database $(LOADTEST_DB) on $(PGHOST): build the large data set first (make bench)."; \
+	  exit 2; }
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) collectstatic --noinput -v0
+	integrations/bench/run_loadtest.sh
