@@ -17,6 +17,8 @@ from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
 
+from .lookups import InArray
+
 # Key space of this app's PostgreSQL advisory locks, so they cannot collide with anyone else's.
 TREE_LOCK_NAMESPACE = 7_301
 # Tree ids start at 1, so 0 names the lock that every new root (and every move) takes.
@@ -169,6 +171,12 @@ class Scope(models.TextChoices):
     ENTIRE_HIERARCHY = "hierarchy", "Entire hierarchy"
 
 
+# Below this many accounts a subtree's rows are found by account id, above it by walking the
+# name order: a large subtree's contacts fill a page early in that walk, a small one's may be
+# nowhere in it (measured on SPEC §7's large set: 200 accounts about even, 2,000 ids 40× slower).
+SMALL_SUBTREE = 200
+
+
 def scope_q(account, scope, *, account_type=None, prefix=""):
     """A Q object selecting the accounts in `scope` of `account`, for one SQL query.
 
@@ -180,6 +188,16 @@ def scope_q(account, scope, *, account_type=None, prefix=""):
     def q(**lookups):
         return Q(**{f"{prefix}{key}": value for key, value in lookups.items()})
 
+    def few(**lookups):
+        """A handful of accounts, from another model's rows: matched by id (accounts.lookups
+        says why), rather than by joining the range, whose size PostgreSQL overestimates."""
+        if not prefix:
+            return q(tree_id=account.tree_id, **lookups)
+        ids = Account.objects.filter(tree_id=account.tree_id, **lookups).values("pk")
+        return q(**{f"pk__{InArray.lookup_name}": ids})
+
+    # Known from the tree columns in memory: the accounts below this one.
+    small_subtree = (account.rght - account.lft - 1) // 2 < SMALL_SUBTREE
     same_tree = q(tree_id=account.tree_id)
     match Scope(scope):
         case Scope.THIS_ACCOUNT:
@@ -188,11 +206,15 @@ def scope_q(account, scope, *, account_type=None, prefix=""):
             # A root has no parent: pk=None matches nothing.
             return q(pk=account.parent_id)
         case Scope.ALL_PARENTS:
-            return same_tree & q(lft__lt=account.lft, rght__gt=account.rght)
+            return few(lft__lt=account.lft, rght__gt=account.rght)
         case Scope.DIRECT_CHILDREN:
             return q(parent_id=account.pk)
+        case Scope.ALL_CHILDREN if small_subtree:
+            return few(lft__gt=account.lft, rght__lt=account.rght)
         case Scope.ALL_CHILDREN:
             return same_tree & q(lft__gt=account.lft, rght__lt=account.rght)
+        case Scope.THIS_AND_ALL_CHILDREN if small_subtree:
+            return few(lft__gte=account.lft, rght__lte=account.rght)
         case Scope.THIS_AND_ALL_CHILDREN:
             return same_tree & q(lft__gte=account.lft, rght__lte=account.rght)
         case Scope.ACCOUNT_TYPE:
