@@ -303,6 +303,13 @@ class AccountQuerySet(TreeQuerySet):
     def in_hierarchy(self, account):
         return self.filter(tree_id=account.tree_id)
 
+    def as_few_ids(self):
+        """These accounts' ids, as a subquery that another model's rows are matched by
+        (accounts.lookups), when there are fewer than SMALL_SUBTREE of them; else None, and
+        the caller filters by what it knows of them (their type, their tree). One count query,
+        on the (tree_id, account_type) index when filtered by those."""
+        return self.values("pk") if self.count() < SMALL_SUBTREE else None
+
     def search(self, text):
         """Accounts whose name or Account ID contains `text`, ignoring case."""
         text = text.strip()

@@ -9,7 +9,7 @@ from functools import cached_property
 from django import forms
 from django.core.paginator import Paginator
 
-from accounts.models import AccountRole, AccountType
+from accounts.models import Account, AccountRole, AccountType
 from config import staff
 
 from .models import Membership
@@ -102,6 +102,15 @@ class ContactFilterForm(forms.Form):
         memberships = memberships.filter(filters["view"].q(account, prefix="account__"))
         if filters["roles"]:
             memberships = memberships.filter(role__in=filters["roles"])
+            # A role belongs to one account type, which may be a handful of accounts in a
+            # company of thousands (its Corporate roles: one). Matched by those accounts' ids,
+            # PostgreSQL finds the few contacts at once, where it otherwise walks the whole
+            # company's name order for them (1.9 s on SPEC §7's large set, 20 ms this way).
+            role_accounts = Account.objects.in_hierarchy(account).filter(
+                account_type__in={role.account_type_id for role in filters["roles"]}
+            )
+            if (ids := role_accounts.as_few_ids()) is not None:
+                memberships = memberships.filter(account__pk__in_array=ids)
         if filters["q"]:
             memberships = memberships.matching(filters["q"])
         if filters["key_only"]:
