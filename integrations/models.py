@@ -72,6 +72,11 @@ class ImportJob(models.Model):
     # Held by a worker that reports while it works; a PENDING job waits in the queue, however
     # long ago its preview reported, and is never stale.
     WORKER_HELD = (Status.CHECKING, Status.RUNNING)
+    # Said by a running users import while another one holds the people (one at a time).
+    WAITING_MESSAGE = (
+        "Waiting for another users import to finish: imports that change people run one at a "
+        "time, so that each finds what the one before it wrote."
+    )
     STOPPED_MESSAGE = (
         "The worker running this job stopped before it finished. Nothing was changed: upload the "
         "file again to retry."

@@ -35,6 +35,9 @@ class JobProgress:
         self.alias = router.db_for_write(ImportJob)
         self.rows_done = None
         self.written = (None, None)  # (rows done, when) last written
+        # What the job page says while the job waits (ImportJob.WAITING_MESSAGE), "" when it
+        # no longer does, None before it ever waited; and what was last written of it.
+        self.note = self.written_note = None
         self.connection = None
         self.pulse = None
         if connections[self.alias].vendor == "postgresql":
@@ -54,12 +57,20 @@ class JobProgress:
         if force and self.pulse is not None:
             self.pulse.beat_now()
 
+    def waiting(self, waits):
+        """The import waits for another users import to finish (`waits`), or no longer does:
+        the job page says so at once."""
+        self.note = ImportJob.WAITING_MESSAGE if waits else ""
+        if self.pulse is not None:
+            self.pulse.beat_now()
+
     def _write(self):
-        """On the pulse's thread: the rows done when they changed, the heartbeat when due."""
+        """On the pulse's thread: the rows done when they changed, the heartbeat when due, the
+        waiting note when it changed."""
         now = timezone.now()
-        rows_done, last = self.rows_done, self.written[1]
+        rows_done, last, note = self.rows_done, self.written[1], self.note
         due = last is None or (now - last).total_seconds() >= heartbeat_interval()
-        if rows_done == self.written[0] and not due:
+        if rows_done == self.written[0] and note == self.written_note and not due:
             return
         if self.connection is None:
             # A connection of this job's own rather than a second DATABASES alias: an alias
@@ -75,6 +86,9 @@ class JobProgress:
         if rows_done is not None:
             assignments.append(f"{quote('rows_done')} = %s")
             params.append(rows_done)
+        if note is not None and note != self.written_note:
+            assignments.append(f"{quote('message')} = %s")
+            params.append(note)
         try:
             with self.connection.cursor() as cursor:
                 cursor.execute(
@@ -86,6 +100,7 @@ class JobProgress:
             self._disconnect()  # a new one at the next beat
             raise
         self.written = (rows_done, now)
+        self.written_note = note
 
     def _disconnect(self):
         if self.connection is not None:

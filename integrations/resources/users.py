@@ -120,7 +120,7 @@ class UsersResource(UsersLookups, FileResource):
     def before_run(self, *, dry_run):
         using = self.get_db_connection_name()
         if not dry_run:
-            serialise_users_imports(using)
+            serialise_users_imports(using, on_wait=getattr(self.progress, "waiting", None))
         if connections[using].vendor == "postgresql":
             # Every lookup of a chunk has an index to use, but inside this transaction the
             # statistics of people and memberships are those of before the import: after a

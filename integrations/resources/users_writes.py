@@ -10,7 +10,7 @@ from contacts.models import ContactChange, Membership, Person
 USERS_IMPORT_LOCK = (7_302, 0)
 
 
-def serialise_users_imports(using):
+def serialise_users_imports(using, *, on_wait=None):
     """Wait until no other users import writes, and hold that until this one commits or rolls
     back (PostgreSQL; on SQLite every writing transaction is serialised already).
 
@@ -19,11 +19,19 @@ def serialise_users_imports(using):
     locks (per person, per chunk) cannot avoid deadlocks between two runs that meet the same
     people in different orders, each holding what it wrote until its commit. One run at a
     time, each finding what the ones before it wrote, is what a person re-running them did.
-    Must be called inside the run's transaction."""
+    Must be called inside the run's transaction. `on_wait(True)` is called when it has to
+    wait, `on_wait(False)` when the wait is over."""
     connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", USERS_IMPORT_LOCK)
+            if cursor.fetchone()[0]:
+                return
+            if on_wait is not None:
+                on_wait(True)
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", USERS_IMPORT_LOCK)
+            if on_wait is not None:
+                on_wait(False)
 
 
 class NewMembership:

@@ -2,6 +2,7 @@
 each in its own worker and connection, all of them succeed."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection, connections
@@ -9,6 +10,7 @@ from django.db import connection, connections
 from contacts.models import Membership, Person
 from integrations import services
 from integrations.models import ImportJob
+from integrations.resources.users_writes import USERS_IMPORT_LOCK
 from tests.integrations.conftest import csv_file, users_csv
 
 SHARED = 240  # people in every file
@@ -66,3 +68,49 @@ def test_four_users_imports_over_the_same_people_at_once_all_succeed(tree, setti
     assert Membership.objects.filter(account=tree["paris"]).count() == SHARED
     assert Membership.objects.count() == SHARED + 4 * SHARED + 4 * OWN
     assert Membership.objects.filter(account=tree["paris"], is_contact=True).count() == SHARED
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite runs one writing transaction at a time: imports cannot overlap there",
+)
+@pytest.mark.django_db(transaction=True)
+def test_a_users_import_that_waits_for_another_says_so_on_its_job_page(tree, admin_client):
+    """It used to show "Running 0 %" and nothing else for as long as the other one ran."""
+    other = connections.create_connection("default")
+    other.set_autocommit(False)
+    with other.cursor() as cursor:  # another users import, holding the people
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", USERS_IMPORT_LOCK)
+    outcome = {}
+
+    def run():
+        try:
+            job, _ = services.import_file_now(
+                kind=ImportJob.Kind.USERS,
+                file=csv_file(users_csv("PARIS,waiting@example.com,Wai,Ting,,,,yes,")),
+                file_name="waiting.csv",
+            )
+            outcome["job"] = job
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not ImportJob.objects.filter(message=ImportJob.WAITING_MESSAGE).exists():
+            assert time.monotonic() < deadline, "the job never said it waits"
+            assert thread.is_alive(), "the import did not wait"
+            time.sleep(0.05)
+        job = ImportJob.objects.get()
+        page = admin_client.get(job.get_absolute_url()).content.decode()
+        assert ImportJob.WAITING_MESSAGE in page
+    finally:
+        other.rollback()  # the other import ends
+        other.close()
+        thread.join()
+
+    job = outcome["job"]
+    job.refresh_from_db()
+    assert (job.status, job.message) == (ImportJob.Status.SUCCEEDED, "")
+    assert Person.objects.filter(email="waiting@example.com").exists()
