@@ -374,8 +374,29 @@ def fail_stale_tasks(*, now=None):
     }
     if not stopped:
         return 0
-    running = DBTaskResult.objects.running().values_list("pk", "worker_ids")
-    ids = [pk for pk, worker_ids in running if worker_ids and worker_ids[-1] in stopped]
+    from .tasks import check_import_file, run_import_file
+
+    # An import job's task is failed with its job, by the job's own report (fail_stale_jobs),
+    # which says "nothing was changed": the worker's report may go stale a beat earlier.
+    job_tasks = {check_import_file.module_path, run_import_file.module_path}
+    held_jobs = set(
+        ImportJob.objects.filter(status__in=ImportJob.WORKER_HELD).values_list("pk", flat=True)
+    )
+    running = DBTaskResult.objects.running().values_list(
+        "pk", "worker_ids", "task_path", "args_kwargs"
+    )
+
+    def failed_with_its_job(task_path, args_kwargs):
+        args = args_kwargs.get("args") or [None]
+        return task_path in job_tasks and args[0] in held_jobs
+
+    ids = [
+        pk
+        for pk, worker_ids, task_path, args_kwargs in running
+        if worker_ids
+        and worker_ids[-1] in stopped
+        and not failed_with_its_job(task_path, args_kwargs)
+    ]
     return _fail_tasks(
         DBTaskResult.objects.running().filter(pk__in=ids),
         "The worker running this task stopped reporting before it finished (killed or restarted).",

@@ -28,8 +28,13 @@ envelopes = []
 class Sentry(BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        if self.headers.get("Content-Encoding") == "gzip":
+        encoding = self.headers.get("Content-Encoding")
+        if encoding == "gzip":
             body = gzip.decompress(body)
+        elif encoding == "br":  # sentry-sdk's choice when brotli is installed (locust's is)
+            import brotli
+
+            body = brotli.decompress(body)
         envelopes.append(body)
         self.send_response(200)
         self.end_headers()

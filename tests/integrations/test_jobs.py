@@ -290,6 +290,30 @@ def test_the_sweep_fails_the_tasks_of_workers_that_stopped_reporting(tree):
 
 
 @pytest.mark.django_db
+def test_an_import_jobs_task_is_failed_with_its_job_whichever_report_goes_stale_first(tree):
+    """The worker's report may go stale a beat before its job's: the task then waits for the
+    job, whose message says that nothing was changed (the killed-worker test saw the worker's
+    generic message instead, now and then)."""
+    now = timezone.now()
+    Heartbeat.objects.create(name="worker dead", role="worker", beat_at=now - timedelta(hours=1))
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS, file_name="a.csv", status="running", heartbeat_at=now
+    )
+    task = queued_task(run_import_file, job, worker_id="dead")
+
+    assert services.sweep_stopped_work() == (0, 0)
+    task.refresh_from_db()
+    assert task.status == "RUNNING"
+
+    assert services.sweep_stopped_work(now=now + timedelta(hours=1)) == (1, 0)
+    task.refresh_from_db()
+    assert (task.status, task.traceback) == (
+        "FAILED",
+        f"WorkerStopped: {ImportJob.STOPPED_MESSAGE}",
+    )
+
+
+@pytest.mark.django_db
 def test_the_scheduler_reports_and_sweeps_on_its_own(tree):
     stopped = ImportJob.objects.create(
         kind=ImportJob.Kind.USERS,
