@@ -349,17 +349,29 @@ class WorkerStopped(Exception):
     """What a task record says when its worker stopped reporting before the task ended."""
 
 
-def _fail_task_records(job):
-    """The job's task (its check or its run) still RUNNING in the database queue: failed."""
+def task_records(job):
+    """The job's task records in the database queue (its check and its run)."""
     from .tasks import check_import_file, run_import_file
 
-    _fail_tasks(
-        DBTaskResult.objects.running().filter(
-            task_path__in=[check_import_file.module_path, run_import_file.module_path],
-            args_kwargs={"args": [job.pk], "kwargs": {}},
-        ),
-        ImportJob.STOPPED_MESSAGE,
+    return DBTaskResult.objects.filter(
+        task_path__in=[check_import_file.module_path, run_import_file.module_path],
+        args_kwargs={"args": [job.pk], "kwargs": {}},
     )
+
+
+def delete_stored_files_and_task_records(jobs):
+    """Before import jobs are deleted (the bench's and the load test's clean-up): their stored
+    upload and error file, and their task records, which nothing deletes with them."""
+    for job in jobs:
+        for stored in (job.upload, job.error_file):
+            if stored:
+                stored.delete(save=False)
+        task_records(job).delete()
+
+
+def _fail_task_records(job):
+    """The job's task (its check or its run) still RUNNING in the database queue: failed."""
+    _fail_tasks(task_records(job).running(), ImportJob.STOPPED_MESSAGE)
 
 
 def fail_stale_tasks(*, now=None):

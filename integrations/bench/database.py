@@ -11,15 +11,14 @@ company into it, vacuums its tables and loads it for minutes, so it stops there 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.db import DatabaseError, connection, transaction
-from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Account, AccountRole, AccountType
 from config import staff
 from contacts.demo import DEMO_STAFF, vacuum_analyze
 from contacts.models import ContactChange, Membership, Person, Segment
 
+from .. import services
 from ..models import ImportJob, UsersExport
-from ..tasks import check_import_file, run_import_file
 
 BENCH_USERNAME = "bench"
 # What marks the benchmark company's accounts (Account IDs) and people (emails).
@@ -64,14 +63,7 @@ def remove_what_the_bench_made(*, account_types=(), roles=()):
     AccountRole.objects.filter(pk__in=roles).delete()
     AccountType.objects.filter(pk__in=account_types, accounts__isnull=True).delete()
     jobs = ImportJob.objects.filter(staff_user__username=BENCH_USERNAME)
-    for job in jobs:
-        for stored in (job.upload, job.error_file):
-            if stored:
-                stored.delete(save=False)
-        DBTaskResult.objects.filter(
-            task_path__in=[check_import_file.module_path, run_import_file.module_path],
-            args_kwargs={"args": [job.pk], "kwargs": {}},
-        ).delete()
+    services.delete_stored_files_and_task_records(jobs)
     jobs.delete()
     UsersExport.objects.filter(staff_user__username=BENCH_USERNAME).delete()
     get_user_model().objects.filter(username=BENCH_USERNAME).delete()

@@ -25,16 +25,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
 from django.db import transaction
-from django_tasks_db.models import DBTaskResult
 
 from accounts.models import Account, AccountRole, AccountType
 from config import staff
 from contacts.demo import FIRST_NAMES, LAST_NAMES
 from contacts.models import Person
 
+from .. import services
 from ..models import ImportJob
 from ..resources import UsersResource
-from ..tasks import check_import_file, run_import_file
 
 USERNAME_PREFIX = "loadtest-"
 EMAIL_DOMAIN = "loadtest.example"
@@ -167,14 +166,7 @@ def clean_up():
     User = get_user_model()
     staff_users = User.objects.filter(username__startswith=USERNAME_PREFIX)
     jobs = ImportJob.objects.filter(staff_user__in=staff_users)
-    for job in jobs:
-        for stored in (job.upload, job.error_file):
-            if stored:
-                stored.delete(save=False)
-        DBTaskResult.objects.filter(
-            task_path__in=[check_import_file.module_path, run_import_file.module_path],
-            args_kwargs={"args": [job.pk], "kwargs": {}},
-        ).delete()
+    services.delete_stored_files_and_task_records(jobs)
     with transaction.atomic():
         # Memberships and their history go with the people (CASCADE).
         Person.objects.filter(email__iendswith=f"@{EMAIL_DOMAIN}").delete()
