@@ -332,16 +332,18 @@ def fail_stale_jobs(*, now=None):
     stored uploads. Returns how many there were."""
     count = 0
     for job in ImportJob.objects.stale(now):
-        updated = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
-            status=ImportJob.Status.FAILED,
-            finished_at=timezone.now(),
-            message=ImportJob.STOPPED_MESSAGE,
-        )
-        if updated:
-            job.refresh_from_db()
-            _fail_task_records(job)
-            _remove_upload(job)
-            count += 1
+        # At once for everyone who reads the job: failed, its task failed, its file gone.
+        with transaction.atomic():
+            updated = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+                status=ImportJob.Status.FAILED,
+                finished_at=timezone.now(),
+                message=ImportJob.STOPPED_MESSAGE,
+            )
+            if updated:
+                job.refresh_from_db()
+                _fail_task_records(job)
+                _remove_upload(job)
+                count += 1
     return count
 
 

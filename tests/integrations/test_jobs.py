@@ -263,6 +263,39 @@ def test_a_stale_job_fails_with_its_task_record(tree):
     assert live_task.status == "RUNNING"
 
 
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_stale_job_reads_failed_only_once_its_task_and_file_are_dealt_with(tree, monkeypatch):
+    """Another reader (a page, the killed-worker test) never sees the job failed with its
+    upload still there: the sweep changes all of it in one transaction."""
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS,
+        file_name="a.csv",
+        status="running",
+        heartbeat_at=timezone.now() - timedelta(days=1),
+    )
+    job.upload.save("a.csv", SimpleUploadedFile("a.csv", b"Account ID,Email\n"))
+    seen = []
+    other = connection.copy()
+    remove_upload = services._remove_upload
+
+    def remove_upload_seen_from_elsewhere(job):
+        with other.cursor() as cursor:
+            cursor.execute("SELECT status FROM integrations_importjob WHERE id = %s", [job.pk])
+            seen.append(cursor.fetchone()[0])
+        remove_upload(job)
+
+    monkeypatch.setattr(services, "_remove_upload", remove_upload_seen_from_elsewhere)
+    try:
+        assert services.fail_stale_jobs() == 1
+    finally:
+        other.close()
+
+    assert seen == ["running"]
+    job.refresh_from_db()
+    assert (job.status, job.upload.name) == (ImportJob.Status.FAILED, "")
+
+
 @pytest.mark.django_db
 def test_the_sweep_fails_the_tasks_of_workers_that_stopped_reporting(tree):
     now = timezone.now()
