@@ -19,8 +19,9 @@ from django.dispatch import receiver
 
 from contacts.privacy import person_forgotten
 
-from .files import FileProblem, read_table, write_csv, write_xlsx
+from .files import FileProblem, read_table, unneutralise, write_csv, write_xlsx
 from .models import ImportJob
+from .resources.base import header_key
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +82,7 @@ def _rewrite_error_file(job, traces):
         with job.error_file.open("rb") as file:
             table = read_table(file)
             headers = list(table.headers)
-            column = [h.strip().lower() for h in headers].index(EMAIL_HEADER)
+            column = [header_key(h) for h in headers].index(header_key(EMAIL_HEADER))
             rows = [values for _line, values in table.rows]
     except (FileProblem, ValueError, OSError):
         # Unreadable, or without an Email column: it cannot be checked, so it cannot stay.
@@ -99,7 +100,9 @@ def _rewrite_error_file(job, traces):
     if name.lower().endswith(".xlsx"):
         write_xlsx(headers, kept, out, title="Errors")
     else:
-        write_csv(headers, kept, out)
+        # Read back as the file holds them, the cells keep the apostrophe that guards a formula
+        # character; write_csv adds it again.
+        write_csv(headers, [[unneutralise(value) for value in values] for values in kept], out)
     _replace_error_file(job, ContentFile(out.getvalue(), name=name))
     return "rewritten"
 

@@ -230,3 +230,25 @@ def test_forgetting_rolls_back_as_a_whole(history, global_admin_client, monkeypa
 
     job.refresh_from_db()
     assert (stored.people(), job.summary, job.error_file.name, _error_rows(job)) == before
+
+
+def test_forgetting_leaves_the_other_rows_of_an_error_file_as_they_were(
+    advanced_client, tree, global_admin_client, django_capture_on_commit_callbacks
+):
+    """A cell that begins with a formula character keeps one guarding apostrophe, not two."""
+    ada = PersonFactory(first_name="Ada", last_name="Lovelace", email=ADA)
+    job = _upload(
+        advanced_client,
+        users_csv(f"NOPE,{ADA},Ada,Lovelace,,,,,", "NOPE,bob@example.com,Bob,Byte,,+44 20 7946,,,"),
+    )
+    with job.error_file.open("rb") as file:
+        before = file.read().decode().splitlines()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        forget_person(person=ada, by=global_admin_client.staff_user)
+
+    job.refresh_from_db()
+    with job.error_file.open("rb") as file:
+        after = file.read().decode().splitlines()
+    assert after == [before[0], before[2]]
+    assert "'+44 20 7946" in after[1]
