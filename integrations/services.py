@@ -351,13 +351,17 @@ class WorkerStopped(Exception):
     """What a task record says when its worker stopped reporting before the task ended."""
 
 
-def task_records(job):
-    """The job's task records in the database queue (its check and its run)."""
+def _job_task_paths():
+    """The tasks that take an import job's id: its check and its run."""
     from .tasks import check_import_file, run_import_file
 
+    return {check_import_file.module_path, run_import_file.module_path}
+
+
+def task_records(job):
+    """The job's task records in the database queue (its check and its run)."""
     return DBTaskResult.objects.filter(
-        task_path__in=[check_import_file.module_path, run_import_file.module_path],
-        args_kwargs={"args": [job.pk], "kwargs": {}},
+        task_path__in=_job_task_paths(), args_kwargs={"args": [job.pk], "kwargs": {}}
     )
 
 
@@ -388,11 +392,9 @@ def fail_stale_tasks(*, now=None):
     }
     if not stopped:
         return 0
-    from .tasks import check_import_file, run_import_file
-
     # An import job's task is failed with its job, by the job's own report (fail_stale_jobs),
     # which says "nothing was changed": the worker's report may go stale a beat earlier.
-    job_tasks = {check_import_file.module_path, run_import_file.module_path}
+    job_tasks = _job_task_paths()
     held_jobs = set(
         ImportJob.objects.filter(status__in=ImportJob.WORKER_HELD).values_list("pk", flat=True)
     )
