@@ -6,6 +6,9 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
+from .mapping import Mapping, MappingProblem, source_names
+from .text import header_key
+
 
 class ImportJobQuerySet(models.QuerySet):
     def in_progress(self):
@@ -52,7 +55,10 @@ class ImportJob(models.Model):
 
     The life of a job: CHECKING (the dry run reads the stored file) → READY (the preview waits
     for a staff user) → PENDING (confirmed, waiting for a worker) → RUNNING → SUCCEEDED or
-    FAILED; or CANCELLED from READY. The stored upload is removed when the job ends.
+    FAILED; or CANCELLED from READY. A file whose header is not the standard one and that no
+    saved mapping template fits goes from CHECKING to MAPPING (its columns wait for a staff user
+    to map them), and back to CHECKING once mapped. The stored upload is removed when the job
+    ends.
     """
 
     class Kind(models.TextChoices):
@@ -61,6 +67,7 @@ class ImportJob(models.Model):
 
     class Status(models.TextChoices):
         CHECKING = "checking", "Checking the file"
+        MAPPING = "mapping", "Needs a column mapping"
         READY = "ready", "Ready to import"
         PENDING = "pending", "Waiting to start"
         RUNNING = "running", "Running"
@@ -125,6 +132,20 @@ class ImportJob(models.Model):
     # When the retention purge deleted the error file (integrations/retention.py).
     error_file_deleted_at = models.DateTimeField(null=True, blank=True)
     message = models.TextField(blank=True, help_text="Why the job failed, for people.")
+    # How a foreign file is read: the mapping in effect (SPEC §4.5's JSON form; null for a
+    # standard file), the template it came from, and the encoding a person chose ("" to detect).
+    mapping = models.JSONField(null=True, blank=True)
+    mapping_template = models.ForeignKey(
+        "MappingTemplate",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="import_jobs",
+    )
+    encoding = models.CharField(max_length=40, blank=True)
+    # What the mapping page shows of the file: its headers and, per column, samples and its
+    # distinct values with counts (integrations.services.analyse_file).
+    analysis = models.JSONField(default=dict, blank=True)
 
     objects = ImportJobQuerySet.as_manager()
 
@@ -175,6 +196,90 @@ class ImportJob(models.Model):
             return 0
         # The total is an estimate until the file is read: never show 100% before the end.
         return min(99, round(100 * self.rows_done / self.rows_total))
+
+
+class MappingTemplateQuerySet(models.QuerySet):
+    def fitting(self, file_kind, headers):
+        """The templates of `file_kind` whose every source column `headers` (a file's) has,
+        those that read the most columns first."""
+        fitting = []
+        for template in self.filter(file_kind=file_kind):
+            try:
+                mapping = template.as_mapping()
+            except MappingProblem:
+                continue  # saved before a rule changed: the admin shows why
+            if not mapping.missing_headers(headers):
+                fitting.append((len(mapping.source_headers()), template))
+        fitting.sort(key=lambda pair: (-pair[0], pair[1].name.casefold()))
+        return [template for _, template in fitting]
+
+    def for_headers(self, file_kind, headers):
+        """The template made for a file of this shape: one that fits `headers` and knows every
+        one of them (from the file it was made with, or as a column it reads). None when no
+        template does: the file needs mapping."""
+        keys = {header_key(name) for name in source_names(headers) if name}
+        for template in self.fitting(file_kind, headers):
+            if keys <= template.known_header_keys():
+                return template
+        return None
+
+
+class MappingTemplate(models.Model):
+    """A saved mapping (SPEC §4.5): how the files of another system become a users or an
+    accounts file. Used by the upload page, the admin's import, the commands and data sources.
+    """
+
+    class FileKind(models.TextChoices):
+        USERS = "users", "Users file"
+        ACCOUNTS = "accounts", "Accounts file"
+
+    name = models.CharField(max_length=100, unique=True)
+    file_kind = models.CharField(max_length=10, choices=FileKind.choices)
+    # SPEC §4.5's JSON form, without its name and file (the fields above).
+    definition = models.JSONField(default=dict)
+    # The header row of the file it was made with (or the columns it reads): a file with this
+    # header, or less of it, goes straight to its preview.
+    headers = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = MappingTemplateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("integrations:mapping", args=[self.pk])
+
+    def as_mapping(self):
+        """The Mapping it holds; MappingProblem when it is no longer valid."""
+        return Mapping.from_dict({**self.definition, "name": self.name, "file": self.file_kind})
+
+    def set_mapping(self, mapping, *, headers=None):
+        """Hold `mapping` (a valid Mapping), and the header row of the file it was made with."""
+        self.file_kind = mapping.file
+        self.definition = {
+            key: value for key, value in mapping.as_dict().items() if key not in ("name", "file")
+        }
+        self.headers = list(headers) if headers else mapping.source_headers()
+
+    def known_header_keys(self):
+        names = [*self.headers, *self.as_mapping().source_headers()]
+        return {header_key(name) for name in names}
+
+    def to_json(self):
+        mapping = self.as_mapping()
+        return mapping.to_json()
 
 
 class UsersExport(models.Model):

@@ -46,6 +46,7 @@ class AccountsResource(FileResource):
     an existing account's as it is; a blank Parent Account ID makes the account a root."""
 
     file_kind = "accounts file"
+    mapping_file = "accounts"
     required_columns = ("Account ID", "Account Name", "Account Type", "Parent Account ID")
     model = Account
 

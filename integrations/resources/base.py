@@ -16,6 +16,8 @@ from import_export import resources
 from import_export.results import Result, RowResult
 
 from ..files import FileProblem, Table
+from ..models import MappingTemplate
+from ..text import and_join, header_key
 
 # Rows, errors and re-adds kept in detail for a preview; the totals count every row.
 LISTED_ROWS = 1000
@@ -26,16 +28,6 @@ NEW, UPDATE, SKIP, INVALID = (
     RowResult.IMPORT_TYPE_SKIP,
     RowResult.IMPORT_TYPE_INVALID,
 )
-
-
-def and_join(words):
-    words = list(words)
-    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
-
-
-def header_key(header):
-    """Headers match ignoring letter case and spaces: " account id " is "Account ID"."""
-    return "".join(str(header).split()).casefold()
 
 
 def _max_length(model, field_name):
@@ -169,6 +161,7 @@ class FileResource(resources.Resource):
     """
 
     file_kind = "file"
+    mapping_file = ""  # the "file" of its mapping templates: "users" or "accounts"
     required_columns = ()
     model = None  # the model whose database the import writes to
 
@@ -176,9 +169,23 @@ class FileResource(resources.Resource):
         report_skipped = False
         skip_diff = True
 
-    def __init__(self, *, by=None, chunk_size=None, progress=None, **kwargs):
+    def __init__(
+        self,
+        *,
+        by=None,
+        chunk_size=None,
+        progress=None,
+        file_mapping=None,
+        find_template=True,
+        **kwargs,
+    ):
         super().__init__()
         self.by = by
+        # How a foreign file becomes this one (integrations.mapping): the Mapping given, else
+        # with `find_template` the saved template made for a file of its header, if any.
+        self.file_mapping = file_mapping
+        self.find_template = find_template
+        self.template = None
         self.chunk_size = chunk_size or settings.INTEGRATIONS_CHUNK_SIZE
         self.progress = progress
         self.all_or_nothing = True
@@ -199,6 +206,30 @@ class FileResource(resources.Resource):
     @classmethod
     def columns(cls):
         return [field.column_name for field in cls.fields.values()]
+
+    def is_standard(self, headers):
+        """Whether a header row names every required column (then no mapping is needed)."""
+        keys = {header_key(header) for header in headers}
+        return all(header_key(column) in keys for column in self.required_columns)
+
+    def read_through_mapping(self, table):
+        """The table as this file: through the mapping given, else (a file whose header is not
+        the standard one) through the saved template made for its header, else as it is."""
+        mapping = self.file_mapping
+        if mapping is None and self.find_template and not self.is_standard(table.headers):
+            self.template = MappingTemplate.objects.for_headers(self.mapping_file, table.headers)
+            if self.template is not None:
+                mapping = self.template.as_mapping()
+        if mapping is None:
+            return table
+        mapped = mapping.apply(table, reopen=getattr(table, "reopen", None))
+        if self.template is not None:
+            mapped.warnings.insert(
+                0,
+                f"Read through the mapping template “{self.template.name}”, made for files "
+                "with this header.",
+            )
+        return mapped
 
     def match_headers(self, headers):
         """{column: index in the row} for the columns this file knows, and the warnings about
@@ -265,6 +296,7 @@ class FileResource(resources.Resource):
         result.diff_headers = self.columns()
         table = dataset if isinstance(dataset, Table) else _table_from_dataset(dataset)
         try:
+            table = self.read_through_mapping(table)
             self.mapping, result.warnings = self.match_headers(table.headers)
             # Each field: its name, column, index in the file's rows (None: not in the file)
             # and its widget's clean() straight away (Field.clean() adds a lookup and checks
@@ -274,8 +306,11 @@ class FileResource(resources.Resource):
                 for name, field in self.fields.items()
             ]
             if collect_failed_rows:
-                result.add_dataset_headers(list(table.headers))
+                # A mapped file's failed rows go in the error file as the file had them.
+                result.add_dataset_headers(list(getattr(table, "source_headers", table.headers)))
             self.run(table.rows, result, dry_run=dry_run, collect_failed_rows=collect_failed_rows)
+            # A mapping's warnings about its rows are known once they are read.
+            result.warnings.extend(table.warnings)
         except FileProblem as problem:
             self.handle_import_error(result, problem, raise_errors)
         return result
@@ -306,6 +341,10 @@ class FileResource(resources.Resource):
         width = len(values)
         cells = {}
         row = _Row(line, values, cells)
+        # What a mapping found wrong with the row (integrations.mapping.MappedRow).
+        for column, messages in getattr(values, "errors", {}).items():
+            for message in messages:
+                row.error(column, message)
         data = row.data
         for name, column, index, clean in self.readers:
             if index is None:
@@ -337,7 +376,8 @@ class FileResource(resources.Resource):
                 )
             if collect_failed_rows:
                 width = len(result.failed_dataset.headers) - 1
-                values = [*row.values[:width], *[""] * (width - len(row.values))]
+                source = getattr(row.values, "source", row.values)
+                values = [*source[:width], *[""] * (width - len(source))]
                 result.failed_dataset.append([*values, error_text(row.line, row.errors)])
         result.totals[row.import_type] += 1
         if row.import_type in (NEW, UPDATE) and len(result.rows) < LISTED_ROWS:

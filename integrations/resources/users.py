@@ -50,6 +50,7 @@ class UsersResource(UsersLookups, FileResource):
     """
 
     file_kind = "users file"
+    mapping_file = "users"
     required_columns = ("Account ID", "Email")
     model = Membership
 
