@@ -6,8 +6,10 @@ The rules of the files live in integrations.resources; these functions read file
 resources, and keep the ImportJob and UsersExport records.
 """
 
+import dataclasses
 import io
 import logging
+from collections import Counter
 from datetime import timedelta
 from pathlib import PurePath
 
@@ -28,13 +30,28 @@ from .files import (
     write_xlsx,
     xlsx_file,
 )
-from .models import Heartbeat, ImportJob, UsersExport
+from .mapping import Mapping, MappingProblem, source_names
+from .models import Heartbeat, ImportJob, MappingTemplate, UsersExport
 from .progress import JobProgress
 from .resources import LISTED_ROWS, AccountsResource, FileImportResult, UsersResource
 
 logger = logging.getLogger(__name__)
 
 RESOURCES = {ImportJob.Kind.USERS: UsersResource, ImportJob.Kind.ACCOUNTS: AccountsResource}
+# What the mapping page is shown of a file: its first rows, and each column's most frequent
+# values (counted up to DISTINCT_TRACKED distinct ones).
+SAMPLE_ROWS = 5
+ANALYSED_VALUES = 200
+DISTINCT_TRACKED = 5000
+
+
+def open_table(file, *, encoding=None):
+    """read_table, with the way to read the same file again from its start (a mapping that
+    keeps the last of repeated rows reads the file twice)."""
+    options = {"encoding": encoding} if encoding else {}
+    table = read_table(file, **options)
+    table.reopen = lambda: read_table(file, **options)
+    return table
 
 
 def import_file(
@@ -48,11 +65,17 @@ def import_file(
     progress=None,
     chunk_size=None,
     on_table=None,
+    mapping=None,
+    find_template=True,
+    encoding=None,
 ):
     """Run the rules of a users file or an accounts file (`kind`) over a binary file object.
 
-    The file is read through integrations.files.read_table, with its limits. `on_table` is
-    called with the Table once its header row is read (its row estimate known), before any row.
+    The file is read through integrations.files.read_table, with its limits, in `encoding`
+    (None: detected); through `mapping` (an integrations.mapping.Mapping) when given, else,
+    with `find_template`, through the saved template made for its header when it is not the
+    standard one. `on_table` is called with the Table once its header row is read (its row
+    estimate known), before any row.
     With `dry_run` nothing is written. Otherwise every change is written in one transaction,
     with a ContactChange (source "import", staff user `by`) for each change of a contact mark,
     key-contact mark or role; a file with any row error writes nothing unless `skip_errors`.
@@ -61,22 +84,30 @@ def import_file(
     and `file_problems()` for a file that cannot be read at all.
     """
     resource = RESOURCES[kind](
-        by=by, keep_removed=keep_removed, progress=progress, chunk_size=chunk_size
+        by=by,
+        keep_removed=keep_removed,
+        progress=progress,
+        chunk_size=chunk_size,
+        file_mapping=mapping,
+        find_template=find_template,
     )
     try:
-        table = read_table(file)
+        table = open_table(file, encoding=encoding)
     except FileProblem as problem:
         result = FileImportResult()
         resource.handle_import_error(result, problem)
         return result
     if on_table is not None:
         on_table(table)
-    return resource.import_data(
+    result = resource.import_data(
         table,
         dry_run=dry_run,
         collect_failed_rows=True,
         rollback_on_validation_errors=not skip_errors,
     )
+    result.encoding = getattr(table, "encoding", "")
+    result.template = resource.template
+    return result
 
 
 def summarise(result, *, phase):
@@ -117,6 +148,7 @@ def summarise(result, *, phase):
             for readd in result.readds
         ],
         "listed_limit": LISTED_ROWS,
+        "encoding": getattr(result, "encoding", ""),
     }
 
 
@@ -160,6 +192,15 @@ def check_import_job(*, job):
     """
     if not _claim(job, ImportJob.Status.CHECKING, ImportJob.Status.CHECKING):
         return job
+    try:
+        mapping = _mapping_for(job)
+    except FileProblem as problem:
+        return _finish(job, None, ImportJob.Status.FAILED, problem.message)
+    except Exception as error:
+        logger.exception("Import job %s failed", job.pk)
+        return _finish(job, None, ImportJob.Status.FAILED, _unexpected(error, dry_run=True))
+    if mapping is None:
+        return job  # waits for a staff user to map its columns
 
     def show_estimate(table):
         # Its own statement, outside the dry run's transaction: the job page sees it at once.
@@ -171,6 +212,7 @@ def check_import_job(*, job):
         skip_errors=False,
         keep_removed=job.keep_removed,
         on_table=show_estimate,
+        mapping=mapping or None,
     )
     if result is None:
         return job
@@ -178,6 +220,164 @@ def check_import_job(*, job):
         return _finish(job, result, ImportJob.Status.FAILED, " ".join(result.file_problems()))
     _save_result(job, result, phase="preview", status=ImportJob.Status.READY)
     return job
+
+
+def _mapping_for(job):
+    """How the check reads the job's file: its mapping (a Mapping), False for a standard file,
+    or None when the file needs mapping (then the job is MAPPING, with the file's analysis for
+    the mapping page). The saved template made for the file's header is taken at once.
+    Raises FileProblem for a file that cannot be read."""
+    with job.upload.open("rb") as file:
+        table = open_table(file, encoding=job.encoding or None)
+        if job.mapping is not None:
+            mapping = Mapping.from_dict(job.mapping)
+            try:
+                mapping.check_fits(table.headers)
+            except MappingProblem as problem:
+                return _wait_for_mapping(job, table, message=problem.message)
+            return mapping
+        resource = RESOURCES[job.kind]
+        if resource().is_standard(table.headers):
+            return False
+        template = MappingTemplate.objects.for_headers(job.kind, table.headers)
+        if template is None:
+            return _wait_for_mapping(job, table)
+    mapping = template.as_mapping()
+    ImportJob.objects.filter(pk=job.pk).update(mapping=mapping.as_dict(), mapping_template=template)
+    job.mapping, job.mapping_template = mapping.as_dict(), template
+    return mapping
+
+
+def _wait_for_mapping(job, table, *, message=""):
+    job.analysis = analyse_table(table, progress=JobProgress(job))
+    job.status = ImportJob.Status.MAPPING
+    job.message = message
+    job.rows_total = job.rows_done = job.analysis["row_count"]
+    job.heartbeat_at = timezone.now()
+    job.save()
+    return None
+
+
+def analyse_table(table, *, progress=None):
+    """What the mapping page shows of a file: its headers (named as a mapping names them), its
+    first rows, and per column how many rows fill it, a few sample values and its distinct
+    values with their counts (the most frequent ANALYSED_VALUES)."""
+    names = source_names(table.headers)
+    counters = [Counter() for _ in names]
+    filled = [0] * len(names)
+    samples = []
+    count = 0
+    try:
+        for count, (_line, values) in enumerate(table.rows, 1):
+            if len(samples) < SAMPLE_ROWS:
+                samples.append(list(values[: len(names)]))
+            for at, cell in enumerate(values[: len(names)]):
+                value = cell.strip()
+                if value:
+                    filled[at] += 1
+                    counter = counters[at]
+                    # Past a few thousand distinct values a column is not a set of choices:
+                    # only the values already seen are counted on.
+                    if value in counter or len(counter) < DISTINCT_TRACKED:
+                        counter[value] += 1
+            if progress is not None and not count % 1000:
+                progress(count)
+    finally:
+        if progress is not None:
+            progress.close()
+    return {
+        "headers": names,
+        "row_count": count,
+        "sample_rows": samples,
+        "columns": [
+            {
+                "name": name,
+                "filled": filled[at],
+                "distinct": len(counters[at]),
+                "many": len(counters[at]) >= DISTINCT_TRACKED,
+                "values": counters[at].most_common(ANALYSED_VALUES),
+            }
+            for at, name in enumerate(names)
+        ],
+    }
+
+
+@transaction.atomic
+def map_import_job(*, job, mapping, by, save_as="", replace=False):
+    """Read the job's file through `mapping` (a Mapping that fits it): the check runs again,
+    and the preview follows. With `save_as`, the mapping is also saved as a template of that
+    name (`replace` overwrites one of the same name), made for files of this header.
+
+    Raises ValidationError (code "not_mapping") when the job does not wait for a mapping or
+    a preview, (code "name_taken") for a template name in use, and MappingProblem for a
+    mapping that does not fit the file. Returns the job."""
+    headers = job.analysis.get("headers") or []
+    mapping.check_fits(headers)
+    template = job.mapping_template
+    if save_as:
+        template = save_template(
+            mapping=replace_name(mapping, save_as), headers=headers, by=by, replace=replace
+        )
+    updated = ImportJob.objects.filter(
+        pk=job.pk, status__in=(ImportJob.Status.MAPPING, ImportJob.Status.READY)
+    ).update(
+        status=ImportJob.Status.CHECKING,
+        mapping=mapping.as_dict(),
+        mapping_template=template if save_as or _same_mapping(template, mapping) else None,
+        encoding=mapping.encoding or "",
+        message="",
+        rows_done=0,
+        heartbeat_at=None,
+    )
+    if not updated:
+        raise ValidationError(
+            "This import does not wait for a mapping any more.", code="not_mapping"
+        )
+    from .tasks import check_import_file
+
+    check_import_file.enqueue(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def _same_mapping(template, mapping):
+    if template is None:
+        return False
+    try:
+        ours = template.as_mapping()
+    except MappingProblem:
+        return False
+    return replace_name(ours, "").as_dict() == replace_name(mapping, "").as_dict()
+
+
+def replace_name(mapping, name):
+    return dataclasses.replace(mapping, name=name)
+
+
+@transaction.atomic
+def save_template(*, mapping, by, headers=None, replace=False, template=None):
+    """Save `mapping` (named) as a template: a new one, `template` edited, or with `replace`
+    the one of the same name. Raises ValidationError (code "name_taken") when the name is
+    another template's. Returns the template."""
+    if not mapping.name:
+        raise ValidationError("Give the template a name.", code="no_name")
+    same_name = MappingTemplate.objects.filter(name__iexact=mapping.name)
+    if template is not None:
+        same_name = same_name.exclude(pk=template.pk)
+    existing = same_name.select_for_update().first()
+    if existing is not None and not replace:
+        raise ValidationError(
+            "A mapping template named “%(name)s” exists already. Choose another name, or "
+            "replace it.",
+            code="name_taken",
+            params={"name": existing.name},
+        )
+    template = template or existing or MappingTemplate()
+    template.name = mapping.name
+    template.set_mapping(mapping, headers=headers or (template.headers if template.pk else None))
+    template.updated_by = by
+    template.save()
+    return template
 
 
 @transaction.atomic
@@ -450,9 +650,12 @@ def _claim(job, expected, status):
     return bool(claimed)
 
 
-def _run(job, *, dry_run, skip_errors, keep_removed, on_table=None):
-    """The resource over the stored file, with progress; None when it raised (job FAILED)."""
+def _run(job, *, dry_run, skip_errors, keep_removed, on_table=None, mapping=None):
+    """The resource over the stored file (through the job's mapping), with progress; None
+    when it raised (job FAILED)."""
     progress = JobProgress(job)
+    if mapping is None and job.mapping is not None:
+        mapping = Mapping.from_dict(job.mapping)
     try:
         with job.upload.open("rb") as file:
             return _import_once_more_on_collision(
@@ -464,6 +667,9 @@ def _run(job, *, dry_run, skip_errors, keep_removed, on_table=None):
                 by=job.staff_user,
                 progress=progress,
                 on_table=on_table,
+                mapping=mapping,
+                find_template=False,
+                encoding=job.encoding or None,
             )
     except Exception as error:
         logger.exception("Import job %s failed", job.pk)
