@@ -18,7 +18,7 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from .files import FileProblem
+from .files import FileProblem, Table
 from .text import and_join, header_key, lines_text
 
 # Our columns of each file (SPEC §4.1, §4.2), and those a file must give. The resources' fields
@@ -512,3 +512,61 @@ def split_full_name(value):
             "Name. Give both in the file.",
         )
     return first, last, None
+
+
+def mapped_sample(mapping, analysis):
+    """The analysed file's first rows as this mapping makes them: (our columns, rows), each row
+    a list of (value, problem) pairs."""
+    table = Table(
+        headers=analysis.get("headers", []),
+        rows=iter(enumerate(analysis.get("sample_rows", []), 2)),
+        file_format="sample",
+    )
+    try:
+        mapped = replace(mapping, repeated_rows="refuse").apply(table)
+    except MappingProblem:
+        return [], []
+    rows = []
+    for _line, row in mapped.rows:
+        problems = {column: " ".join(messages) for column, messages in row.errors.items()}
+        rows.append(
+            [
+                (value, problems.get(column, ""))
+                for column, value in zip(mapped.headers, row, strict=True)
+            ]
+        )
+    return mapped.headers, rows
+
+
+def mapping_outlook(mapping, analysis, choices_of):
+    """Per column of ours, what the mapping gives it over the whole file, from the file's
+    analysis: {column: {"filled": rows with a value, "refused": [(value, rows), …]}}. A value
+    is refused when it is none of ours (for the columns with a fixed set, `choices_of(column)`).
+    """
+    columns = {column["name"]: column for column in analysis.get("columns", [])}
+    total = analysis.get("row_count", 0)
+    blank = {value.strip().casefold() for value in mapping.blank_values}
+    outlook = {}
+    for target in targets(mapping.file):
+        if target in mapping.constants:
+            outlook[target] = {"filled": total if mapping.constants[target] else 0, "refused": []}
+            continue
+        source = mapping.columns.get(target)
+        column = columns.get(source) if source else None
+        if column is None:
+            continue
+        values = mapping.values.get(target, {})
+        folded = {key.strip().casefold(): value for key, value in values.items()}
+        ours = choices_of(target) if target in VALUE_COLUMNS[mapping.file] else None
+        filled, refused = column["filled"], []
+        for value, count in column["values"]:
+            if value.casefold() in blank:
+                filled -= count
+                continue
+            mapped = values.get(value, folded.get(value.casefold(), value))
+            if not mapped:
+                filled -= count
+            elif ours is not None and mapped not in ours:
+                refused.append((value, count))
+        outlook[target] = {"filled": max(filled, 0), "refused": refused}
+    return outlook

@@ -278,8 +278,11 @@ class MappingTemplate(models.Model):
         return {header_key(name) for name in names}
 
     def to_json(self):
-        mapping = self.as_mapping()
-        return mapping.to_json()
+        return self.as_mapping().to_json()
+
+    def as_dict_for_editing(self):
+        """The JSON form, even when it no longer passes the rules (so that it can be fixed)."""
+        return {"name": self.name, "file": self.file_kind, **self.definition}
 
 
 class UsersExport(models.Model):

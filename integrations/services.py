@@ -20,6 +20,7 @@ from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from .detect import propose
 from .files import (
     CSV_CONTENT_TYPE,
     XLSX_CONTENT_TYPE,
@@ -229,6 +230,8 @@ def _mapping_for(job):
     Raises FileProblem for a file that cannot be read."""
     with job.upload.open("rb") as file:
         table = open_table(file, encoding=job.encoding or None)
+        if job.analysis.get("wanted"):  # a person asked to change the mapping
+            return _wait_for_mapping(job, table)
         if job.mapping is not None:
             mapping = Mapping.from_dict(job.mapping)
             try:
@@ -511,11 +514,12 @@ def _unexpected(error, *, dry_run):
 
 @transaction.atomic
 def cancel_import_job(*, job, by):
-    """Drop an import that waits for confirmation. Raises ValidationError (code "not_ready")
-    otherwise. Side effects: the job is CANCELLED and its stored upload removed."""
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
-        status=ImportJob.Status.CANCELLED, finished_at=timezone.now()
-    )
+    """Drop an import that waits for confirmation or for a mapping. Raises ValidationError
+    (code "not_ready") otherwise. Side effects: the job is CANCELLED and its stored upload
+    removed."""
+    updated = ImportJob.objects.filter(
+        pk=job.pk, status__in=(ImportJob.Status.READY, ImportJob.Status.MAPPING)
+    ).update(status=ImportJob.Status.CANCELLED, finished_at=timezone.now())
     if not updated:
         raise ValidationError("This import is not waiting for confirmation.", code="not_ready")
     job.refresh_from_db()
@@ -754,3 +758,85 @@ def export_users(*, contacts_only=False, file_format="csv", by=None, download=No
     if file_format == "csv":
         return name, CSV_CONTENT_TYPE, csv_lines(resource.columns(), rows)
     return name, XLSX_CONTENT_TYPE, xlsx_file(resource.columns(), rows)
+
+
+def our_values(target):
+    """The values one of our fixed-set columns takes: yes and no, the roles, the account types."""
+    from accounts.models import AccountRole, AccountType
+
+    if target in ("Contact", "Key Contact"):
+        return ["yes", "no"]
+    if target == "Account Role":
+        return sorted(set(AccountRole.objects.values_list("name", flat=True)), key=str.casefold)
+    if target == "Account Type":
+        return list(AccountType.objects.values_list("name", flat=True))
+    return []
+
+
+def first_mapping(job, *, template=None):
+    """What the mapping page proposes for a job's file: the mapping it has, the `template`
+    chosen, the template it was read with, the template that fits the file best, else what
+    auto-detection (integrations.detect) finds. Returns (mapping, doubtful): doubtful is
+    {column: why a person should check what was proposed}."""
+    headers = job.analysis.get("headers", [])
+    if template is None and job.mapping is not None:
+        try:
+            return Mapping.from_dict(job.mapping), {}
+        except MappingProblem:
+            pass
+    candidates = [template, job.mapping_template]
+    if template is None and job.mapping_template is None:
+        candidates += MappingTemplate.objects.fitting(job.kind, headers)[:1]
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        try:
+            mapping = candidate.as_mapping()
+        except MappingProblem:
+            continue
+        if not mapping.missing_headers(headers):
+            return mapping, {}
+    proposal = propose(headers, job.kind)
+    mapping = Mapping(
+        file=job.kind,
+        columns=dict(proposal.columns),
+        full_name=proposal.full_name,
+        account_lookup=proposal.account_lookup,
+    )
+    return mapping, dict(proposal.doubtful)
+
+
+@transaction.atomic
+def remap_import_job(*, job):
+    """From a preview back to the mapping page: the file is analysed again (in the background)
+    and the page proposes the mapping it was read with. Raises ValidationError (code
+    "not_ready") when the job does not wait for confirmation."""
+    from .tasks import check_import_file
+
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+        status=ImportJob.Status.CHECKING,
+        analysis={"wanted": True},
+        rows_done=0,
+        heartbeat_at=None,
+    )
+    if not updated:
+        raise ValidationError("This import is not waiting for confirmation.", code="not_ready")
+    check_import_file.enqueue(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+@transaction.atomic
+def reread_import_job(*, job, encoding):
+    """Check a previewed file again, read in `encoding` (a codec name a person chose). Raises
+    ValidationError (code "not_ready") when the job does not wait for confirmation."""
+    from .tasks import check_import_file
+
+    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+        status=ImportJob.Status.CHECKING, encoding=encoding, rows_done=0, heartbeat_at=None
+    )
+    if not updated:
+        raise ValidationError("This import is not waiting for confirmation.", code="not_ready")
+    check_import_file.enqueue(job.pk)
+    job.refresh_from_db()
+    return job

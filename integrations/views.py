@@ -1,3 +1,4 @@
+import io
 from pathlib import PurePath
 
 from django.contrib import messages
@@ -8,6 +9,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.staff import CAN_RUN_INTEGRATIONS
@@ -16,8 +18,17 @@ from contacts.models import DownloadRecord
 from contacts.privacy import record_download
 
 from . import services
-from .forms import ConfirmForm, ExportForm, UploadForm
-from .models import ImportJob
+from .forms import (
+    ENCODING_CHOICES,
+    ConfirmForm,
+    ExportForm,
+    MappingForm,
+    TemplateEditForm,
+    TemplateUploadForm,
+    UploadForm,
+)
+from .mapping import MappingProblem, mapped_sample, mapping_outlook
+from .models import ImportJob, MappingTemplate
 
 JOBS_PER_PAGE = 20
 
@@ -71,6 +82,7 @@ def job_detail(request, pk):
 
 
 def _job_page(request, context, status=200):
+    context["encodings"] = ENCODING_CHOICES
     wants_fragment = request.htmx and not request.htmx.history_restore_request
     template = "integrations/job_detail.html"
     response = render(
@@ -163,3 +175,174 @@ def export(request):
         download=download,
     )
     return exports.download(body, filename=name, content_type=content_type)
+
+
+# Mapping a foreign file, and the mapping templates
+
+
+@can_run_integrations
+@require_http_methods(["GET", "POST"])
+def job_mapping(request, pk):
+    """Map the columns of a file whose header is not the standard one. With htmx, a change
+    re-draws the sample, the counts and the value maps without saving; the submit button
+    saves (without JavaScript, "Show" re-draws)."""
+    job = _get_job(pk)
+    if job.status not in (ImportJob.Status.MAPPING, ImportJob.Status.READY) or not (
+        job.analysis.get("headers")
+    ):
+        messages.info(request, "This import does not wait for a column mapping.")
+        return redirect(job)
+    template = None
+    if request.GET.get("template"):
+        template = MappingTemplate.objects.filter(
+            pk=request.GET["template"], file_kind=job.kind
+        ).first()
+    mapping, doubtful = services.first_mapping(job, template=template)
+    form_options = {
+        "file_kind": job.kind,
+        "analysis": {**job.analysis, "file_name": job.file_name},
+        "mapping": mapping,
+        "choices_of": services.our_values,
+    }
+    status = 200
+    if request.method == "POST":
+        form = MappingForm(request.POST, **form_options)
+        redraw = request.htmx or "show" in request.POST
+        if form.is_valid() and not redraw:
+            try:
+                services.map_import_job(
+                    job=job,
+                    mapping=form.cleaned_data["mapping"],
+                    by=request.user,
+                    save_as=form.cleaned_data["save_as"].strip(),
+                    replace=form.cleaned_data["replace"],
+                )
+            except ValidationError as error:
+                if error.code == "not_mapping":
+                    messages.error(request, " ".join(error.messages))
+                    return redirect(job)
+                form.add_error("save_as", error)
+            else:
+                return redirect(job)
+        if form.is_valid():
+            mapping = form.cleaned_data["mapping"]
+        elif not redraw:
+            status = 400
+    else:
+        form = MappingForm(**form_options)
+    outlook = mapping_outlook(mapping, job.analysis, services.our_values)
+    context = {
+        "job": job,
+        "form": form,
+        "column_rows": [
+            (target, source, constant, doubtful.get(target), outlook.get(target))
+            for target, source, constant in form.rows()
+        ],
+        "templates": MappingTemplate.objects.filter(file_kind=job.kind),
+        "chosen_template": template or job.mapping_template,
+        "sample": mapped_sample(mapping, job.analysis),
+        "unused": mapping.unused_headers(job.analysis["headers"]),
+    }
+    response = render(request, "integrations/mapping.html", context, status=status)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+@can_run_integrations
+@require_POST
+def job_encoding(request, pk):
+    """Check a previewed file again in the encoding chosen."""
+    job = _get_job(pk)
+    encoding = request.POST.get("encoding", "")
+    if encoding not in dict(ENCODING_CHOICES):
+        messages.error(request, "Choose one of the encodings listed.")
+        return redirect(job)
+    try:
+        services.reread_import_job(job=job, encoding=encoding)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(job)
+
+
+@can_run_integrations
+@require_POST
+def job_remap(request, pk):
+    job = _get_job(pk)
+    try:
+        services.remap_import_job(job=job)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect(job)
+
+
+@can_run_integrations
+@require_http_methods(["GET", "POST"])
+def mapping_list(request):
+    """The saved mapping templates; import one from its JSON file."""
+    form = TemplateUploadForm()
+    status = 200
+    if request.method == "POST":
+        form = TemplateUploadForm(request.POST, request.FILES)
+        if form.is_valid():
+            try:
+                template = services.save_template(
+                    mapping=form.cleaned_data["mapping"],
+                    by=request.user,
+                    replace=form.cleaned_data["replace"],
+                )
+            except ValidationError as error:
+                form.add_error("file", error)
+            else:
+                messages.success(request, f"The mapping template “{template.name}” was saved.")
+                return redirect("integrations:mappings")
+        status = 400
+    templates = MappingTemplate.objects.select_related("updated_by")
+    return render(
+        request,
+        "integrations/mapping_list.html",
+        {"templates": templates, "form": form},
+        status=status,
+    )
+
+
+@can_run_integrations
+@require_http_methods(["GET", "POST"])
+def mapping_detail(request, pk):
+    """A template: its rules, its JSON (download), rename or delete it."""
+    template = get_object_or_404(MappingTemplate.objects.select_related("updated_by"), pk=pk)
+    if request.method == "POST" and "delete" in request.POST:
+        template.delete()
+        messages.success(request, f"The mapping template “{template.name}” was deleted.")
+        return redirect("integrations:mappings")
+    form = TemplateEditForm(request.POST or None, template=template)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.save_template(
+                mapping=form.cleaned_data["mapping"], by=request.user, template=template
+            )
+        except ValidationError as error:
+            form.add_error("name", error)
+        else:
+            messages.success(request, f"The mapping template “{template.name}” was saved.")
+            return redirect(template)
+    try:
+        mapping, problem = template.as_mapping(), ""
+    except MappingProblem as error:
+        mapping, problem = None, error.message
+    return render(
+        request,
+        "integrations/mapping_detail.html",
+        {"template": template, "mapping": mapping, "problem": problem, "form": form},
+        status=400 if form.is_bound else 200,
+    )
+
+
+@can_run_integrations
+@require_GET
+def mapping_download(request, pk):
+    template = get_object_or_404(MappingTemplate, pk=pk)
+    return exports.download(
+        io.BytesIO(template.to_json().encode("utf-8")),
+        filename=f"{slugify(template.name) or 'mapping'}.json",
+        content_type="application/json",
+    )
