@@ -350,12 +350,16 @@ def normalise(header):
 def source_names(headers):
     """The name of every column as a template names it (SPEC §4.5): the header without its
     surrounding spaces, and "Header#2", "Header#3" for the later occurrences of a header that is
-    repeated (compared as templates compare headers: case and surrounding spaces ignored)."""
+    repeated (compared as templates compare headers: case and surrounding spaces ignored). A
+    blank header stays "": a template cannot name it, and nothing is proposed from it."""
     seen = {}
     names = []
     for header in headers:
         name = str(header).strip()
         key = name.casefold()
+        if not key:
+            names.append("")
+            continue
         seen[key] = seen.get(key, 0) + 1
         names.append(name if seen[key] == 1 else f"{name}#{seen[key]}")
     return names
