@@ -46,21 +46,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-# Our standard headers (SPEC §4.1, §4.2), in the order of the standard files.
-TARGETS = {
-    "users": (
-        "Account ID",
-        "Email",
-        "First Name",
-        "Last Name",
-        "Title",
-        "Phone",
-        "Account Role",
-        "Contact",
-        "Key Contact",
-    ),
-    "accounts": ("Account ID", "Account Name", "Account Type", "Parent Account ID"),
-}
+from .mapping import TARGETS, source_names
 
 # The targets whose values must come from a fixed set: the mapping page offers a value map.
 VALUE_TARGETS = ("Account Role", "Contact", "Key Contact", "Account Type")
@@ -345,24 +331,6 @@ def normalise(header):
     """The header as matching sees it: casefolded, with spaces, hyphens, underscores and other
     punctuation dropped ("E-mail 1 - Value" → "email1value", "first_name" → "firstname")."""
     return "".join(character for character in str(header).casefold() if character.isalnum())
-
-
-def source_names(headers):
-    """The name of every column as a template names it (SPEC §4.5): the header without its
-    surrounding spaces, and "Header#2", "Header#3" for the later occurrences of a header that is
-    repeated (compared as templates compare headers: case and surrounding spaces ignored). A
-    blank header stays "": a template cannot name it, and nothing is proposed from it."""
-    seen = {}
-    names = []
-    for header in headers:
-        name = str(header).strip()
-        key = name.casefold()
-        if not key:
-            names.append("")
-            continue
-        seen[key] = seen.get(key, 0) + 1
-        names.append(name if seen[key] == 1 else f"{name}#{seen[key]}")
-    return names
 
 
 def _match_key(header):

@@ -89,7 +89,10 @@ def source_names(headers):
     seen = Counter()
     names = []
     for header in headers:
-        label = " ".join(str(header).split())
+        label = " ".join(str(header).split())  # a header over several lines, on one
+        if not label:
+            names.append("")  # a template cannot name a blank header
+            continue
         seen[header_key(label)] += 1
         count = seen[header_key(label)]
         names.append(label if count == 1 else f"{label}#{count}")
@@ -416,7 +419,9 @@ class _RowConverter:
             first, last, problem = split_full_name(self.cell(values, self.full_name_at))
             cells[self.at["First Name"]], cells[self.at["Last Name"]] = first, last
             if problem:
-                errors["First Name"] = [problem]
+                # One message for the two columns: Last Name is taken as reported too, so the
+                # rules do not add that it is missing.
+                errors["First Name"], errors["Last Name"] = [problem], []
         return MappedRow(cells, values, errors)
 
     def key(self, row):
