@@ -313,8 +313,9 @@ COMMON_ENCODINGS = [
 # spelling of a codec finds its entry.
 _COMMON_BY_NAME = {codecs.lookup(codec).name: (codec, label) for codec, label in COMMON_ENCODINGS}
 _COMMON_BY_NAME["utf-8-sig"] = ("utf-8-sig", "Unicode (UTF-8)")
-# Encodings that read any byte, and so fit every file, which Windows-1252 (what Excel and
-# Salesforce write) reads the same but for its curly quotes, dashes and euro sign.
+# Latin-1 and Latin-9 decode any byte, so they fit every file; Windows-1252 (what Excel and
+# Salesforce write) reads their letters the same, and its curly quotes, dashes and euro sign
+# where they have unprintable control characters.
 _LATIN_1 = {"iso8859-1", "iso8859-15"}
 
 
@@ -323,7 +324,7 @@ def encoding_label(codec):
     of COMMON_ENCODINGS keeps its name."""
     try:
         name = codecs.lookup(codec).name
-    except LookupError:
+    except (LookupError, TypeError, ValueError):
         return codec
     return _COMMON_BY_NAME.get(name, (codec, codec))[1]
 
