@@ -8,18 +8,12 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.translation import ngettext
 
 from .detect import guess_value
+from .files import COMMON_ENCODINGS
 from .mapping import REPEATED_ROWS, TARGETS, VALUE_COLUMNS, Mapping, MappingProblem
 from .models import ImportJob
 
 # The encodings a person may choose to read a file in (the file reader detects one first).
-ENCODING_CHOICES = [
-    ("utf-8", "Unicode (UTF-8)"),
-    ("cp1252", "Western European (Windows-1252)"),
-    ("iso-8859-1", "Western European (ISO-8859-1)"),
-    ("utf-16", "Unicode (UTF-16)"),
-    ("mac_roman", "Mac OS Roman"),
-    ("cp1250", "Central European (Windows-1250)"),
-]
+ENCODING_CHOICES = COMMON_ENCODINGS
 
 
 class UploadForm(forms.Form):

@@ -271,7 +271,7 @@ class MappingTemplate(models.Model):
         self.definition = {
             key: value for key, value in mapping.as_dict().items() if key not in ("name", "file")
         }
-        self.headers = list(headers) if headers else mapping.source_headers()
+        self.headers = source_names(headers) if headers else mapping.source_headers()
 
     def known_header_keys(self):
         names = [*self.headers, *self.as_mapping().source_headers()]

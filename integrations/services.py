@@ -26,6 +26,7 @@ from .files import (
     XLSX_CONTENT_TYPE,
     FileProblem,
     csv_lines,
+    encoding_label,
     read_table,
     write_csv,
     write_xlsx,
@@ -106,7 +107,8 @@ def import_file(
         collect_failed_rows=True,
         rollback_on_validation_errors=not skip_errors,
     )
-    result.encoding = getattr(table, "encoding", "")
+    result.encoding = table.encoding
+    result.encoding_detected = table.encoding_detected
     result.template = resource.template
     return result
 
@@ -150,6 +152,8 @@ def summarise(result, *, phase):
         ],
         "listed_limit": LISTED_ROWS,
         "encoding": getattr(result, "encoding", ""),
+        "encoding_label": encoding_label(getattr(result, "encoding", "") or "utf-8"),
+        "encoding_detected": getattr(result, "encoding_detected", False),
     }
 
 

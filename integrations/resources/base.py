@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from import_export import resources
 from import_export.results import Result, RowResult
 
+from ..detect import propose
 from ..files import FileProblem, Table
 from ..models import MappingTemplate
 from ..text import and_join, header_key
@@ -208,9 +209,20 @@ class FileResource(resources.Resource):
         return [field.column_name for field in cls.fields.values()]
 
     def is_standard(self, headers):
-        """Whether a header row names every required column (then no mapping is needed)."""
+        """Whether a file with this header row is read as it is: it names every required
+        column, and no other column of it looks like one of ours under another name (a
+        Salesforce export has AccountId and Email, which match, but also FirstName)."""
         keys = {header_key(header) for header in headers}
-        return all(header_key(column) in keys for column in self.required_columns)
+        if not all(header_key(column) in keys for column in self.required_columns):
+            return False
+        proposal = propose(headers, self.mapping_file)
+        return (
+            all(
+                header_key(source) == header_key(target)
+                for target, source in proposal.columns.items()
+            )
+            and not proposal.full_name
+        )
 
     def read_through_mapping(self, table):
         """The table as this file: through the mapping given, else (a file whose header is not
@@ -343,8 +355,7 @@ class FileResource(resources.Resource):
         row = _Row(line, values, cells)
         # What a mapping found wrong with the row (integrations.mapping.MappedRow).
         for column, messages in getattr(values, "errors", {}).items():
-            for message in messages:
-                row.error(column, message)
+            row.errors.setdefault(column, []).extend(messages)
         data = row.data
         for name, column, index, clean in self.readers:
             if index is None:
@@ -372,7 +383,9 @@ class FileResource(resources.Resource):
             result.error_count += sum(len(messages) for messages in row.errors.values())
             if len(result.invalid_rows) < LISTED_ROWS:
                 result.append_invalid_row(
-                    row.line, {}, ValidationError({c: list(m) for c, m in row.errors.items()})
+                    row.line,
+                    {},
+                    ValidationError({c: list(m) for c, m in row.errors.items() if m}),
                 )
             if collect_failed_rows:
                 width = len(result.failed_dataset.headers) - 1

@@ -61,14 +61,30 @@ def test_a_job_goes_from_upload_through_preview_to_its_outcome(tree, staff_user)
 
 @pytest.mark.django_db
 def test_a_file_that_cannot_be_read_fails_its_check_and_is_removed(tree, staff_user):
-    job = start("Name,Mail\nAda,ada@example.com\n", staff_user)
+    job = start("Account ID,Email\n", staff_user)
 
     assert job.status == ImportJob.Status.FAILED
-    assert job.message == (
-        "This users file has no Account ID and Email columns. Its header row (line 1) must name "
-        "Account ID and Email; it has: Name, Mail."
-    )
+    assert job.message == "The file has a header row but no data rows."
     assert job.upload.name == ""
+
+
+@pytest.mark.django_db
+def test_a_file_of_another_header_waits_for_a_mapping_with_its_columns_analysed(tree, staff_user):
+    job = start(
+        "Name,Mail,VIP\nAda L,ada@example.com,TRUE\nBob B,bob@example.com,TRUE\n", staff_user
+    )
+
+    assert (job.status, job.message) == (ImportJob.Status.MAPPING, "")
+    assert job.upload.name != ""
+    assert job.analysis["headers"] == ["Name", "Mail", "VIP"]
+    assert job.analysis["row_count"] == 2
+    assert job.analysis["columns"][2] == {
+        "name": "VIP",
+        "filled": 2,
+        "distinct": 1,
+        "many": False,
+        "values": [["TRUE", 2]],
+    }
 
 
 @pytest.mark.django_db

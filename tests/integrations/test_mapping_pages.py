@@ -1,0 +1,301 @@
+"""The mapping page, the mapping templates' pages, and a foreign file's way from upload to
+import (issue 12)."""
+
+import io
+import json
+import re
+
+import pytest
+
+from contacts.models import Membership, Person
+from integrations.models import ImportJob, MappingTemplate
+
+from .conftest import snapshot
+from .test_views import text, upload
+
+pytestmark = pytest.mark.django_db
+
+HUBSPOT = (
+    "Record ID,First Name,Last Name,Email,Phone Number,Phone Number,Job Title,Company ID,VIP\n"
+    "101,Ada,Lovelace,ada@example.com,+33 1,,Analyst,PARIS,TRUE\n"
+    "102,Bob,Byte,bob@example.com,,+33 2,Engineer,PARIS,FALSE\n"
+    "103,Cy,Cyan,cy@example.com,,,null,PARIS,TRUE\n"
+)
+
+
+def selected(page, name):
+    """The value of the option chosen in the select named `name`."""
+    select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', page.text, re.S).group(1)
+    return re.search(r'<option value="([^"]*)"[^>]*selected', select).group(1)
+
+
+def mapping_form(**changes):
+    """The mapping page's answers for HUBSPOT: Company ID is the Account ID, VIP the key
+    contact (TRUE → yes, FALSE → no)."""
+    data = {
+        "source_account_id": "Company ID",
+        "source_email": "Email",
+        "source_first_name": "First Name",
+        "source_last_name": "Last Name",
+        "source_title": "Job Title",
+        "source_phone": "Phone Number",
+        "source_account_role": "",
+        "source_contact": "=",
+        "constant_contact": "yes",
+        "source_key_contact": "VIP",
+        "value_key_contact_0": "yes",
+        "value_key_contact_1": "no",
+        "account_lookup": "Account ID",
+        "repeated_rows": "refuse",
+        "blank_values": "null, N/A",
+        "encoding": "",
+        "save_as": "",
+    }
+    data.update(changes)
+    return data
+
+
+@pytest.fixture
+def mapping_job(advanced_client, tree):
+    upload(advanced_client, HUBSPOT, name="hubspot.csv")
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.MAPPING
+    return job
+
+
+def test_a_foreign_file_goes_to_the_mapping_page_with_the_columns_proposed(
+    advanced_client, mapping_job, django_assert_max_num_queries
+):
+    page = advanced_client.get(mapping_job.get_absolute_url())
+    assert "Map the columns of this file" in text(page, "job-status")
+
+    with django_assert_max_num_queries(12):
+        page = advanced_client.get(f"/integrations/jobs/{mapping_job.pk}/mapping/")
+
+    assert page.status_code == 200
+    chosen = {
+        name: selected(page, f"source_{name}")
+        for name in ("email", "first_name", "last_name", "title", "phone")
+    }
+    assert chosen == {
+        "email": "Email",
+        "first_name": "First Name",
+        "last_name": "Last Name",
+        "title": "Job Title",
+        "phone": "Phone Number",
+    }
+    body = text(page)
+    assert "Not imported (no column of ours comes from them): “Record ID”" in body
+    assert "“Phone Number#2”" in body
+
+
+def test_mapping_and_saving_a_template_leads_to_the_preview_and_the_next_file_skips_it(
+    advanced_client, mapping_job
+):
+    url = f"/integrations/jobs/{mapping_job.pk}/mapping/"
+    # The values of the Key Contact column are listed once its source is chosen.
+    page = advanced_client.post(url, mapping_form(show="1"))
+    assert page.status_code == 200
+    assert "Values of Key Contact" in text(page)
+
+    response = advanced_client.post(url, mapping_form(save_as="HubSpot export"))
+
+    assert response.status_code == 302
+    mapping_job.refresh_from_db()
+    assert mapping_job.status == ImportJob.Status.READY
+    assert (mapping_job.new_rows, mapping_job.failed_rows) == (3, 0)
+    template = MappingTemplate.objects.get()
+    assert (template.name, mapping_job.mapping_template) == ("HubSpot export", template)
+    assert template.definition["values"] == {"Key Contact": {"TRUE": "yes", "FALSE": "no"}}
+    preview = advanced_client.get(mapping_job.get_absolute_url())
+    assert "Read through the mapping template HubSpot export" in text(preview)
+
+    advanced_client.post(f"/integrations/jobs/{mapping_job.pk}/confirm/", {"keep_removed": "on"})
+    assert Membership.objects.get(person__email="ada@example.com").is_key_contact
+    assert Person.objects.get(email="cy@example.com").title == ""
+
+    # The next file of the same shape goes straight to its preview.
+    upload(advanced_client, HUBSPOT.replace("Analyst", "Lead"), name="hubspot-2.csv")
+    second = ImportJob.objects.exclude(pk=mapping_job.pk).get()
+    assert (second.status, second.mapping_template) == (ImportJob.Status.READY, template)
+    assert (second.updated_rows, second.unchanged_rows) == (1, 2)
+
+
+def test_a_mapping_without_email_is_refused_and_nothing_is_saved(advanced_client, mapping_job):
+    before = snapshot()
+    response = advanced_client.post(
+        f"/integrations/jobs/{mapping_job.pk}/mapping/",
+        mapping_form(source_email="", save_as="Broken"),
+    )
+
+    assert response.status_code == 400
+    assert "The template gives no Email" in text(response)
+    mapping_job.refresh_from_db()
+    assert mapping_job.status == ImportJob.Status.MAPPING
+    assert not MappingTemplate.objects.exists()
+    assert snapshot() == before
+
+
+def test_a_template_name_in_use_is_refused(advanced_client, mapping_job):
+    advanced_client.post(
+        "/integrations/mappings/",
+        {"file": _json_file({"name": "CRM", "columns": {"Email": "E", "Account ID": "A"}})},
+    )
+    response = advanced_client.post(
+        f"/integrations/jobs/{mapping_job.pk}/mapping/", mapping_form(save_as="crm")
+    )
+
+    assert response.status_code == 400
+    assert "A mapping template named “CRM” exists already" in text(response)
+    mapping_job.refresh_from_db()
+    assert mapping_job.status == ImportJob.Status.MAPPING
+
+
+def test_htmx_redraws_the_sample_without_saving(advanced_client, mapping_job):
+    response = advanced_client.post(
+        f"/integrations/jobs/{mapping_job.pk}/mapping/",
+        mapping_form(save_as="Not yet"),
+        headers={"HX-Request": "true"},
+    )
+
+    assert response.status_code == 200
+    assert "ada@example.com" in text(response, "mapping-live")
+    mapping_job.refresh_from_db()
+    assert mapping_job.status == ImportJob.Status.MAPPING
+    assert not MappingTemplate.objects.exists()
+
+
+def test_the_mapping_can_be_changed_from_the_preview(advanced_client, mapping_job):
+    url = f"/integrations/jobs/{mapping_job.pk}/mapping/"
+    advanced_client.post(url, mapping_form())
+    advanced_client.post(f"/integrations/jobs/{mapping_job.pk}/remap/")
+
+    mapping_job.refresh_from_db()
+    assert mapping_job.status == ImportJob.Status.MAPPING
+    page = advanced_client.get(url)
+    assert selected(page, "source_key_contact") == "VIP"
+
+
+def test_the_mapping_page_refuses_a_job_that_does_not_wait_for_one(advanced_client, tree):
+    upload(
+        advanced_client,
+        "Account ID,Email,First Name,Last Name\nPARIS,ada@example.com,Ada,L\n",
+    )
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.READY
+
+    response = advanced_client.get(f"/integrations/jobs/{job.pk}/mapping/")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == job.get_absolute_url()
+
+
+def test_a_mapping_job_can_be_cancelled(advanced_client, mapping_job):
+    advanced_client.post(f"/integrations/jobs/{mapping_job.pk}/cancel/")
+    mapping_job.refresh_from_db()
+    assert (mapping_job.status, mapping_job.upload.name) == (ImportJob.Status.CANCELLED, "")
+
+
+# Templates
+
+
+def _json_file(data, name="template.json"):
+    file = io.BytesIO(json.dumps(data).encode() if not isinstance(data, bytes) else data)
+    file.name = name
+    return file
+
+
+def test_templates_are_imported_listed_downloaded_edited_and_deleted(
+    advanced_client, django_assert_max_num_queries
+):
+    data = {
+        "name": "Salesforce contacts",
+        "file": "users",
+        "columns": {"Email": "Email", "Account ID": "AccountId", "First Name": "FirstName"},
+        "constants": {"Contact": "yes"},
+    }
+    response = advanced_client.post("/integrations/mappings/", {"file": _json_file(data)})
+    assert response.status_code == 302
+    template = MappingTemplate.objects.get()
+
+    with django_assert_max_num_queries(6):
+        listing = advanced_client.get("/integrations/mappings/")
+    assert "Salesforce contacts" in text(listing)
+
+    download = advanced_client.get(f"/integrations/mappings/{template.pk}/json/")
+    exported = json.loads(b"".join(download.streaming_content))
+    assert exported["columns"] == data["columns"]
+    assert exported["constants"] == {"Contact": "yes"}
+
+    edited = {**exported, "repeated_rows": "last"}
+    response = advanced_client.post(
+        template.get_absolute_url(),
+        {"name": "Salesforce (contacts)", "definition": json.dumps(edited)},
+    )
+    assert response.status_code == 302
+    template.refresh_from_db()
+    assert (template.name, template.definition["repeated_rows"]) == (
+        "Salesforce (contacts)",
+        "last",
+    )
+
+    advanced_client.post(template.get_absolute_url(), {"delete": "1"})
+    assert not MappingTemplate.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"{not json", "The mapping template is not valid JSON: line 1, column 2"),
+        (
+            json.dumps({"name": "X", "columns": {"Email": "E", "Account ID": "A", "Nope": "N"}}),
+            "“Nope” in “columns” is not a column of a users file",
+        ),
+        (
+            json.dumps(
+                {
+                    "name": "X",
+                    "columns": {"Email": "E", "Account ID": "A", "Contact": "C"},
+                    "constants": {"Contact": "yes"},
+                }
+            ),
+            "Contact has both a source column",
+        ),
+        (json.dumps({"columns": {"Email": "E", "Account ID": "A"}}), "The template has no “name”"),
+        (b"\xff\xfe\x00", "not UTF-8 text"),
+    ],
+    ids=["not JSON", "unknown column", "source and constant", "no name", "not UTF-8"],
+)
+def test_a_bad_template_file_is_refused_with_its_problem(advanced_client, content, message):
+    if isinstance(content, str):
+        content = content.encode()
+    response = advanced_client.post("/integrations/mappings/", {"file": _json_file(content)})
+
+    assert response.status_code == 400
+    assert message in text(response)
+    assert not MappingTemplate.objects.exists()
+
+
+def test_an_edit_that_breaks_a_template_is_refused(advanced_client):
+    advanced_client.post(
+        "/integrations/mappings/",
+        {"file": _json_file({"name": "CRM", "columns": {"Email": "E", "Account ID": "A"}})},
+    )
+    template = MappingTemplate.objects.get()
+
+    response = advanced_client.post(
+        template.get_absolute_url(), {"name": "CRM", "definition": '{"columns": {"Email": "E"}}'}
+    )
+
+    assert response.status_code == 400
+    assert "The template gives no Account ID" in text(response)
+    template.refresh_from_db()
+    assert template.definition["columns"] == {"Email": "E", "Account ID": "A"}
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/integrations/mappings/", "/integrations/jobs/1/mapping/"],
+)
+def test_standard_users_cannot_see_mappings(standard_client, url):
+    assert standard_client.get(url).status_code == 403
