@@ -18,7 +18,7 @@ from contacts.demo import DEMO_STAFF, vacuum_analyze
 from contacts.models import ContactChange, Membership, Person, Segment
 
 from .. import services
-from ..models import ImportJob, UsersExport
+from ..models import ImportJob, MappingTemplate, UsersExport
 
 BENCH_USERNAME = "bench"
 # What marks the benchmark company's accounts (Account IDs) and people (emails).
@@ -66,6 +66,7 @@ def remove_what_the_bench_made(*, account_types=(), roles=()):
     services.delete_stored_files_and_task_records(jobs)
     jobs.delete()
     UsersExport.objects.filter(staff_user__username=BENCH_USERNAME).delete()
+    MappingTemplate.objects.filter(name__startswith=f"{PREFIX} ").delete()
     get_user_model().objects.filter(username=BENCH_USERNAME).delete()
 
 
