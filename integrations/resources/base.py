@@ -1,5 +1,11 @@
-"""What the users file and the accounts file share: header matching, line numbers, chunks, and
-the result of a run in the library's own Result, RowResult and failed-rows dataset."""
+"""Past 400 lines as one thing: what the users file and the accounts file share, around one
+run of a file's rows: header matching, line numbers, chunks, and the result of a run in the
+library's own Result, RowResult and failed-rows dataset, with its errors grouped by cause.
+
+The groups (FileImportResult.error_groups) count every row, however many, in a few kilobytes:
+a cause keeps its count and a few runs of lines, and past MAX_ERROR_GROUPS causes the rest
+share one group. The detailed lists stop at LISTED_ROWS; the error file has every failed row.
+"""
 
 import gc
 import itertools
@@ -9,7 +15,7 @@ from html import escape
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import router
 from django.utils.safestring import mark_safe
 from import_export import resources
@@ -19,6 +25,14 @@ from ..files import FileProblem, Table
 
 # Rows, errors and re-adds kept in detail for a preview; the totals count every row.
 LISTED_ROWS = 1000
+
+# Causes of error kept apart (column and message); a file with more shares one group for the
+# rest, so that a million rows each with its own message stay a few hundred kilobytes.
+MAX_ERROR_GROUPS = 500
+# Runs of consecutive rows kept per cause, to name its first lines ("lines 2–40, 52 and 60").
+LINE_RUNS_KEPT = 10
+# Distinct causes counted past MAX_ERROR_GROUPS (by hash) before the count says "more than".
+MORE_KINDS_COUNTED = 10_000
 
 NEW, UPDATE, SKIP, INVALID = (
     RowResult.IMPORT_TYPE_NEW,
@@ -31,6 +45,12 @@ NEW, UPDATE, SKIP, INVALID = (
 def and_join(words):
     words = list(words)
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def one_line(text):
+    """A header cell as one line: a header written over two lines in a spreadsheet cell reads
+    "Phone Number" in a message, not "Phone\nNumber"."""
+    return " ".join(str(text).split())
 
 
 def header_key(header):
@@ -62,6 +82,80 @@ class ReAdd:
     removed_by: str
 
 
+class ErrorGroup(NamedTuple):
+    """One cause of error over the whole file: its column ("" for the row as a whole), its
+    message, the number of rows with it and their lines ("lines 2–1,043")."""
+
+    column: str
+    message: str
+    count: int
+    lines_text: str
+
+
+class LineTally:
+    """The rows something was found on, kept small however many: their count, and the first
+    LINE_RUNS_KEPT runs of consecutive rows (a run stands for every row from its first line to
+    its last). `row_number` counts data rows, so that a blank line or a value over several lines
+    between two rows does not break a run."""
+
+    __slots__ = ("count", "full", "runs")
+
+    def __init__(self):
+        self.count = 0
+        self.runs = []  # [first line, last line, first row number, last row number]
+        self.full = False  # a row went uncounted in the runs: they stop growing
+
+    def add(self, line, row_number):
+        last = self.runs[-1] if self.runs else None
+        if last is not None and last[3] == row_number:
+            return  # the same row again (two messages of one cause)
+        self.count += 1
+        if self.full:
+            return
+        if last is not None and last[3] == row_number - 1:
+            last[1], last[3] = line, row_number
+        elif len(self.runs) < LINE_RUNS_KEPT:
+            self.runs.append([line, line, row_number, row_number])
+        else:
+            self.full = True
+
+    @property
+    def first_line(self):
+        return self.runs[0][0] if self.runs else 0
+
+    def text(self, sheet_rows=None):
+        """ "line 7", "lines 2–1,043", "lines 2, 5, 9 and 40 more"; a line whose row starts
+        elsewhere in a spreadsheet (a value over several lines above it) says both."""
+        sheet_rows = sheet_rows or {}
+        items, listed = [], 0
+        for first, last, first_row, last_row in self.runs:
+            listed += last_row - first_row + 1
+            if first == last:
+                items.append(where(first, sheet_rows))
+            elif last_row == first_row + 1:
+                items += [where(first, sheet_rows), where(last, sheet_rows)]
+            elif first in sheet_rows or last in sheet_rows:
+                items.append(
+                    f"{first:,}–{last:,} (spreadsheet rows {sheet_rows.get(first, first):,}–"
+                    f"{sheet_rows.get(last, last):,})"
+                )
+            else:
+                items.append(f"{first:,}–{last:,}")
+        more = self.count - listed
+        text = f"{', '.join(items)} and {more:,} more" if more else and_join(items)
+        return f"{'line' if self.count == 1 else 'lines'} {text}"
+
+
+def where(line, sheet_rows):
+    """A line, with its spreadsheet row when a value over several lines above moved it."""
+    row = sheet_rows.get(line)
+    return f"{line:,}" if row is None or row == line else f"{line:,} (spreadsheet row {row:,})"
+
+
+def rows_text(count):
+    return f"{count:,} row{'s' if count != 1 else ''}"
+
+
 class FileRowResult(RowResult):
     """A changed row: its line, what it is about, and each change old → new."""
 
@@ -88,7 +182,8 @@ class FileRowResult(RowResult):
 
 class FileImportResult(Result):
     """The library's Result (totals, invalid rows, failed rows dataset, base errors) plus what
-    a preview shows: warnings about the header row and the re-add guard's rows."""
+    a preview shows: warnings about the header row, the re-add guard's rows, and every row's
+    errors grouped by cause (error_groups)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -97,6 +192,12 @@ class FileImportResult(Result):
         self.readd_count = 0
         self.kept_removed = 0
         self.error_count = 0
+        # Line → spreadsheet row, for the rows below a value over several lines (Table's).
+        self.sheet_rows = {}
+        self.rows_recorded = 0
+        self.groups = {}  # (column, message) → LineTally, for the first MAX_ERROR_GROUPS causes
+        self.more_groups = LineTally()  # the rows of every cause past those
+        self.more_kinds = set()  # hashes of those causes, up to MORE_KINDS_COUNTED
 
     @property
     def new(self):
@@ -129,6 +230,53 @@ class FileImportResult(Result):
 
     def file_problems(self):
         return [str(error.error) for error in self.base_errors]
+
+    def where(self, line):
+        """ "12", or "12 (spreadsheet row 10)" when a value over several lines moved it."""
+        return where(line, self.sheet_rows)
+
+    def sheet_row(self, line):
+        """The spreadsheet row of a line when it differs from the line, else None."""
+        row = self.sheet_rows.get(line)
+        return None if row == line else row
+
+    def count_errors(self, line, errors):
+        """Add one row's errors ({column: [message, …]}) to their causes."""
+        row_number = self.rows_recorded
+        for field, messages in errors.items():
+            column = "" if field == NON_FIELD_ERRORS else field
+            for message in messages:
+                key = (column, message)
+                tally = self.groups.get(key)
+                if tally is None:
+                    if len(self.groups) >= MAX_ERROR_GROUPS:
+                        if len(self.more_kinds) < MORE_KINDS_COUNTED:
+                            self.more_kinds.add(hash(key))
+                        self.more_groups.add(line, row_number)
+                        continue
+                    tally = self.groups[key] = LineTally()
+                tally.add(line, row_number)
+
+    def error_groups(self):
+        """Every cause of error in the file with its rows, most frequent first (then by first
+        line); past MAX_ERROR_GROUPS causes, one last group stands for the rest."""
+        groups = sorted(self.groups.items(), key=lambda item: (-item[1].count, item[1].first_line))
+        listed = [
+            ErrorGroup(column, message, tally.count, tally.text(self.sheet_rows))
+            for (column, message), tally in groups
+        ]
+        if self.more_groups.count:
+            kinds = len(self.more_kinds)
+            counted = f"more than {kinds:,}" if kinds >= MORE_KINDS_COUNTED else f"{kinds:,}"
+            listed.append(
+                ErrorGroup(
+                    "",
+                    f"… and {counted} more kinds of error (the error file has every row).",
+                    self.more_groups.count,
+                    self.more_groups.text(self.sheet_rows),
+                )
+            )
+        return listed
 
 
 class _Row:
@@ -183,6 +331,7 @@ class FileResource(resources.Resource):
         self.progress = progress
         self.all_or_nothing = True
         self.listing = True  # whether rows still go on the preview's list (see run)
+        self.header_width = None  # the columns a CSV file's header names (see read_row)
 
     @classmethod
     def get_result_class(cls):
@@ -204,15 +353,14 @@ class FileResource(resources.Resource):
         """{column: index in the row} for the columns this file knows, and the warnings about
         the rest. Raises FileProblem for a repeated column or a missing required one."""
         known = {header_key(column): column for column in self.columns()}
-        mapping, warnings = {}, []
+        mapping = {}
+        ignored = {}  # header key → [the header as first written, on one line; its count]
         for index, header in enumerate(headers):
             if not header.strip():
                 continue
             column = known.get(header_key(header))
             if column is None:
-                warnings.append(
-                    f"Column “{header}” is not part of a {self.file_kind} and was ignored."
-                )
+                ignored.setdefault(header_key(header), [one_line(header), 0])[1] += 1
             elif column in mapping:
                 raise FileProblem(
                     f"The column {column} appears twice in the header row (columns "
@@ -221,9 +369,14 @@ class FileResource(resources.Resource):
                 )
             else:
                 mapping[column] = index
+        warnings = [
+            f"Column “{header}”{f' ({count} columns)' if count > 1 else ''} is not part of a "
+            f"{self.file_kind} and was ignored."
+            for header, count in ignored.values()
+        ]
         missing = [column for column in self.required_columns if column not in mapping]
         if missing:
-            found = ", ".join(header for header in headers if header.strip()) or "nothing"
+            found = ", ".join(one_line(header) for header in headers if header.strip()) or "nothing"
             raise FileProblem(
                 f"This {self.file_kind} has no {and_join(missing)} "
                 f"column{'s' if len(missing) > 1 else ''}. "
@@ -264,6 +417,16 @@ class FileResource(resources.Resource):
         result = self.get_result_class()()
         result.diff_headers = self.columns()
         table = dataset if isinstance(dataset, Table) else _table_from_dataset(dataset)
+        # The reader fills it as it reads (integrations.files.Table.sheet_rows, where it has it).
+        result.sheet_rows = getattr(table, "sheet_rows", {})
+        # A CSV row with a value past the header's named columns is an error (read_row), one
+        # with fewer cells a warning for the file. A workbook's rows stop at their last filled
+        # cell and a dataset's are as wide as its header: neither says anything by its width.
+        self.header_width = _named_width(table.headers) if table.file_format == "csv" else None
+        short_rows = LineTally()
+        rows = table.rows
+        if self.header_width is not None:
+            rows = _tally_short_rows(rows, self.header_width, short_rows)
         try:
             self.mapping, result.warnings = self.match_headers(table.headers)
             # Each field: its name, column, index in the file's rows (None: not in the file)
@@ -275,9 +438,17 @@ class FileResource(resources.Resource):
             ]
             if collect_failed_rows:
                 result.add_dataset_headers(list(table.headers))
-            self.run(table.rows, result, dry_run=dry_run, collect_failed_rows=collect_failed_rows)
+            self.run(rows, result, dry_run=dry_run, collect_failed_rows=collect_failed_rows)
         except FileProblem as problem:
             self.handle_import_error(result, problem, raise_errors)
+            return result
+        result.sheet_rows = getattr(table, "sheet_rows", result.sheet_rows)
+        if short_rows.count:
+            result.warnings.append(
+                f"{rows_text(short_rows.count)} {'has' if short_rows.count == 1 else 'have'} "
+                f"fewer values than the {self.header_width:,} columns the header names "
+                f"({short_rows.text(result.sheet_rows)}): the missing values were read as blank."
+            )
         return result
 
     def may_write(self, result, dry_run):
@@ -288,7 +459,7 @@ class FileResource(resources.Resource):
         done = 0
         with _garbage_collector_paused():
             for batch in itertools.batched(rows, self.chunk_size):
-                chunk = [self.parse(line, values) for line, values in batch]
+                chunk = [self.read_row(line, values) for line, values in batch]
                 # Once the preview's list is full, a new row's changes are listed nowhere.
                 self.listing = len(result.rows) < LISTED_ROWS
                 self.process_chunk(chunk, write=self.may_write(result, dry_run))
@@ -300,6 +471,22 @@ class FileResource(resources.Resource):
 
     def before_run(self, *, dry_run):
         pass
+
+    def read_row(self, line, values):
+        """parse() the row, and judge its width: a value past the columns the header names is
+        an error on the row, since its values no longer line up with the header (most often a
+        value with a comma that is not in quotes). Empty cells past them are harmless."""
+        row = self.parse(line, values)
+        width = self.header_width
+        if width is not None and len(values) > width:
+            used = _named_width(values)
+            if used > width:
+                row.error(
+                    NON_FIELD_ERRORS,
+                    f"This row has {used:,} values but the header names {width:,} columns: a "
+                    "value may hold a comma that is not in quotes.",
+                )
+        return row
 
     def parse(self, line, values):
         """Read one row's cells through the fields' widgets; blank for a column not in the file."""
@@ -328,9 +515,12 @@ class FileResource(resources.Resource):
         if row.errors:
             row.import_type = INVALID
             # In the order of the columns, whatever order the rules found them in.
+            # The row's own shape first: it explains the errors of values out of line.
             order = {column: index for index, column in enumerate(result.diff_headers)}
+            order[NON_FIELD_ERRORS] = -1
             row.errors = dict(sorted(row.errors.items(), key=lambda item: order.get(item[0], 99)))
             result.error_count += sum(len(messages) for messages in row.errors.values())
+            result.count_errors(row.line, row.errors)
             if len(result.invalid_rows) < LISTED_ROWS:
                 result.append_invalid_row(
                     row.line, {}, ValidationError({c: list(m) for c, m in row.errors.items()})
@@ -338,7 +528,10 @@ class FileResource(resources.Resource):
             if collect_failed_rows:
                 width = len(result.failed_dataset.headers) - 1
                 values = [*row.values[:width], *[""] * (width - len(row.values))]
-                result.failed_dataset.append([*values, error_text(row.line, row.errors)])
+                result.failed_dataset.append(
+                    [*values, error_text(result.where(row.line), row.errors)]
+                )
+        result.rows_recorded += 1
         result.totals[row.import_type] += 1
         if row.import_type in (NEW, UPDATE) and len(result.rows) < LISTED_ROWS:
             result.append_row_result(
@@ -370,11 +563,27 @@ def _garbage_collector_paused():
 
 
 def error_text(line, errors):
-    """The Error column of the error file: the line and every message of the row."""
+    """The Error column of the error file: the line (with its spreadsheet row where that
+    differs) and every message of the row."""
     messages = " ".join(
-        f"{column}: {message}" for column, items in errors.items() for message in items
+        message if column == NON_FIELD_ERRORS else f"{column}: {message}"
+        for column, items in errors.items()
+        for message in items
     )
     return f"Line {line}. {messages}"
+
+
+def _named_width(cells):
+    """The number of cells up to the last one with anything in it."""
+    return next((index for index in range(len(cells), 0, -1) if cells[index - 1].strip()), 0)
+
+
+def _tally_short_rows(rows, width, tally):
+    """The rows, as they come; those with fewer cells than `width` go into `tally`."""
+    for row_number, (line, values) in enumerate(rows):
+        if len(values) < width:
+            tally.add(line, row_number)
+        yield line, values
 
 
 def _table_from_dataset(dataset):

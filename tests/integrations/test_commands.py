@@ -1,5 +1,6 @@
 """The commands of SPEC §4.4: import_users, import_accounts, export_users; their summaries,
-errors with line numbers, and exit codes (0 done, 1 the file has errors, 2 bad usage)."""
+errors grouped by cause with line numbers, the error file's path, and exit codes (0 done, 1 the
+file has errors and nothing was written, 2 bad usage, 3 rows with errors skipped)."""
 
 import io
 from datetime import timedelta
@@ -87,6 +88,7 @@ def test_import_users_with_errors_lists_them_imports_nothing_and_exits_1(write, 
 
     lines, (code, message) = run("import_users", write(BAD))
 
+    job = ImportJob.objects.get()
     assert code == 1
     assert lines == [
         "Users file people.csv: 1 new, 0 updated, 0 unchanged, 1 failed.",
@@ -94,17 +96,18 @@ def test_import_users_with_errors_lists_them_imports_nothing_and_exits_1(write, 
         "  Line 3, Account ID: No account has the Account ID “NOPE”.",
         "  Line 3, Contact: “Yes” is not accepted: write yes or no (in lowercase), or leave it "
         "blank.",
+        f"Error file, with every failed row and its errors: {job.error_file.path}",
     ]
     assert message == "The file has 1 row(s) with errors: nothing was imported (all or nothing)."
     assert snapshot() == {**before, "accounts": before["accounts"]}
-    assert ImportJob.objects.get().status == ImportJob.Status.FAILED
+    assert job.status == ImportJob.Status.FAILED
 
 
 @pytest.mark.django_db
-def test_import_users_skip_errors_imports_the_valid_rows_and_still_exits_1(write, ada):
+def test_import_users_skip_errors_imports_the_valid_rows_and_exits_3(write, ada):
     _lines, (code, message) = run("import_users", write(BAD), "--skip-errors")
 
-    assert code == 1
+    assert code == 3
     assert message == (
         "The file has 1 row(s) with errors: they were skipped, the valid rows were imported."
     )
@@ -248,6 +251,8 @@ def test_import_accounts_with_errors_exits_1_and_imports_nothing(write, tree):
         "Errors:",
         "  Line 3, Account Type: No account type is called “Sit”. Account types: Corporate, "
         "Region, Site, Department.",
+        "Error file, with every failed row and its errors: "
+        f"{ImportJob.objects.get().error_file.path}",
     ]
     assert snapshot() == before
 
