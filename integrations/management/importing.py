@@ -137,6 +137,8 @@ def error_file_text(job):
         return "No error file was written."
     try:
         where = job.error_file.path
-    except NotImplementedError:  # a storage without local paths: the job page has the file
+    except NotImplementedError:
+        where = None
+    if where is None or not Path(where).is_file():  # a storage that is not this disk
         where = f"{job.error_file.name} in the file storage (the job's page links to it)"
     return f"Error file, with every failed row and its errors: {where}"

@@ -529,7 +529,7 @@ class FileResource(resources.Resource):
                 width = len(result.failed_dataset.headers) - 1
                 values = [*row.values[:width], *[""] * (width - len(row.values))]
                 result.failed_dataset.append(
-                    [*values, error_text(result.where(row.line), row.errors)]
+                    [*values, error_text(row.line, row.errors, result.sheet_row(row.line))]
                 )
         result.rows_recorded += 1
         result.totals[row.import_type] += 1
@@ -562,7 +562,7 @@ def _garbage_collector_paused():
             gc.enable()
 
 
-def error_text(line, errors):
+def error_text(line, errors, sheet_row=None):
     """The Error column of the error file: the line (with its spreadsheet row where that
     differs) and every message of the row."""
     messages = " ".join(
@@ -570,7 +570,8 @@ def error_text(line, errors):
         for column, items in errors.items()
         for message in items
     )
-    return f"Line {line}. {messages}"
+    where = f"{line} (spreadsheet row {sheet_row})" if sheet_row else f"{line}"
+    return f"Line {where}. {messages}"
 
 
 def _named_width(cells):
