@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field, replace
 
 from .files import FileProblem, Table
-from .text import and_join, header_key, lines_text
+from .text import LineTally, and_join, header_key
 
 # Our columns of each file (SPEC §4.1, §4.2), and those a file must give. The resources' fields
 # say the same (a test holds them together); the resources read mapped files through this module.
@@ -440,12 +440,14 @@ class _RowConverter:
 
     def rows(self, rows, keep_lines, warnings):
         """The mapped rows; repeated rows left out as the mapping says, with one warning."""
-        left_out, seen = [], set()
+        left_out, seen = LineTally(), set()
         converted = ((line, self.convert(line, values)) for line, values in rows)
+        row_number = 0
         for batch in itertools.batched(converted, NAME_BATCH):
             if self.by_name:
                 self.resolve_account_names([row for _, row in batch])
             for line, row in batch:
+                row_number += 1
                 if self.mapping.repeated_rows != "refuse":
                     key = self.key(row)
                     if keep_lines is not None:
@@ -454,16 +456,17 @@ class _RowConverter:
                         drop = key in seen
                         seen.add(key)
                     if drop and all(key):
-                        left_out.append(line)
+                        left_out.add(line, row_number)
                         continue
                 yield line, row
-        if left_out:
+        if left_out.count:
             which = "first" if self.mapping.repeated_rows == "first" else "last"
             same = "Email and account" if self.mapping.file == "users" else "Account ID"
+            many = left_out.count > 1
             warnings.append(
-                f"{len(left_out):,} row{'s' if len(left_out) > 1 else ''} repeat the {same} of "
-                f"another row and {'were' if len(left_out) > 1 else 'was'} left out (the "
-                f"template keeps the {which}): {lines_text(left_out)}."
+                f"{left_out.count:,} row{'s' if many else ''} repeat{'' if many else 's'} the "
+                f"{same} of another row and {'were' if many else 'was'} left out (the template "
+                f"keeps the {which}): {left_out.text()}."
             )
 
     def resolve_account_names(self, rows):

@@ -114,8 +114,10 @@ def import_file(
 
 
 def summarise(result, *, phase):
-    """What a job page shows of a result, as JSON: totals, warnings, the first LISTED_ROWS
-    errors, changes and re-adds."""
+    """What a job page shows of a result, as JSON: totals, warnings, every error grouped by
+    cause ([column, message, rows, lines]), the first LISTED_ROWS errors line by line (with a
+    fourth item, the spreadsheet row, where a value over several lines moved it), changes and
+    re-adds."""
     return {
         "phase": phase,
         "totals": {
@@ -127,7 +129,13 @@ def summarise(result, *, phase):
         "file_problems": result.file_problems(),
         "warnings": result.warnings,
         "error_count": result.error_count,
-        "errors": [list(problem) for problem in result.problems()],
+        "error_groups": [list(group) for group in result.error_groups()],
+        "errors": [
+            [line, column, message]
+            if (sheet_row := result.sheet_row(line)) is None
+            else [line, column, message, sheet_row]
+            for line, column, message in result.problems()
+        ],
         "changes": [
             {
                 "line": row.line,

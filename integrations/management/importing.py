@@ -1,15 +1,23 @@
-"""What the import commands share: reading the path, printing the summary and errors, and the
-exit codes of SPEC §4.4 (0 done, 1 the file has errors, 2 bad usage)."""
+"""What the import commands share: reading the path, printing the summary, the errors grouped by
+cause and the error file's path, and the exit codes of SPEC §4.4: 0 done, 1 the file has errors
+and nothing was written, 2 bad usage, 3 the valid rows were imported and the rows with errors
+skipped."""
 
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations import services
-from integrations.resources import LISTED_ROWS
 
 FILE_HAS_ERRORS = 1
 BAD_USAGE = 2
+ROWS_SKIPPED = 3
+
+EXIT_STATUS_HELP = (
+    "It prints a summary, the errors grouped by cause with their lines, and the path of the "
+    "error file (every failed row with its errors). Exit status: 0 imported, 1 the file has "
+    "errors and nothing was written, 2 bad usage"
+)
 
 
 class ImportCommand(BaseCommand):
@@ -20,10 +28,19 @@ class ImportCommand(BaseCommand):
         parser.add_argument(
             "--dry-run",
             action="store_true",
-            help="Check the file and report what would change; write nothing.",
+            help="Check the file and report what would change, with its errors; write nothing "
+            "(no error file either).",
         )
+        # --mapping NAME_OR_FILE (SPEC §4.4, §4.5) is added here for both commands: its value
+        # goes into import_options() below, which both calls of run_import pass on.
 
-    def run_import(self, path, *, dry_run, skip_errors=False, keep_removed=True):
+    def import_options(self, options):
+        """The options of services.import_file and import_file_now that both commands take
+        from their arguments (beyond skip_errors and keep_removed): none yet; --mapping's
+        template goes here."""
+        return {}
+
+    def run_import(self, path, *, dry_run, skip_errors=False, keep_removed=True, **options):
         path = Path(path)
         if not path.is_file():
             raise CommandError(f"No file at {path}.", returncode=BAD_USAGE)
@@ -33,31 +50,27 @@ class ImportCommand(BaseCommand):
             raise CommandError(
                 f"Cannot read {path}: {error.strerror}.", returncode=BAD_USAGE
             ) from error
+        shared = {"kind": self.kind, "file": file, "skip_errors": skip_errors, **options}
         with file:
             if dry_run:
-                result = services.import_file(
-                    kind=self.kind,
-                    file=file,
-                    dry_run=True,
-                    skip_errors=skip_errors,
-                    keep_removed=keep_removed,
-                )
+                result = services.import_file(dry_run=True, keep_removed=keep_removed, **shared)
                 job = None
             else:
                 job, result = services.import_file_now(
-                    kind=self.kind,
-                    file=file,
-                    file_name=path.name,
-                    skip_errors=skip_errors,
-                    keep_removed=keep_removed,
+                    file_name=path.name, keep_removed=keep_removed, **shared
                 )
                 if result is None:
                     raise CommandError(job.message, returncode=FILE_HAS_ERRORS)
         self.report(
-            path, result, dry_run=dry_run, skip_errors=skip_errors, keep_removed=keep_removed
+            path,
+            result,
+            dry_run=dry_run,
+            skip_errors=skip_errors,
+            keep_removed=keep_removed,
+            job=job,
         )
 
-    def report(self, path, result, *, dry_run, skip_errors, keep_removed):
+    def report(self, path, result, *, dry_run, skip_errors, keep_removed, job=None):
         label = services.RESOURCES[self.kind].file_kind.capitalize()
         problems = result.file_problems()
         if problems:
@@ -71,15 +84,12 @@ class ImportCommand(BaseCommand):
         )
         for warning in result.warnings:
             self.stdout.write(f"Warning: {warning}")
-        problems = result.problems()
-        if problems:
+        groups = result.error_groups()
+        if groups:
             self.stdout.write("Errors:")
-            for line, column, message in problems:
-                self.stdout.write(
-                    f"  Line {line}, {column}: {message}" if column else f"  Line {line}: {message}"
-                )
-            if result.failed > LISTED_ROWS:
-                self.stdout.write(f"  … and {result.failed - LISTED_ROWS:,} more rows with errors.")
+            for group in groups:
+                self.stdout.write(f"  {error_group_text(group)}")
+            self.stdout.write(error_file_text(job))
         if result.readd_count:
             what = "stay removed" if keep_removed else "are contacts again"
             self.stdout.write(
@@ -104,5 +114,31 @@ class ImportCommand(BaseCommand):
             raise CommandError(
                 f"The file has {result.failed:,} row(s) with errors: they were skipped, the "
                 "valid rows were imported.",
-                returncode=FILE_HAS_ERRORS,
+                returncode=ROWS_SKIPPED,
             )
+
+
+def error_group_text(group):
+    """One cause on one line: "Line 3, Contact: …" for one row, "Lines 2–1,043 (1,042 rows),
+    Account ID: …" for more, as the per-line list printed them before they were grouped."""
+    lines = group.lines_text[:1].upper() + group.lines_text[1:]
+    where = lines if group.count == 1 else f"{lines} ({group.count:,} rows)"
+    return (
+        f"{where}, {group.column}: {group.message}" if group.column else f"{where}: {group.message}"
+    )
+
+
+def error_file_text(job):
+    """Where the failed rows went: the job's error file (every failed row as it was, with an
+    Error column), or why there is none."""
+    if job is None:
+        return "Run the import without --dry-run to get an error file with every failed row."
+    if not job.error_file:
+        return "No error file was written."
+    try:
+        where = job.error_file.path
+    except NotImplementedError:
+        where = None
+    if where is None or not Path(where).is_file():  # a storage that is not this disk
+        where = f"{job.error_file.name} in the file storage (the job's page links to it)"
+    return f"Error file, with every failed row and its errors: {where}"

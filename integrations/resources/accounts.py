@@ -86,7 +86,7 @@ class AccountsResource(FileResource):
         parsed, first_line = [], {}
         for batch in itertools.batched(rows, self.chunk_size):
             for line, values in batch:
-                row = self.parse(line, values)
+                row = self.read_row(line, values)
                 external_id = row.data["account_id"]
                 if not external_id:
                     if "Account ID" not in row.errors:

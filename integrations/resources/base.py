@@ -1,5 +1,11 @@
-"""What the users file and the accounts file share: header matching, line numbers, chunks, and
-the result of a run in the library's own Result, RowResult and failed-rows dataset."""
+"""Past 400 lines as one thing: what the users file and the accounts file share, around one
+run of a file's rows: header matching, line numbers, chunks, and the result of a run in the
+library's own Result, RowResult and failed-rows dataset, with its errors grouped by cause.
+
+The groups (FileImportResult.error_groups) count every row, however many, in a few kilobytes:
+a cause keeps its count and a few runs of lines, and past MAX_ERROR_GROUPS causes the rest
+share one group. The detailed lists stop at LISTED_ROWS; the error file has every failed row.
+"""
 
 import gc
 import itertools
@@ -9,7 +15,7 @@ from html import escape
 from typing import NamedTuple
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import router
 from django.utils.safestring import mark_safe
 from import_export import resources
@@ -18,10 +24,16 @@ from import_export.results import Result, RowResult
 from ..detect import propose
 from ..files import FileProblem, Table
 from ..models import MappingTemplate
-from ..text import and_join, header_key
+from ..text import LineTally, and_join, header_key, one_line, rows_text, where
 
 # Rows, errors and re-adds kept in detail for a preview; the totals count every row.
 LISTED_ROWS = 1000
+
+# Causes of error kept apart (column and message); a file with more shares one group for the
+# rest, so that a million rows each with its own message stay a few hundred kilobytes.
+MAX_ERROR_GROUPS = 500
+# Distinct causes counted past MAX_ERROR_GROUPS (by hash) before the count says "more than".
+MORE_KINDS_COUNTED = 10_000
 
 NEW, UPDATE, SKIP, INVALID = (
     RowResult.IMPORT_TYPE_NEW,
@@ -55,6 +67,16 @@ class ReAdd:
     removed_by: str
 
 
+class ErrorGroup(NamedTuple):
+    """One cause of error over the whole file: its column ("" for the row as a whole), its
+    message, the number of rows with it and their lines ("lines 2–1,043")."""
+
+    column: str
+    message: str
+    count: int
+    lines_text: str
+
+
 class FileRowResult(RowResult):
     """A changed row: its line, what it is about, and each change old → new."""
 
@@ -81,7 +103,8 @@ class FileRowResult(RowResult):
 
 class FileImportResult(Result):
     """The library's Result (totals, invalid rows, failed rows dataset, base errors) plus what
-    a preview shows: warnings about the header row and the re-add guard's rows."""
+    a preview shows: warnings about the header row, the re-add guard's rows, and every row's
+    errors grouped by cause (error_groups)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -90,6 +113,12 @@ class FileImportResult(Result):
         self.readd_count = 0
         self.kept_removed = 0
         self.error_count = 0
+        # Line → spreadsheet row, for the rows below a value over several lines (Table's).
+        self.sheet_rows = {}
+        self.rows_recorded = 0
+        self.groups = {}  # (column, message) → LineTally, for the first MAX_ERROR_GROUPS causes
+        self.more_groups = LineTally()  # the rows of every cause past those
+        self.more_kinds = set()  # hashes of those causes, up to MORE_KINDS_COUNTED
 
     @property
     def new(self):
@@ -122,6 +151,53 @@ class FileImportResult(Result):
 
     def file_problems(self):
         return [str(error.error) for error in self.base_errors]
+
+    def where(self, line):
+        """ "12", or "12 (spreadsheet row 10)" when a value over several lines moved it."""
+        return where(line, self.sheet_rows)
+
+    def sheet_row(self, line):
+        """The spreadsheet row of a line when it differs from the line, else None."""
+        row = self.sheet_rows.get(line)
+        return None if row == line else row
+
+    def count_errors(self, line, errors):
+        """Add one row's errors ({column: [message, …]}) to their causes."""
+        row_number = self.rows_recorded
+        for field, messages in errors.items():
+            column = "" if field == NON_FIELD_ERRORS else field
+            for message in messages:
+                key = (column, message)
+                tally = self.groups.get(key)
+                if tally is None:
+                    if len(self.groups) >= MAX_ERROR_GROUPS:
+                        if len(self.more_kinds) < MORE_KINDS_COUNTED:
+                            self.more_kinds.add(hash(key))
+                        self.more_groups.add(line, row_number)
+                        continue
+                    tally = self.groups[key] = LineTally()
+                tally.add(line, row_number)
+
+    def error_groups(self):
+        """Every cause of error in the file with its rows, most frequent first (then by first
+        line); past MAX_ERROR_GROUPS causes, one last group stands for the rest."""
+        groups = sorted(self.groups.items(), key=lambda item: (-item[1].count, item[1].first_line))
+        listed = [
+            ErrorGroup(column, message, tally.count, tally.text(self.sheet_rows))
+            for (column, message), tally in groups
+        ]
+        if self.more_groups.count:
+            kinds = len(self.more_kinds)
+            counted = f"more than {kinds:,}" if kinds >= MORE_KINDS_COUNTED else f"{kinds:,}"
+            listed.append(
+                ErrorGroup(
+                    "",
+                    f"… and {counted} more kinds of error (the error file has every row).",
+                    self.more_groups.count,
+                    self.more_groups.text(self.sheet_rows),
+                )
+            )
+        return listed
 
 
 class _Row:
@@ -191,6 +267,7 @@ class FileResource(resources.Resource):
         self.progress = progress
         self.all_or_nothing = True
         self.listing = True  # whether rows still go on the preview's list (see run)
+        self.header_width = None  # the columns a CSV file's header names (see read_row)
 
     @classmethod
     def get_result_class(cls):
@@ -247,15 +324,14 @@ class FileResource(resources.Resource):
         """{column: index in the row} for the columns this file knows, and the warnings about
         the rest. Raises FileProblem for a repeated column or a missing required one."""
         known = {header_key(column): column for column in self.columns()}
-        mapping, warnings = {}, []
+        mapping = {}
+        ignored = {}  # header key → [the header as first written, on one line; its count]
         for index, header in enumerate(headers):
             if not header.strip():
                 continue
             column = known.get(header_key(header))
             if column is None:
-                warnings.append(
-                    f"Column “{header}” is not part of a {self.file_kind} and was ignored."
-                )
+                ignored.setdefault(header_key(header), [one_line(header), 0])[1] += 1
             elif column in mapping:
                 raise FileProblem(
                     f"The column {column} appears twice in the header row (columns "
@@ -264,9 +340,14 @@ class FileResource(resources.Resource):
                 )
             else:
                 mapping[column] = index
+        warnings = [
+            f"Column “{header}”{f' ({count} columns)' if count > 1 else ''} is not part of a "
+            f"{self.file_kind} and was ignored."
+            for header, count in ignored.values()
+        ]
         missing = [column for column in self.required_columns if column not in mapping]
         if missing:
-            found = ", ".join(header for header in headers if header.strip()) or "nothing"
+            found = ", ".join(one_line(header) for header in headers if header.strip()) or "nothing"
             raise FileProblem(
                 f"This {self.file_kind} has no {and_join(missing)} "
                 f"column{'s' if len(missing) > 1 else ''}. "
@@ -307,6 +388,15 @@ class FileResource(resources.Resource):
         result = self.get_result_class()()
         result.diff_headers = self.columns()
         table = dataset if isinstance(dataset, Table) else _table_from_dataset(dataset)
+        # The reader fills it as it reads (integrations.files.Table.sheet_rows, where it has it).
+        result.sheet_rows = getattr(table, "sheet_rows", {})
+        # A CSV row with a value past the header's named columns is an error (read_row), one
+        # with fewer cells a warning for the file. A workbook's rows stop at their last filled
+        # cell and a dataset's are as wide as its header: neither says anything by its width.
+        self.header_width = _named_width(table.headers) if table.file_format == "csv" else None
+        short_rows = LineTally()
+        if self.header_width is not None:
+            table.rows = _tally_short_rows(table.rows, self.header_width, short_rows)
         try:
             table = self.read_through_mapping(table)
             self.mapping, result.warnings = self.match_headers(table.headers)
@@ -325,6 +415,14 @@ class FileResource(resources.Resource):
             result.warnings.extend(table.warnings)
         except FileProblem as problem:
             self.handle_import_error(result, problem, raise_errors)
+            return result
+        result.sheet_rows = getattr(table, "sheet_rows", result.sheet_rows)
+        if short_rows.count:
+            result.warnings.append(
+                f"{rows_text(short_rows.count)} {'has' if short_rows.count == 1 else 'have'} "
+                f"fewer values than the {self.header_width:,} columns the header names "
+                f"({short_rows.text(result.sheet_rows)}): the missing values were read as blank."
+            )
         return result
 
     def may_write(self, result, dry_run):
@@ -335,7 +433,7 @@ class FileResource(resources.Resource):
         done = 0
         with _garbage_collector_paused():
             for batch in itertools.batched(rows, self.chunk_size):
-                chunk = [self.parse(line, values) for line, values in batch]
+                chunk = [self.read_row(line, values) for line, values in batch]
                 # Once the preview's list is full, a new row's changes are listed nowhere.
                 self.listing = len(result.rows) < LISTED_ROWS
                 self.process_chunk(chunk, write=self.may_write(result, dry_run))
@@ -347,6 +445,23 @@ class FileResource(resources.Resource):
 
     def before_run(self, *, dry_run):
         pass
+
+    def read_row(self, line, values):
+        """parse() the row, and judge its width: a value past the columns the header names is
+        an error on the row, since its values no longer line up with the header (most often a
+        value with a comma that is not in quotes). Empty cells past them are harmless."""
+        row = self.parse(line, values)
+        width = self.header_width
+        values = getattr(values, "source", values)  # a mapped row's cells as the file had them
+        if width is not None and len(values) > width:
+            used = _named_width(values)
+            if used > width:
+                row.error(
+                    NON_FIELD_ERRORS,
+                    f"This row has {used:,} values but the header names {width:,} columns: a "
+                    "value may hold a comma that is not in quotes.",
+                )
+        return row
 
     def parse(self, line, values):
         """Read one row's cells through the fields' widgets; blank for a column not in the file."""
@@ -378,9 +493,12 @@ class FileResource(resources.Resource):
         if row.errors:
             row.import_type = INVALID
             # In the order of the columns, whatever order the rules found them in.
+            # The row's own shape first: it explains the errors of values out of line.
             order = {column: index for index, column in enumerate(result.diff_headers)}
+            order[NON_FIELD_ERRORS] = -1
             row.errors = dict(sorted(row.errors.items(), key=lambda item: order.get(item[0], 99)))
             result.error_count += sum(len(messages) for messages in row.errors.values())
+            result.count_errors(row.line, row.errors)
             if len(result.invalid_rows) < LISTED_ROWS:
                 result.append_invalid_row(
                     row.line,
@@ -391,7 +509,10 @@ class FileResource(resources.Resource):
                 width = len(result.failed_dataset.headers) - 1
                 source = getattr(row.values, "source", row.values)
                 values = [*source[:width], *[""] * (width - len(source))]
-                result.failed_dataset.append([*values, error_text(row.line, row.errors)])
+                result.failed_dataset.append(
+                    [*values, error_text(row.line, row.errors, result.sheet_row(row.line))]
+                )
+        result.rows_recorded += 1
         result.totals[row.import_type] += 1
         if row.import_type in (NEW, UPDATE) and len(result.rows) < LISTED_ROWS:
             result.append_row_result(
@@ -422,12 +543,29 @@ def _garbage_collector_paused():
             gc.enable()
 
 
-def error_text(line, errors):
-    """The Error column of the error file: the line and every message of the row."""
+def error_text(line, errors, sheet_row=None):
+    """The Error column of the error file: the line (with its spreadsheet row where that
+    differs) and every message of the row."""
     messages = " ".join(
-        f"{column}: {message}" for column, items in errors.items() for message in items
+        message if column == NON_FIELD_ERRORS else f"{column}: {message}"
+        for column, items in errors.items()
+        for message in items
     )
-    return f"Line {line}. {messages}"
+    where = f"{line} (spreadsheet row {sheet_row})" if sheet_row else f"{line}"
+    return f"Line {where}. {messages}"
+
+
+def _named_width(cells):
+    """The number of cells up to the last one with anything in it."""
+    return next((index for index in range(len(cells), 0, -1) if cells[index - 1].strip()), 0)
+
+
+def _tally_short_rows(rows, width, tally):
+    """The rows, as they come; those with fewer cells than `width` go into `tally`."""
+    for row_number, (line, values) in enumerate(rows):
+        if len(values) < width:
+            tally.add(line, row_number)
+        yield line, values
 
 
 def _table_from_dataset(dataset):

@@ -1,11 +1,13 @@
 """The commands of SPEC §4.4: import_users, import_accounts, export_users; their summaries,
-errors with line numbers, and exit codes (0 done, 1 the file has errors, 2 bad usage)."""
+errors grouped by cause with line numbers, the error file's path, and exit codes (0 done, 1 the
+file has errors and nothing was written, 2 bad usage, 3 rows with errors skipped)."""
 
+import csv
 import io
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command, execute_from_command_line
+from django.core.management import call_command, execute_from_command_line, load_command_class
 from django.core.management.base import CommandError
 from django.utils import timezone
 
@@ -16,6 +18,7 @@ from integrations.models import ImportJob, UsersExport
 from integrations.resources import FileImportResult, UsersResource
 from tests.integrations.conftest import (
     PATHOLOGICAL_FILES,
+    USERS_HEADER,
     accounts_csv,
     memberships,
     snapshot,
@@ -29,6 +32,30 @@ BAD = users_csv(
     "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,",
     "NOPE,alan@example.com,Alan,Turing,,,,Yes,",
 )
+
+
+@pytest.fixture
+def disk_storage(settings, tmp_path):
+    """Files stored on disk, as in production, where the tests' default keeps them in memory:
+    the commands print the error file's path on disk."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    }
+
+
+def error_file_line(job):
+    return f"Error file, with every failed row and its errors: {job.error_file.path}"
+
+
+def error_file_rows(job):
+    """The rows of the error file at the path the command printed."""
+    with open(job.error_file.path, encoding="utf-8", newline="") as error_file:
+        return list(csv.reader(error_file))
+
+
+NOPE = "No account has the Account ID “NOPE”."
 
 
 @pytest.fixture
@@ -82,11 +109,12 @@ def test_import_users_prints_a_summary_and_imports(write, ada):
 
 
 @pytest.mark.django_db
-def test_import_users_with_errors_lists_them_imports_nothing_and_exits_1(write, ada):
+def test_import_users_with_errors_lists_them_imports_nothing_and_exits_1(write, ada, disk_storage):
     before = snapshot()
 
     lines, (code, message) = run("import_users", write(BAD))
 
+    job = ImportJob.objects.get()
     assert code == 1
     assert lines == [
         "Users file people.csv: 1 new, 0 updated, 0 unchanged, 1 failed.",
@@ -94,17 +122,18 @@ def test_import_users_with_errors_lists_them_imports_nothing_and_exits_1(write, 
         "  Line 3, Account ID: No account has the Account ID “NOPE”.",
         "  Line 3, Contact: “Yes” is not accepted: write yes or no (in lowercase), or leave it "
         "blank.",
+        error_file_line(job),
     ]
     assert message == "The file has 1 row(s) with errors: nothing was imported (all or nothing)."
     assert snapshot() == {**before, "accounts": before["accounts"]}
-    assert ImportJob.objects.get().status == ImportJob.Status.FAILED
+    assert job.status == ImportJob.Status.FAILED
 
 
 @pytest.mark.django_db
-def test_import_users_skip_errors_imports_the_valid_rows_and_still_exits_1(write, ada):
+def test_import_users_skip_errors_imports_the_valid_rows_and_exits_3(write, ada):
     _lines, (code, message) = run("import_users", write(BAD), "--skip-errors")
 
-    assert code == 1
+    assert code == 3
     assert message == (
         "The file has 1 row(s) with errors: they were skipped, the valid rows were imported."
     )
@@ -218,8 +247,122 @@ def test_import_users_with_an_unknown_option_is_bad_usage(capsys):
 def test_import_users_exit_codes_as_the_command_line_sees_them(write, ada, capsys):
     assert exit_code("import_users", write(GOOD), "--dry-run") == 0
     assert exit_code("import_users", write(BAD)) == 1
+    assert exit_code("import_users", write(BAD), "--skip-errors") == 3
     assert exit_code("import_users", write(GOOD)) == 0
-    assert "CommandError: The file has 1 row(s) with errors" in capsys.readouterr().err
+    assert exit_code("import_users", write(GOOD), "--no-such-option") == 2
+    assert exit_code("import_users", write(GOOD) + ".missing") == 2
+    err = capsys.readouterr().err
+    assert "CommandError: The file has 1 row(s) with errors: nothing was imported" in err
+    assert "CommandError: The file has 1 row(s) with errors: they were skipped" in err
+
+
+@pytest.mark.django_db
+def test_import_users_prints_one_cause_of_many_rows_once_with_its_lines(write, tree, disk_storage):
+    rows = [f"NOPE,p{number}@example.com,P,Q,,,,," for number in range(1500)]
+
+    lines, (code, message) = run("import_users", write(users_csv(*rows)))
+
+    job = ImportJob.objects.get()
+    assert (code, message) == (
+        1,
+        "The file has 1,500 row(s) with errors: nothing was imported (all or nothing).",
+    )
+    assert lines == [
+        "Users file people.csv: 0 new, 0 updated, 0 unchanged, 1,500 failed.",
+        "Errors:",
+        "  Lines 2–1,501 (1,500 rows), Account ID: No account has the Account ID “NOPE”.",
+        error_file_line(job),
+    ]
+    failed = error_file_rows(job)
+    assert (len(failed), failed[1], failed[-1]) == (
+        1501,
+        ["NOPE", "p0@example.com", "P", "Q", "", "", "", "", "", f"Line 2. Account ID: {NOPE}"],
+        [
+            *["NOPE", "p1499@example.com", "P", "Q", "", "", "", "", ""],
+            f"Line 1501. Account ID: {NOPE}",
+        ],
+    )
+
+
+@pytest.mark.django_db
+def test_import_users_skip_errors_prints_the_error_file_of_the_skipped_rows(
+    write, ada, disk_storage
+):
+    lines, (code, _) = run("import_users", write(BAD), "--skip-errors")
+
+    job = ImportJob.objects.get()
+    assert code == 3
+    assert lines[-1] == error_file_line(job)
+    assert error_file_rows(job) == [
+        [*USERS_HEADER.split(","), "Error"],
+        [
+            *["NOPE", "alan@example.com", "Alan", "Turing", "", "", "", "Yes", ""],
+            f"Line 3. Account ID: {NOPE} Contact: “Yes” is not accepted: write yes or no (in "
+            "lowercase), or leave it blank.",
+        ],
+    ]
+
+
+@pytest.mark.django_db
+def test_import_users_names_an_error_file_kept_off_this_disk_by_its_storage_name(write, ada):
+    lines, (code, _) = run("import_users", write(BAD))
+
+    job = ImportJob.objects.get()
+    assert code == 1
+    assert lines[-1] == (
+        f"Error file, with every failed row and its errors: {job.error_file.name} in the file "
+        "storage (the job's page links to it)"
+    )
+
+
+@pytest.mark.django_db
+def test_import_users_dry_run_with_errors_says_how_to_get_an_error_file(write, ada):
+    lines, (code, _) = run("import_users", write(BAD), "--dry-run")
+
+    assert code == 1
+    assert lines[-2:] == [
+        "Run the import without --dry-run to get an error file with every failed row.",
+        "Dry run: nothing was written.",
+    ]
+    assert ImportJob.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_import_users_prints_the_row_width_error_and_header_warnings(write, tree):
+    header = f"{USERS_HEADER},Phone Number,Phone Number"
+    text = users_csv(
+        "PARIS,ada@example.com,Ada,Lovelace,,,,,,,,extra",
+        "PARIS,alan@example.com,Alan,Turing",
+        header=header,
+    )
+
+    lines, (code, _) = run("import_users", write(text), "--dry-run")
+
+    assert code == 1
+    assert lines[:4] == [
+        "Users file people.csv: 1 new, 0 updated, 0 unchanged, 1 failed.",
+        "Warning: Column “Phone Number” (2 columns) is not part of a users file and was ignored.",
+        "Warning: 1 row has fewer values than the 11 columns the header names (line 3): the "
+        "missing values were read as blank.",
+        "Errors:",
+    ]
+    assert lines[4] == (
+        "  Line 2: This row has 12 values but the header names 11 columns: a value may hold a "
+        "comma that is not in quotes."
+    )
+
+
+def test_import_commands_help_names_every_exit_status():
+    users, accounts = (
+        load_command_class("integrations", name).help
+        for name in ("import_users", "import_accounts")
+    )
+
+    assert "0 imported, 1 the file has errors and nothing was written, 2 bad usage, 3 " in users
+    assert "the error file" in users
+    assert accounts.endswith(
+        "0 imported, 1 the file has errors and nothing was written, 2 bad usage."
+    )
 
 
 # import_accounts
@@ -236,7 +379,7 @@ def test_import_accounts_imports_a_tree(write, account_types):
 
 
 @pytest.mark.django_db
-def test_import_accounts_with_errors_exits_1_and_imports_nothing(write, tree):
+def test_import_accounts_with_errors_exits_1_and_imports_nothing(write, tree, disk_storage):
     before = snapshot()
     path = write(accounts_csv("LYON,Lyon,Site,EMEA", "X,X,Sit,"), "accounts.csv")
 
@@ -248,6 +391,7 @@ def test_import_accounts_with_errors_exits_1_and_imports_nothing(write, tree):
         "Errors:",
         "  Line 3, Account Type: No account type is called “Sit”. Account types: Corporate, "
         "Region, Site, Department.",
+        error_file_line(ImportJob.objects.get()),
     ]
     assert snapshot() == before
 

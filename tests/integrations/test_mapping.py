@@ -335,7 +335,7 @@ def test_repeated_rows_keep_the_first_or_the_last(acme, rule, kept):
     assert Person.objects.get(email__iexact="ada@example.com").first_name == kept
     left_out = 4 if rule == "first" else 2
     assert (
-        f"1 row repeat the Email and account of another row and was left out (the template "
+        f"1 row repeats the Email and account of another row and was left out (the template "
         f"keeps the {rule}): line {left_out}." in result.warnings
     )
 

@@ -1,12 +1,12 @@
-from integrations.management.importing import ImportCommand
+from integrations.management.importing import EXIT_STATUS_HELP, ImportCommand
 from integrations.models import ImportJob
 
 
 class Command(ImportCommand):
     help = (
-        "Import a users file (SPEC §4.1) with the rules of the integrations page. Exit status: "
-        "0 imported, 1 the file has errors (with --skip-errors the valid rows are imported all "
-        "the same), 2 bad usage."
+        "Import a users file (SPEC §4.1) with the rules of the integrations page, all or "
+        f"nothing unless --skip-errors. {EXIT_STATUS_HELP}, 3 with --skip-errors: the valid "
+        "rows were imported and the rows with errors skipped."
     )
     kind = ImportJob.Kind.USERS
 
@@ -26,5 +26,9 @@ class Command(ImportCommand):
 
     def handle(self, *args, path, dry_run, skip_errors, re_add_removed, **options):
         self.run_import(
-            path, dry_run=dry_run, skip_errors=skip_errors, keep_removed=not re_add_removed
+            path,
+            dry_run=dry_run,
+            skip_errors=skip_errors,
+            keep_removed=not re_add_removed,
+            **self.import_options(options),
         )
