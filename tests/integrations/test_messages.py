@@ -12,13 +12,12 @@ from integrations.files import Table
 from integrations.models import ImportJob
 from integrations.resources import LISTED_ROWS, UsersResource
 from integrations.resources.base import (
-    LINE_RUNS_KEPT,
     MAX_ERROR_GROUPS,
     MORE_KINDS_COUNTED,
     ErrorGroup,
     FileImportResult,
-    LineTally,
 )
+from integrations.text import LINE_RUNS_KEPT, LineTally
 from tests import html
 from tests.integrations.conftest import USERS_HEADER, import_users, people, totals, users_csv
 
