@@ -442,9 +442,13 @@ def run_import_job(*, job):
     return job
 
 
-def import_file_now(*, kind, file, file_name, skip_errors=False, keep_removed=True, by=None):
+def import_file_now(
+    *, kind, file, file_name, skip_errors=False, keep_removed=True, by=None, mapping=None
+):
     """Import a file at once, as the command line does: a job RUNNING from the start (no
-    preview, no stored upload), listed in the history like any other.
+    preview, no stored upload), listed in the history like any other. The file is read
+    through `mapping` (a Mapping) when given, else through the template made for its header
+    when it is not the standard one; the job records which.
 
     Side effects: as run_import_job. Returns (job, result); result is None when an unexpected
     error stopped the import (the job says which; nothing was changed).
@@ -463,6 +467,8 @@ def import_file_now(*, kind, file, file_name, skip_errors=False, keep_removed=Tr
         heartbeat_at=now,
         skip_errors=skip_errors,
         keep_removed=keep_removed,
+        mapping=mapping.as_dict() if mapping is not None else None,
+        encoding=(mapping.encoding or "") if mapping is not None else "",
     )
     progress = JobProgress(job)
     try:
@@ -474,7 +480,12 @@ def import_file_now(*, kind, file, file_name, skip_errors=False, keep_removed=Tr
             keep_removed=keep_removed,
             by=by,
             progress=progress,
+            mapping=mapping,
+            encoding=mapping.encoding if mapping is not None else None,
         )
+        if result.template is not None:
+            job.mapping_template = result.template
+            job.mapping = result.template.as_mapping().as_dict()
     except Exception as error:
         logger.exception("Import job %s failed", job.pk)
         _finish(job, None, ImportJob.Status.FAILED, _unexpected(error, dry_run=False))

@@ -8,6 +8,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from integrations import services
+from integrations.mapping import Mapping, MappingProblem
+from integrations.models import MappingTemplate
 
 FILE_HAS_ERRORS = 1
 BAD_USAGE = 2
@@ -31,14 +33,55 @@ class ImportCommand(BaseCommand):
             help="Check the file and report what would change, with its errors; write nothing "
             "(no error file either).",
         )
-        # --mapping NAME_OR_FILE (SPEC §4.4, §4.5) is added here for both commands: its value
-        # goes into import_options() below, which both calls of run_import pass on.
+        parser.add_argument(
+            "--mapping",
+            metavar="NAME_OR_FILE",
+            help="Read the file through a mapping template (SPEC §4.5): a saved template's "
+            "name, or the path of a template's JSON file. Without it, a file whose header a "
+            "saved template was made for is read through that template.",
+        )
 
     def import_options(self, options):
         """The options of services.import_file and import_file_now that both commands take
-        from their arguments (beyond skip_errors and keep_removed): none yet; --mapping's
-        template goes here."""
-        return {}
+        from their arguments (beyond skip_errors and keep_removed): the mapping."""
+        if not options.get("mapping"):
+            return {}
+        return {"mapping": self.find_mapping(options["mapping"])}
+
+    def find_mapping(self, name_or_file):
+        """The Mapping of --mapping: the JSON file at that path, else the saved template of
+        that name. A bad usage (exit 2) when there is neither, or it is not a valid template
+        of this kind of file."""
+        path = Path(name_or_file)
+        try:
+            if path.is_file():
+                mapping = Mapping.from_json(path.read_bytes())
+                where = f"the mapping template file {path}"
+            else:
+                template = MappingTemplate.objects.filter(name__iexact=name_or_file).first()
+                if template is None:
+                    saved = (
+                        ", ".join(MappingTemplate.objects.values_list("name", flat=True)) or "none"
+                    )
+                    raise CommandError(
+                        f"No mapping template is named “{name_or_file}”, and there is no file "
+                        f"at {path}. Saved templates: {saved}.",
+                        returncode=BAD_USAGE,
+                    )
+                mapping = template.as_mapping()
+                where = f"the mapping template “{template.name}”"
+        except MappingProblem as problem:
+            raise CommandError(
+                f"--mapping {name_or_file}: {problem}", returncode=BAD_USAGE
+            ) from problem
+        if mapping.file != self.kind:
+            raise CommandError(
+                f"{where.capitalize()} maps {mapping.file} files; this command imports "
+                f"{self.kind} files.",
+                returncode=BAD_USAGE,
+            )
+        self.stdout.write(f"Reading the file through {where}.")
+        return mapping
 
     def run_import(self, path, *, dry_run, skip_errors=False, keep_removed=True, **options):
         path = Path(path)
