@@ -49,7 +49,7 @@ class NewPersonContactForm(ContactRoleForm):
     # Its fields mix required and optional ones: forms/field.html marks the required.
     required_css_class = "required"
 
-    email = forms.EmailField(label="Email", max_length=254)
+    email = Person._meta.get_field("email").formfield(label="Email")  # the model's rule
     first_name = forms.CharField(label="First Name", max_length=100)
     last_name = forms.CharField(label="Last Name", max_length=100)
     title = forms.CharField(label="Title", max_length=200, required=False)

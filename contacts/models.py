@@ -2,6 +2,7 @@
 migrations, the admin and the other apps read as one set (the read machinery is in queries.py,
 the writes that cross models in services.py)."""
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -14,6 +15,32 @@ from accounts.models import scope_q
 from config.staff import is_global_admin
 
 from .queries import KeyContactsFirst, SearchMatches, name_order, person_search_q
+from .validators import EmailAddressFormField, EmailAddressInput, validate_email
+
+
+class EmailAddressField(models.CharField):
+    """An email address under the app's one rule (contacts.validators.validate_email, which
+    allows internationalised addresses), in a text box rather than an <input type=email>.
+
+    Not a models.EmailField: its validator is Django's ASCII-only one, and the admin gives
+    every EmailField an <input type=email>, which browsers refuse to send with a non-ASCII
+    letter before the @."""
+
+    default_validators = [validate_email]
+    description = "Email address"
+
+    def __init__(self, *args, **kwargs):
+        # 254: the longest address that fits SMTP's path (RFC 5321, RFC 3696 errata).
+        kwargs.setdefault("max_length", 254)
+        super().__init__(*args, **kwargs)
+
+    def formfield(self, **kwargs):
+        field = super().formfield(**{"form_class": EmailAddressFormField, **kwargs})
+        if isinstance(field.widget, forms.TextInput) and not field.widget.is_hidden:
+            # The admin brings its own text widget: it gets the email keyboard all the same.
+            for name, value in EmailAddressInput().attrs.items():
+                field.widget.attrs.setdefault(name, value)
+        return field
 
 
 class PersonQuerySet(models.QuerySet):
@@ -31,7 +58,7 @@ class Person(models.Model):
     Not a staff user: staff users sign in to this app; people are who they manage.
     """
 
-    email = models.EmailField(max_length=254)
+    email = EmailAddressField(max_length=254)
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     title = models.CharField(max_length=200, blank=True)

@@ -4,14 +4,21 @@ file has errors and nothing was written, 2 bad usage, 3 rows with errors skipped
 
 import csv
 import io
+import os
+import shlex
+import sqlite3
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command, execute_from_command_line, load_command_class
 from django.core.management.base import CommandError
+from django.db import connection
 from django.utils import timezone
 
-from contacts.models import ContactChange
+from contacts.models import ContactChange, DownloadRecord, Membership, Person
 from integrations.files import FileProblem
 from integrations.management.commands.import_users import Command as ImportUsers
 from integrations.models import ImportJob, UsersExport
@@ -436,6 +443,109 @@ def test_export_users_to_a_missing_folder_is_bad_usage(tmp_path):
         f"No folder {tmp_path / 'no'} to write users.csv in.",
     )
     assert UsersExport.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["users.txt", "users", "users.csv.gz", "users.xls", "csv"])
+def test_export_users_to_a_name_not_ending_in_csv_or_xlsx_is_bad_usage(tmp_path, name):
+    assert run("export_users", "--output", str(tmp_path / name)) == (
+        [],
+        (
+            2,
+            f"Cannot write {name}: the users file is written as CSV or XLSX, so --output must "
+            "end in .csv or .xlsx.",
+        ),
+    )
+    assert list(tmp_path.iterdir()) == []
+    assert (UsersExport.objects.count(), DownloadRecord.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_export_users_extension_exit_status_as_the_command_line_sees_it(tmp_path, capsys):
+    assert exit_code("export_users", "--output", str(tmp_path / "users.json")) == 2
+    assert "--output must end in .csv or .xlsx" in capsys.readouterr().err
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", ["Users.CSV", "users.XLSX"])
+def test_export_users_takes_the_extension_in_any_case(ada, tmp_path, name):
+    path = tmp_path / name
+
+    assert run("export_users", "--output", str(path))[1] == (
+        0,
+        f"Wrote the users file to {path}.",
+    )
+    assert UsersExport.objects.get().file_format == name.lower().rsplit(".", 1)[1]
+
+
+@pytest.fixture
+def command_line_database(transactional_db):
+    """The DATABASE_URL of a copy of the test database that a `manage.py` subprocess can open:
+    the test database itself on PostgreSQL, a file copy of SQLite's in-memory one."""
+
+    def url(tmp_path):
+        db = connection.settings_dict
+        if connection.vendor == "postgresql":
+            password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+            host, port = db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+            return f"postgres://{db['USER']}{password}@{host}:{port}/{db['NAME']}"
+        copy = tmp_path / "copy.sqlite3"
+        connection.ensure_connection()
+        target = sqlite3.connect(copy)
+        connection.connection.backup(target)
+        target.close()
+        return f"sqlite:///{copy}"
+
+    return url
+
+
+def in_a_shell(pipeline, database_url):
+    """Run `manage.py pipeline` in bash on `database_url`; its output, and what bash says of
+    the exit status of manage.py (the first command of the pipeline)."""
+    finished = subprocess.run(
+        f"{shlex.quote(sys.executable)} manage.py {pipeline};"
+        ' echo "manage.py exited with ${PIPESTATUS[0]}" >&2',
+        shell=True,
+        executable="/bin/bash",
+        cwd=settings.BASE_DIR,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DEBUG": "1",
+            "DATABASE_URL": database_url,
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    return finished.stdout, finished.stderr
+
+
+def test_export_users_piped_into_head_stops_quietly(command_line_database, tree, tmp_path):
+    # More than a pipe holds (64 KiB): `head -1` reads the first line and leaves while the
+    # command is still writing, so its next write meets a closed pipe.
+    people = Person.objects.bulk_create(
+        Person(email=f"person{n}@customer.example", first_name="Ellen", last_name=f"Müller {n}")
+        for n in range(1500)
+    )
+    Membership.objects.bulk_create(
+        Membership(person=person, account=tree["paris"], is_contact=True) for person in people
+    )
+
+    assert in_a_shell("export_users | head -1", command_line_database(tmp_path)) == (
+        USERS_HEADER + "\n",
+        "manage.py exited with 1\n",
+    )
+
+
+def test_export_users_piped_into_a_reader_that_reads_it_all_exits_0(
+    command_line_database, ada, tmp_path
+):
+    assert in_a_shell("export_users | wc -l", command_line_database(tmp_path)) == (
+        "3\n",
+        "manage.py exited with 0\n",
+    )
 
 
 # fail_stale_import_jobs

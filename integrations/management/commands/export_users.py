@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -8,23 +9,41 @@ from contacts.privacy import record_download
 from integrations import services
 from integrations.management.importing import BAD_USAGE
 
+FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
+# The exit status when the reader of standard output stops reading before the end (`| head`),
+# as Python's documentation has it (signal module, "Note on SIGPIPE"): the file was not
+# written in full.
+CLOSED_PIPE = 1
+
 
 class Command(BaseCommand):
     help = (
         "Write the users file of every membership (or every contact) for the source system: "
-        "CSV, or XLSX when --output ends in .xlsx. Exit status: 0 written, 2 bad usage."
+        "CSV, or XLSX when --output ends in .xlsx. Exit status: 0 written, 1 standard output "
+        "closed before the end (as by `| head`), 2 bad usage."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--output", help="Where to write the file (default: standard output).")
+        parser.add_argument(
+            "--output",
+            help="Where to write the file, a name ending in .csv or .xlsx (default: standard "
+            "output, as CSV).",
+        )
         parser.add_argument(
             "--contacts-only", action="store_true", help="Only memberships that are contacts."
         )
 
     def handle(self, *args, output, contacts_only, **options):
-        file_format = "xlsx" if output and output.lower().endswith(".xlsx") else "csv"
+        file_format = "csv"
         if output:
             path = Path(output)
+            file_format = FORMATS.get(path.suffix.lower())
+            if file_format is None:
+                raise CommandError(
+                    f"Cannot write {path.name}: the users file is written as CSV or XLSX, so "
+                    "--output must end in .csv or .xlsx.",
+                    returncode=BAD_USAGE,
+                )
             if not path.parent.is_dir():
                 raise CommandError(
                     f"No folder {path.parent} to write {path.name} in.", returncode=BAD_USAGE
@@ -52,16 +71,36 @@ class Command(BaseCommand):
         _, _, body = services.export_users(
             contacts_only=contacts_only, file_format=file_format, download=download
         )
-        with _closing(out, close=bool(output)):
-            if hasattr(body, "read"):
-                while chunk := body.read(1 << 20):
-                    out.write(chunk)
-            else:
-                for chunk in body:
-                    out.write(chunk)
+        try:
+            with _closing(out, close=bool(output)):
+                if hasattr(body, "read"):
+                    while chunk := body.read(1 << 20):
+                        out.write(chunk)
+                else:
+                    for chunk in body:
+                        out.write(chunk)
+        except BrokenPipeError:
+            # The reader has gone (`| head -1`): stop quietly. What is left in the buffer would
+            # fail again when Python flushes its streams at exit, so standard output points at
+            # os.devnull from here (Python's documentation, signal module, "Note on SIGPIPE").
+            _point_at_devnull(sys.stdout)
+            sys.exit(CLOSED_PIPE)
+        finally:
+            if hasattr(body, "close"):
+                body.close()
         if output:
             what = "contacts" if contacts_only else "users"
             self.stderr.write(f"Wrote the {what} file to {output}.")
+
+
+def _point_at_devnull(stream):
+    try:
+        descriptor = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        return  # not a real file (a test's StringIO): nothing will be flushed to a pipe
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, descriptor)
+    os.close(devnull)
 
 
 class _TextBuffer:
