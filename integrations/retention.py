@@ -67,14 +67,17 @@ def purge_expired_files(*, now=None):
 
     for job in expired.exclude(upload="").only("pk", "status", "upload"):
         if job.status == ImportJob.Status.READY:
-            purged.cancelled_jobs += ImportJob.objects.filter(
-                pk=job.pk, status=ImportJob.Status.READY
-            ).update(
+            cancelled = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
                 status=ImportJob.Status.CANCELLED,
                 finished_at=now,
                 message=f"Not confirmed within {days} days: the file was deleted and nothing "
                 "was imported.",
             )
+            if not cancelled:
+                # Confirmed (or cancelled) since it was read: a worker is about to run it, or
+                # the cancelling removed the file already.
+                continue
+            purged.cancelled_jobs += 1
         elif job.status in ImportJob.IN_PROGRESS:
             continue  # a worker may be reading it; a stopped one's job is failed elsewhere
         _delete(job.upload.name)

@@ -196,3 +196,27 @@ def test_the_task_returns_the_counts():
         "orphans": 0,
         "cancelled_jobs": 0,
     }
+
+
+def test_a_preview_confirmed_while_the_purge_runs_keeps_its_upload(monkeypatch):
+    """The purge reads the jobs, then cancels each preview: one confirmed in between is the
+    worker's now, and its file is what the worker will import."""
+    from integrations import retention
+
+    confirmed = _job(ImportJob.Status.READY, upload=True, error_file=False, days_ago=92)
+    # Newer, so read first: while its upload is deleted, the preview is confirmed.
+    _job(ImportJob.Status.FAILED, upload=True, error_file=False, days_ago=91)
+    delete = retention._delete
+
+    def delete_while_someone_confirms(name):
+        ImportJob.objects.filter(pk=confirmed.pk).update(status=ImportJob.Status.PENDING)
+        delete(name)
+
+    monkeypatch.setattr(retention, "_delete", delete_while_someone_confirms)
+
+    purged = purge_expired_files()
+
+    confirmed.refresh_from_db()
+    assert (confirmed.status, confirmed.message) == (ImportJob.Status.PENDING, "")
+    assert _files() == [confirmed.upload.name]
+    assert (purged.uploads, purged.cancelled_jobs) == (1, 0)
