@@ -324,7 +324,8 @@ def cancel_import_job(*, job, by):
 
 
 def fail_stale_jobs(*, now=None):
-    """Mark failed the jobs whose worker stopped without finishing (killed, restarted): the
+    """Mark failed the jobs whose worker stopped without finishing (killed, restarted), or
+    after taking their task but before claiming them (ImportJob.objects.stale()): the
     import's transaction died with it, so nothing was changed. Called by the worker before each
     job and by the scheduler every few seconds (`sweep_stopped_work`), never by a page (pages
     read a stale job as failed without writing: ImportJob.show_stale_as_failed). Side effects:
