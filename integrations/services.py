@@ -489,13 +489,20 @@ def _save_result(job, result, *, phase, status):
 
 
 def _finish(job, result, status, message=""):
-    job.message = message
-    job.finished_at = timezone.now()
-    if result is None:
-        job.status = status
-        job.save()
-    else:
-        _save_result(job, result, phase="run" if job.started_at else "preview", status=status)
+    """Save the job's outcome. It reports that it is alive until it is saved: writing a large
+    error file can take longer than the stale period, and the sweep would otherwise mark
+    failed ("nothing was changed") an import whose changes are committed."""
+    heartbeat = JobProgress(job)
+    try:
+        job.message = message
+        job.finished_at = timezone.now()
+        if result is None:
+            job.status = status
+            job.save()
+        else:
+            _save_result(job, result, phase="run" if job.started_at else "preview", status=status)
+    finally:
+        heartbeat.close()
     _remove_upload(job)
     return job
 

@@ -475,3 +475,68 @@ def test_a_queued_job_of_a_live_worker_or_of_another_task_is_left_alone(tree):
 
     assert services.fail_stale_jobs() == 0
     assert ImportJob.objects.filter(status=ImportJob.Status.FAILED).count() == 0
+
+
+@pytest.fixture
+def slow_error_files(settings, monkeypatch):
+    """From when it is called: error files whose writing takes three stale periods, with the
+    scheduler's sweep run meanwhile. Returns the list of how many jobs each sweep failed."""
+    settings.INTEGRATIONS_JOB_STALE_AFTER = 1  # a report every quarter of a second
+    swept = []
+    write_csv = services.write_csv
+
+    def slow_write_csv(*args, **kwargs):
+        time.sleep(3)
+        swept.append(services.fail_stale_jobs())
+        return write_csv(*args, **kwargs)
+
+    def install():
+        monkeypatch.setattr(services, "write_csv", slow_write_csv)
+        return swept
+
+    return install
+
+
+SKIPPED_ROWS = ("PARIS,ada@example.com,Ada,Lovelace,,,,,", "NOPE,bob@example.com,Bob,B,,,,,")
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_run_reports_while_its_error_file_is_written(tree, staff_user, slow_error_files):
+    job = start(users_csv(*SKIPPED_ROWS), staff_user)
+    # Confirmed, and taken by a worker outside any transaction (the tests' immediate tasks
+    # would run it inside the confirming one, where no other connection sees it).
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.PENDING, skip_errors=True, heartbeat_at=None
+    )
+    swept = slow_error_files()
+
+    services.run_import_job(job=ImportJob.objects.get(pk=job.pk))
+
+    job.refresh_from_db()
+    assert swept == [0]
+    assert (job.status, job.message, job.new_rows, job.failed_rows) == (
+        ImportJob.Status.SUCCEEDED,
+        "",
+        1,
+        1,
+    )
+    assert job.error_file.name != ""
+    assert len(memberships()) == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_command_line_import_reports_while_its_error_file_is_written(tree, slow_error_files):
+    swept = slow_error_files()
+
+    job, result = services.import_file_now(
+        kind=ImportJob.Kind.USERS,
+        file=io.BytesIO(users_csv(*SKIPPED_ROWS).encode()),
+        file_name="people.csv",
+        skip_errors=True,
+    )
+
+    job.refresh_from_db()
+    assert swept == [0]
+    assert (job.status, result.new, job.failed_rows) == (ImportJob.Status.SUCCEEDED, 1, 1)
