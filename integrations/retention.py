@@ -9,7 +9,8 @@
   kept a day, it is gone.
 - A file in the import folders that no job names (a job deleted in the admin, a request that
   died between storing a file and saving its job) goes after a day too: younger, it may belong
-  to a job being saved right now.
+  to a job being saved right now. An error file that a forgetting set aside for its rewrite
+  (integrations.privacy) is named by its job meanwhile.
 
 Works on any storage backend: it asks default_storage to list folders and date files only.
 """
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from .admin import SharedTmpStorage
 from .models import ImportJob
+from .privacy import SET_ASIDE
 
 ADMIN_UPLOADS = SharedTmpStorage().MEDIA_FOLDER
 JOB_FOLDERS = ("integrations/uploads", "integrations/errors")
@@ -89,6 +91,14 @@ def purge_expired_files(*, now=None):
         ImportJob.objects.filter(pk=job.pk).update(error_file="", error_file_deleted_at=now)
         purged.error_files += 1
 
+    # An error file set aside by a forgetting, waiting for its rewrite, goes as well: the
+    # rewrite, finding the job's record of it gone, leaves the job alone.
+    for pk, summary in expired.filter(summary__has_key=SET_ASIDE).values_list("pk", "summary"):
+        _delete(summary[SET_ASIDE]["file"])
+        rest = {key: value for key, value in summary.items() if key != SET_ASIDE}
+        ImportJob.objects.filter(pk=pk).update(summary=rest, error_file_deleted_at=now)
+        purged.error_files += 1
+
     unclaimed_before = now - UNCLAIMED_AFTER
     for name, modified in _files_under(ADMIN_UPLOADS):
         if modified is not None and modified < unclaimed_before:
@@ -105,10 +115,16 @@ def purge_expired_files(*, now=None):
 
 
 def _names_of_job_files():
+    """The files jobs name: uploads, error files, and error files set aside by a forgetting
+    until they are written again (integrations.privacy)."""
     names = set()
     jobs = ImportJob.objects.filter(~Q(upload="") | ~Q(error_file=""))
     for upload, error_file in jobs.values_list("upload", "error_file").iterator():
         names.update(name for name in (upload, error_file) if name)
+    set_aside = ImportJob.objects.filter(summary__has_key=SET_ASIDE)
+    names.update(
+        summary[SET_ASIDE]["file"] for summary in set_aside.values_list("summary", flat=True)
+    )
     return names
 
 
