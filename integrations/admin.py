@@ -2,10 +2,11 @@ import io
 from uuid import uuid4
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.views.main import IGNORED_PARAMS
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.shortcuts import redirect
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import Format
 from import_export.forms import ExportForm, ImportForm
@@ -26,6 +27,7 @@ from .forms import check_upload_size
 from .mapping import Mapping, MappingProblem
 from .models import ImportJob, MappingTemplate, UsersExport
 from .resources import UsersResource
+from .resources.users_writes import refuse_to_wait
 from .services import open_table
 
 
@@ -137,6 +139,16 @@ class UploadImportForm(ImportForm):
         return check_upload_size(self.cleaned_data["import_file"])
 
 
+class _InRequest:
+    """The progress of an import the admin runs inside its request: nobody watches it (the
+    page shows the outcome), and it must not wait for another users import (refuse_to_wait)."""
+
+    def __call__(self, rows_done, *, force=False):
+        pass
+
+    waiting = staticmethod(refuse_to_wait)
+
+
 class UsersFileAdminMixin(ImportExportMixin):
     """Import and export buttons that read and write the users file through UsersResource:
     all or nothing, the changes recorded as ContactChanges (source "import") by the staff
@@ -151,7 +163,18 @@ class UsersFileAdminMixin(ImportExportMixin):
     skip_admin_log = True
 
     def get_import_resource_kwargs(self, request, **kwargs):
-        return {"by": request.user, "keep_removed": True}
+        return {"by": request.user, "keep_removed": True, "progress": _InRequest()}
+
+    def process_result(self, result, request):
+        """The confirmed import's outcome. A run that stopped on a problem of the whole file
+        (another users import running, the file changed since the preview) wrote nothing:
+        say why on the import page, where the library would say "Import finished"."""
+        if result.file_problems():
+            for problem in result.file_problems():
+                messages.error(request, problem)
+            opts = self.model._meta
+            return redirect(f"admin:{opts.app_label}_{opts.model_name}_import")
+        return super().process_result(result, request)
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {}

@@ -15,11 +15,52 @@ class ImportJobQuerySet(models.QuerySet):
         return self.filter(status__in=ImportJob.IN_PROGRESS)
 
     def stale(self, now=None):
-        """Started jobs whose worker has not reported for `stale_after()` seconds: it was
-        stopped (killed, restarted, out of memory). Its transaction died with it, so the
-        data is as it was before; the job only needs marking failed. A job still waiting in the
-        queue is not stale: a worker will take it when there is one."""
-        return self.filter(status__in=ImportJob.WORKER_HELD, heartbeat_at__lt=_stale_cutoff(now))
+        """Jobs whose worker stopped (killed, restarted, out of memory) without finishing them.
+        Its transaction died with it, so the data is as it was before; the job only needs
+        marking failed. They are:
+
+        - started jobs (checking, running) whose heartbeat is `stale_after()` seconds old;
+        - jobs a worker took from the queue but stopped before claiming (a preview not yet
+          reporting, a confirmed import still PENDING): their task record (the job's check or
+          run, in django-tasks-db's queue) is RUNNING on a worker whose own report went stale,
+          or FAILED (the sweep of stopped workers' tasks, an error before the claim).
+
+        A job still waiting in the queue is not stale: a worker will take it when there is one.
+        """
+        from django.tasks import TaskResultStatus
+        from django_tasks_db.models import DBTaskResult
+
+        from .tasks import check_import_file, run_import_file
+
+        silent = models.Q(status__in=ImportJob.WORKER_HELD, heartbeat_at__lt=_stale_cutoff(now))
+        task_of = {
+            ImportJob.Status.CHECKING: check_import_file.module_path,
+            ImportJob.Status.PENDING: run_import_file.module_path,
+        }
+        unclaimed = self.filter(
+            models.Q(status=ImportJob.Status.CHECKING, heartbeat_at=None)
+            | models.Q(status=ImportJob.Status.PENDING)
+        ).values_list("pk", "status")
+        records = models.Q()
+        for pk, status in unclaimed:
+            records |= models.Q(task_path=task_of[status], args_kwargs={"args": [pk], "kwargs": {}})
+        if not records:
+            return self.filter(silent)
+        stopped_workers = {
+            name.removeprefix(Heartbeat.worker_name(""))
+            for name in Heartbeat.objects.stale(now)
+            .filter(role=Heartbeat.Role.WORKER)
+            .values_list("name", flat=True)
+        }
+        abandoned = {
+            args_kwargs["args"][0]
+            for args_kwargs, status, worker_ids in DBTaskResult.objects.filter(records)
+            .filter(status__in=[TaskResultStatus.RUNNING, TaskResultStatus.FAILED])
+            .values_list("args_kwargs", "status", "worker_ids")
+            if status == TaskResultStatus.FAILED
+            or (worker_ids and worker_ids[-1] in stopped_workers)
+        }
+        return self.filter(silent | models.Q(pk__in=abandoned))
 
     def last_users_sync(self):
         """When the last users import that changed data started (None if there was none)."""
@@ -166,7 +207,9 @@ class ImportJob(models.Model):
         return self.status in self.IN_PROGRESS
 
     def is_stale(self, now=None):
-        """Whether the worker of this started job stopped without finishing (as `stale()`)."""
+        """Whether the worker of this started job stopped without finishing, from its heartbeat
+        (as `stale()`; a job abandoned before its claim is found by the sweep, which reads the
+        queue, and reads failed once it has run: a page does not read the queue)."""
         return (
             self.status in self.WORKER_HELD
             and self.heartbeat_at is not None

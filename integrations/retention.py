@@ -9,7 +9,8 @@
   kept a day, it is gone.
 - A file in the import folders that no job names (a job deleted in the admin, a request that
   died between storing a file and saving its job) goes after a day too: younger, it may belong
-  to a job being saved right now.
+  to a job being saved right now. An error file that a forgetting set aside for its rewrite
+  (integrations.privacy) is named by its job meanwhile.
 
 Works on any storage backend: it asks default_storage to list folders and date files only.
 """
@@ -25,6 +26,7 @@ from django.utils import timezone
 
 from .admin import SharedTmpStorage
 from .models import ImportJob
+from .privacy import SET_ASIDE
 
 ADMIN_UPLOADS = SharedTmpStorage().MEDIA_FOLDER
 JOB_FOLDERS = ("integrations/uploads", "integrations/errors")
@@ -67,14 +69,17 @@ def purge_expired_files(*, now=None):
 
     for job in expired.exclude(upload="").only("pk", "status", "upload"):
         if job.status == ImportJob.Status.READY:
-            purged.cancelled_jobs += ImportJob.objects.filter(
-                pk=job.pk, status=ImportJob.Status.READY
-            ).update(
+            cancelled = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
                 status=ImportJob.Status.CANCELLED,
                 finished_at=now,
                 message=f"Not confirmed within {days} days: the file was deleted and nothing "
                 "was imported.",
             )
+            if not cancelled:
+                # Confirmed (or cancelled) since it was read: a worker is about to run it, or
+                # the cancelling removed the file already.
+                continue
+            purged.cancelled_jobs += 1
         elif job.status in ImportJob.IN_PROGRESS:
             continue  # a worker may be reading it; a stopped one's job is failed elsewhere
         _delete(job.upload.name)
@@ -84,6 +89,14 @@ def purge_expired_files(*, now=None):
     for job in expired.exclude(error_file="").only("pk", "error_file"):
         _delete(job.error_file.name)
         ImportJob.objects.filter(pk=job.pk).update(error_file="", error_file_deleted_at=now)
+        purged.error_files += 1
+
+    # An error file set aside by a forgetting, waiting for its rewrite, goes as well: the
+    # rewrite, finding the job's record of it gone, leaves the job alone.
+    for pk, summary in expired.filter(summary__has_key=SET_ASIDE).values_list("pk", "summary"):
+        _delete(summary[SET_ASIDE]["file"])
+        rest = {key: value for key, value in summary.items() if key != SET_ASIDE}
+        ImportJob.objects.filter(pk=pk).update(summary=rest, error_file_deleted_at=now)
         purged.error_files += 1
 
     unclaimed_before = now - UNCLAIMED_AFTER
@@ -102,10 +115,16 @@ def purge_expired_files(*, now=None):
 
 
 def _names_of_job_files():
+    """The files jobs name: uploads, error files, and error files set aside by a forgetting
+    until they are written again (integrations.privacy)."""
     names = set()
     jobs = ImportJob.objects.filter(~Q(upload="") | ~Q(error_file=""))
     for upload, error_file in jobs.values_list("upload", "error_file").iterator():
         names.update(name for name in (upload, error_file) if name)
+    set_aside = ImportJob.objects.filter(summary__has_key=SET_ASIDE)
+    names.update(
+        summary[SET_ASIDE]["file"] for summary in set_aside.values_list("summary", flat=True)
+    )
     return names
 
 

@@ -551,7 +551,8 @@ def cancel_import_job(*, job, by):
 
 
 def fail_stale_jobs(*, now=None):
-    """Mark failed the jobs whose worker stopped without finishing (killed, restarted): the
+    """Mark failed the jobs whose worker stopped without finishing (killed, restarted), or
+    after taking their task but before claiming them (ImportJob.objects.stale()): the
     import's transaction died with it, so nothing was changed. Called by the worker before each
     job and by the scheduler every few seconds (`sweep_stopped_work`), never by a page (pages
     read a stale job as failed without writing: ImportJob.show_stale_as_failed). Side effects:
@@ -721,13 +722,20 @@ def _save_result(job, result, *, phase, status):
 
 
 def _finish(job, result, status, message=""):
-    job.message = message
-    job.finished_at = timezone.now()
-    if result is None:
-        job.status = status
-        job.save()
-    else:
-        _save_result(job, result, phase="run" if job.started_at else "preview", status=status)
+    """Save the job's outcome. It reports that it is alive until it is saved: writing a large
+    error file can take longer than the stale period, and the sweep would otherwise mark
+    failed ("nothing was changed") an import whose changes are committed."""
+    heartbeat = JobProgress(job)
+    try:
+        job.message = message
+        job.finished_at = timezone.now()
+        if result is None:
+            job.status = status
+            job.save()
+        else:
+            _save_result(job, result, phase="run" if job.started_at else "preview", status=status)
+    finally:
+        heartbeat.close()
     _remove_upload(job)
     return job
 

@@ -52,6 +52,17 @@ def purge_expired_files():
     return purge().as_dict()
 
 
+@task()
+def rewrite_set_aside_error_files():
+    """The error files that "Forget this person" set aside, written again without the
+    forgotten people's rows (integrations.privacy). Enqueued by the forgetting; it takes no
+    arguments, so that its record keeps nothing of the person. Returns how many of each
+    outcome."""
+    from .privacy import rewrite_set_aside_error_files as rewrite
+
+    return rewrite()
+
+
 # The scheduler's own work. Tasks that do the app's work (retention, syncs) go to the workers
 # with crontask's @cron; these run in the scheduler's process because they are about the workers
 # themselves: failing the work of a dead worker cannot wait for a worker.

@@ -5,9 +5,30 @@ from django.db import connections
 
 from contacts.models import ContactChange, Membership, Person
 
+from ..files import FileProblem
+
 # The advisory lock that users imports which write take for their whole transaction (the
 # accounts' tree locks use 7_301).
 USERS_IMPORT_LOCK = (7_302, 0)
+
+
+class UsersImportRunning(FileProblem):
+    """Another users import writes, and this one must not wait for it (see refuse_to_wait).
+    A FileProblem: the resource reports it as the run's error, and the run writes nothing."""
+
+    def __init__(self):
+        super().__init__(
+            "Another users import is running; try again when it has finished.",
+            code="users_import_running",
+        )
+
+
+def refuse_to_wait(waits):
+    """The `on_wait` of an import that runs inside a web request (the Django admin's): waiting
+    there for another import, which can take minutes, would outlast gunicorn's timeout and end
+    in a 500. Raises UsersImportRunning instead. Background jobs wait, and say so."""
+    if waits:
+        raise UsersImportRunning
 
 
 def serialise_users_imports(using, *, on_wait=None):
@@ -20,7 +41,8 @@ def serialise_users_imports(using, *, on_wait=None):
     people in different orders, each holding what it wrote until its commit. One run at a
     time, each finding what the ones before it wrote, is what a person re-running them did.
     Must be called inside the run's transaction. `on_wait(True)` is called when it has to
-    wait, `on_wait(False)` when the wait is over."""
+    wait, `on_wait(False)` when the wait is over; an `on_wait` that raises (refuse_to_wait)
+    stops the run before it waits."""
     connection = connections[using]
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -1,6 +1,8 @@
 """Users imports over the same people at the same time (integrations/resources/users_writes.py):
 each in its own worker and connection, all of them succeed."""
 
+import io
+import re
 import threading
 import time
 
@@ -114,3 +116,51 @@ def test_a_users_import_that_waits_for_another_says_so_on_its_job_page(tree, adm
     job.refresh_from_db()
     assert (job.status, job.message) == (ImportJob.Status.SUCCEEDED, "")
     assert Person.objects.filter(email="waiting@example.com").exists()
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite runs one writing transaction at a time: imports cannot overlap there",
+)
+@pytest.mark.django_db(transaction=True)
+def test_the_admins_import_refuses_to_wait_for_another_users_import(tree, admin_client):
+    """The admin imports inside its request: waiting there for another import (minutes) would
+    outlast gunicorn's timeout. It says so at once, and writes nothing."""
+    file = io.BytesIO(users_csv("PARIS,admin@example.com,Ad,Min,,,,yes,").encode())
+    file.name = "people.csv"
+    preview = admin_client.post(
+        "/admin/contacts/person/import/", {"resource": "0", "format": "0", "import_file": file}
+    )
+    confirm = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', preview.text))
+    held, release = threading.Event(), threading.Event()
+
+    def another_users_import():
+        other = connections.create_connection("default")
+        other.set_autocommit(False)
+        try:
+            with other.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", USERS_IMPORT_LOCK)
+            held.set()
+            release.wait(timeout=10)  # at most: an admin that waits is seen to wait
+        finally:
+            other.rollback()
+            other.close()
+
+    holder = threading.Thread(target=another_users_import)
+    holder.start()
+    try:
+        assert held.wait(timeout=10)
+        started = time.monotonic()
+        done = admin_client.post("/admin/contacts/person/process_import/", confirm, follow=True)
+        took = time.monotonic() - started
+    finally:
+        release.set()
+        holder.join()
+
+    assert took < 5
+    assert done.redirect_chain == [("/admin/contacts/person/import/", 302)]
+    assert [(m.level_tag, m.message) for m in done.context["messages"]] == [
+        ("error", "Another users import is running; try again when it has finished.")
+    ]
+    assert not Person.objects.filter(email="admin@example.com").exists()
+    assert Membership.objects.count() == 0

@@ -414,3 +414,145 @@ def test_a_file_over_the_limits_fails_its_check_with_the_limit_named(tree, staff
         "can be imported at once. Split it into smaller files and import each.",
         "",
     )
+
+
+@pytest.mark.parametrize(
+    ("status", "task"),
+    [(ImportJob.Status.CHECKING, check_import_file), (ImportJob.Status.PENDING, run_import_file)],
+)
+@pytest.mark.django_db
+def test_a_job_whose_worker_stopped_before_claiming_it_is_failed(tree, status, task):
+    """A worker killed between taking the task and claiming its job: the job has no heartbeat
+    of its own (a preview that never reported, a confirmed import still PENDING), so only its
+    task record, RUNNING on a worker that stopped reporting, tells."""
+    Heartbeat.objects.create(
+        name="worker dead", role="worker", beat_at=timezone.now() - timedelta(hours=1)
+    )
+    job = ImportJob.objects.create(kind=ImportJob.Kind.USERS, file_name="a.csv", status=status)
+    job.upload.save("a.csv", SimpleUploadedFile("a.csv", b"Account ID,Email\n"))
+    record = queued_task(task, job, worker_id="dead")
+
+    assert services.sweep_stopped_work() == (1, 0)
+
+    job.refresh_from_db()
+    record.refresh_from_db()
+    assert (job.status, job.message, job.upload.name) == (
+        ImportJob.Status.FAILED,
+        ImportJob.STOPPED_MESSAGE,
+        "",
+    )
+    assert (record.status, record.traceback) == (
+        "FAILED",
+        f"WorkerStopped: {ImportJob.STOPPED_MESSAGE}",
+    )
+
+
+@pytest.mark.django_db
+def test_a_pending_job_whose_task_failed_is_failed(tree):
+    """Its run's task record failed (the sweep of a stopped worker's tasks, an error before the
+    claim): no worker will ever take the job."""
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS, file_name="a.csv", status=ImportJob.Status.PENDING
+    )
+    queued_task(run_import_file, job, status="FAILED")
+
+    assert services.fail_stale_jobs() == 1
+
+    job.refresh_from_db()
+    assert (job.status, job.message) == (ImportJob.Status.FAILED, ImportJob.STOPPED_MESSAGE)
+
+
+@pytest.mark.django_db
+def test_a_queued_job_of_a_live_worker_or_of_another_task_is_left_alone(tree):
+    now = timezone.now()
+    Heartbeat.objects.create(name="worker live", role="worker", beat_at=now)
+    Heartbeat.objects.create(name="worker dead", role="worker", beat_at=now - timedelta(hours=1))
+
+    def job(status, heartbeat_at=None):
+        return ImportJob.objects.create(
+            kind=ImportJob.Kind.USERS, file_name="a.csv", status=status, heartbeat_at=heartbeat_at
+        )
+
+    taken_by_a_live_worker = job(ImportJob.Status.PENDING)
+    queued_task(run_import_file, taken_by_a_live_worker, worker_id="live")
+    # Not yet taken: its record waits in the queue.
+    waiting = job(ImportJob.Status.PENDING)
+    queued_task(run_import_file, waiting, worker_id="dead", status="READY")
+    # Its preview's task failed after the preview was saved; its run waits.
+    confirmed = job(ImportJob.Status.PENDING)
+    queued_task(check_import_file, confirmed, status="FAILED")
+    queued_task(run_import_file, confirmed, status="READY")
+    # A preview that reports, whatever its task record says: its heartbeat decides.
+    reporting = job(ImportJob.Status.CHECKING, now)
+    queued_task(check_import_file, reporting, worker_id="dead")
+    # A worker that never reported: its tasks are left alone (as fail_stale_tasks does).
+    of_unknown = job(ImportJob.Status.CHECKING)
+    queued_task(check_import_file, of_unknown, worker_id="unknown")
+
+    assert services.fail_stale_jobs() == 0
+    assert ImportJob.objects.filter(status=ImportJob.Status.FAILED).count() == 0
+
+
+@pytest.fixture
+def slow_error_files(settings, monkeypatch):
+    """From when it is called: error files whose writing takes three stale periods, with the
+    scheduler's sweep run meanwhile. Returns the list of how many jobs each sweep failed."""
+    settings.INTEGRATIONS_JOB_STALE_AFTER = 1  # a report every quarter of a second
+    swept = []
+    write_csv = services.write_csv
+
+    def slow_write_csv(*args, **kwargs):
+        time.sleep(3)
+        swept.append(services.fail_stale_jobs())
+        return write_csv(*args, **kwargs)
+
+    def install():
+        monkeypatch.setattr(services, "write_csv", slow_write_csv)
+        return swept
+
+    return install
+
+
+SKIPPED_ROWS = ("PARIS,ada@example.com,Ada,Lovelace,,,,,", "NOPE,bob@example.com,Bob,B,,,,,")
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_run_reports_while_its_error_file_is_written(tree, staff_user, slow_error_files):
+    job = start(users_csv(*SKIPPED_ROWS), staff_user)
+    # Confirmed, and taken by a worker outside any transaction (the tests' immediate tasks
+    # would run it inside the confirming one, where no other connection sees it).
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.PENDING, skip_errors=True, heartbeat_at=None
+    )
+    swept = slow_error_files()
+
+    services.run_import_job(job=ImportJob.objects.get(pk=job.pk))
+
+    job.refresh_from_db()
+    assert swept == [0]
+    assert (job.status, job.message, job.new_rows, job.failed_rows) == (
+        ImportJob.Status.SUCCEEDED,
+        "",
+        1,
+        1,
+    )
+    assert job.error_file.name != ""
+    assert len(memberships()) == 1
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_command_line_import_reports_while_its_error_file_is_written(tree, slow_error_files):
+    swept = slow_error_files()
+
+    job, result = services.import_file_now(
+        kind=ImportJob.Kind.USERS,
+        file=io.BytesIO(users_csv(*SKIPPED_ROWS).encode()),
+        file_name="people.csv",
+        skip_errors=True,
+    )
+
+    job.refresh_from_db()
+    assert swept == [0]
+    assert (job.status, result.new, job.failed_rows) == (ImportJob.Status.SUCCEEDED, 1, 1)

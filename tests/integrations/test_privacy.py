@@ -9,11 +9,15 @@ import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.management import call_command
+from django_tasks_db.models import DBTaskResult
 
 from contacts.models import DownloadRecord, ForgottenPerson, Person, Segment, Task
 from contacts.privacy import forget_person, record_download
+from integrations import privacy
 from integrations.files import read_table
 from integrations.models import ImportJob
+from integrations.privacy import SET_ASIDE
+from integrations.tasks import rewrite_set_aside_error_files
 from tests import stored
 from tests.factories import MembershipFactory, PersonFactory, StaffUserFactory, TaskFactory
 from tests.integrations.conftest import users_csv
@@ -146,7 +150,10 @@ def test_forgetting_takes_the_persons_rows_out_of_error_files(
     assert job.error_file.name != old_name
     assert not job.error_file.storage.exists(old_name)
     # The later preview's error file has no row of hers: it stays as it was.
-    assert record.removed["error files rewritten"] == 1
+    preview = ImportJob.objects.get(pk=history["preview"].pk)
+    assert preview.error_file.name == history["preview"].error_file.name
+    assert SET_ASIDE not in job.summary | preview.summary
+    assert record.removed["error files set aside to rewrite"] == 2
 
 
 def test_an_error_file_of_the_person_alone_is_deleted(
@@ -162,7 +169,7 @@ def test_an_error_file_of_the_person_alone_is_deleted(
     job.refresh_from_db()
     assert (job.error_file.name, job.failed_rows) == ("", 1)
     assert not job.error_file.storage.exists(stored_name)
-    assert record.removed["error files deleted"] == 1
+    assert record.removed["error files set aside to rewrite"] == 1
 
 
 def test_forgetting_rewrites_segments_downloads_and_the_admin_log(history, global_admin_client):
@@ -209,8 +216,7 @@ def test_forgetting_touches_nobody_else(history, global_admin_client):
         "segments rewritten": 1,
         "admin log entries rewritten": 1,
         "import job summaries rewritten": 2,
-        "error files rewritten": 1,
-        "error files deleted": 0,
+        "error files set aside to rewrite": 2,
     }
     assert ForgottenPerson.objects.count() == 1
 
@@ -252,3 +258,116 @@ def test_forgetting_leaves_the_other_rows_of_an_error_file_as_they_were(
         after = file.read().decode().splitlines()
     assert after == [before[0], before[2]]
     assert "'+44 20 7946" in after[1]
+
+
+# The error files' rewrite, in the background
+
+
+@pytest.fixture
+def queued_tasks(settings):
+    """Tasks wait in the database queue, as in production, until the test runs them."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def _rewrite_tasks():
+    return DBTaskResult.objects.filter(task_path=rewrite_set_aside_error_files.module_path)
+
+
+def test_forgetting_opens_no_error_file_and_no_page_serves_one_until_it_is_rewritten(
+    history,
+    global_admin_client,
+    advanced_client,
+    queued_tasks,
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    job, preview = history["job"], history["preview"]
+    old_name = job.error_file.name
+
+    def no_file_opened(*args, **kwargs):
+        raise AssertionError("an error file was opened inside the forgetting")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(privacy, "read_table", no_file_opened)
+        record = forget_person(person=history["ada"], by=global_admin_client.staff_user)
+
+    assert record.removed["error files set aside to rewrite"] == 2
+    job.refresh_from_db()
+    assert job.error_file.name == ""
+    for waiting in (job, preview):
+        assert advanced_client.get(f"/integrations/jobs/{waiting.pk}/errors/").status_code == 404
+        page = advanced_client.get(f"/integrations/jobs/{waiting.pk}/").content.decode()
+        assert "Download the error file" not in page
+    # The file is still there, for the rewrite; its record keeps nothing of her.
+    assert job.error_file.storage.exists(old_name)
+    (task,) = _rewrite_tasks()
+    assert (task.status, task.args_kwargs) == ("READY", {"args": [], "kwargs": {}})
+    assert ADA not in _everything()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = privacy.rewrite_set_aside_error_files()
+
+    assert outcome == {"rewritten": 1, "unchanged": 1, "deleted": 0, "left for later": 0}
+
+    job.refresh_from_db()
+    assert [row[1] for row in _error_rows(job)[1:]] == ["grace@navy.example", "bob@example.com"]
+    assert not job.error_file.storage.exists(old_name)
+    assert advanced_client.get(f"/integrations/jobs/{job.pk}/errors/").status_code == 200
+    assert ImportJob.objects.get(pk=preview.pk).error_file.name == preview.error_file.name
+    assert not ImportJob.objects.filter(summary__has_key=SET_ASIDE).exists()
+
+
+def test_two_forgettings_before_the_rewrite_drop_the_rows_of_both(
+    history, global_admin_client, queued_tasks
+):
+    job = history["job"]
+    forget_person(person=history["ada"], by=global_admin_client.staff_user)
+    forget_person(person=history["grace"], by=global_admin_client.staff_user)
+
+    privacy.rewrite_set_aside_error_files()
+
+    job.refresh_from_db()
+    assert [row[1] for row in _error_rows(job)[1:]] == ["bob@example.com"]
+
+
+def test_a_file_set_aside_again_during_its_rewrite_is_left_to_the_later_rewrite(
+    history, global_admin_client, queued_tasks, monkeypatch
+):
+    """Another forgetting while the rewrite works on a file: the rewrite's file lacks that
+    person's rows, so it is dropped, and the other forgetting's own rewrite does the job."""
+    job = history["job"]
+    forget_person(person=history["ada"], by=global_admin_client.staff_user)
+    without_rows_of = privacy._without_rows_of
+
+    def meanwhile_grace_is_forgotten(name, digests):
+        outcome = without_rows_of(name, digests)
+        if Person.objects.filter(pk=history["grace"].pk).exists():
+            forget_person(person=history["grace"], by=global_admin_client.staff_user)
+        return outcome
+
+    monkeypatch.setattr(privacy, "_without_rows_of", meanwhile_grace_is_forgotten)
+    first = privacy.rewrite_set_aside_error_files()
+    job.refresh_from_db()
+    # Both files of the history: each waits for Grace's rows to go too.
+    assert (first["left for later"], job.error_file.name) == (2, "")
+
+    privacy.rewrite_set_aside_error_files()
+
+    job.refresh_from_db()
+    assert [row[1] for row in _error_rows(job)[1:]] == ["bob@example.com"]
+    assert _rewrite_tasks().count() == 2
+
+
+def test_a_set_aside_file_that_cannot_be_read_is_deleted(
+    history, global_admin_client, queued_tasks
+):
+    job = history["job"]
+    old_name = job.error_file.name
+    forget_person(person=history["ada"], by=global_admin_client.staff_user)
+    job.error_file.storage.delete(old_name)
+
+    outcome = privacy.rewrite_set_aside_error_files()
+
+    job.refresh_from_db()
+    assert (outcome["deleted"], job.error_file.name) == (1, "")
+    assert SET_ASIDE not in job.summary

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from integrations import tasks
 from integrations.models import ImportJob
+from integrations.privacy import SET_ASIDE
 from integrations.retention import purge_expired_files
 from tests.integrations.conftest import users_csv
 
@@ -196,3 +197,55 @@ def test_the_task_returns_the_counts():
         "orphans": 0,
         "cancelled_jobs": 0,
     }
+
+
+def test_a_preview_confirmed_while_the_purge_runs_keeps_its_upload(monkeypatch):
+    """The purge reads the jobs, then cancels each preview: one confirmed in between is the
+    worker's now, and its file is what the worker will import."""
+    from integrations import retention
+
+    confirmed = _job(ImportJob.Status.READY, upload=True, error_file=False, days_ago=92)
+    # Newer, so read first: while its upload is deleted, the preview is confirmed.
+    _job(ImportJob.Status.FAILED, upload=True, error_file=False, days_ago=91)
+    delete = retention._delete
+
+    def delete_while_someone_confirms(name):
+        ImportJob.objects.filter(pk=confirmed.pk).update(status=ImportJob.Status.PENDING)
+        delete(name)
+
+    monkeypatch.setattr(retention, "_delete", delete_while_someone_confirms)
+
+    purged = purge_expired_files()
+
+    confirmed.refresh_from_db()
+    assert (confirmed.status, confirmed.message) == (ImportJob.Status.PENDING, "")
+    assert _files() == [confirmed.upload.name]
+    assert (purged.uploads, purged.cancelled_jobs) == (1, 0)
+
+
+def _set_aside(job):
+    """As "Forget this person" leaves an error file until its rewrite (integrations.privacy)."""
+    name = job.error_file.name
+    ImportJob.objects.filter(pk=job.pk).update(
+        error_file="", summary={SET_ASIDE: {"file": name, "drop": ["0" * 64]}}
+    )
+    return name
+
+
+def test_an_error_file_set_aside_for_its_rewrite_is_not_taken_for_a_lost_one():
+    set_aside = _set_aside(_job(days_ago=1))
+
+    purged = purge_expired_files(now=_later(days=2))
+
+    assert (purged.orphans, _files()) == (0, [set_aside])
+
+
+def test_an_error_file_set_aside_past_the_period_is_deleted():
+    job = _job(days_ago=91)
+    _set_aside(job)
+
+    purged = purge_expired_files()
+
+    job.refresh_from_db()
+    assert (purged.error_files, _files(), job.summary) == (1, [], {})
+    assert job.error_file_deleted_at is not None
