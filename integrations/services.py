@@ -708,34 +708,36 @@ def _run(job, *, dry_run, skip_errors, keep_removed, on_table=None, mapping=None
 
 
 def _save_result(job, result, *, phase, status):
-    job.status = status
-    job.new_rows, job.updated_rows = result.new, result.updated
-    job.unchanged_rows, job.failed_rows = result.unchanged, result.failed
-    job.rows_total = job.rows_done = result.rows_read
-    job.summary = summarise(result, phase=phase)
-    job.heartbeat_at = timezone.now()
-    if job.error_file:
-        job.error_file.delete(save=False)
-    if result.failed:
-        _save_error_file(job, result)
-    job.save()
+    """Save the job's counts, summary and error file. The job reports that it is alive until
+    it is saved: writing a large error file can take longer than the stale period, and the
+    sweep would otherwise mark failed ("nothing was changed") an import whose changes are
+    committed, or a preview whose file it would then remove."""
+    heartbeat = JobProgress(job)
+    try:
+        job.status = status
+        job.new_rows, job.updated_rows = result.new, result.updated
+        job.unchanged_rows, job.failed_rows = result.unchanged, result.failed
+        job.rows_total = job.rows_done = result.rows_read
+        job.summary = summarise(result, phase=phase)
+        job.heartbeat_at = timezone.now()
+        if job.error_file:
+            job.error_file.delete(save=False)
+        if result.failed:
+            _save_error_file(job, result)
+        job.save()
+    finally:
+        heartbeat.close()
 
 
 def _finish(job, result, status, message=""):
-    """Save the job's outcome. It reports that it is alive until it is saved: writing a large
-    error file can take longer than the stale period, and the sweep would otherwise mark
-    failed ("nothing was changed") an import whose changes are committed."""
-    heartbeat = JobProgress(job)
-    try:
-        job.message = message
-        job.finished_at = timezone.now()
-        if result is None:
-            job.status = status
-            job.save()
-        else:
-            _save_result(job, result, phase="run" if job.started_at else "preview", status=status)
-    finally:
-        heartbeat.close()
+    """Save the job's outcome (with _save_result's heartbeat) and remove its upload."""
+    job.message = message
+    job.finished_at = timezone.now()
+    if result is None:
+        job.status = status
+        job.save()
+    else:
+        _save_result(job, result, phase="run" if job.started_at else "preview", status=status)
     _remove_upload(job)
     return job
 

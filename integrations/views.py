@@ -136,6 +136,13 @@ def job_errors(request, pk):
     """The error file: the failed rows as they were, with an Error column. Recorded in the
     download audit: its rows are people's (the job's failed rows)."""
     job = _get_job(pk)
+    if not job.error_file and job.summary.get("error_file_set_aside"):
+        messages.info(
+            request,
+            "The error file is being rewritten without the rows of a person who asked to be "
+            "forgotten; try again in a moment.",
+        )
+        return redirect(job)
     if not job.error_file:
         raise Http404("This import has no error file.")
     extension = PurePath(job.error_file.name).suffix

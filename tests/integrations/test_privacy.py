@@ -295,9 +295,15 @@ def test_forgetting_opens_no_error_file_and_no_page_serves_one_until_it_is_rewri
     job.refresh_from_db()
     assert job.error_file.name == ""
     for waiting in (job, preview):
-        assert advanced_client.get(f"/integrations/jobs/{waiting.pk}/errors/").status_code == 404
+        # No page serves it meanwhile: the download says it is being rewritten.
+        response = advanced_client.get(f"/integrations/jobs/{waiting.pk}/errors/")
+        assert (response.status_code, response.headers["Location"]) == (
+            302,
+            waiting.get_absolute_url(),
+        )
         page = advanced_client.get(f"/integrations/jobs/{waiting.pk}/").content.decode()
         assert "Download the error file" not in page
+        assert "The error file is being rewritten" in page
     # The file is still there, for the rewrite; its record keeps nothing of her.
     assert job.error_file.storage.exists(old_name)
     (task,) = _rewrite_tasks()
