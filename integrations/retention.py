@@ -55,6 +55,10 @@ class Purged:
         )
 
 
+# A preview waiting for its confirmation, or a file for its mapping: past the period, cancelled.
+WAITING_FOR_A_PERSON = (ImportJob.Status.READY, ImportJob.Status.MAPPING)
+
+
 def purge_expired_files(*, now=None):
     """Delete the files kept past their time (see the module's docstring).
 
@@ -68,8 +72,8 @@ def purge_expired_files(*, now=None):
     expired = ImportJob.objects.filter(created_at__lt=cutoff)
 
     for job in expired.exclude(upload="").only("pk", "status", "upload"):
-        if job.status == ImportJob.Status.READY:
-            cancelled = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
+        if job.status in WAITING_FOR_A_PERSON:
+            cancelled = ImportJob.objects.filter(pk=job.pk, status=job.status).update(
                 status=ImportJob.Status.CANCELLED,
                 finished_at=now,
                 message=f"Not confirmed within {days} days: the file was deleted and nothing "

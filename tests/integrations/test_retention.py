@@ -111,8 +111,9 @@ def test_the_job_page_says_the_error_file_was_deleted(advanced_client, tree):
     assert advanced_client.get(f"/integrations/jobs/{job.pk}/errors/").status_code == 404
 
 
-def test_a_preview_never_confirmed_is_cancelled_and_its_upload_deleted():
-    job = _job(ImportJob.Status.READY, upload=True, error_file=False, days_ago=91)
+@pytest.mark.parametrize("status", [ImportJob.Status.READY, ImportJob.Status.MAPPING])
+def test_a_preview_never_confirmed_is_cancelled_and_its_upload_deleted(status):
+    job = _job(status, upload=True, error_file=False, days_ago=91)
 
     purged = purge_expired_files()
 
