@@ -15,7 +15,12 @@ from accounts.models import scope_q
 from config.staff import is_global_admin
 
 from .queries import KeyContactsFirst, SearchMatches, name_order, person_search_q
-from .validators import EmailAddressFormField, EmailAddressInput, validate_email
+from .validators import (
+    EmailAddressFormField,
+    EmailAddressInput,
+    validate_email,
+    validate_no_control_characters,
+)
 
 
 class EmailAddressField(models.CharField):
@@ -59,10 +64,12 @@ class Person(models.Model):
     """
 
     email = EmailAddressField(max_length=254)
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
-    title = models.CharField(max_length=200, blank=True)
-    phone = models.CharField(max_length=50, blank=True)
+    first_name = models.CharField(max_length=100, validators=[validate_no_control_characters])
+    last_name = models.CharField(max_length=100, validators=[validate_no_control_characters])
+    title = models.CharField(
+        max_length=200, blank=True, validators=[validate_no_control_characters]
+    )
+    phone = models.CharField(max_length=50, blank=True, validators=[validate_no_control_characters])
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -141,3 +141,19 @@ class EmailAddressFormField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         return normalize_email(value) if value else value
+
+
+# What no spreadsheet can hold: the C0 control characters but tab and line ends. A name or
+# title with one could be stored but never exported to XLSX.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def validate_no_control_characters(value):
+    found = _CONTROL_CHARACTERS.search(value or "")
+    if found:
+        raise ValidationError(
+            "This holds a control character (U+%(code)04X), which no spreadsheet can hold: "
+            "remove it.",
+            code="control_character",
+            params={"code": ord(found.group())},
+        )

@@ -877,6 +877,7 @@ def write_xlsx(headers, rows, out, *, title="Users"):
     however it begins."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title)
@@ -884,7 +885,9 @@ def write_xlsx(headers, rows, out, *, title="Users"):
     def text_cell(value):
         if value is None or value == "":
             return None
-        cell = WriteOnlyCell(sheet, value=str(value))
+        # A control character no workbook can hold (stored before imports and forms refused
+        # them) is left out rather than failing the whole file.
+        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", str(value)))
         cell.data_type = "s"
         return cell
 

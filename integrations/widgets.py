@@ -4,32 +4,55 @@ A widget's clean() raises ValueError with a sentence for people; the resource pu
 number and column in front of it.
 """
 
+import re
+
 from import_export import widgets
 
 from .files import unneutralise
 
+# What a spreadsheet cannot hold (openpyxl refuses them): the C0 controls but tab and line ends.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def plain_line_ends(text):
+    """CRLF and CR as LF: a value over several lines reads the same from CSV and XLSX."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
 
 class TextWidget(widgets.CharWidget):
-    """Text with surrounding spaces removed, the export's formula guard undone, and a length
-    limit (the model field's), so a long value is a row error rather than a database error."""
+    """Text with surrounding spaces removed, the CSV export's formula guard undone (`guarded`:
+    an XLSX cell is text as it is, written without one), line ends as LF (a workbook keeps
+    no CR), no control characters (no workbook can hold them), and a length limit (the
+    model field's), so a long value is a row error rather than a database error."""
 
     def __init__(self, max_length, **kwargs):
         super().__init__(allow_blank=True, **kwargs)
         self.max_length = max_length
 
-    def clean(self, value, row=None, **kwargs):
+    def clean(self, value, row=None, *, guarded=True, **kwargs):
         # Called for every cell of a file: the common case (plain text) takes no detour.
         if value is None:
             return ""
         text = value.strip() if isinstance(value, str) else str(value).strip()
-        if text[:1] == "'":
-            text = unneutralise(text)
+        if guarded and text[:1] == "'":
+            text = unneutralise(text).strip()
+        if "\r" in text:
+            text = plain_line_ends(text)
+        if CONTROL_CHARACTERS.search(text):
+            character = CONTROL_CHARACTERS.search(text).group()
+            raise ValueError(
+                f"Holds a control character (U+{ord(character):04X}), which no spreadsheet "
+                "can hold: remove it."
+            )
         if len(text) > self.max_length:
             raise ValueError(
                 f"Too long: at most {self.max_length} characters are allowed, "
                 f"this value has {len(text)}."
             )
         return text
+
+    def clean_unguarded(self, value, row=None, **kwargs):
+        return self.clean(value, row, guarded=False, **kwargs)
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else str(value)

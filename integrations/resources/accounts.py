@@ -20,7 +20,7 @@ from import_export.fields import Field
 from accounts.models import ALL_TREES, Account, AccountType, lock_trees
 from contacts.models import Membership, Task, Touchpoint
 
-from ..widgets import TextWidget
+from ..widgets import TextWidget, plain_line_ends
 from .base import NEW, SKIP, UPDATE, Change, FileResource, _max_length
 
 
@@ -432,7 +432,7 @@ class AccountsResource(FileResource):
             ]
             return
         changes = []
-        if data["account_name"] and data["account_name"] != existing.name.strip():
+        if data["account_name"] and data["account_name"] != plain_line_ends(existing.name.strip()):
             changes.append(Change("Account Name", existing.name, data["account_name"]))
         if data["type"] is not None and data["type"].pk != existing.account_type_id:
             changes.append(

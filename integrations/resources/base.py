@@ -403,8 +403,17 @@ class FileResource(resources.Resource):
             # Each field: its name, column, index in the file's rows (None: not in the file)
             # and its widget's clean() straight away (Field.clean() adds a lookup and checks
             # per cell), worked out once rather than per cell.
+            # An XLSX cell is text as it is: only a CSV file carries the formula guard.
+            unguarded = table.file_format == "xlsx"
             self.readers = [
-                (name, field.column_name, self.mapping.get(field.column_name), field.widget.clean)
+                (
+                    name,
+                    field.column_name,
+                    self.mapping.get(field.column_name),
+                    field.widget.clean_unguarded
+                    if unguarded and hasattr(field.widget, "clean_unguarded")
+                    else field.widget.clean,
+                )
                 for name, field in self.fields.items()
             ]
             if collect_failed_rows:

@@ -16,7 +16,7 @@ from contacts.validators import is_valid_email
 
 from ..bulk import BulkWriter
 from ..models import last_users_sync
-from ..widgets import TextWidget, YesNoWidget
+from ..widgets import TextWidget, YesNoWidget, plain_line_ends
 from .base import LISTED_ROWS, NEW, SKIP, UPDATE, Change, FileResource, ReAdd, _max_length
 from .users_reads import UsersLookups
 from .users_writes import ChunkPlan, NewMembership, serialise_users_imports, write_plan
@@ -281,7 +281,7 @@ class UsersResource(UsersLookups, FileResource):
                 value, index = profile[attribute], PERSON_INDEX[attribute]
                 old = person[index]
                 # A stored value with stray spaces reads as the same value from a file.
-                if value and value != old.strip():
+                if value and value != plain_line_ends(old.strip()):
                     changes.append(Change(column, old, value))
                     person[index] = value
                     if person[0] is None:
