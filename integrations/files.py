@@ -887,7 +887,12 @@ def write_xlsx(headers, rows, out, *, title="Users"):
             return None
         # A control character no workbook can hold (stored before imports and forms refused
         # them) is left out rather than failing the whole file.
-        cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", str(value)))
+        text = ILLEGAL_CHARACTERS_RE.sub("", str(value))
+        # A text cell is never run, so it needs no guard; but a value that reads as guarded
+        # ("'=x") gets one, as in CSV, or the import would take its apostrophe away.
+        if text[:1] == NEUTRALISE and unneutralise(text) != text:
+            text = NEUTRALISE + text
+        cell = WriteOnlyCell(sheet, value=text)
         cell.data_type = "s"
         return cell
 

@@ -219,6 +219,19 @@ class MappingForm(forms.Form):
             self.value_maps.append(
                 {"target": target, "source": column["name"], "rows": rows, "many": column["many"]}
             )
+        if self.is_bound:
+            # The values of a column chosen just now were not on the page the answers came
+            # from: they start as proposed, as on a first visit.
+            missing = [
+                bound
+                for value_map in self.value_maps
+                for _value, _count, bound in value_map["rows"]
+                if bound.html_name not in self.data
+            ]
+            if missing:
+                self.data = self.data.copy()
+                for bound in missing:
+                    self.data[bound.html_name] = bound.field.initial
 
     def _chosen(self, name):
         field = self.fields[name]

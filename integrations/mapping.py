@@ -254,6 +254,11 @@ class Mapping:
             problems.extend(mapping._missing_required())
         if problems:
             raise MappingProblem(" ".join(problems))
+        # In the order of our columns, however the JSON held them (PostgreSQL's jsonb keeps
+        # keys in an order of its own).
+        for key in ("columns", "constants", "values"):
+            given = getattr(mapping, key)
+            setattr(mapping, key, {target: given[target] for target in ours if target in given})
         return mapping
 
     def _missing_required(self):

@@ -1,3 +1,6 @@
+"""Past 400 lines as one thing: the records of the integrations app, which its pages, jobs,
+commands and scheduler share: import jobs, mapping templates, users exports and heartbeats."""
+
 from datetime import timedelta
 
 from django.conf import settings
@@ -6,7 +9,7 @@ from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 
-from .mapping import Mapping, MappingProblem, source_names
+from .mapping import KEYS, Mapping, MappingProblem, source_names
 from .text import header_key
 
 
@@ -267,6 +270,10 @@ class MappingTemplateQuerySet(models.QuerySet):
         return None
 
 
+def _spec_order(key):
+    return KEYS.index(key) if key in KEYS else len(KEYS)
+
+
 class MappingTemplate(models.Model):
     """A saved mapping (SPEC §4.5): how the files of another system become a users or an
     accounts file. Used by the upload page, the admin's import, the commands and data sources.
@@ -324,8 +331,13 @@ class MappingTemplate(models.Model):
         return self.as_mapping().to_json()
 
     def as_dict_for_editing(self):
-        """The JSON form, even when it no longer passes the rules (so that it can be fixed)."""
-        return {"name": self.name, "file": self.file_kind, **self.definition}
+        """The JSON form, in its order; even when it no longer passes the rules (so that it
+        can be fixed)."""
+        try:
+            return self.as_mapping().as_dict()
+        except MappingProblem:
+            data = {"name": self.name, "file": self.file_kind, **self.definition}
+            return {key: data[key] for key in sorted(data, key=_spec_order)}
 
 
 class UsersExport(models.Model):

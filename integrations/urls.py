@@ -16,4 +16,5 @@ urlpatterns = [
     path("mappings/", views.mapping_list, name="mappings"),
     path("mappings/<int:pk>/", views.mapping_detail, name="mapping"),
     path("mappings/<int:pk>/json/", views.mapping_download, name="mapping-json"),
+    path("mappings/<int:pk>/delete/", views.mapping_delete, name="mapping-delete"),
 ]

@@ -317,10 +317,6 @@ def mapping_list(request):
 def mapping_detail(request, pk):
     """A template: its rules, its JSON (download), rename or delete it."""
     template = get_object_or_404(MappingTemplate.objects.select_related("updated_by"), pk=pk)
-    if request.method == "POST" and "delete" in request.POST:
-        template.delete()
-        messages.success(request, f"The mapping template “{template.name}” was deleted.")
-        return redirect("integrations:mappings")
     form = TemplateEditForm(request.POST or None, template=template)
     if request.method == "POST" and form.is_valid():
         try:
@@ -341,6 +337,22 @@ def mapping_detail(request, pk):
         "integrations/mapping_detail.html",
         {"template": template, "mapping": mapping, "problem": problem, "form": form},
         status=400 if form.is_bound else 200,
+    )
+
+
+@can_run_integrations
+@require_http_methods(["GET", "POST"])
+def mapping_delete(request, pk):
+    """Delete a template, after a confirmation that says what uses it."""
+    template = get_object_or_404(MappingTemplate, pk=pk)
+    if request.method == "POST":
+        template.delete()
+        messages.success(request, f"The mapping template “{template.name}” was deleted.")
+        return redirect("integrations:mappings")
+    return render(
+        request,
+        "integrations/mapping_delete.html",
+        {"template": template, "job_count": template.import_jobs.count()},
     )
 
 

@@ -20,21 +20,21 @@ def plain_line_ends(text):
 
 
 class TextWidget(widgets.CharWidget):
-    """Text with surrounding spaces removed, the CSV export's formula guard undone (`guarded`:
-    an XLSX cell is text as it is, written without one), line ends as LF (a workbook keeps
-    no CR), no control characters (no workbook can hold them), and a length limit (the
-    model field's), so a long value is a row error rather than a database error."""
+    """Text with surrounding spaces removed, the exports' formula guard undone, line ends as
+    LF (a workbook keeps no CR), no control characters (no workbook can hold them), and a
+    length limit (the model field's), so a long value is a row error rather than a database
+    error."""
 
     def __init__(self, max_length, **kwargs):
         super().__init__(allow_blank=True, **kwargs)
         self.max_length = max_length
 
-    def clean(self, value, row=None, *, guarded=True, **kwargs):
+    def clean(self, value, row=None, **kwargs):
         # Called for every cell of a file: the common case (plain text) takes no detour.
         if value is None:
             return ""
         text = value.strip() if isinstance(value, str) else str(value).strip()
-        if guarded and text[:1] == "'":
+        if text[:1] == "'":
             text = unneutralise(text).strip()
         if "\r" in text:
             text = plain_line_ends(text)
@@ -50,9 +50,6 @@ class TextWidget(widgets.CharWidget):
                 f"this value has {len(text)}."
             )
         return text
-
-    def clean_unguarded(self, value, row=None, **kwargs):
-        return self.clean(value, row, guarded=False, **kwargs)
 
     def render(self, value, obj=None, **kwargs):
         return "" if value is None else str(value)

@@ -76,7 +76,7 @@ class ImportCommand(BaseCommand):
             ) from problem
         if mapping.file != self.kind:
             raise CommandError(
-                f"{where.capitalize()} maps {mapping.file} files; this command imports "
+                f"{where[0].upper()}{where[1:]} maps {mapping.file} files; this command imports "
                 f"{self.kind} files.",
                 returncode=BAD_USAGE,
             )

@@ -109,6 +109,11 @@ class FileImportResult(Result):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.warnings = []
+        # How the file was read (set by services.import_file): its encoding, and the saved
+        # mapping template found for its header.
+        self.encoding = ""
+        self.encoding_detected = False
+        self.template = None
         self.readds = []
         self.readd_count = 0
         self.kept_removed = 0
@@ -403,17 +408,8 @@ class FileResource(resources.Resource):
             # Each field: its name, column, index in the file's rows (None: not in the file)
             # and its widget's clean() straight away (Field.clean() adds a lookup and checks
             # per cell), worked out once rather than per cell.
-            # An XLSX cell is text as it is: only a CSV file carries the formula guard.
-            unguarded = table.file_format == "xlsx"
             self.readers = [
-                (
-                    name,
-                    field.column_name,
-                    self.mapping.get(field.column_name),
-                    field.widget.clean_unguarded
-                    if unguarded and hasattr(field.widget, "clean_unguarded")
-                    else field.widget.clean,
-                )
+                (name, field.column_name, self.mapping.get(field.column_name), field.widget.clean)
                 for name, field in self.fields.items()
             ]
             if collect_failed_rows:

@@ -239,7 +239,10 @@ def test_templates_are_imported_listed_downloaded_edited_and_deleted(
         "last",
     )
 
-    advanced_client.post(template.get_absolute_url(), {"delete": "1"})
+    confirm = advanced_client.get(f"/integrations/mappings/{template.pk}/delete/")
+    assert "Delete the mapping template “Salesforce (contacts)”?" in text(confirm)
+    assert MappingTemplate.objects.exists()
+    advanced_client.post(f"/integrations/mappings/{template.pk}/delete/")
     assert not MappingTemplate.objects.exists()
 
 

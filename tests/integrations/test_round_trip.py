@@ -129,7 +129,8 @@ AWKWARD = [
     pytest.param(
         ("guarded@customer.example", "Ada", "''Double", "'=not a formula", "'+1 555 0100"),
         "xlsx",
-        id="apostrophe-before-a-formula-character-xlsx",  # XLSX cells carry no formula guard
+        # An XLSX text cell is written without the guard, unless it reads as guarded.
+        id="apostrophe-before-a-formula-character-xlsx",
     ),
     pytest.param(
         ("guarded@customer.example", "Ada", "''Double", "'=not a formula", "'+1 555 0100"),
