@@ -7,6 +7,8 @@ from django.core.exceptions import ValidationError
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import ngettext
 
+from accounts.models import Account
+
 from .detect import guess_value
 from .files import COMMON_ENCODINGS
 from .mapping import REPEATED_ROWS, TARGETS, VALUE_COLUMNS, Mapping, MappingProblem
@@ -127,7 +129,7 @@ class MappingForm(forms.Form):
         self.headers = analysis.get("headers", [])
         self.targets = TARGETS[file_kind]
         self.choices_of = choices_of  # value column → our values, for the value maps
-        header_choices = [(name, name) for name in self.headers]
+        header_choices = [(name, _with_samples(name, analysis)) for name in self.headers]
         for target in self.targets:
             slug = _slug(target)
             source = mapping.columns.get(target, "")
@@ -260,6 +262,9 @@ class MappingForm(forms.Form):
                 constants[target] = data.get(f"constant_{slug}", "").strip()
             elif source:
                 columns[target] = source
+        account = constants.get("Account ID")
+        if account and not Account.objects.filter(external_id=account).exists():
+            self.add_error("constant_account_id", f"No account has the Account ID “{account}”.")
         for value_map in self.value_maps:
             table = {}
             for value, _count, bound in value_map["rows"]:
@@ -315,6 +320,16 @@ class TemplateUploadForm(forms.Form):
                 "The template has no “name”: give it one in the file.", code="no_name"
             )
         return upload
+
+
+def _with_samples(name, analysis):
+    """A column of the file as the mapping page offers it: its header and a few of its values."""
+    column = next((c for c in analysis.get("columns", []) if c["name"] == name), None)
+    values = [value for value, _count in (column or {}).get("values", [])[:3]]
+    if not values:
+        return f"{name} (empty)"
+    shown = ", ".join(value if len(value) <= 24 else f"{value[:23]}…" for value in values)
+    return f"{name} (e.g. {shown})"
 
 
 def _slug(target):

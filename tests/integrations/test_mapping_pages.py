@@ -302,3 +302,64 @@ def test_an_edit_that_breaks_a_template_is_refused(advanced_client):
 )
 def test_standard_users_cannot_see_mappings(standard_client, url):
     assert standard_client.get(url).status_code == 403
+
+
+def test_a_constant_account_must_exist(advanced_client, mapping_job):
+    response = advanced_client.post(
+        f"/integrations/jobs/{mapping_job.pk}/mapping/",
+        mapping_form(source_account_id="=", constant_account_id="NOWHERE"),
+    )
+
+    assert response.status_code == 400
+    assert "No account has the Account ID “NOWHERE”." in text(response)
+    mapping_job.refresh_from_db()
+    assert mapping_job.status == ImportJob.Status.MAPPING
+
+
+def test_one_account_for_every_row(advanced_client, mapping_job):
+    advanced_client.post(
+        f"/integrations/jobs/{mapping_job.pk}/mapping/",
+        mapping_form(source_account_id="=", constant_account_id="BERLIN"),
+    )
+
+    mapping_job.refresh_from_db()
+    assert mapping_job.status == ImportJob.Status.READY
+    assert mapping_job.mapping["constants"]["Account ID"] == "BERLIN"
+    assert mapping_job.new_rows == 3
+
+
+def test_each_column_of_the_file_is_offered_with_a_few_of_its_values(advanced_client, mapping_job):
+    page = advanced_client.get(f"/integrations/jobs/{mapping_job.pk}/mapping/")
+
+    assert '<option value="VIP">VIP (e.g. TRUE, FALSE)</option>' in page.text
+    assert '<option value="Phone Number#2">Phone Number#2 (e.g. +33 2)</option>' in page.text
+
+
+ACCOUNTS = "Id,Name,Kind,Parent\nNEW-1,New Corp,Top,\nNEW-2,New Site,Plant,NEW-1\n"
+
+
+def test_an_accounts_file_is_mapped_with_its_types(advanced_client, tree):
+    upload(advanced_client, ACCOUNTS, name="accounts.csv", kind="accounts")
+    job = ImportJob.objects.get()
+    assert job.status == ImportJob.Status.MAPPING
+    url = f"/integrations/jobs/{job.pk}/mapping/"
+    data = {
+        "source_account_id": "Id",
+        "source_account_name": "Name",
+        "source_account_type": "Kind",
+        "source_parent_account_id": "Parent",
+        "repeated_rows": "refuse",
+        "blank_values": "",
+        "show": "1",
+    }
+    page = advanced_client.post(url, data)
+    assert "Values of Account Type" in text(page)
+
+    del data["show"]
+    response = advanced_client.post(
+        url, {**data, "value_account_type_0": "Corporate", "value_account_type_1": "Site"}
+    )
+
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert (job.status, job.new_rows, job.failed_rows) == (ImportJob.Status.READY, 2, 0)
