@@ -200,10 +200,15 @@ def job_mapping(request, pk):
         messages.info(request, "This import does not wait for a column mapping.")
         return redirect(job)
     template = None
-    if request.GET.get("template"):
+    if request.GET.get("template", "").isdigit():
         template = MappingTemplate.objects.filter(
             pk=request.GET["template"], file_kind=job.kind
         ).first()
+    if template is not None and request.method == "GET":
+        try:
+            template.as_mapping().check_fits(job.analysis["headers"])
+        except MappingProblem as problem:
+            messages.error(request, problem.message)
     mapping, doubtful = services.first_mapping(job, template=template)
     form_options = {
         "file_kind": job.kind,

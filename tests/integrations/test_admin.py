@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from integrations import services
+from integrations.mapping import Mapping
 from tests.admin_pages import change_page, changelist_rows, search_first_cells
 from tests.integrations.conftest import (
     PATHOLOGICAL_FILES,
@@ -211,3 +213,34 @@ def test_import_jobs_are_listed_and_never_added_in_the_admin(admin_site_client, 
     assert search_first_cells(admin_site_client, "/admin/integrations/importjob/?q=people") == [
         "people.csv"
     ]
+
+
+def test_admin_import_reads_a_foreign_file_through_the_template_made_for_its_header(
+    admin_client, tree
+):
+    services.save_template(
+        mapping=Mapping.from_dict(
+            {
+                "name": "CRM",
+                "columns": {
+                    "Email": "E-mail",
+                    "Account ID": "Org",
+                    "First Name": "Given",
+                    "Last Name": "Family",
+                    "Key Contact": "VIP",
+                },
+                "values": {"Key Contact": {"TRUE": "yes"}},
+            }
+        ),
+        by=None,
+        headers=["E-mail", "Org", "Given", "Family", "VIP"],
+    )
+    crm = "E-mail,Org,Given,Family,VIP\ngrace@navy.example,BERLIN,Grace,Hopper,TRUE\n"
+
+    preview = admin_upload(admin_client, "membership", crm)
+
+    assert preview.status_code == 200
+    assert cells(preview)[0][:5] == ["New", "BERLIN", "grace@navy.example", "Grace", "Hopper"]
+    confirm = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', preview.text))
+    admin_client.post("/admin/contacts/membership/process_import/", confirm)
+    assert ("grace@navy.example", "BERLIN", None, True, True) in memberships()

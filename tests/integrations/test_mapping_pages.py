@@ -363,3 +363,23 @@ def test_an_accounts_file_is_mapped_with_its_types(advanced_client, tree):
     assert response.status_code == 302
     job.refresh_from_db()
     assert (job.status, job.new_rows, job.failed_rows) == (ImportJob.Status.READY, 2, 0)
+
+
+def test_a_template_that_does_not_fit_the_file_says_which_columns_it_misses(
+    advanced_client, mapping_job
+):
+    advanced_client.post(
+        "/integrations/mappings/",
+        {"file": _json_file({"name": "CRM", "columns": {"Email": "E-mail", "Account ID": "Org"}})},
+    )
+    template = MappingTemplate.objects.get()
+
+    page = advanced_client.get(
+        f"/integrations/jobs/{mapping_job.pk}/mapping/?template={template.pk}"
+    )
+
+    assert page.status_code == 200
+    assert "This file has no “Org” and “E-mail” columns, which the template “CRM” reads." in text(
+        page
+    )
+    assert selected(page, "source_email") == "Email"  # what detection proposed instead
