@@ -46,9 +46,10 @@ def test_upload_preview_confirm_and_see_the_job_finish(signed_in_page, tree, tmp
     expect(total(page, "Updated")).to_have_text("0")
     expect(total(page, "Unchanged")).to_have_text("0")
     expect(total(page, "Failed")).to_have_text("1")
+    # One cause, one line: its column, its message, how many rows and which.
     errors = page.get_by_role("table").filter(has_text="Problem")
     expect(errors.get_by_role("row").nth(1)).to_have_text(
-        "4Account IDNo account has the Account ID “NOPE”."
+        "Account IDNo account has the Account ID “NOPE”.1line 4"
     )
     changes = page.get_by_role("table").filter(has_text="Changes")
     expect(changes).to_contain_text("grace@navy.example at BERLIN")
