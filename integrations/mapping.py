@@ -345,6 +345,9 @@ class Mapping:
             if reopen is None:
                 raise ValueError("Keeping the last of repeated rows needs the file read twice")
             keep_lines = convert.last_lines(reopen().rows)
+            # That reading moved the file's position, which `table` reads on from: the rows
+            # are read again from the start.
+            table = reopen()
         warnings = list(table.warnings)
         unused = self.unused_headers(table.headers)
         if unused:

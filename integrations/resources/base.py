@@ -400,10 +400,10 @@ class FileResource(resources.Resource):
         # cell and a dataset's are as wide as its header: neither says anything by its width.
         self.header_width = _named_width(table.headers) if table.file_format == "csv" else None
         short_rows = LineTally()
-        if self.header_width is not None:
-            table.rows = _tally_short_rows(table.rows, self.header_width, short_rows)
         try:
             table = self.read_through_mapping(table)
+            if self.header_width is not None:
+                table.rows = _tally_short_rows(table.rows, self.header_width, short_rows)
             self.mapping, result.warnings = self.match_headers(table.headers)
             # Each field: its name, column, index in the file's rows (None: not in the file)
             # and its widget's clean() straight away (Field.clean() adds a lookup and checks
@@ -568,7 +568,8 @@ def _named_width(cells):
 def _tally_short_rows(rows, width, tally):
     """The rows, as they come; those with fewer cells than `width` go into `tally`."""
     for row_number, (line, values) in enumerate(rows):
-        if len(values) < width:
+        # A mapped row's width is its file row's.
+        if len(getattr(values, "source", values)) < width:
             tally.add(line, row_number)
         yield line, values
 

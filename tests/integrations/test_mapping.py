@@ -408,3 +408,25 @@ def test_a_template_name_is_taken_once(db):
     assert raised.value.code == "name_taken"
     services.save_template(mapping=mapping, by=None, replace=True)
     assert MappingTemplate.objects.count() == 1
+
+
+def test_keeping_the_last_of_repeated_rows_reads_a_large_file_whole(acme):
+    mapping = Mapping.from_dict(
+        {
+            "columns": {
+                "Email": "Email",
+                "Account ID": "Account",
+                "First Name": "F",
+                "Last Name": "L",
+            },
+            "repeated_rows": "last",
+        }
+    )
+    # Far more than the reader takes at once (64 KB): the file is read twice, whole each time.
+    rows = [f"p{number}@example.com,ACME-1,First{number},Last" for number in range(5000)]
+    text = "\n".join(["Email,Account,F,L", *rows, "p0@example.com,ACME-1,Again,Last"]) + "\n"
+
+    result = users(text, mapping, dry_run=True)
+
+    assert totals(result) == {"new": 5000, "updated": 0, "unchanged": 0, "failed": 0}
+    assert result.warnings[-1].endswith("(the template keeps the last): line 2.")
