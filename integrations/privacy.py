@@ -29,6 +29,7 @@ from django.utils.crypto import salted_hmac
 from contacts.privacy import person_forgotten
 
 from .files import FileProblem, read_table, unneutralise, write_csv, write_xlsx
+from .mapping import source_names
 from .models import ImportJob
 from .resources.base import header_key
 
@@ -62,7 +63,7 @@ def scrub_import_history(sender, *, traces, placeholder, **kwargs):
     digest = email_digest(traces.email)
     summaries = set_aside = 0
     jobs = ImportJob.objects.filter(kind=ImportJob.Kind.USERS).only(
-        "pk", "summary", "message", "error_file"
+        "pk", "summary", "message", "error_file", "mapping"
     )
     for job in jobs.iterator():
         old_summary = dict(job.summary or {})
@@ -76,7 +77,7 @@ def scrub_import_history(sender, *, traces, placeholder, **kwargs):
             # Set aside by an earlier forgetting, not written again yet: one rewrite drops both.
             waiting = {**waiting, "drop": sorted({*waiting["drop"], digest})}
         elif job.error_file:
-            waiting = {"file": job.error_file.name, "drop": [digest]}
+            waiting = {"file": job.error_file.name, "drop": [digest], "email": _email_column(job)}
             changed["error_file"] = ""
         if waiting is not None:
             set_aside += 1
@@ -130,19 +131,28 @@ def rewrite_set_aside_error_files():
         "pk", f"summary__{SET_ASIDE}"
     )
     for pk, set_aside in list(waiting):
-        outcome, content = _without_rows_of(set_aside["file"], set(set_aside["drop"]))
+        outcome, content = _without_rows_of(
+            set_aside["file"], set(set_aside["drop"]), set_aside.get("email", EMAIL_HEADER)
+        )
         counts[_give_back(pk, set_aside, outcome, content)] += 1
     return {what: counts[what] for what in ("rewritten", "unchanged", "deleted", "left for later")}
 
 
-def _without_rows_of(name, digests):
+def _email_column(job):
+    """The column of the job's error file that holds the email: a mapped file's rows are in it
+    as the file had them, under the file's own header (integrations.mapping)."""
+    source = ((job.mapping or {}).get("columns") or {}).get("Email")
+    return source or EMAIL_HEADER
+
+
+def _without_rows_of(name, digests, email_column=EMAIL_HEADER):
     """('unchanged', None), ('rewritten', the new file's content) or ('deleted', None)."""
     storage = _storage()
     try:
         with storage.open(name, "rb") as file:
             table = read_table(file)
             headers = list(table.headers)
-            column = [header_key(h) for h in headers].index(header_key(EMAIL_HEADER))
+            column = [header_key(h) for h in source_names(headers)].index(header_key(email_column))
             rows = [values for _line, values in table.rows]
     except (FileProblem, ValueError, OSError):
         # Unreadable, gone, or without an Email column: it cannot be checked, so it cannot stay.

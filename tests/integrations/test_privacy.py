@@ -13,8 +13,9 @@ from django_tasks_db.models import DBTaskResult
 
 from contacts.models import DownloadRecord, ForgottenPerson, Person, Segment, Task
 from contacts.privacy import forget_person, record_download
-from integrations import privacy
+from integrations import privacy, services
 from integrations.files import read_table
+from integrations.mapping import Mapping
 from integrations.models import ImportJob
 from integrations.privacy import SET_ASIDE
 from integrations.tasks import rewrite_set_aside_error_files
@@ -345,8 +346,8 @@ def test_a_file_set_aside_again_during_its_rewrite_is_left_to_the_later_rewrite(
     forget_person(person=history["ada"], by=global_admin_client.staff_user)
     without_rows_of = privacy._without_rows_of
 
-    def meanwhile_grace_is_forgotten(name, digests):
-        outcome = without_rows_of(name, digests)
+    def meanwhile_grace_is_forgotten(name, digests, email_column):
+        outcome = without_rows_of(name, digests, email_column)
         if Person.objects.filter(pk=history["grace"].pk).exists():
             forget_person(person=history["grace"], by=global_admin_client.staff_user)
         return outcome
@@ -377,3 +378,48 @@ def test_a_set_aside_file_that_cannot_be_read_is_deleted(
     job.refresh_from_db()
     assert (outcome["deleted"], job.error_file.name) == (1, "")
     assert SET_ASIDE not in job.summary
+
+
+def test_forgetting_finds_the_email_of_a_mapped_files_error_file_under_its_own_header(
+    advanced_client, tree, global_admin_client, settings, django_capture_on_commit_callbacks
+):
+    services.save_template(
+        mapping=Mapping.from_dict(
+            {
+                "name": "CRM",
+                "columns": {
+                    "Email": "E-mail Address",
+                    "Account ID": "Org",
+                    "First Name": "Given",
+                    "Last Name": "Family",
+                },
+            }
+        ),
+        by=None,
+        headers=["Org", "E-mail Address", "Given", "Family"],
+    )
+    ada = PersonFactory(first_name="Ada", last_name="Lovelace", email=ADA)
+    job = _upload(
+        advanced_client,
+        "Org,E-mail Address,Given,Family\n"
+        f"NOPE,{ADA},Ada,Lovelace\n"
+        "NOPE,bob@example.com,Bob,Builder\n",
+        name="crm.csv",
+    )
+    assert (job.mapping_template.name, job.status, job.failed_rows, job.message) == (
+        "CRM",
+        "ready",
+        2,
+        "",
+    )
+    assert _error_rows(job)[0][:2] == ["Org", "E-mail Address"]
+
+    # The rewrite waits in the queue until it is run here.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    forget_person(person=ada, by=global_admin_client.staff_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        outcome = privacy.rewrite_set_aside_error_files()
+
+    assert outcome == {"rewritten": 1, "unchanged": 0, "deleted": 0, "left for later": 0}
+    job.refresh_from_db()
+    assert [row[1] for row in _error_rows(job)[1:]] == ["bob@example.com"]
