@@ -236,7 +236,7 @@ def read_table(file, *, limits=None, encoding=None):
     crossed further on.
     """
     limits = limits or Limits.from_settings()
-    chosen = _codec(encoding) if encoding else None
+    chosen = text_codec(encoding) if encoding else None
     start = _peek(file, 8)
     if start.startswith(XLSX_MAGIC):
         return _read_xlsx(file, limits)
@@ -329,7 +329,7 @@ def encoding_label(codec):
     return _COMMON_BY_NAME.get(name, (codec, codec))[1]
 
 
-def _codec(encoding):
+def text_codec(encoding):
     """The name a person chose as the codec's own spelling (COMMON_ENCODINGS' when it is one)."""
     try:
         info = codecs.lookup(encoding)
@@ -382,7 +382,7 @@ def _detect(file, offset):
     names = {codecs.lookup(name).name for match in tied for name in match.could_be_from_charset}
     if ("cp1252" in names or names & _LATIN_1) and _decodes(sample, "cp1252"):
         return "cp1252"
-    return _codec(best.encoding)
+    return text_codec(best.encoding)
 
 
 def _detection_sample(file, offset):

@@ -1,3 +1,4 @@
+import hashlib
 import json
 
 from django import forms
@@ -73,9 +74,13 @@ class ConfirmForm(forms.Form):
         ),
     )
     keep_removed = forms.BooleanField(required=False, initial=True)
+    # The preview the page showed (ImportJob.preview_number): confirming a preview that the
+    # file's mapping or encoding has changed since is refused.
+    preview = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
 
     def __init__(self, *args, job, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["preview"].initial = job.preview_number
         skip_errors, keep_removed = self.fields["skip_errors"], self.fields["keep_removed"]
         if job.failed_rows:
             skip_errors.label = ngettext(
@@ -206,8 +211,8 @@ class MappingForm(forms.Form):
                 continue
             ours = self.choices_of(target)
             rows = []
-            for index, (value, count) in enumerate(column["values"]):
-                name = f"value_{_slug(target)}_{index}"
+            for value, count in column["values"]:
+                name = value_field_name(target, column["name"], value)
                 mapped = mapping.values.get(target, {}).get(value)
                 if mapped is None:
                     mapped = value if value in ours else guess_value(target, value, ours)
@@ -263,8 +268,19 @@ class MappingForm(forms.Form):
             elif source:
                 columns[target] = source
         account = constants.get("Account ID")
-        if account and not Account.objects.filter(external_id=account).exists():
-            self.add_error("constant_account_id", f"No account has the Account ID “{account}”.")
+        by_name = data.get("account_lookup") == "Account Name"
+        if (
+            account
+            and not Account.objects.filter(
+                **{"name" if by_name else "external_id": account}
+            ).exists()
+        ):
+            self.add_error(
+                "constant_account_id",
+                f"No account is named “{account}”."
+                if by_name
+                else f"No account has the Account ID “{account}”.",
+            )
         for value_map in self.value_maps:
             table = {}
             for value, _count, bound in value_map["rows"]:
@@ -330,6 +346,14 @@ def _with_samples(name, analysis):
         return f"{name} (empty)"
     shown = ", ".join(value if len(value) <= 24 else f"{value[:23]}…" for value in values)
     return f"{name} (e.g. {shown})"
+
+
+def value_field_name(target, source, value):
+    """The field of one value of a column in a value map. It names the column and the value
+    (by a digest: values are any text), so that an answer given for one column's value is
+    never read as the answer for another column chosen since."""
+    digest = hashlib.blake2s(f"{source}\0{value}".encode(), digest_size=6).hexdigest()
+    return f"value_{_slug(target)}_{digest}"
 
 
 def _slug(target):

@@ -12,13 +12,12 @@ that names no account or several) travels with the row as MappedRow.errors, and 
 original cells as MappedRow.source, for the error file.
 """
 
-import codecs
 import itertools
 import json
 from collections import Counter
 from dataclasses import dataclass, field, replace
 
-from .files import FileProblem, Table
+from .files import FileProblem, Table, text_codec
 from .text import LineTally, and_join, header_key
 
 # Our columns of each file (SPEC §4.1, §4.2), and those a file must give. The resources' fields
@@ -67,6 +66,7 @@ KEYS = (
     "repeated_rows",
     "encoding",
 )
+NAME_LENGTH = 100  # MappingTemplate.name's
 # Rows whose accounts are looked up by name together, with one query.
 NAME_BATCH = 1000
 
@@ -162,11 +162,16 @@ class Mapping:
                 f"{and_join(f'“{key}”' for key in unknown)}; a template has {and_join(KEYS)}."
             )
         file_kind = data.get("file", file or "users")
-        if file_kind not in TARGETS:
+        if not isinstance(file_kind, str) or file_kind not in TARGETS:
             problems.append(f"“file” is “{file_kind}”; it must be “users” or “accounts”.")
             raise MappingProblem(" ".join(problems))
         mapping = cls(file=file_kind)
         mapping.name = _text(data.get("name") or "", "name", problems)
+        if len(mapping.name) > NAME_LENGTH:
+            problems.append(
+                f"“name” has {len(mapping.name)} characters; a template's name has at most "
+                f"{NAME_LENGTH}."
+            )
         ours = targets(file_kind)
         mapping.columns = _text_dict(data.get("columns") or {}, "columns", problems)
         mapping.constants = _text_dict(data.get("constants") or {}, "constants", problems)
@@ -185,6 +190,12 @@ class Mapping:
                         f"“{target}” in “{key}” is not a column of a {file_kind} file; its "
                         f"columns are {and_join(ours)}."
                     )
+        for target, source in mapping.columns.items():
+            if not source.strip():
+                problems.append(f"The source column of {target} is empty: name a column.")
+        for target in REQUIRED[file_kind]:
+            if mapping.constants.get(target, None) == "":
+                problems.append(f"The constant of {target} is empty: {target} is required.")
         for target in ours:
             if target in mapping.columns and target in mapping.constants:
                 problems.append(
@@ -226,14 +237,18 @@ class Mapping:
             )
         mapping.full_name = full_name
         lookup = data.get("account_lookup") or "Account ID"
-        if lookup not in ACCOUNT_LOOKUPS or (lookup != "Account ID" and file_kind != "users"):
+        if (
+            not isinstance(lookup, str)
+            or lookup not in ACCOUNT_LOOKUPS
+            or (lookup != "Account ID" and file_kind != "users")
+        ):
             problems.append(
                 f"“account_lookup” is “{lookup}”; it must be “Account ID”"
                 + (" or “Account Name”." if file_kind == "users" else " in an accounts file.")
             )
         mapping.account_lookup = lookup
         repeated = data.get("repeated_rows") or "refuse"
-        if repeated not in REPEATED_ROWS:
+        if not isinstance(repeated, str) or repeated not in REPEATED_ROWS:
             problems.append(
                 f"“repeated_rows” is “{repeated}”; it must be “refuse”, “first” or “last”."
             )
@@ -243,11 +258,11 @@ class Mapping:
             encoding = _text(encoding, "encoding", problems) or None
         if encoding:
             try:
-                codecs.lookup(encoding)
-            except LookupError:
+                text_codec(encoding)
+            except FileProblem:
                 problems.append(
-                    f"“encoding” is “{encoding}”, which is not an encoding Python knows (for "
-                    "example utf-8, cp1252, utf-16)."
+                    f"“encoding” is “{encoding}”, which is not an encoding of text this import "
+                    "knows (for example utf-8, cp1252, utf-16)."
                 )
         mapping.encoding = encoding
         if not problems:
@@ -316,6 +331,20 @@ class Mapping:
                 "the file the template was made for.",
                 code="mapping_does_not_fit",
             )
+
+    def named_as_in(self, headers):
+        """The mapping with each source header spelt as `headers` (a file's) spell it: headers
+        match ignoring case and spaces, and a form offers the file's own spelling."""
+        spelling = {header_key(name): name for name in source_names(headers) if name}
+
+        def spelt(name):
+            return spelling.get(header_key(name), name) if name else name
+
+        return replace(
+            self,
+            columns={target: spelt(source) for target, source in self.columns.items()},
+            full_name=spelt(self.full_name),
+        )
 
     def unused_headers(self, headers):
         """The file's headers the mapping leaves unused, each once."""
@@ -438,7 +467,7 @@ class _RowConverter:
         if self.mapping.file == "users":
             email = row[self.at["Email"]] if "Email" in self.at else ""
             return (email.casefold(), row[self.at["Account ID"]])
-        return row[self.at["Account ID"]]
+        return (row[self.at["Account ID"]],)
 
     def last_lines(self, rows):
         last = {}

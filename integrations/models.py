@@ -6,6 +6,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connections, models, router
 from django.db.models import Max
+from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
 
@@ -187,6 +188,9 @@ class ImportJob(models.Model):
         related_name="import_jobs",
     )
     encoding = models.CharField(max_length=40, blank=True)
+    # Which preview of the file is the current one: mapping or reading the file again counts
+    # one more, and a confirmation names the preview it saw (services.confirm_import_job).
+    preview_number = models.PositiveIntegerField(default=0)
     # What the mapping page shows of the file: its headers and, per column, samples and its
     # distinct values with counts (integrations.services.analyse_file).
     analysis = models.JSONField(default=dict, blank=True)
@@ -304,6 +308,13 @@ class MappingTemplate(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="mapping_template_name_ci",
+                violation_error_message=("A mapping template of this name exists already."),
+            )
+        ]
 
     def __str__(self):
         return self.name

@@ -16,6 +16,7 @@ from pathlib import PurePath
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.tasks import TaskResultStatus
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -50,9 +51,12 @@ DISTINCT_TRACKED = 5000
 def open_table(file, *, encoding=None):
     """read_table, with the way to read the same file again from its start (a mapping that
     keeps the last of repeated rows reads the file twice)."""
-    options = {"encoding": encoding} if encoding else {}
-    table = read_table(file, **options)
-    table.reopen = lambda: read_table(file, **options)
+    table = read_table(file, encoding=encoding)
+
+    def reopen(*, encoding=encoding):
+        return open_table(file, encoding=encoding)
+
+    table.reopen = reopen
     return table
 
 
@@ -258,8 +262,12 @@ def _mapping_for(job):
         if template is None:
             return _wait_for_mapping(job, table)
     mapping = template.as_mapping()
-    ImportJob.objects.filter(pk=job.pk).update(mapping=mapping.as_dict(), mapping_template=template)
-    job.mapping, job.mapping_template = mapping.as_dict(), template
+    # The template's encoding, when it names one, over the one detected.
+    encoding = mapping.encoding or job.encoding
+    ImportJob.objects.filter(pk=job.pk).update(
+        mapping=mapping.as_dict(), mapping_template=template, encoding=encoding
+    )
+    job.mapping, job.mapping_template, job.encoding = mapping.as_dict(), template, encoding
     return mapping
 
 
@@ -318,36 +326,42 @@ def analyse_table(table, *, progress=None):
 
 
 @transaction.atomic
-def map_import_job(*, job, mapping, by, save_as="", replace=False):
+def map_import_job(*, job, mapping, by, save_as="", replace=False, template=None):
     """Read the job's file through `mapping` (a Mapping that fits it): the check runs again,
     and the preview follows. With `save_as`, the mapping is also saved as a template of that
-    name (`replace` overwrites one of the same name), made for files of this header.
+    name (`replace` overwrites one of the same name), made for files of this header; else
+    the job is linked to `template` (the one the page started from) or the template it was
+    read with, while the mapping is that template's.
 
     Raises ValidationError (code "not_mapping") when the job does not wait for a mapping or
     a preview, (code "name_taken") for a template name in use, and MappingProblem for a
     mapping that does not fit the file. Returns the job."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status not in (ImportJob.Status.MAPPING, ImportJob.Status.READY):
+        raise ValidationError(
+            "This import does not wait for a mapping any more.", code="not_mapping"
+        )
     headers = job.analysis.get("headers") or []
     mapping.check_fits(headers)
-    template = job.mapping_template
     if save_as:
         template = save_template(
             mapping=replace_name(mapping, save_as), headers=headers, by=by, replace=replace
         )
-    updated = ImportJob.objects.filter(
-        pk=job.pk, status__in=(ImportJob.Status.MAPPING, ImportJob.Status.READY)
-    ).update(
+    else:
+        # The template the page started from (or the job was read with), while the mapping
+        # is still the template's own.
+        candidates = [template, job.mapping_template]
+        template = next((t for t in candidates if _same_mapping(t, mapping)), None)
+    ImportJob.objects.filter(pk=job.pk).update(
         status=ImportJob.Status.CHECKING,
         mapping=mapping.as_dict(),
-        mapping_template=template if save_as or _same_mapping(template, mapping) else None,
+        mapping_template=template,
         encoding=mapping.encoding or "",
         message="",
         rows_done=0,
         heartbeat_at=None,
+        preview_number=F("preview_number") + 1,
     )
-    if not updated:
-        raise ValidationError(
-            "This import does not wait for a mapping any more.", code="not_mapping"
-        )
     from .tasks import check_import_file
 
     check_import_file.enqueue(job.pk)
@@ -356,7 +370,7 @@ def map_import_job(*, job, mapping, by, save_as="", replace=False):
 
 
 def _same_mapping(template, mapping):
-    if template is None:
+    if template is None or not MappingTemplate.objects.filter(pk=template.pk).exists():
         return False
     try:
         ours = template.as_mapping()
@@ -391,22 +405,40 @@ def save_template(*, mapping, by, headers=None, replace=False, template=None):
     template.name = mapping.name
     template.set_mapping(mapping, headers=headers or (template.headers if template.pk else None))
     template.updated_by = by
-    template.save()
+    try:
+        with transaction.atomic():
+            template.save()
+    except IntegrityError as error:  # saved meanwhile under the same name by someone else
+        raise ValidationError(
+            "A mapping template named “%(name)s” exists already. Choose another name, or "
+            "replace it.",
+            code="name_taken",
+            params={"name": mapping.name},
+        ) from error
     return template
 
 
 @transaction.atomic
-def confirm_import_job(*, job, skip_errors, keep_removed, by):
-    """Start the import a staff user saw the preview of.
+def confirm_import_job(*, job, skip_errors, keep_removed, by, preview=None):
+    """Start the import a staff user saw the preview of (`preview`: its number, when the
+    confirmation names one).
 
     Raises ValidationError (code "not_ready") when the job is not waiting for confirmation
-    (confirmed twice, cancelled), and (code "has_errors") when its file has errors and
+    (confirmed twice, cancelled), (code "checked_again") when the file was mapped or read
+    again since that preview, and (code "has_errors") when its file has errors and
     `skip_errors` is off: all or nothing would import nothing. Side effects: the job is
     PENDING with the choices made, and its run is enqueued.
     """
     from .tasks import run_import_file
 
-    if job.failed_rows and not skip_errors:
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status == ImportJob.Status.READY and preview not in (None, job.preview_number):
+        raise ValidationError(
+            "The file was checked again since that preview was shown (another tab or person "
+            "changed its mapping or encoding): read this preview, then confirm it.",
+            code="checked_again",
+        )
+    if job.status == ImportJob.Status.READY and job.failed_rows and not skip_errors:
         raise ValidationError(
             "The file has rows with errors, so importing it as it is would change nothing. "
             "Fix the file and upload it again, or choose to import the valid rows.",
@@ -682,9 +714,9 @@ def _run(job, *, dry_run, skip_errors, keep_removed, on_table=None, mapping=None
     """The resource over the stored file (through the job's mapping), with progress; None
     when it raised (job FAILED)."""
     progress = JobProgress(job)
-    if mapping is None and job.mapping is not None:
-        mapping = Mapping.from_dict(job.mapping)
     try:
+        if mapping is None and job.mapping is not None:
+            mapping = Mapping.from_dict(job.mapping)
         with job.upload.open("rb") as file:
             return _import_once_more_on_collision(
                 kind=job.kind,
@@ -814,7 +846,7 @@ def first_mapping(job, *, template=None):
     headers = job.analysis.get("headers", [])
     if template is None and job.mapping is not None:
         try:
-            return Mapping.from_dict(job.mapping), {}
+            return Mapping.from_dict(job.mapping).named_as_in(headers), {}
         except MappingProblem:
             pass
     candidates = [template, job.mapping_template]
@@ -828,7 +860,7 @@ def first_mapping(job, *, template=None):
         except MappingProblem:
             continue
         if not mapping.missing_headers(headers):
-            return mapping, {}
+            return mapping.named_as_in(headers), {}
     proposal = propose(headers, job.kind)
     mapping = Mapping(
         file=job.kind,
@@ -851,6 +883,7 @@ def remap_import_job(*, job):
         analysis={"wanted": True},
         rows_done=0,
         heartbeat_at=None,
+        preview_number=F("preview_number") + 1,
     )
     if not updated:
         raise ValidationError("This import is not waiting for confirmation.", code="not_ready")
@@ -866,7 +899,11 @@ def reread_import_job(*, job, encoding):
     from .tasks import check_import_file
 
     updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
-        status=ImportJob.Status.CHECKING, encoding=encoding, rows_done=0, heartbeat_at=None
+        status=ImportJob.Status.CHECKING,
+        encoding=encoding,
+        rows_done=0,
+        heartbeat_at=None,
+        preview_number=F("preview_number") + 1,
     )
     if not updated:
         raise ValidationError("This import is not waiting for confirmation.", code="not_ready")

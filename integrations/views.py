@@ -1,4 +1,5 @@
 import io
+import json
 from pathlib import PurePath
 
 from django.contrib import messages
@@ -104,6 +105,7 @@ def job_confirm(request, pk):
                 skip_errors=form.cleaned_data["skip_errors"],
                 keep_removed=form.cleaned_data["keep_removed"],
                 by=request.user,
+                preview=form.cleaned_data["preview"],
             )
         except ValidationError as error:
             if error.code != "has_errors":
@@ -199,11 +201,11 @@ def job_mapping(request, pk):
     ):
         messages.info(request, "This import does not wait for a column mapping.")
         return redirect(job)
+    # The template the page starts from: chosen above the form (GET), then carried by it.
+    template_id = request.POST.get("template") or request.GET.get("template") or ""
     template = None
-    if request.GET.get("template", "").isdigit():
-        template = MappingTemplate.objects.filter(
-            pk=request.GET["template"], file_kind=job.kind
-        ).first()
+    if template_id.isascii() and template_id.isdecimal():
+        template = MappingTemplate.objects.filter(pk=template_id, file_kind=job.kind).first()
     if template is not None and request.method == "GET":
         try:
             template.as_mapping().check_fits(job.analysis["headers"])
@@ -228,6 +230,7 @@ def job_mapping(request, pk):
                     by=request.user,
                     save_as=form.cleaned_data["save_as"].strip(),
                     replace=form.cleaned_data["replace"],
+                    template=template,
                 )
             except ValidationError as error:
                 if error.code == "not_mapping":
@@ -365,8 +368,10 @@ def mapping_delete(request, pk):
 @require_GET
 def mapping_download(request, pk):
     template = get_object_or_404(MappingTemplate, pk=pk)
+    # As it is, even when it no longer passes the rules: to be fixed and imported again.
+    text = json.dumps(template.as_dict_for_editing(), indent=2, ensure_ascii=False) + "\n"
     return exports.download(
-        io.BytesIO(template.to_json().encode("utf-8")),
+        io.BytesIO(text.encode("utf-8")),
         filename=f"{slugify(template.name) or 'mapping'}.json",
         content_type="application/json",
     )

@@ -22,7 +22,7 @@ from import_export import resources
 from import_export.results import Result, RowResult
 
 from ..detect import propose
-from ..files import FileProblem, Table
+from ..files import FileProblem, Table, text_codec
 from ..models import MappingTemplate
 from ..text import LineTally, and_join, header_key, one_line, rows_text, where
 
@@ -316,6 +316,15 @@ class FileResource(resources.Resource):
                 mapping = self.template.as_mapping()
         if mapping is None:
             return table
+        reopen = getattr(table, "reopen", None)
+        if (
+            mapping.encoding
+            and reopen is not None
+            and table.encoding
+            and text_codec(mapping.encoding) != text_codec(table.encoding)
+        ):
+            # A template found by the header names the file's encoding: read it so.
+            table = reopen(encoding=mapping.encoding)
         mapped = mapping.apply(table, reopen=getattr(table, "reopen", None))
         if self.template is not None:
             mapped.warnings.insert(

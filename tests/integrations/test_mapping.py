@@ -1,10 +1,12 @@
 """Mapping templates (SPEC §4.5): read and checked, applied to the real layouts of other
 systems (tests/integrations/layouts), and imported exactly."""
 
+import io
 import json
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 
 from contacts.models import Membership, Person
 from integrations import services
@@ -137,7 +139,7 @@ def test_a_file_of_another_header_is_not_read_through_a_template(layout_accounts
         ),
         (
             '{"columns": {"Email": "E", "Account ID": "A"}, "encoding": "klingon"}',
-            "“encoding” is “klingon”, which is not an encoding Python knows",
+            "“encoding” is “klingon”, which is not an encoding of text this import knows",
         ),
         (
             '{"columns": {"Email": "E", "Account ID": "A", "First Name": "F"}, '
@@ -430,3 +432,70 @@ def test_keeping_the_last_of_repeated_rows_reads_a_large_file_whole(acme):
 
     assert totals(result) == {"new": 5000, "updated": 0, "unchanged": 0, "failed": 0}
     assert result.warnings[-1].endswith("(the template keeps the last): line 2.")
+
+
+def test_accounts_rows_without_an_account_id_are_never_left_out_as_repeats(db):
+    mapping = Mapping.from_dict(
+        {
+            "file": "accounts",
+            "columns": {
+                "Account ID": "Id",
+                "Account Name": "Name",
+                "Account Type": "Type",
+                "Parent Account ID": "Parent",
+            },
+            "repeated_rows": "first",
+        }
+    )
+    result = services.import_file(
+        kind=ImportJob.Kind.ACCOUNTS,
+        file=csv_file("Id,Name,Type,Parent\n,A,Corporate,\n,B,Corporate,\n,C,Corporate,\n"),
+        dry_run=True,
+        mapping=mapping,
+    )
+
+    assert result.failed == 3  # each reported, none left out unseen
+    assert not any("left out" in warning for warning in result.warnings)
+
+
+def test_a_stored_mapping_that_no_longer_passes_the_rules_fails_its_run(acme, settings):
+    job = ImportJob.objects.create(
+        kind=ImportJob.Kind.USERS,
+        file_name="crm.csv",
+        status=ImportJob.Status.PENDING,
+        mapping={"file": "users", "columns": {"Email": "E"}},
+    )
+    job.upload.save("crm.csv", io.BytesIO(b"E,Org\nada@example.com,ACME-1\n"), save=True)
+
+    services.run_import_job(job=job)
+
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.FAILED
+    assert "stopped the import (MappingProblem)" in job.message
+
+
+def test_the_command_line_reads_a_file_in_the_encoding_of_the_template_found_for_it(acme, tmp_path):
+    services.save_template(
+        mapping=Mapping.from_dict(
+            {
+                "name": "Legacy",
+                "columns": {
+                    "Email": "Mail",
+                    "Account ID": "Org",
+                    "First Name": "F",
+                    "Last Name": "Nom",
+                },
+                "encoding": "iso-8859-15",
+            }
+        ),
+        by=None,
+        headers=["Mail", "Org", "F", "Nom"],
+    )
+    path = tmp_path / "legacy.csv"
+    path.write_bytes(
+        "Mail,Org,F,Nom\nada@example.com,ACME-1,Ada,Lovelace €\n".encode("iso-8859-15")
+    )
+
+    call_command("import_users", str(path), stdout=io.StringIO())
+
+    assert Person.objects.get().last_name == "Lovelace €"

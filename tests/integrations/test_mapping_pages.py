@@ -8,6 +8,7 @@ import re
 import pytest
 
 from contacts.models import Membership, Person
+from integrations.forms import value_field_name
 from integrations.models import ImportJob, MappingTemplate
 
 from .conftest import snapshot
@@ -43,8 +44,8 @@ def mapping_form(**changes):
         "source_contact": "=",
         "constant_contact": "yes",
         "source_key_contact": "VIP",
-        "value_key_contact_0": "yes",
-        "value_key_contact_1": "no",
+        value_field_name("Key Contact", "VIP", "TRUE"): "yes",
+        value_field_name("Key Contact", "VIP", "FALSE"): "no",
         "account_lookup": "Account ID",
         "repeated_rows": "refuse",
         "blank_values": "null, N/A",
@@ -357,7 +358,12 @@ def test_an_accounts_file_is_mapped_with_its_types(advanced_client, tree):
 
     del data["show"]
     response = advanced_client.post(
-        url, {**data, "value_account_type_0": "Corporate", "value_account_type_1": "Site"}
+        url,
+        {
+            **data,
+            value_field_name("Account Type", "Kind", "Top"): "Corporate",
+            value_field_name("Account Type", "Kind", "Plant"): "Site",
+        },
     )
 
     assert response.status_code == 302
@@ -383,3 +389,238 @@ def test_a_template_that_does_not_fit_the_file_says_which_columns_it_misses(
         page
     )
     assert selected(page, "source_email") == "Email"  # what detection proposed instead
+
+
+# What a review found
+
+
+HUBSPOT_TWO_FLAGS = (
+    "Email,First Name,Last Name,Company ID,VIP,IsKey\n"
+    "ada@example.com,Ada,L,PARIS,TRUE,N\n"
+    "bob@example.com,Bob,B,PARIS,TRUE,N\n"
+    "cy@example.com,Cy,C,PARIS,FALSE,Y\n"
+)
+
+
+def test_value_answers_stay_with_their_column_when_another_is_chosen(advanced_client, tree):
+    upload(advanced_client, HUBSPOT_TWO_FLAGS, name="flags.csv")
+    job = ImportJob.objects.get()
+    url = f"/integrations/jobs/{job.pk}/mapping/"
+    answers = {
+        "source_account_id": "Company ID",
+        "source_email": "Email",
+        "source_first_name": "First Name",
+        "source_last_name": "Last Name",
+        "account_lookup": "Account ID",
+        "repeated_rows": "refuse",
+        "blank_values": "",
+        "source_key_contact": "VIP",
+        value_field_name("Key Contact", "VIP", "TRUE"): "yes",
+        value_field_name("Key Contact", "VIP", "FALSE"): "no",
+    }
+    # The person switches Key Contact to IsKey: VIP's answers are not IsKey's.
+    page = advanced_client.post(url, {**answers, "source_key_contact": "IsKey", "show": "1"})
+    assert selected(page, value_field_name("Key Contact", "IsKey", "Y")) == "yes"  # guessed
+    assert selected(page, value_field_name("Key Contact", "IsKey", "N")) == "no"
+
+    advanced_client.post(url, {**answers, "source_key_contact": "IsKey"})
+
+    job.refresh_from_db()
+    assert job.mapping["values"] == {"Key Contact": {"N": "no", "Y": "yes"}}
+
+
+def test_confirming_a_preview_the_file_was_checked_again_since_is_refused(
+    advanced_client, mapping_job
+):
+    url = f"/integrations/jobs/{mapping_job.pk}/mapping/"
+    advanced_client.post(url, mapping_form())
+    mapping_job.refresh_from_db()
+    seen = mapping_job.preview_number
+    # Another tab maps it again (Key Contact now left out) before this one confirms.
+    advanced_client.post(f"/integrations/jobs/{mapping_job.pk}/remap/")
+    advanced_client.post(url, mapping_form(source_key_contact=""))
+
+    response = advanced_client.post(
+        f"/integrations/jobs/{mapping_job.pk}/confirm/",
+        {"keep_removed": "on", "preview": str(seen)},
+        follow=True,
+    )
+
+    assert "The file was checked again since that preview was shown" in text(response)
+    mapping_job.refresh_from_db()
+    assert mapping_job.status == ImportJob.Status.READY
+    assert not Membership.objects.exists()
+
+
+def test_a_template_found_by_its_header_reads_the_file_in_its_encoding(advanced_client, tree):
+    advanced_client.post(
+        "/integrations/mappings/",
+        {
+            "file": _json_file(
+                {
+                    "name": "Legacy",
+                    "columns": {
+                        "Email": "Mail",
+                        "Account ID": "Org",
+                        "Last Name": "Nom",
+                        "First Name": "Prénom",
+                    },
+                    "encoding": "iso-8859-15",
+                }
+            )
+        },
+    )
+    content = "Mail,Org,Prénom,Nom\nada@example.com,PARIS,Ada,Lovelace €\n".encode("iso-8859-15")
+
+    upload(advanced_client, content, name="legacy.csv")
+
+    job = ImportJob.objects.get()
+    assert (job.status, job.encoding) == (ImportJob.Status.READY, "iso-8859-15")
+    advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", {"keep_removed": "on"})
+    assert Person.objects.get().last_name == "Lovelace €"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (json.dumps({"name": "X", "file": ["users"]}), "“file” is “['users']”"),
+        (
+            json.dumps(
+                {
+                    "name": "X",
+                    "columns": {"Email": "E", "Account ID": "A"},
+                    "repeated_rows": {"a": 1},
+                }
+            ),
+            "“repeated_rows” is",
+        ),
+        (
+            json.dumps({"name": "N" * 101, "columns": {"Email": "E", "Account ID": "A"}}),
+            "a template's name has at most 100",
+        ),
+        (
+            json.dumps(
+                {"name": "X", "columns": {"Email": "E", "Account ID": "A"}, "encoding": "rot13"}
+            ),
+            "“encoding” is “rot13”, which is not an encoding of text",
+        ),
+        (
+            json.dumps({"name": "X", "columns": {"Email": "", "Account ID": "A"}}),
+            "The source column of Email is empty",
+        ),
+    ],
+    ids=["file a list", "repeated_rows an object", "long name", "rot13", "empty source"],
+)
+def test_more_bad_template_files_are_refused_with_their_problem(advanced_client, content, message):
+    response = advanced_client.post(
+        "/integrations/mappings/", {"file": _json_file(content.encode())}
+    )
+
+    assert response.status_code == 400
+    assert message in text(response)
+    assert not MappingTemplate.objects.exists()
+
+
+def test_a_template_id_that_is_not_a_number_is_ignored(advanced_client, mapping_job):
+    page = advanced_client.get(f"/integrations/jobs/{mapping_job.pk}/mapping/?template=²")
+    assert page.status_code == 200
+
+
+def test_a_template_that_no_longer_passes_the_rules_is_downloaded_as_it_is(advanced_client):
+    template = MappingTemplate.objects.create(
+        name="Old", file_kind="users", definition={"columns": {"Email": "E"}}
+    )
+
+    download = advanced_client.get(f"/integrations/mappings/{template.pk}/json/")
+
+    assert download.status_code == 200
+    assert json.loads(b"".join(download.streaming_content))["columns"] == {"Email": "E"}
+    page = advanced_client.get(template.get_absolute_url())
+    assert "This template no longer passes the rules: The template gives no Account ID" in text(
+        page
+    )
+
+
+def test_a_templates_columns_are_found_in_a_file_that_spells_them_otherwise(
+    advanced_client, mapping_job
+):
+    advanced_client.post(
+        "/integrations/mappings/",
+        {
+            "file": _json_file(
+                {"name": "CRM", "columns": {"Email": "EMAIL", "Account ID": "company id"}}
+            )
+        },
+    )
+    template = MappingTemplate.objects.get()
+
+    page = advanced_client.get(
+        f"/integrations/jobs/{mapping_job.pk}/mapping/?template={template.pk}"
+    )
+
+    assert selected(page, "source_email") == "Email"
+    assert selected(page, "source_account_id") == "Company ID"
+
+
+def test_a_template_deleted_while_its_page_was_open_is_no_error(advanced_client, mapping_job):
+    advanced_client.post(
+        "/integrations/mappings/",
+        {"file": _json_file({"name": "CRM", **_crm_rules()})},
+    )
+    template = MappingTemplate.objects.get()
+    url = f"/integrations/jobs/{mapping_job.pk}/mapping/"
+    advanced_client.get(f"{url}?template={template.pk}")
+    template.delete()
+
+    response = advanced_client.post(url, {**mapping_form(), "template": str(template.pk)})
+
+    assert response.status_code == 302
+    mapping_job.refresh_from_db()
+    assert (mapping_job.status, mapping_job.mapping_template) == (ImportJob.Status.READY, None)
+
+
+def test_a_template_used_unchanged_is_the_one_the_preview_names(advanced_client, mapping_job):
+    advanced_client.post(
+        "/integrations/mappings/", {"file": _json_file({"name": "CRM", **_crm_rules()})}
+    )
+    template = MappingTemplate.objects.get()
+
+    advanced_client.post(
+        f"/integrations/jobs/{mapping_job.pk}/mapping/",
+        {**mapping_form(), "template": str(template.pk)},
+    )
+
+    mapping_job.refresh_from_db()
+    assert mapping_job.mapping_template == template
+
+
+def _crm_rules():
+    """The rules mapping_form() gives, as a template holds them."""
+    return {
+        "columns": {
+            "Account ID": "Company ID",
+            "Email": "Email",
+            "First Name": "First Name",
+            "Last Name": "Last Name",
+            "Title": "Job Title",
+            "Phone": "Phone Number",
+            "Key Contact": "VIP",
+        },
+        "constants": {"Contact": "yes"},
+        "values": {"Key Contact": {"TRUE": "yes", "FALSE": "no"}},
+        "blank_values": ["null", "N/A"],
+    }
+
+
+def test_a_constant_account_is_checked_by_name_when_accounts_are_found_by_name(
+    advanced_client, mapping_job, tree
+):
+    url = f"/integrations/jobs/{mapping_job.pk}/mapping/"
+    answers = mapping_form(source_account_id="=", account_lookup="Account Name")
+
+    refused = advanced_client.post(url, {**answers, "constant_account_id": "PARIS"})
+    assert "No account is named “PARIS”." in text(refused)
+
+    advanced_client.post(url, {**answers, "constant_account_id": tree["paris"].name})
+    mapping_job.refresh_from_db()
+    assert mapping_job.status == ImportJob.Status.READY
