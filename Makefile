@@ -54,9 +54,11 @@ chromium:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	}
 
-# PYTEST_ARGS narrows a run, e.g. make test PYTEST_ARGS="-m 'not e2e'".
+# PYTEST_ARGS narrows a run, e.g. make test PYTEST_ARGS="-m 'not e2e'". The suite runs on every
+# core (pytest-xdist, a database per worker); TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= auto
 test: install chromium
-	.venv/bin/pytest $(PYTEST_ARGS)
+	.venv/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

@@ -19,16 +19,9 @@ from contacts.models import DownloadRecord
 from contacts.privacy import record_download
 
 from . import services
-from .forms import (
-    ENCODING_CHOICES,
-    ConfirmForm,
-    ExportForm,
-    MappingForm,
-    TemplateEditForm,
-    TemplateUploadForm,
-    UploadForm,
-)
+from .forms import ConfirmForm, ExportForm, UploadForm
 from .mapping import MappingProblem, mapped_sample, mapping_outlook
+from .mapping_forms import ENCODING_CHOICES, MappingForm, TemplateEditForm, TemplateUploadForm
 from .models import ImportJob, MappingTemplate
 
 JOBS_PER_PAGE = 20

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from contacts.models import Membership, Person
-from integrations.forms import value_field_name
+from integrations.mapping_forms import value_field_name
 from integrations.models import ImportJob, MappingTemplate
 
 from .conftest import snapshot

@@ -546,9 +546,10 @@ def test_the_confirm_form_names_its_choices_with_the_counts_of_the_preview(
     rows += [f"NOPE,p{number}@example.com,P,Q,,,,," for number in range(count)]
     job_url = upload(advanced_client, users_csv(*rows)).headers["Location"]
 
+    # The preview's number goes back with the choices: a confirmation names what it saw.
     assert _confirm_choices(advanced_client.get(job_url)) == (
         {skip_label: (False, [SKIP_ERRORS_HINT]), keep_label: (True, [])},
-        [],
+        [("preview", "0")],
     )
 
 
@@ -561,7 +562,10 @@ def test_the_confirm_form_of_a_clean_file_asks_nothing_and_keeps_removed_contact
 
     choices, hidden = _confirm_choices(advanced_client.get(job_url))
 
-    assert (choices, hidden) == ({}, [("skip_errors", None), ("keep_removed", "True")])
+    assert (choices, hidden) == (
+        {},
+        [("skip_errors", None), ("keep_removed", "True"), ("preview", "0")],
+    )
     job = ImportJob.objects.get()
     response = advanced_client.post(f"/integrations/jobs/{job.pk}/confirm/", dict(hidden[1:]))
     job.refresh_from_db()
@@ -578,14 +582,15 @@ def test_the_confirm_form_refused_for_errors_keeps_its_choices_and_says_why(adva
 
     # What the page sends with the box unticked.
     response = advanced_client.post(
-        f"/integrations/jobs/{job.pk}/confirm/", {"skip_errors": "", "keep_removed": "True"}
+        f"/integrations/jobs/{job.pk}/confirm/",
+        {"skip_errors": "", "keep_removed": "True", "preview": "0"},
     )
 
     assert _confirm_choices(response, 400) == (
         {
             "Import the valid rows and skip the 1 row with errors": (False, [SKIP_ERRORS_HINT]),
         },
-        [("keep_removed", "True")],
+        [("keep_removed", "True"), ("preview", "0")],
     )
     assert [
         html.text(error)
