@@ -6,6 +6,7 @@ import unicodedata
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.test.html import parse_html
 
 from contacts.forms import NewPersonContactForm, PersonForm
@@ -301,3 +302,12 @@ def test_importer_refuses_an_invisible_character_in_an_address(tree):
         "“ada\u200b@northwind.example” is not a valid email address."
     ]
     assert people() == []
+
+
+@pytest.mark.django_db
+def test_an_address_is_one_person_whatever_the_case_of_its_non_ascii_letters():
+    # SQLite's own lower() knows ASCII only: the app gives it Python's (contacts.apps).
+    Person.objects.create(email="élodie.müller@bücher.example", first_name="É", last_name="M")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Person.objects.create(email="ÉLODIE.MÜLLER@bücher.example", first_name="É", last_name="M")
+    assert Person.objects.with_email("Élodie.Müller@BÜCHER.example").exists()

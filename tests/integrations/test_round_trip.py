@@ -7,7 +7,6 @@ commas and line breaks. (There is no accounts export to take round.)"""
 import io
 
 import pytest
-from django.db import connection
 
 from contacts import demo
 from contacts.models import Membership, Person
@@ -160,14 +159,6 @@ def test_values_that_files_change_still_come_back_unchanged(tree, person, file_f
     assert totals(result) == unchanged(1)
 
 
-@pytest.mark.xfail(
-    connection.vendor == "sqlite",
-    strict=True,
-    reason="SQLite's lower() changes ASCII letters only, so the importer's lookup "
-    "(Lower(email) = the address in Python's lower case) misses a stored address with "
-    "a capital non-ASCII letter and counts the row new; PostgreSQL, which production runs on, "
-    "finds it. Known gap of the development database.",
-)
 def test_capital_non_ascii_letters_in_an_address_come_back_unchanged(tree):
     Membership.objects.create(
         person=Person.objects.create(
