@@ -332,6 +332,20 @@ class Mapping:
                 code="mapping_does_not_fit",
             )
 
+    def blank_keys(self):
+        """The values read as blank, as a cell is compared with them (ignoring letter case)."""
+        return {value.strip().casefold() for value in self.blank_values}
+
+    def value_map(self, target):
+        """How a value of `target`'s column becomes ours: by `values`, matched as written, or
+        else ignoring letter case and surrounding spaces; a value it does not name stays as it
+        is. None when the template maps no value of that column."""
+        values = self.values.get(target)
+        if not values:
+            return None
+        folded = {key.strip().casefold(): value for key, value in values.items()}
+        return lambda value: values.get(value, folded.get(value.casefold(), value))
+
     def named_as_in(self, headers):
         """The mapping with each source header spelt as `headers` (a file's) spell it: headers
         match ignoring case and spaces, and a form offers the file's own spelling."""
@@ -416,20 +430,17 @@ class _RowConverter:
     def __init__(self, mapping, headers, ours):
         self.mapping = mapping
         index = {header_key(name): at for at, name in enumerate(source_names(headers))}
-        self.blank = {value.strip().casefold() for value in mapping.blank_values}
+        self.blank = mapping.blank_keys()
         self.ours = ours
         # Per column of ours: (index in the file's row or None, constant, value map).
         self.plan = []
         for target in ours:
             source = mapping.columns.get(target)
-            values = mapping.values.get(target) or {}
-            # Their values match as they are, or else ignoring case and surrounding spaces.
-            folded = {key.strip().casefold(): value for key, value in values.items()}
             self.plan.append(
                 (
                     index[header_key(source)] if source is not None else None,
                     mapping.constants.get(target, ""),
-                    (values, folded) if values else None,
+                    mapping.value_map(target),
                 )
             )
         self.full_name_at = index[header_key(mapping.full_name)] if mapping.full_name else None
@@ -449,8 +460,7 @@ class _RowConverter:
                 continue
             value = self.cell(values, at)
             if value_map is not None and value:
-                exact, folded = value_map
-                value = exact.get(value, folded.get(value.casefold(), value))
+                value = value_map(value)
             cells.append(value)
         if self.full_name_at is not None:
             first, last, problem = split_full_name(self.cell(values, self.full_name_at))
@@ -590,7 +600,7 @@ def mapping_outlook(mapping, analysis, choices_of):
     """
     columns = {column["name"]: column for column in analysis.get("columns", [])}
     total = analysis.get("row_count", 0)
-    blank = {value.strip().casefold() for value in mapping.blank_values}
+    blank = mapping.blank_keys()
     outlook = {}
     for target in targets(mapping.file):
         if target in mapping.constants:
@@ -600,15 +610,14 @@ def mapping_outlook(mapping, analysis, choices_of):
         column = columns.get(source) if source else None
         if column is None:
             continue
-        values = mapping.values.get(target, {})
-        folded = {key.strip().casefold(): value for key, value in values.items()}
+        value_map = mapping.value_map(target) or (lambda value: value)
         ours = choices_of(target) if target in VALUE_COLUMNS[mapping.file] else None
         filled, refused = column["filled"], []
         for value, count in column["values"]:
             if value.casefold() in blank:
                 filled -= count
                 continue
-            mapped = values.get(value, folded.get(value.casefold(), value))
+            mapped = value_map(value)
             if not mapped:
                 filled -= count
             elif ours is not None and mapped not in ours:

@@ -876,34 +876,27 @@ def remap_import_job(*, job):
     """From a preview back to the mapping page: the file is analysed again (in the background)
     and the page proposes the mapping it was read with. Raises ValidationError (code
     "not_ready") when the job does not wait for confirmation."""
-    from .tasks import check_import_file
-
-    updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
-        status=ImportJob.Status.CHECKING,
-        analysis={"wanted": True},
-        rows_done=0,
-        heartbeat_at=None,
-        preview_number=F("preview_number") + 1,
-    )
-    if not updated:
-        raise ValidationError("This import is not waiting for confirmation.", code="not_ready")
-    check_import_file.enqueue(job.pk)
-    job.refresh_from_db()
-    return job
+    return _check_again(job, analysis={"wanted": True})
 
 
 @transaction.atomic
 def reread_import_job(*, job, encoding):
     """Check a previewed file again, read in `encoding` (a codec name a person chose). Raises
     ValidationError (code "not_ready") when the job does not wait for confirmation."""
+    return _check_again(job, encoding=encoding)
+
+
+def _check_again(job, **changes):
+    """A previewed job back to its check, with `changes`: a new preview follows, which a
+    confirmation of the one before is refused for (preview_number)."""
     from .tasks import check_import_file
 
     updated = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.READY).update(
         status=ImportJob.Status.CHECKING,
-        encoding=encoding,
         rows_done=0,
         heartbeat_at=None,
         preview_number=F("preview_number") + 1,
+        **changes,
     )
     if not updated:
         raise ValidationError("This import is not waiting for confirmation.", code="not_ready")
