@@ -351,3 +351,29 @@ if SENTRY_DSN:
 # --- Privacy (integrations/retention.py): how long files of people data are kept -------------
 # Days an import's uploaded file and error file are kept before the daily purge deletes them.
 INTEGRATIONS_FILE_RETENTION_DAYS = env_int("INTEGRATIONS_FILE_RETENTION_DAYS", 90)
+
+# --- Integration jobs (integrations/places.py, integrations/syncs.py): files moved on schedules --
+# Folders an integration job may read or write, separated by ":" (SPEC §4.6). A folder job's path
+# must resolve (links and ".." followed) inside one of them. Default: sync/ beside the database.
+_default_sync_root = (
+    Path(DATABASES["default"]["NAME"]).parent / "sync"
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    else BASE_DIR / "sync"
+)
+SYNC_FOLDER_ROOTS = [
+    Path(root)
+    for root in (os.environ.get("SYNC_FOLDER_ROOTS") or str(_default_sync_root)).split(":")
+    if root
+]
+# The keys that encrypt integration jobs' secrets (passwords, private keys, tokens) at rest,
+# newest first, separated by ",": Fernet keys (`manage.py sync new-key` prints one). The first
+# encrypts; every one decrypts, so a key is rotated by putting a new one in front. Without it, a
+# key derived from SECRET_KEY is used: changing SECRET_KEY then makes saved secrets unreadable.
+SYNC_SECRET_KEYS = [key for key in os.environ.get("SYNC_SECRET_KEYS", "").split(",") if key]
+# Certificate authorities an HTTPS source's server is checked against (a PEM file); default:
+# the system's.
+SYNC_CA_BUNDLE = os.environ.get("SYNC_CA_BUNDLE") or None
+# Seconds a network place (SFTP, S3, HTTPS, PostgreSQL) may take to connect or answer.
+SYNC_TIMEOUT = env_int("SYNC_TIMEOUT", 30)
+# Seconds a PostgreSQL source's query may run (its statement_timeout).
+SYNC_QUERY_TIMEOUT = env_int("SYNC_QUERY_TIMEOUT", 300)
