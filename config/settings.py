@@ -377,3 +377,7 @@ SYNC_CA_BUNDLE = os.environ.get("SYNC_CA_BUNDLE") or None
 SYNC_TIMEOUT = env_int("SYNC_TIMEOUT", 30)
 # Seconds a PostgreSQL source's query may run (its statement_timeout).
 SYNC_QUERY_TIMEOUT = env_int("SYNC_QUERY_TIMEOUT", 300)
+# Failed runs in a row after which an integration job is named at the top of Integrations.
+SYNC_FAILURE_ALERT_AFTER = env_int("SYNC_FAILURE_ALERT_AFTER", 3)
+# Seconds between the scheduler's looks for integration jobs whose run is due.
+SYNC_TICK_SECONDS = env_int("SYNC_TICK_SECONDS", 20)

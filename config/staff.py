@@ -19,6 +19,8 @@ CAN_EDIT_TASKS = "contacts.change_task"
 CAN_EDIT_TOUCHPOINTS = "contacts.change_touchpoint"
 CAN_DOWNLOAD_SEGMENTS = "contacts.download_segments"  # and save them
 CAN_RUN_INTEGRATIONS = "integrations.run_integrations"
+CAN_MANAGE_INTEGRATION_JOBS = "integrations.manage_integration_jobs"  # and run them now
+CAN_SET_INTEGRATION_SECRETS = "integrations.set_integration_secrets"  # Global admins only
 
 
 def is_global_admin(staff_user):

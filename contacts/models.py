@@ -398,6 +398,7 @@ class DownloadRecord(models.Model):
         APP = "app", "App"
         ADMIN = "admin", "Django admin"
         COMMAND = "command", "Command line"
+        SYNC = "sync", "Integration job"
 
     kind = models.CharField(max_length=20, choices=Kind.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.APP)

@@ -1,6 +1,8 @@
 """Past 400 lines as one thing: the records of the integrations app, which its pages, jobs,
-commands and scheduler share: import jobs, mapping templates, users exports and heartbeats."""
+commands and scheduler share: import jobs, mapping templates, users exports, heartbeats,
+integration jobs and their runs."""
 
+import json
 from datetime import timedelta
 
 from django.conf import settings
@@ -423,3 +425,284 @@ class Heartbeat(models.Model):
     @staticmethod
     def worker_name(worker_id):
         return f"worker {worker_id}"
+
+
+# Integration jobs (SPEC §4.6): files moved between the app and a place, on a schedule.
+
+
+class IntegrationJobQuerySet(models.QuerySet):
+    def due(self, now):
+        """Enabled jobs with a schedule whose next run is now or past."""
+        return self.filter(enabled=True, next_run_at__lte=now).exclude(schedule="")
+
+    def failing(self, at_least=None):
+        """Jobs whose last `at_least` runs (SYNC_FAILURE_ALERT_AFTER) all failed."""
+        return self.filter(
+            failures_in_a_row__gte=at_least or settings.SYNC_FAILURE_ALERT_AFTER
+        ).order_by("name")
+
+
+class IntegrationJob(models.Model):
+    """An inbound or outbound file transfer that runs on its schedule or when asked.
+
+    Inbound: the newest file at its place that was not taken before is imported as an upload
+    is (its mapping template, all or nothing unless it skips rows with errors). Outbound: the
+    users file (all, contacts only or a saved segment) is written to its place under a dated
+    name. Each run is a SyncRun; an inbound run's import is an ordinary ImportJob.
+    """
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Inbound (import)"
+        OUTBOUND = "out", "Outbound (export)"
+
+    class Place(models.TextChoices):
+        FOLDER = "folder", "Folder on the server"
+        SFTP = "sftp", "SFTP"
+        S3 = "s3", "S3-compatible storage"
+        HTTPS = "https", "HTTPS URL"
+        POSTGRES = "postgres", "PostgreSQL query"
+
+    INBOUND_ONLY = (Place.HTTPS, Place.POSTGRES)
+
+    class Export(models.TextChoices):
+        ALL = "all", "Every membership"
+        CONTACTS = "contacts", "Contacts only"
+        SEGMENT = "segment", "A saved segment"
+
+    # The secrets each place may need; stored encrypted (integrations.secrets).
+    SECRET_NAMES = {
+        Place.FOLDER: (),
+        Place.SFTP: ("password", "private_key", "passphrase"),
+        Place.S3: ("access_key_id", "secret_access_key"),
+        Place.HTTPS: ("token",),
+        Place.POSTGRES: ("password",),
+    }
+
+    name = models.CharField(max_length=100)
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    place = models.CharField("kind of place", max_length=10, choices=Place.choices)
+    location = models.CharField(
+        max_length=1000,
+        help_text="A folder path with a file-name pattern, or an sftp://, s3://, https:// or "
+        "postgres:// address (SPEC §4.4).",
+    )
+    file_kind = models.CharField(
+        "file", max_length=10, choices=ImportJob.Kind.choices, default=ImportJob.Kind.USERS
+    )
+    mapping_template = models.ForeignKey(
+        MappingTemplate,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="integration_jobs",
+        help_text="Inbound: how a file of another system is read. None: a standard file, or "
+        "the template saved for the file's header.",
+    )
+    export = models.CharField(
+        "what to export", max_length=10, choices=Export.choices, default=Export.ALL
+    )
+    segment = models.ForeignKey(
+        "contacts.Segment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="integration_jobs",
+    )
+    # Not secret settings of the place: endpoint_url, region (S3), host_key (SFTP), query
+    # (PostgreSQL).
+    options = models.JSONField(default=dict, blank=True)
+    # The place's secrets as one encrypted JSON object; never shown again once set.
+    encrypted_secrets = models.TextField(blank=True, editable=False)
+    skip_errors = models.BooleanField(
+        "import valid rows, skip the rest",
+        default=False,
+        help_text="Off: a file with any error imports nothing, and the run fails.",
+    )
+    re_add_removed = models.BooleanField(
+        "re-add removed contacts",
+        default=False,
+        help_text="Off: a row that would make someone a contact again after a staff user "
+        "removed that contact leaves the contact mark alone.",
+    )
+    move_processed = models.BooleanField(
+        "move taken files to processed/",
+        default=False,
+        help_text="Inbound: after its import, the file moves to a processed/ folder beside it.",
+    )
+    schedule = models.CharField(
+        max_length=100, blank=True, help_text="A cron expression; blank: only when run by hand."
+    )
+    enabled = models.BooleanField(default=True)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    failures_in_a_row = models.PositiveIntegerField(default=0, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = IntegrationJobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            (
+                "manage_integration_jobs",
+                "Can manage integration jobs (places, schedules, outbound) and run them",
+            ),
+            ("set_integration_secrets", "Can set the secrets of integration jobs"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"),
+                name="integration_job_name_ci",
+                violation_error_message="An integration job of this name exists already.",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("integrations:sync", args=[self.pk])
+
+    @property
+    def inbound(self):
+        return self.direction == self.Direction.INBOUND
+
+    def secrets(self):
+        """The place's secrets, decrypted ({} when none); SecretUnreadable when the keys
+        changed since they were set."""
+        from . import secrets
+
+        if not self.encrypted_secrets:
+            return {}
+        return json.loads(secrets.decrypt(self.encrypted_secrets))
+
+    def set_secrets(self, values):
+        """Keep `values` (name → text; blank ones dropped), encrypted. Not saved."""
+        from . import secrets
+
+        values = {name: text for name, text in values.items() if text}
+        self.encrypted_secrets = secrets.encrypt(json.dumps(values)) if values else ""
+
+    def secret_names_set(self):
+        """Which secrets are set (their names only: a page may say so, never show them)."""
+        try:
+            return sorted(self.secrets())
+        except Exception:
+            return ["(unreadable: set them again)"]
+
+    def schedule_in_words(self):
+        from .schedules import describe
+
+        return describe(self.schedule) if self.schedule else "Only when run by hand"
+
+    def plan_next_run(self, now=None):
+        """The next time its schedule names after `now` (None without one, or disabled)."""
+        from .schedules import next_time
+
+        if not self.schedule or not self.enabled:
+            return None
+        return next_time(self.schedule, after=now or timezone.now())
+
+
+class SyncRunQuerySet(models.QuerySet):
+    def under_way(self):
+        return self.filter(status__in=SyncRun.UNDER_WAY)
+
+    def files_taken(self, integration_job):
+        """The fingerprints of the files this job took before: not taken again."""
+        return set(
+            self.filter(integration_job=integration_job, file_taken=True)
+            .exclude(fingerprint="")
+            .values_list("fingerprint", flat=True)
+        )
+
+
+class SyncRun(models.Model):
+    """One run of an integration job: which file it took or wrote, and how it ended. The
+    import itself is an ImportJob (inbound), the export a UsersExport (outbound)."""
+
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", "Schedule"
+        RUN_NOW = "run_now", "Run now"
+        COMMAND = "command", "Command line"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Finished"
+        PARTIAL = "partial", "Finished, rows with errors skipped"
+        NOTHING_NEW = "nothing_new", "No new file"
+        FAILED = "failed", "Failed"
+
+    UNDER_WAY = (Status.QUEUED, Status.RUNNING)
+    FAILURES = (Status.FAILED,)
+
+    integration_job = models.ForeignKey(
+        IntegrationJob, on_delete=models.CASCADE, related_name="runs"
+    )
+    trigger = models.CharField(max_length=10, choices=Trigger.choices)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    # Written while it runs (integrations.syncs): a run whose reports stopped was killed.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # The file taken (inbound) or written (outbound), as the place names it.
+    file_name = models.CharField(max_length=1000, blank=True)
+    # Inbound: name, size, modification time or ETag; a file taken once is not taken again.
+    fingerprint = models.CharField(max_length=1000, blank=True)
+    file_taken = models.BooleanField(default=False)
+    import_job = models.OneToOneField(
+        ImportJob,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sync_run",
+    )
+    users_export = models.OneToOneField(
+        UsersExport,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sync_run",
+    )
+    rows_written = models.PositiveIntegerField(null=True, blank=True)
+    message = models.TextField(blank=True)
+
+    objects = SyncRunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # At most one run of a job at a time, whoever starts it (two schedulers, a click).
+            models.UniqueConstraint(
+                fields=["integration_job"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_run_of_a_job_at_a_time",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.integration_job} at {self.created_at:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def under_way(self):
+        return self.status in self.UNDER_WAY
+
+    @property
+    def failed(self):
+        return self.status in self.FAILURES

@@ -475,12 +475,21 @@ def run_import_job(*, job):
 
 
 def import_file_now(
-    *, kind, file, file_name, skip_errors=False, keep_removed=True, by=None, mapping=None
+    *,
+    kind,
+    file,
+    file_name,
+    skip_errors=False,
+    keep_removed=True,
+    by=None,
+    mapping=None,
+    on_job=None,
 ):
-    """Import a file at once, as the command line does: a job RUNNING from the start (no
-    preview, no stored upload), listed in the history like any other. The file is read
-    through `mapping` (a Mapping) when given, else through the template made for its header
-    when it is not the standard one; the job records which.
+    """Import a file at once, as the command line and integration jobs do: a job RUNNING
+    from the start (no preview, no stored upload), listed in the history like any other. The
+    file is read through `mapping` (a Mapping) when given, else through the template made for
+    its header when it is not the standard one; the job records which. `on_job` is called with
+    the job as soon as it exists (an integration job's run links it, for its page's progress).
 
     Side effects: as run_import_job. Returns (job, result); result is None when an unexpected
     error stopped the import (the job says which; nothing was changed).
@@ -502,6 +511,8 @@ def import_file_now(
         mapping=mapping.as_dict() if mapping is not None else None,
         encoding=(mapping.encoding or "") if mapping is not None else "",
     )
+    if on_job is not None:
+        on_job(job)
     progress = JobProgress(job)
     try:
         result = _import_once_more_on_collision(
@@ -802,20 +813,34 @@ def _rows(count):
 # Outbound export
 
 
-def export_users(*, contacts_only=False, file_format="csv", by=None, download=None):
-    """The users file of every membership (or every contact), for the source system to catch
-    up with changes made here — removed contacts above all (SPEC §3.8).
+def export_users(
+    *,
+    contacts_only=False,
+    file_format="csv",
+    by=None,
+    download=None,
+    memberships=None,
+    on_record=None,
+):
+    """The users file of every membership (or every contact; or of `memberships`, a saved
+    segment's), for the source system to catch up with changes made here — removed contacts
+    above all (SPEC §3.8).
 
     Returns (file name, content type, body): the body is an iterator of bytes for CSV (streamed
     from the database, flat in memory) or a binary file object for XLSX. Side effects: records
-    a UsersExport, which the re-add guard counts from; with `download` (a DownloadRecord of
+    a UsersExport, which the re-add guard counts from (`on_record` is called with it); with
+    `download` (a DownloadRecord of
     the audit, contacts.privacy), the rows written are counted into it.
     """
     if file_format not in ("csv", "xlsx"):
         raise ValueError(f"Unknown export format {file_format!r}")
-    UsersExport.objects.create(staff_user=by, contacts_only=contacts_only, file_format=file_format)
+    record = UsersExport.objects.create(
+        staff_user=by, contacts_only=contacts_only, file_format=file_format
+    )
+    if on_record is not None:
+        on_record(record)
     resource = UsersResource()
-    rows = resource.export_rows(contacts_only=contacts_only)
+    rows = resource.export_rows(memberships, contacts_only=contacts_only)
     if download is not None:
         rows = download.counting(rows)
     what = "contacts" if contacts_only else "users"

@@ -13,6 +13,7 @@ from functools import wraps
 
 from apscheduler.triggers.interval import IntervalTrigger
 from crontask import cron, scheduler
+from django.conf import settings
 from django.db import close_old_connections
 from django.tasks import task
 
@@ -40,6 +41,18 @@ def run_import_file(job_id):
         services.run_import_job(job=job)
 
 
+@task()
+def run_integration_job(run_id):
+    """A run of an integration job (integrations.syncs), queued by the scheduler or Run now."""
+    from . import syncs
+    from .models import SyncRun
+
+    services.fail_stale_jobs()
+    run = SyncRun.objects.filter(pk=run_id).select_related("integration_job").first()
+    if run is not None:
+        syncs.execute_run(run)
+
+
 # Daily, at a quiet hour (UTC), on a worker.
 @cron("17 3 * * *")
 @task()
@@ -64,8 +77,10 @@ def rewrite_set_aside_error_files():
 
 
 # The scheduler's own work. Tasks that do the app's work (retention, syncs) go to the workers
-# with crontask's @cron; these run in the scheduler's process because they are about the workers
-# themselves: failing the work of a dead worker cannot wait for a worker.
+# with crontask's @cron or, for integration jobs, the tick below; these run in the scheduler's
+# process because they are about the workers themselves (failing the work of a dead worker
+# cannot wait for a worker) or only decide what the workers do (which integration runs are
+# due: one quick transaction every SYNC_TICK_SECONDS).
 
 
 def _in_scheduler(function):
@@ -89,11 +104,27 @@ def report_scheduler_alive():
 
 @_in_scheduler
 def sweep_stopped_work():
+    from . import syncs
+
     jobs, tasks = services.sweep_stopped_work()
-    if jobs or tasks:
+    runs = syncs.fail_stopped_runs()
+    if jobs or tasks or runs:
         logger.warning(
-            "Marked failed the work of stopped workers: %s import jobs, %s tasks", jobs, tasks
+            "Marked failed the work of stopped workers: %s import jobs, %s tasks, %s "
+            "integration runs",
+            jobs,
+            tasks,
+            runs,
         )
+
+
+@_in_scheduler
+def start_due_integration_runs():
+    """Queue the runs of integration jobs whose time has come (integrations.syncs)."""
+    from . import syncs
+
+    for run in syncs.start_due_runs():
+        logger.info("Started run %s of the integration job %s", run.pk, run.integration_job)
 
 
 def sweep_interval():
@@ -105,6 +136,7 @@ def sweep_interval():
 for function, seconds in [
     (report_scheduler_alive, heartbeat_interval()),
     (sweep_stopped_work, sweep_interval()),
+    (start_due_integration_runs, settings.SYNC_TICK_SECONDS),
 ]:
     scheduler.add_job(
         function,
