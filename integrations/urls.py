@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import sync_views, views
 
 app_name = "integrations"
 urlpatterns = [
@@ -17,4 +17,13 @@ urlpatterns = [
     path("mappings/<int:pk>/", views.mapping_detail, name="mapping"),
     path("mappings/<int:pk>/json/", views.mapping_download, name="mapping-json"),
     path("mappings/<int:pk>/delete/", views.mapping_delete, name="mapping-delete"),
+    path("syncs/", sync_views.sync_list, name="syncs"),
+    path("syncs/new/", sync_views.sync_new, name="sync-new"),
+    path("syncs/schedule/", sync_views.sync_schedule, name="sync-schedule"),
+    path("syncs/host-key/", sync_views.sync_host_key, name="sync-host-key"),
+    path("syncs/<int:pk>/", sync_views.sync_detail, name="sync"),
+    path("syncs/<int:pk>/edit/", sync_views.sync_edit, name="sync-edit"),
+    path("syncs/<int:pk>/run/", sync_views.sync_run, name="sync-run"),
+    path("syncs/<int:pk>/check/", sync_views.sync_check, name="sync-check"),
+    path("syncs/<int:pk>/delete/", sync_views.sync_delete, name="sync-delete"),
 ]

@@ -22,7 +22,7 @@ from . import services
 from .forms import ConfirmForm, ExportForm, UploadForm
 from .mapping import MappingProblem, mapped_sample, mapping_outlook
 from .mapping_forms import ENCODING_CHOICES, MappingForm, TemplateEditForm, TemplateUploadForm
-from .models import ImportJob, MappingTemplate
+from .models import ImportJob, IntegrationJob, MappingTemplate
 
 JOBS_PER_PAGE = 20
 
@@ -44,7 +44,10 @@ def index(request):
             kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user
         )
         return redirect(job)
-    jobs = Paginator(ImportJob.objects.select_related("staff_user"), JOBS_PER_PAGE)
+    # With the integration job whose run made it, if one did (its history says so).
+    jobs = Paginator(
+        ImportJob.objects.select_related("staff_user", "sync_run__integration_job"), JOBS_PER_PAGE
+    )
     page = jobs.get_page(request.GET.get("page"))
     now = timezone.now()
     for job in page:
@@ -60,6 +63,7 @@ def index(request):
             ],
             "export_form": ExportForm(),
             "page": page,
+            "failing": IntegrationJob.objects.failing(),
         },
         status=400 if form.is_bound else 200,
     )
