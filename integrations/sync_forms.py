@@ -63,8 +63,6 @@ class WriteOnlyTextarea(forms.Textarea):
 class SecretField(forms.CharField):
     """A write-only secret, drawn with whether one is saved (never what it is)."""
 
-    template_name = "integrations/includes/sync_secret_field.html"
-
     def __init__(self, *, is_set, kinds, textarea=False, **kwargs):
         widget = (
             WriteOnlyTextarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"})
@@ -74,9 +72,16 @@ class SecretField(forms.CharField):
         help_text = (
             "Leave blank to keep the saved one; what you type replaces it."
             if is_set
-            else "None saved."
+            else "Type it to set it."
         )
-        super().__init__(required=False, strip=False, widget=widget, help_text=help_text, **kwargs)
+        super().__init__(
+            required=False,
+            strip=False,
+            widget=widget,
+            help_text=help_text,
+            template_name="integrations/includes/sync_secret_field.html",
+            **kwargs,
+        )
         self.is_set = is_set
         self.kinds = kinds
 
@@ -137,8 +142,8 @@ class IntegrationJobForm(forms.ModelForm):
         ]
         labels = {"schedule": "Cron expression", "segment": "Segment", "enabled": "Enabled"}
         help_texts = {
-            "schedule": "Five fields: minute, hour, day of the month, month, day of the week "
-            "(“30 5 * * 1-5”: weekdays at 05:30), in the time zone %(zone)s.",
+            "schedule": "Minute, hour, day, month, weekday, in %(zone)s: “30 5 * * 1-5” is "
+            "weekdays at 05:30.",
             "enabled": "Off: the schedule does not start it; Run now still does.",
         }
         widgets = {
@@ -162,13 +167,14 @@ class IntegrationJobForm(forms.ModelForm):
             "timeout": settings.SYNC_QUERY_TIMEOUT
         }
         fields["schedule"].help_text = fields["schedule"].help_text % {"zone": settings.TIME_ZONE}
-        fields["mapping_template"].queryset = MappingTemplate.objects.order_by("name")
-        fields[
-            "mapping_template"
-        ].empty_label = "None: a standard file, or the template saved for its header"
-        fields[
-            "mapping_template"
-        ].help_text = "How a file of another system is read (its file kind must be the job's)."
+        template = fields["mapping_template"]
+        template.queryset = MappingTemplate.objects.order_by("name")
+        template.empty_label = "None: a standard file"
+        template.help_text = (
+            "How another system's file is read. None: a standard file, or the template saved "
+            "for its header."
+        )
+        fields["file_kind"].help_text = "What the files at its place hold."
         segments = Segment.objects.visible_to(staff_user)
         if job.segment_id:
             # Another staff user's unshared segment stays the job's until changed.
@@ -176,15 +182,16 @@ class IntegrationJobForm(forms.ModelForm):
         fields["segment"].queryset = segments.distinct().order_by("name", "pk")
         fields["segment"].empty_label = "Choose a segment"
         fields["segment"].help_text = "Its filters as they are when the job runs."
-        for name in OPTIONS:
-            fields[name].initial = job.options.get(name, "")
-        fields["query"].initial = job.options.get("query", "")
+        for name in [*OPTIONS, "query"]:
+            self.initial.setdefault(name, job.options.get(name, ""))
         expression = job.schedule
-        fields["schedule_preset"].initial = (
-            expression if expression in dict(schedules.PRESETS) or not expression else CUSTOM
+        self.initial.setdefault(
+            "schedule_preset",
+            expression if expression in dict(schedules.PRESETS) or not expression else CUSTOM,
         )
         if not job.pk:
-            fields["enabled"].initial = True
+            self.initial["direction"] = self.initial.get("direction") or "in"
+            self.initial["place"] = self.initial.get("place") or Place.FOLDER
         self.secrets_set, self.secrets_unreadable = job_secrets(job)
         if self.can_set_secrets:
             for name, label, textarea in SECRETS:

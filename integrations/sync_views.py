@@ -2,6 +2,8 @@
 Run now, Test connection and delete. For staff users who manage integration jobs (Advanced
 users and Global admins); secrets are set only by Global admins (integrations.sync_forms)."""
 
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -49,6 +51,7 @@ def sync_list(request):
     runs = _runs().in_bulk([job.last_run_id for job in jobs if job.last_run_id])
     for job in jobs:
         job.last_run = runs.get(job.last_run_id)
+    _name_files(runs.values())
     return render(
         request,
         "integrations/sync_list.html",
@@ -58,6 +61,12 @@ def sync_list(request):
             "under_way": any(job.last_run and job.last_run.under_way for job in jobs),
         },
     )
+
+
+def _name_files(runs):
+    """A run's file by its name alone: the job's location says where."""
+    for run in runs:
+        run.file_label = PurePosixPath(run.file_name).name or run.file_name
 
 
 def _is_failing(job):
@@ -72,6 +81,7 @@ def sync_detail(request, pk):
     page = Paginator(_runs().filter(integration_job=job), RUNS_PER_PAGE).get_page(
         request.GET.get("page")
     )
+    _name_files(page)
     polling = any(run.under_way for run in page)
     wants_fragment = request.htmx and not request.htmx.history_restore_request
     template = "integrations/sync_detail.html"
