@@ -16,6 +16,7 @@ from contacts.admin import MembershipAdmin, PersonAdmin
 from contacts.models import DownloadRecord, Membership, Person
 from contacts.privacy import record_download
 
+from . import syncs
 from .files import (
     CSV_CONTENT_TYPE,
     XLSX_CONTENT_TYPE,
@@ -25,10 +26,11 @@ from .files import (
 )
 from .forms import check_upload_size
 from .mapping import Mapping, MappingProblem
-from .models import ImportJob, MappingTemplate, UsersExport
+from .models import ImportJob, IntegrationJob, MappingTemplate, SyncRun, UsersExport
 from .resources import UsersResource
 from .resources.users_writes import refuse_to_wait
 from .services import open_table
+from .sync_forms import IntegrationJobAdminForm, job_secrets
 
 
 @admin.register(ImportJob)
@@ -295,3 +297,80 @@ class MappingTemplateAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# Integration jobs. Secrets are never shown here (their encrypted column is not a field of the
+# form, so neither a page nor a change message of the history can name them): the admin says
+# which are set, and a job's page sets them.
+
+
+@admin.register(IntegrationJob)
+class IntegrationJobAdmin(admin.ModelAdmin):
+    form = IntegrationJobAdminForm
+    list_display = [
+        "name",
+        "direction",
+        "place",
+        "location",
+        "schedule_words",
+        "enabled",
+        "next_run_at",
+        "failures_in_a_row",
+    ]
+    list_filter = ["direction", "place", "enabled"]
+    search_fields = ["name", "location"]
+    readonly_fields = [
+        "secrets_set",
+        "next_run_at",
+        "failures_in_a_row",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["encrypted_secrets"]
+
+    @admin.display(description="schedule")
+    def schedule_words(self, job):
+        return job.schedule_in_words()
+
+    @admin.display(description="secrets")
+    def secrets_set(self, job):
+        names, unreadable = job_secrets(job)
+        if unreadable:
+            return "They can no longer be read (the keys changed): set them again."
+        words = ", ".join(sorted(names)) or "none"
+        return f"Set: {words}. Only their names are shown; the job's page sets them."
+
+    def save_model(self, request, obj, form, change):
+        syncs.plan(obj)
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    """The runs, read only: the scheduler, Run now and the command line make them."""
+
+    list_display = [
+        "integration_job",
+        "created_at",
+        "trigger",
+        "staff_user",
+        "status",
+        "file_name",
+        "rows_written",
+    ]
+    list_filter = ["status", "trigger"]
+    list_select_related = ["integration_job", "staff_user"]
+    search_fields = ["integration_job__name", "file_name"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

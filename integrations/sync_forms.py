@@ -1,4 +1,7 @@
-"""The form of an integration job's page (SPEC §4.6): one form to add and to edit a job.
+"""Past 400 lines as one thing: the forms of an integration job (SPEC §4.6), its page's and the
+admin's, and the rules they share.
+
+The page has one form to add and to edit a job.
 
 Every field is on the page whatever the direction and kind of place; the ones that do not apply
 hide by CSS (static/css/integrations.css, `:has()` on the direction and the kind chosen), so the
@@ -17,7 +20,6 @@ from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -86,7 +88,107 @@ class SecretField(forms.CharField):
         self.kinds = kinds
 
 
-class IntegrationJobForm(forms.ModelForm):
+class JobRules:
+    """The rules of an integration job that every form of one applies: its page's and the
+    admin's. `clean_job` sets `self.options`, the place's settings to save."""
+
+    def clean_name(self):
+        name = " ".join(self.cleaned_data["name"].split())
+        if not name:
+            raise ValidationError("Give the job a name.", code="required")
+        others = IntegrationJob.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
+        if others.exists():
+            raise ValidationError(
+                "An integration job of this name exists already.", code="name_taken"
+            )
+        return name
+
+    def clean_location(self):
+        location = self.cleaned_data["location"].strip()
+        if urlsplit(location).password is not None:
+            # Never drawn again: the field comes back without it.
+            self.data = self.data.copy()
+            self.data["location"] = _without_password(location)
+            raise ValidationError(
+                "Put the password in the Password field, not in the address: an address is "
+                "shown on pages and in the history.",
+                code="password_in_location",
+            )
+        return location
+
+    def clean_job(self, data, options):
+        direction, kind = data.get("direction"), data.get("place")
+        if direction == IntegrationJob.Direction.OUTBOUND:
+            # What an outbound job writes is the users file, and none of the import's options
+            # apply (its page hides them).
+            data.update(
+                file_kind=ImportJob.Kind.USERS,
+                mapping_template=None,
+                skip_errors=False,
+                re_add_removed=False,
+                move_processed=False,
+            )
+        elif direction:
+            data.update(export=IntegrationJob.Export.ALL)
+        if data.get("export") != IntegrationJob.Export.SEGMENT:
+            data["segment"] = None
+        elif not data.get("segment") and not self.has_error("segment"):
+            self.add_error(
+                "segment", ValidationError("Choose the segment to export.", code="required")
+            )
+        template = data.get("mapping_template")
+        if template and data.get("file_kind") and template.file_kind != data["file_kind"]:
+            self.add_error(
+                "mapping_template",
+                ValidationError(
+                    "The mapping template “%(template)s” reads a %(its)s, and this job takes a "
+                    "%(ours)s: choose one made for a %(ours)s.",
+                    code="template_kind",
+                    params={
+                        "template": template,
+                        "its": template.get_file_kind_display().lower(),
+                        "ours": ImportJob.Kind(data["file_kind"]).label.lower(),
+                    },
+                ),
+            )
+        self.options = {name: value for name, value in options.items() if value}
+        if kind and direction:
+            self._clean_place(data, kind, direction)
+
+    def _clean_place(self, data, kind, direction):
+        if kind == Place.SFTP and not self.options.get("host_key"):
+            self._refuse(
+                "host_key",
+                ValidationError(
+                    "An SFTP job connects only to a server whose key it knows: paste the "
+                    "server's host key (a line of known_hosts, or ssh-keyscan's output).",
+                    code="required",
+                ),
+            )
+        if kind == QUERY_KIND and not self.options.get("query"):
+            self._refuse(
+                "query",
+                ValidationError("Write the SELECT whose rows are the file.", code="required"),
+            )
+        if self.has_error("location") or not data.get("location"):
+            return
+        try:
+            places.validate_location(
+                kind=kind, location=data["location"], direction=direction, options=self.options
+            )
+        except ValidationError as error:
+            for refusal in error.error_list:
+                self._refuse(_field_of(refusal, kind), refusal)
+
+    def _refuse(self, field, error):
+        """The error on its field, or on the options where the form has no such field (the
+        admin's); one error a field."""
+        field = field if field in self.fields else "options"
+        if not self.has_error(field):
+            self.add_error(field, error)
+
+
+class IntegrationJobForm(JobRules, forms.ModelForm):
     required_css_class = "required"
 
     schedule_preset = forms.ChoiceField(
@@ -222,30 +324,6 @@ class IntegrationJobForm(forms.ModelForm):
 
     # Checks
 
-    def clean_name(self):
-        name = " ".join(self.cleaned_data["name"].split())
-        if not name:
-            raise ValidationError("Give the job a name.", code="required")
-        others = IntegrationJob.objects.filter(name__iexact=name).exclude(pk=self.instance.pk)
-        if others.exists():
-            raise ValidationError(
-                "An integration job of this name exists already.", code="name_taken"
-            )
-        return name
-
-    def clean_location(self):
-        location = self.cleaned_data["location"].strip()
-        if urlsplit(location).password is not None:
-            # Never drawn again: the field comes back without it.
-            self.data = self.data.copy()
-            self.data["location"] = _without_password(location)
-            raise ValidationError(
-                "Put the password in the Password field, not in the address: an address is "
-                "shown on pages and in the history.",
-                code="password_in_location",
-            )
-        return location
-
     def clean_host_key(self):
         return " ".join(self.cleaned_data["host_key"].split())
 
@@ -258,44 +336,12 @@ class IntegrationJobForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        direction, kind = data.get("direction"), data.get("place")
-        inbound = direction == IntegrationJob.Direction.INBOUND
         self._clean_schedule(data)
-        if direction and not inbound:
-            # What an outbound job writes is the users file, and none of the import's options
-            # apply; the page hides them.
-            data.update(
-                file_kind=ImportJob.Kind.USERS,
-                mapping_template=None,
-                skip_errors=False,
-                re_add_removed=False,
-                move_processed=False,
-            )
-        elif direction:
-            data.update(export=IntegrationJob.Export.ALL, segment=None)
-        if data.get("export") != IntegrationJob.Export.SEGMENT:
-            data["segment"] = None
-        elif not data.get("segment") and "segment" not in self.errors:
-            self.add_error(
-                "segment", ValidationError("Choose the segment to export.", code="required")
-            )
-        template = data.get("mapping_template")
-        if template and data.get("file_kind") and template.file_kind != data["file_kind"]:
-            self.add_error(
-                "mapping_template",
-                ValidationError(
-                    "The mapping template “%(template)s” reads a %(its)s, and this job takes a "
-                    "%(ours)s: choose one made for a %(ours)s.",
-                    code="template_kind",
-                    params={
-                        "template": template,
-                        "its": template.get_file_kind_display().lower(),
-                        "ours": ImportJob.Kind(data["file_kind"]).label.lower(),
-                    },
-                ),
-            )
-        if kind and direction:
-            self._clean_place(data, kind, direction)
+        kind = data.get("place")
+        options = {name: data.get(name, "") for name, of in OPTIONS.items() if of == kind}
+        if kind == QUERY_KIND:
+            options["query"] = data.get("query", "")
+        self.clean_job(data, options)
         return data
 
     def _clean_schedule(self, data):
@@ -315,37 +361,6 @@ class IntegrationJobForm(forms.ModelForm):
                 self.add_error("schedule", error)
         else:
             data["schedule"] = preset
-
-    def _clean_place(self, data, kind, direction):
-        options = {name: data.get(name, "") for name, of in OPTIONS.items() if of == kind}
-        if kind == QUERY_KIND:
-            options["query"] = data.get("query", "")
-        self.options = {name: value for name, value in options.items() if value}
-        if kind == Place.SFTP and not self.options.get("host_key"):
-            self.add_error(
-                "host_key",
-                ValidationError(
-                    "An SFTP job connects only to a server whose key it knows: paste the "
-                    "server's host key (a line of known_hosts, or ssh-keyscan's output).",
-                    code="required",
-                ),
-            )
-        if kind == QUERY_KIND and not self.options.get("query"):
-            self.add_error(
-                "query",
-                ValidationError("Write the SELECT whose rows are the file.", code="required"),
-            )
-        if self.has_error("location") or not data.get("location"):
-            return
-        try:
-            places.validate_location(
-                kind=kind, location=data["location"], direction=direction, options=self.options
-            )
-        except ValidationError as error:
-            for refusal in error.error_list:
-                field = _field_of(refusal, kind)
-                if not self.has_error(field):
-                    self.add_error(field, refusal)
 
     # Saving
 
@@ -519,8 +534,63 @@ def _location_help():
     return format_html_join(" ", '<span class="by-place place-hint for-{}">{}</span>', examples)
 
 
-def next_run_words(when):
-    """“Mon 3 Mar 2026, 06:00” in the app's time zone, or a dash."""
-    if not when:
-        return "–"
-    return date_format(timezone.localtime(when), "D j M Y, H:i")
+class IntegrationJobAdminForm(JobRules, forms.ModelForm):
+    """The admin's form: the page's rules, the place's settings as their JSON object, and no
+    secrets (a job's page sets them)."""
+
+    class Meta:
+        model = IntegrationJob
+        fields = [
+            "name",
+            "direction",
+            "place",
+            "location",
+            "options",
+            "file_kind",
+            "mapping_template",
+            "export",
+            "segment",
+            "skip_errors",
+            "re_add_removed",
+            "move_processed",
+            "schedule",
+            "enabled",
+        ]
+        help_texts = {
+            "options": "The place's settings that are not secret: {“endpoint_url”, “region”} "
+            "for S3, {“host_key”} for SFTP, {“query”} for PostgreSQL.",
+            "schedule": "A cron expression (minute hour day month weekday); blank: only when run "
+            "by hand.",
+        }
+
+    def clean_schedule(self):
+        expression = " ".join(self.cleaned_data["schedule"].split())
+        return schedules.validate(expression) if expression else ""
+
+    def clean_options(self):
+        options = self.cleaned_data["options"] or {}
+        known = {*OPTIONS, "query"}
+        if not isinstance(options, dict) or not all(
+            key in known and isinstance(value, str) for key, value in options.items()
+        ):
+            raise ValidationError(
+                "The options are a JSON object of texts, with the keys %(keys)s.",
+                code="bad_options",
+                params={"keys": ", ".join(sorted(known))},
+            )
+        return options
+
+    def clean(self):
+        data = super().clean()
+        kind = data.get("place")
+        given = data.get("options") or {}
+        self.clean_job(
+            data,
+            {
+                name: " ".join(value.split()) if name == "host_key" else value.strip()
+                for name, value in given.items()
+                if OPTIONS.get(name) == kind or (name == "query" and kind == QUERY_KIND)
+            },
+        )
+        data["options"] = getattr(self, "options", {})
+        return data
