@@ -13,6 +13,7 @@ import base64
 import csv
 import fnmatch
 import hashlib
+import http.client
 import io
 import logging
 import os
@@ -162,6 +163,9 @@ def _newest_first(files):
 
 def _from_timestamp(value):
     return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+_GONE = "The file changed or went away since it was listed: run the job again."
 
 
 def _hidden_temp_name(directory, name):
@@ -370,8 +374,11 @@ class FolderPlace(Place):
         self._belongs(remote.name, self.directory)
         if not _inside_roots(remote.name):
             raise PlaceError(f"{remote.name} is a link leading outside the allowed folders.")
-        with open(os.path.realpath(remote.name), "rb") as file:
-            shutil.copyfileobj(file, destination)
+        try:
+            with open(os.path.realpath(remote.name), "rb") as file:
+                shutil.copyfileobj(file, destination)
+        except FileNotFoundError:
+            raise PlaceError(_GONE) from None
 
     def _mark_processed(self, remote):
         self._open()
@@ -585,7 +592,10 @@ class SftpPlace(Place):
     def _download(self, remote, destination):
         self._open()
         self._belongs(remote.name, self.directory)
-        self._sftp.getfo(remote.name, destination)
+        try:
+            self._sftp.getfo(remote.name, destination)
+        except FileNotFoundError:
+            raise PlaceError(_GONE) from None
 
     def _mark_processed(self, remote):
         self._open()
@@ -714,7 +724,7 @@ class S3Place(Place):
                     f"The access key may not do this in the bucket “{self.bucket}” at {self.where}."
                 )
             if code in ("NoSuchKey", "PreconditionFailed"):
-                return "The file changed or went away since it was listed: run the job again."
+                return _GONE
             message = error.response.get("Error", {}).get("Message", "")
             return f"{self.where} answered {code}: {message}"
         if isinstance(error, botocore.exceptions.NoCredentialsError):
@@ -848,6 +858,8 @@ class HttpsPlace(Place):
             )
         if isinstance(error, ssl.SSLError):
             return f"The secure connection to {self.display} failed: {error.reason or error}."
+        if isinstance(error, http.client.HTTPException):
+            return f"The server at {self.display} gave an answer that is not HTTP: {error!r}."
         return super()._explain(error)
 
     def _fetch_body(self):

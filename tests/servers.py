@@ -216,7 +216,9 @@ class HttpsServer:
     token: str | None = None  # when set, a request without "Bearer <token>" gets 401
     send_etag: bool = True
     send_last_modified: bool = True
+    redirects: dict = field(default_factory=dict)  # path → the URL it sends on to (302)
     requests: list = field(default_factory=list)  # (method, path) of every request
+    authorizations: list = field(default_factory=list)  # the Authorization header of each
 
     def url(self, path):
         return self.base_url + path
@@ -233,6 +235,13 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server.state
         path = urlsplit(self.path).path
         state.requests.append((self.command, path))
+        state.authorizations.append(self.headers.get("Authorization"))
+        if path in state.redirects:
+            self.send_response(302)
+            self.send_header("Location", state.redirects[path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if state.token and self.headers.get("Authorization") != f"Bearer {state.token}":
             self.send_error(401)
             return

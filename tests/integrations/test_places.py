@@ -820,3 +820,106 @@ def test_postgres_unknown_database(postgres_source):
     assert message.startswith(f"Could not connect to {location}: ")
     assert f'database "{postgres_source.dbname}_missing" does not exist' in message
     assert PG_PASSWORD not in message
+
+
+# --- more failures, and secrets -----------------------------------------------------------
+
+
+def test_file_gone_since_listed(sync_root, sftp_server):
+    put_file(sync_root / "drop" / "users-1.csv", CSV, T1)
+    put_file(sftp_server.root / "drop" / "users-1.csv", CSV, T1)
+
+    with folder(f"{sync_root}/drop/users-*.csv") as place:
+        (remote,) = place.candidates()
+        (sync_root / "drop" / "users-1.csv").unlink()
+        assert place_error(place.download, remote, io.BytesIO()) == (
+            "The file changed or went away since it was listed: run the job again."
+        )
+    with sftp(sftp_server, "/drop/users-*.csv") as place:
+        (remote,) = place.candidates()
+        (sftp_server.root / "drop" / "users-1.csv").unlink()
+        assert place_error(place.download, remote, io.BytesIO()) == (
+            "The file changed or went away since it was listed: run the job again."
+        )
+
+
+def test_s3_write_to_an_unknown_bucket(s3_server):
+    with s3(s3_server, "s3://nope-no-bucket/out/", "out") as place:
+        message = place_error(place.write, "users.csv", io.BytesIO(CSV))
+
+    assert message == f"The bucket “nope-no-bucket” does not exist at {s3_server.endpoint_url}."
+
+
+def test_https_redirects_keep_the_token_on_the_same_host_only(https_server):
+    https_server.files["/users.csv"] = CSV
+    https_server.token = "t0ken-for-the-crm"
+    port = https_server.base_url.rsplit(":", 1)[1]
+    https_server.redirects = {
+        "/old.csv": "/users.csv",
+        "/elsewhere.csv": f"https://localhost:{port}/users.csv",
+        "/plain.csv": f"http://127.0.0.1:{port}/users.csv",
+    }
+
+    with override_settings(SYNC_CA_BUNDLE=str(https_server.ca_pem)):
+        with https(https_server, "/old.csv", token="t0ken-for-the-crm") as place:
+            assert read(place, place.candidates()[0]) == CSV
+        assert https_server.authorizations == ["Bearer t0ken-for-the-crm"] * 4
+        https_server.authorizations.clear()
+
+        elsewhere = https(https_server, "/elsewhere.csv", token="t0ken-for-the-crm")
+        assert place_error(elsewhere.candidates) == (
+            f"The server refused the token for {https_server.url('/elsewhere.csv')}: set the "
+            "right token."
+        )
+        assert https_server.authorizations == ["Bearer t0ken-for-the-crm", None]
+
+        plain = https(https_server, "/plain.csv", token="t0ken-for-the-crm")
+        assert place_error(plain.candidates) == (
+            f"The server sent the request on to http://127.0.0.1:{port}/users.csv, which is "
+            "not HTTPS: give the final HTTPS address."
+        )
+
+
+def test_secrets_never_in_a_place_repr_or_its_errors(sync_root):
+    secret = "S3cret-value-never-shown"
+    places_with_secrets = [
+        folder(f"{sync_root}/nowhere/*.csv"),
+        open_place(
+            kind="sftp",
+            location="sftp://ada@127.0.0.1:2222/drop/*.csv",
+            direction="in",
+            secrets={"password": secret, "private_key": secret, "passphrase": secret},
+            options={"host_key": new_host_key_line()},
+        ),
+        open_place(
+            kind="s3",
+            location="s3://bucket/in/*.csv",
+            direction="in",
+            secrets={"access_key_id": "AKIA", "secret_access_key": secret},
+            options={"endpoint_url": "http://127.0.0.1:1"},
+        ),
+        open_place(
+            kind="https",
+            location="https://127.0.0.1:1/users.csv",
+            direction="in",
+            secrets={"token": secret},
+            options={},
+        ),
+        open_place(
+            kind="postgres",
+            location="postgres://ada@127.0.0.1:1/crm",
+            direction="in",
+            secrets={"password": secret},
+            options={"query": "SELECT 1"},
+        ),
+    ]
+
+    for place in places_with_secrets:
+        assert secret not in repr(place)
+        assert secret not in str(place)
+        assert secret not in repr(vars(place))
+        with pytest.raises(PlaceError) as error:
+            place.check()
+        assert secret not in str(error.value)
+        assert error.value.__cause__ is None
+        assert error.value.__suppress_context__
