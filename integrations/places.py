@@ -31,7 +31,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import boto3
 import botocore.exceptions
@@ -384,9 +384,9 @@ class FolderPlace(Place):
         self._open()
         base = self._belongs(remote.name, self.directory)
         processed = os.path.join(self.directory, PROCESSED)
-        os.makedirs(processed, exist_ok=True)
         if not _inside_roots(processed):
-            raise PlaceError(f"{processed} leads outside the allowed folders.")
+            raise PlaceError(f"{processed} is a link leading outside the allowed folders.")
+        os.makedirs(processed, exist_ok=True)
         moved = os.path.join(processed, base)
         os.replace(remote.name, moved)
         return moved
@@ -953,6 +953,14 @@ class PostgresPlace(Place):
         if not parts.username or not parts.hostname or not self.dbname or "/" in self.dbname:
             raise _refuse("Write the location as postgres://user@host:port/dbname.", "bad_postgres")
         self.user, self.host = unquote(parts.username), parts.hostname
+        parameters = dict(parse_qsl(parts.query))
+        if set(parameters) - {"sslmode"}:
+            raise _refuse(
+                "Only ?sslmode=… may follow a postgres:// location; set the password as the "
+                "job's secret.",
+                "bad_postgres",
+            )
+        self.sslmode = parameters.get("sslmode")
         if "query" not in self.options:
             raise _refuse("Give the SELECT query whose result is the file.", "no_query")
         self.query = _single_select(self.options["query"])
@@ -975,6 +983,7 @@ class PostgresPlace(Place):
                 dbname=self.dbname,
                 user=self.user,
                 password=self._secrets.get("password"),
+                sslmode=self.sslmode,
                 connect_timeout=settings.SYNC_TIMEOUT,
                 application_name="Unified Contacts integration job",
                 options=f"-c default_transaction_read_only=on -c statement_timeout={milliseconds}",
