@@ -50,6 +50,8 @@ PROCESSED = "processed"
 # One list_objects_v2 page; a module constant so a test can make pages small.
 S3_PAGE_SIZE = 1000
 _WILDCARD = re.compile(r"[*?[]")
+# Secrets shorter than this are masked only where they stand alone (Place._scrub).
+_SHORT_SECRET = 8
 
 
 @dataclass(frozen=True)
@@ -274,14 +276,19 @@ class Place:
         return None
 
     def _scrub(self, text):
-        """The text with every secret (and every long line of a multi-line one) masked."""
+        """The text with every secret (and every long line of a multi-line one) masked. A
+        short secret is masked where it stands alone only (not inside a word, a name with
+        dashes or dots): masking every "a" of a message would make it unreadable, and a short
+        secret inside a longer name reveals nothing."""
         values = set()
         for value in self._secrets.values():
             values.add(value)
             values.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 16)
         for value in sorted(values, key=len, reverse=True):
-            if value:
+            if len(value) >= _SHORT_SECRET:
                 text = text.replace(value, MASK)
+            elif value:
+                text = re.sub(rf"(?<![\w.-]){re.escape(value)}(?![\w.-])", MASK, text)
         return text
 
     @contextmanager

@@ -617,6 +617,14 @@ def test_s3_unknown_bucket(s3_server):
     assert message == f"The bucket “nope-no-bucket” does not exist at {s3_server.endpoint_url}."
 
 
+def test_s3_short_keys_do_not_garble_messages(s3_server):
+    place = s3(s3_server, "s3://a-bucket/b/*.csv", access_key_id="a", secret_access_key="b")
+
+    message = place_error(place.candidates)
+
+    assert message == f"The bucket “a-bucket” does not exist at {s3_server.endpoint_url}."
+
+
 def test_s3_bad_keys(s3_server):
     bucket = s3_server.bucket()
     secrets = {"access_key_id": "AKIAUNKNOWNKEY000000", "secret_access_key": "sEcReT-never-shown"}
@@ -795,10 +803,19 @@ def test_postgres_query_becomes_a_csv_file(postgres_source):
         ("SELECT email FORM people", 'syntax error at or near "people"'),
         ("SELECT * FROM nobody", 'relation "nobody" does not exist'),
         (f'SELECT * FROM "{PG_PASSWORD}"', 'relation "•••" does not exist'),
+        ('SELECT * FROM "pw1" AS pw12', 'relation "•••" does not exist'),
     ],
 )
 def test_postgres_sql_error(postgres_source, sql, reason):
-    message = place_error(query(postgres_source, sql).candidates)
+    place = open_place(
+        kind="postgres",
+        location=postgres_source.location,
+        direction="in",
+        secrets={"password": PG_PASSWORD, "unused": "pw1"},
+        options={"query": sql},
+    )
+
+    message = place_error(place.candidates)
 
     assert message == f"The query on {postgres_source.dbname}@127.0.0.1 failed: {reason}."
 
