@@ -310,6 +310,10 @@ class IntegrationJobForm(JobRules, forms.ModelForm):
 
     # What a page needs to draw it
 
+    def secret_labels(self):
+        """The labels of the saved secrets (their names only)."""
+        return [label for name, label, _ in SECRETS if name in self.secrets_set]
+
     def secret_fields(self):
         """(bound secret field, bound clear checkbox or None, kinds) for the template."""
         return [
