@@ -159,7 +159,9 @@ def test_the_form_shows_the_fields_of_the_kind_chosen_and_secrets_only_write(
     page.get_by_role("button", name="Add the job").click()
 
     # No host key: refused, and the password is not sent back.
-    expect(page.get_by_text("An SFTP job connects only to a server whose key it knows")).to_be_visible()
+    expect(
+        page.get_by_text("An SFTP job connects only to a server whose key it knows")
+    ).to_be_visible()
     expect(page.get_by_label("Password")).to_have_value("")
     assert "s3cret-pw" not in page.content()
     assert not IntegrationJob.objects.exists()
