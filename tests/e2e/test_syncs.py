@@ -110,6 +110,13 @@ def test_add_a_folder_job_with_the_keyboard_run_it_now_and_read_its_result(
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Import finished")).to_be_visible()
 
+    page.goto("/integrations/")
+    history = page.get_by_role("table").filter(has_text="Outcome")
+    expect(history.get_by_role("row").nth(1)).to_contain_text(
+        "by the integration job Nightly CRM drop"
+    )
+    shot(page, "integrations-index")
+
     page.goto("/integrations/syncs/")
     row = page.get_by_role("row").filter(has_text="Nightly CRM drop")
     expect(row).to_contain_text("Finished")
@@ -165,3 +172,37 @@ def test_the_form_shows_the_fields_of_the_kind_chosen_and_secrets_only_write(
     expect(page.get_by_label("Password")).to_have_value("")
     assert "s3cret-pw" not in page.content()
     assert not IntegrationJob.objects.exists()
+
+
+@pytest.mark.parametrize("staff_group", [staff.ADVANCED])
+def test_the_job_page_follows_a_run_until_it_ends_then_says_the_job_keeps_failing(
+    signed_in_page, tmp_path, settings
+):
+    page = signed_in_page
+    settings.SYNC_FOLDER_ROOTS = [tmp_path]
+    job = IntegrationJob.objects.create(
+        name="Partner drop",
+        direction="in",
+        place="folder",
+        location=f"{tmp_path}/users-*.csv",
+        failures_in_a_row=2,
+    )
+    run = SyncRun.objects.create(
+        integration_job=job, trigger=SyncRun.Trigger.SCHEDULE, status=SyncRun.Status.RUNNING
+    )
+
+    page.goto(job.get_absolute_url())
+    runs = page.get_by_role("region", name="Runs")
+    expect(runs).to_contain_text("Following the run under way…")
+    expect(runs.get_by_role("row").nth(1)).to_contain_text("Running")
+    expect(page.get_by_role("alert")).to_have_count(0)
+
+    message = f"No file at {tmp_path}/users-*.csv: nothing to import."
+    SyncRun.objects.filter(pk=run.pk).update(status=SyncRun.Status.FAILED, message=message)
+    IntegrationJob.objects.filter(pk=job.pk).update(failures_in_a_row=3)
+
+    expect(page.get_by_role("alert")).to_contain_text("This job failed its last 3 runs")
+    expect(runs.get_by_role("row").nth(1)).to_contain_text("Failed")
+    expect(runs.get_by_role("row").nth(1)).to_contain_text(message)
+    expect(runs).to_contain_text("1 run")
+    shot(page, "sync-detail-failing")
