@@ -437,6 +437,8 @@ def schedule_words(preset, expression):
     preset = preset or BY_HAND
     if preset == BY_HAND:
         return "Only when run by hand: no schedule.", None, ""
+    if preset != CUSTOM and preset not in dict(schedules.PRESETS):
+        return "", None, "Choose how often from the list."
     expression = preset if preset != CUSTOM else " ".join((expression or "").split())
     if not expression:
         return "", None, "Write a cron expression, or choose how often above."
@@ -449,7 +451,10 @@ def schedule_words(preset, expression):
 
 def _destination(kind, location, options):
     """Where a job's secrets are sent: the kind, the server (scheme, user, host, port), the
-    S3 endpoint and the SFTP host key. The path, pattern, bucket or query may change freely."""
+    S3 endpoint and the SFTP host key. The path, pattern, bucket (the keys are the same
+    account's wherever it writes) or query may change freely."""
+    if kind == Place.S3:
+        return (kind, (options or {}).get("endpoint_url", ""))
     parts = urlsplit(location.strip())
     try:
         port = parts.port
@@ -461,7 +466,6 @@ def _destination(kind, location, options):
         parts.username,
         (parts.hostname or "").lower(),
         port,
-        (options or {}).get("endpoint_url", "") if kind == Place.S3 else "",
         (options or {}).get("host_key", "") if kind == Place.SFTP else "",
     )
 

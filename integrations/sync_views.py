@@ -58,7 +58,6 @@ def sync_list(request):
         {
             "jobs": jobs,
             "failing": [job for job in jobs if _is_failing(job)],
-            "under_way": any(job.last_run and job.last_run.under_way for job in jobs),
         },
     )
 

@@ -637,6 +637,7 @@ def test_disabling_a_job_clears_its_next_run(advanced_client, root):
             "At 05:30, Monday through Friday, UTC Next run: {next}.",
         ),
         ("schedule_preset=", "Only when run by hand: no schedule."),
+        ("schedule_preset=0+7+*+*+*", "Choose how often from the list."),
         (
             "schedule_preset=custom&schedule=61+*+*+*+*",
             "“61 * * * *” is not a schedule: bad minute.",
@@ -814,6 +815,45 @@ def test_an_advanced_user_who_sends_secrets_elsewhere_removes_them(
             "sets them again."
         )
     assert messages(advanced_client.get(job.get_absolute_url())) == expected
+
+
+@pytest.mark.parametrize(
+    ("change", "kept"),
+    [
+        ({"location": "s3://other-bucket/in/users-*.csv"}, True),
+        ({"region": "eu-west-3"}, True),
+        ({"endpoint_url": "https://evil.example"}, False),
+        ({"place": "https", "location": "https://127.0.0.1/users.csv"}, False),
+    ],
+)
+def test_an_s3_jobs_keys_follow_its_endpoint_not_its_bucket(advanced_client, change, kept):
+    job = with_secrets(
+        IntegrationJob.objects.create(
+            name="Bucket",
+            direction="in",
+            place="s3",
+            location="s3://crm-exports/in/users-*.csv",
+            options={"endpoint_url": "https://s3.example.com"},
+        ),
+        {"access_key_id": "AKIA1", "secret_access_key": SECRET},
+    )
+    data = {
+        "name": "Bucket",
+        "direction": "in",
+        "place": "s3",
+        "location": "s3://crm-exports/in/users-*.csv",
+        "endpoint_url": "https://s3.example.com",
+        "file_kind": "users",
+        "export": "all",
+        "enabled": "on",
+        **change,
+    }
+
+    response = advanced_client.post(f"/integrations/syncs/{job.pk}/edit/", data)
+
+    assert response.status_code == 302
+    job.refresh_from_db()
+    assert bool(job.encrypted_secrets) is kept
 
 
 def test_a_password_in_the_location_is_refused_and_not_drawn_again(
