@@ -3,8 +3,11 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.http import QueryDict
 
-from contacts.models import DownloadRecord
+from config.staff import display_name
+from contacts.forms import PeopleFilterForm
+from contacts.models import DownloadRecord, Segment
 from contacts.privacy import record_download
 from integrations import services
 from integrations.management.importing import BAD_USAGE
@@ -18,9 +21,9 @@ CLOSED_PIPE = 1
 
 class Command(BaseCommand):
     help = (
-        "Write the users file of every membership (or every contact) for the source system: "
-        "CSV, or XLSX when --output ends in .xlsx. Exit status: 0 written, 1 standard output "
-        "closed before the end (as by `| head`), 2 bad usage."
+        "Write the users file of every membership (or every contact, or a saved segment's) for "
+        "the source system: CSV, or XLSX when --output ends in .xlsx. Exit status: 0 written, "
+        "1 standard output closed before the end (as by `| head`), 2 bad usage."
     )
 
     def add_arguments(self, parser):
@@ -32,8 +35,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--contacts-only", action="store_true", help="Only memberships that are contacts."
         )
+        parser.add_argument(
+            "--segment",
+            metavar="NAME",
+            help="Only the memberships of this saved segment (its name, in any case), as the "
+            "People page lists them; with --contacts-only, only its contacts.",
+        )
 
-    def handle(self, *args, output, contacts_only, **options):
+    def handle(self, *args, output, contacts_only, segment, **options):
+        memberships, what = None, "Contacts only" if contacts_only else "All users"
+        if segment is not None:
+            segment = find_segment(segment)
+            memberships = segment_memberships(segment)
+            what = f"The segment “{segment.name}”" + (", contacts only" if contacts_only else "")
         file_format = "csv"
         if output:
             path = Path(output)
@@ -62,14 +76,14 @@ class Command(BaseCommand):
             kind=DownloadRecord.Kind.USERS_FILE,
             channel=DownloadRecord.Channel.COMMAND,
             by=None,
-            filters=(
-                ("Contacts only" if contacts_only else "All users")
-                + f", to {output or 'standard output'}"
-            ),
+            filters=f"{what}, to {output or 'standard output'}",
             file_format=file_format,
         )
         _, _, body = services.export_users(
-            contacts_only=contacts_only, file_format=file_format, download=download
+            contacts_only=contacts_only,
+            file_format=file_format,
+            download=download,
+            memberships=memberships,
         )
         try:
             with _closing(out, close=bool(output)):
@@ -90,7 +104,63 @@ class Command(BaseCommand):
                 body.close()
         if output:
             what = "contacts" if contacts_only else "users"
-            self.stderr.write(f"Wrote the {what} file to {output}.")
+            of = f" of the segment “{segment.name}”" if segment is not None else ""
+            self.stderr.write(f"Wrote the {what} file{of} to {output}.")
+
+
+def find_segment(name):
+    """The saved segment named `name`, in any case (shared or not: the command line has no
+    staff user). Bad usage when no segment or several have that name."""
+    name = " ".join(name.split())
+    segments = list(Segment.objects.filter(name__iexact=name).select_related("owner"))
+    if not segments:
+        saved = Segment.objects.order_by("name").values_list("name", flat=True).distinct()
+        raise CommandError(
+            f"No saved segment is named “{name}”. Saved segments: "
+            f"{', '.join(f'“{saved_name}”' for saved_name in saved) or 'none'}.",
+            returncode=BAD_USAGE,
+        )
+    if len(segments) > 1:
+        named = "; ".join(
+            f"“{segment.name}” of {display_name(segment.owner)}"
+            + (" (shared)" if segment.shared else "")
+            for segment in segments
+        )
+        raise CommandError(
+            f"{len(segments)} saved segments are named “{name}”: {named}. Rename all but one "
+            "on the Segments page (/people/segments/), then name it again.",
+            returncode=BAD_USAGE,
+        )
+    return segments[0]
+
+
+def segment_memberships(segment):
+    """The memberships `segment` selects. Bad usage when one of its filters no longer applies
+    (its account, account type or role was deleted): the People page then shows a wider list
+    and says so, but a file for another system must not quietly hold people the segment left
+    out."""
+    form = PeopleFilterForm(QueryDict(segment.query))
+    form.filters  # noqa: B018 (validates the filters)
+    problems = []
+    for field in form.errors:
+        value = form.data.get(field, "")
+        if field == "cols":
+            continue  # the People page's columns: a users file has its own
+        if field == "account":
+            problems.append(f"the account {segment.account_label or f'“{value}”'}")
+        elif field in ("account_type", "role"):
+            problems.append(f"the {form.fields[field].label.lower()} it was filtered on")
+        else:
+            problems.append(f"its filter {form.fields[field].label} “{value}”")
+    if problems:
+        raise CommandError(
+            f"The segment “{segment.name}” no longer selects what it was saved for: "
+            f"{' and '.join(problems)} no longer exist{'s' if len(problems) == 1 else ''}. "
+            "Open it on the People page, choose its filters again and save it; nothing was "
+            "written.",
+            returncode=BAD_USAGE,
+        )
+    return form.memberships()
 
 
 def _point_at_devnull(stream):
