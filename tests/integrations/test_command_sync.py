@@ -534,6 +534,21 @@ def test_sync_add_both_private_key_variables_is_bad_usage(environment, tmp_path)
 
 
 @pytest.mark.django_db
+def test_sync_add_s3_with_one_of_its_two_keys_is_bad_usage(environment):
+    environment.setenv("SYNC_SECRET_ACCESS_KEY", "s3-secret-2b7d")
+
+    assert usage("S", "--kind", "s3", "--location", "s3://bucket/in/*.csv") == (
+        [],
+        (
+            2,
+            "Set both SYNC_ACCESS_KEY_ID and SYNC_SECRET_ACCESS_KEY, or neither (then boto3 finds "
+            "its keys as usual: its environment variables, ~/.aws, an instance role).",
+        ),
+    )
+    assert IntegrationJob.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_sync_add_unreadable_private_key_file_is_bad_usage(environment, tmp_path):
     environment.setenv("SYNC_PRIVATE_KEY_FILE", str(tmp_path / "missing"))
 

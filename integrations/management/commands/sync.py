@@ -506,6 +506,11 @@ def secrets_from_environment(kind):
             except (OSError, UnicodeDecodeError) as error:
                 why = getattr(error, "strerror", None) or "it is not a text file"
                 problems.append(f"Cannot read the private key file {key_file}: {why}.")
+    if kind == Place.S3 and len(given) == 1:
+        problems.append(
+            "Set both SYNC_ACCESS_KEY_ID and SYNC_SECRET_ACCESS_KEY, or neither (then boto3 "
+            "finds its keys as usual: its environment variables, ~/.aws, an instance role)."
+        )
     return given, problems
 
 
