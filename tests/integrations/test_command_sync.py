@@ -1034,6 +1034,33 @@ def test_sync_set_secrets_with_none_in_the_environment_is_bad_usage(sftp_job):
 
 
 @pytest.mark.django_db
+def test_sync_set_secrets_of_s3_may_replace_one_key_of_the_pair(environment):
+    environment.setenv("SYNC_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    environment.setenv("SYNC_SECRET_ACCESS_KEY", "s3-secret-2b7d")
+    usage("Bucket", "--kind", "s3", "--location", "s3://bucket/in/*.csv")
+    environment.delenv("SYNC_ACCESS_KEY_ID")
+    environment.setenv("SYNC_SECRET_ACCESS_KEY", "s3-secret-rotated-77")
+
+    assert run("sync", "set-secrets", "Bucket")[1] == (0, "")
+    assert IntegrationJob.objects.get().secrets() == {
+        "access_key_id": "AKIDEXAMPLE",
+        "secret_access_key": "s3-secret-rotated-77",
+    }
+    assert run("sync", "set-secrets", "Bucket", "--clear") == (
+        [],
+        (
+            2,
+            "Set both SYNC_ACCESS_KEY_ID and SYNC_SECRET_ACCESS_KEY, or neither (then boto3 finds "
+            "its keys as usual: its environment variables, ~/.aws, an instance role).",
+        ),
+    )
+    assert IntegrationJob.objects.get().secret_names_set() == [
+        "access_key_id",
+        "secret_access_key",
+    ]
+
+
+@pytest.mark.django_db
 def test_sync_set_secrets_of_a_folder_job_is_bad_usage(root, environment):
     add_folder_job(root)
     environment.setenv("SYNC_PASSWORD", PASSWORD)

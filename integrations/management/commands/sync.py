@@ -199,7 +199,7 @@ class Command(BaseCommand):
                 options=job.options,
             )
         given, secret_problems = secrets_from_environment(job.place)
-        problems += secret_problems
+        problems += secret_problems + _pair_problems(job.place, given)
         if not problems:
             problems += _messages(job.full_clean, exclude=["name"])
         if problems:
@@ -440,7 +440,10 @@ class Command(BaseCommand):
                     "The saved secrets could not be read (the keys changed): only those given "
                     "now are kept."
                 )
-        job.set_secrets({**saved, **{secret: value for secret, (_, value) in given.items()}})
+        values = {**saved, **{secret: value for secret, (_, value) in given.items()}}
+        if problems := _pair_problems(job.place, values):
+            raise CommandError("\n".join(problems), returncode=BAD_USAGE)
+        job.set_secrets(values)
         job.save(update_fields=["encrypted_secrets", "updated_at"])
         self._say_secrets(job, given)
         names = ", ".join(job.secret_names_set()) or "none"
@@ -506,12 +509,18 @@ def secrets_from_environment(kind):
             except (OSError, UnicodeDecodeError) as error:
                 why = getattr(error, "strerror", None) or "it is not a text file"
                 problems.append(f"Cannot read the private key file {key_file}: {why}.")
-    if kind == Place.S3 and len(given) == 1:
-        problems.append(
+    return given, problems
+
+
+def _pair_problems(kind, names):
+    """An S3 job's keys go together: both or neither (then boto3 finds its own)."""
+    pair = {"access_key_id", "secret_access_key"}
+    if kind == Place.S3 and len(pair & set(names)) == 1:
+        return [
             "Set both SYNC_ACCESS_KEY_ID and SYNC_SECRET_ACCESS_KEY, or neither (then boto3 "
             "finds its keys as usual: its environment variables, ~/.aws, an instance role)."
-        )
-    return given, problems
+        ]
+    return []
 
 
 def _a(kind):
