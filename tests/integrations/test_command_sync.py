@@ -406,7 +406,7 @@ def segment(db):
             "--query: only for a postgres job (--kind postgres).",
         ),
         (
-            ("B", "--kind", "s3", "--location", "s3://b/*.csv", "--host-key", HOST_KEY),
+            ("B", "--kind", "s3", "--location", "s3://bucket/*.csv", "--host-key", HOST_KEY),
             "--host-key: only for an sftp job (--kind sftp).",
         ),
         (
@@ -471,7 +471,7 @@ def test_sync_add_lists_every_problem_at_once(root):
     assert usage(
         "Nightly",
         "--location",
-        f"{root}/drop/a-*.csv",
+        "drop/a-*.csv",
         "--schedule",
         "often",
         "--query",
@@ -482,7 +482,8 @@ def test_sync_add_lists_every_problem_at_once(root):
             2,
             "--query: only for a postgres job (--kind postgres).\n"
             "A schedule has five fields, minute hour day-of-month month day-of-week (for example "
-            "“0 6 * * *”, every day at 06:00); “often” has 1.",
+            "“0 6 * * *”, every day at 06:00); “often” has 1.\n"
+            f"Give an absolute path under one of the allowed folders: {root}.",
         ),
     )
 

@@ -190,7 +190,7 @@ class Command(BaseCommand):
             if options["contacts_only"]
             else IntegrationJob.Export.ALL
         )
-        if not problems:
+        if job.inbound or job.place not in IntegrationJob.INBOUND_ONLY:  # else said above
             problems += _messages(
                 places.validate_location,
                 kind=job.place,
