@@ -1141,3 +1141,90 @@ def test_sync_rotate_keys_names_the_jobs_no_key_reads(sftp_job, settings):
             "set-secrets NAME`). Keep the older keys until then.",
         ),
     )
+
+
+# Against real servers (tests/servers.py)
+
+
+@pytest.mark.django_db
+def test_sync_sftp_job_signs_in_with_the_key_from_the_environment(
+    sftp_server, environment, tmp_path, ada
+):
+    (sftp_server.root / "drop").mkdir()
+    (sftp_server.root / "drop" / "users-1.csv").write_text(GOOD, encoding="utf-8")
+    key_file = tmp_path / "id_ed25519"
+    key_file.write_text(sftp_server.encrypted_private_key)
+    environment.setenv("SYNC_PRIVATE_KEY_FILE", str(key_file))
+    environment.setenv("SYNC_PASSPHRASE", sftp_server.passphrase)
+
+    added, (code, _) = run(
+        "sync", "add", "Partner drop", "--direction", "in", "--kind", "sftp", "--file", "users",
+        "--location", sftp_server.location("/drop/users-*.csv"),
+        "--host-key", sftp_server.host_key_line, "--move-processed",
+    )  # fmt: skip
+    environment.delenv("SYNC_PRIVATE_KEY_FILE")
+    environment.delenv("SYNC_PASSPHRASE")
+    lines, (code, err) = run("sync", "run", "Partner drop")
+
+    assert (code, err) == (0, "")
+    assert lines[:2] == [
+        "Took /drop/users-1.csv.",
+        "Users file users-1.csv: 1 new, 0 updated, 1 unchanged, 0 failed.",
+    ]
+    assert lines[-1] == "“Partner drop”: Finished. Moved to /drop/processed/users-1.csv."
+    assert ("grace@navy.example", "BERLIN", "End user", True, False) in memberships()
+    printed = "\n".join(added + lines)
+    stored = str(IntegrationJob.objects.values().get())
+    for secret in (
+        sftp_server.passphrase,
+        "PRIVATE KEY",
+        sftp_server.encrypted_private_key[60:100],
+    ):
+        assert secret not in printed
+        assert secret not in stored
+
+
+@pytest.mark.django_db
+def test_sync_sftp_job_with_a_wrong_password_fails_without_showing_it(sftp_server, environment):
+    environment.setenv("SYNC_PASSWORD", PASSWORD)
+    run(
+        "sync", "add", "Partner drop", "--direction", "in", "--kind", "sftp", "--file", "users",
+        "--location", sftp_server.location("/drop/users-*.csv"),
+        "--host-key", sftp_server.host_key_line,
+    )  # fmt: skip
+
+    lines, (code, message) = run("sync", "run", "Partner drop")
+
+    assert (lines, code) == ([], 1)
+    assert message == (
+        f"“Partner drop”: Failed. Could not sign in to "
+        f"sftp://ada@127.0.0.1:{sftp_server.port}: the password or key was refused."
+    )
+    assert PASSWORD not in SyncRun.objects.get().message
+
+
+@pytest.mark.django_db
+def test_sync_s3_outbound_job_writes_the_users_file_with_the_keys_from_the_environment(
+    s3_server, environment, ada
+):
+    bucket = s3_server.bucket()
+    environment.setenv("SYNC_ACCESS_KEY_ID", s3_server.access_key_id)
+    environment.setenv("SYNC_SECRET_ACCESS_KEY", s3_server.secret_access_key)
+    added, _ = run(
+        "sync", "add", "To the lake", "--direction", "out", "--kind", "s3", "--file", "users",
+        "--location", f"s3://{bucket}/exports/contacts-{{date}}.csv", "--contacts-only",
+        "--endpoint-url", s3_server.endpoint_url, "--region", s3_server.region,
+    )  # fmt: skip
+    environment.delenv("SYNC_ACCESS_KEY_ID")
+    environment.delenv("SYNC_SECRET_ACCESS_KEY")
+
+    lines, (code, err) = run("sync", "run", "to the lake")
+
+    key = f"exports/contacts-{timezone.localdate():%Y-%m-%d}.csv"
+    assert (code, err) == (0, "")
+    assert lines[1:] == ["1 row written.", "“To the lake”: Finished."]
+    body = s3_server.client().get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+    assert body.splitlines()[1:] == [
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes"
+    ]
+    assert s3_server.secret_access_key not in "\n".join(added + lines)
