@@ -717,7 +717,7 @@ def test_sync_run_with_no_new_file_exits_0(root, ada):
 
     assert run("sync", "run", "Nightly users") == (
         [
-            "“Nightly users”: No new file. No new file: the one file matching was taken before, "
+            "“Nightly users”: No new file: the one file matching was taken before, "
             f"the newest {root}/drop/users-1.csv."
         ],
         (0, ""),

@@ -322,7 +322,9 @@ class Command(BaseCommand):
                 f"{run.rows_written:,} row{'s' if run.rows_written != 1 else ''} written."
             )
         outcome = f"“{job}”: {run.get_status_display()}."
-        if run.message:
+        if run.message.startswith(run.get_status_display()):  # "No new file: …"
+            outcome = f"“{job}”: {run.message}"
+        elif run.message:
             outcome = f"{outcome} {run.message}"
         code = EXIT_CODES.get(run.status, 0)
         if code:
