@@ -230,9 +230,8 @@ class Command(BaseCommand):
         problems = []
         if job.place in IntegrationJob.INBOUND_ONLY and not job.inbound:
             problems.append(
-                f"{_a(job.place).capitalize()} job can only read: use --direction in (a folder, "
-                "SFTP or S3 "
-                "job can write)."
+                f"{_a(job.place).capitalize()} job can only read: use --direction in (a "
+                "folder, SFTP or S3 job can write)."
             )
         if not job.inbound:
             if job.file_kind != ImportJob.Kind.USERS:
@@ -284,7 +283,7 @@ class Command(BaseCommand):
             names = ", ".join(variable for variable, _ in given.values())
             self.stdout.write(f"Secrets from the environment, stored encrypted: {names}.")
         elif IntegrationJob.SECRET_NAMES[job.place]:
-            variables = _variables_of(job.place).split(", ")
+            variables = _variables_of(job.place)
             unset = (
                 f"{variables[0]} is not set"
                 if len(variables) == 1
@@ -297,7 +296,7 @@ class Command(BaseCommand):
         ignored = [
             variable
             for variable in [*SECRET_VARIABLES, PRIVATE_KEY_FILE]
-            if os.environ.get(variable) and variable not in _variables_of(job.place).split(", ")
+            if os.environ.get(variable) and variable not in _variables_of(job.place)
         ]
         if ignored:
             self.stdout.write(
@@ -427,7 +426,8 @@ class Command(BaseCommand):
         given, problems = secrets_from_environment(job.place)
         if not given and not clear:
             problems.append(
-                f"Set one or more of {_variables_of(job.place)} in the environment (those "
+                f"Set one or more of {', '.join(_variables_of(job.place))} in the environment "
+                "(those "
                 f"{_a(job.place)} job "
                 "takes), or give --clear to remove the saved secrets."
             )
@@ -531,6 +531,7 @@ def _a(kind):
 
 
 def _variables_of(kind):
+    """The environment variables `sync` reads the secrets of a `kind` job from."""
     names = [
         variable
         for variable, secret in SECRET_VARIABLES.items()
@@ -538,7 +539,7 @@ def _variables_of(kind):
     ]
     if kind == Place.SFTP:
         names.append(PRIVATE_KEY_FILE)
-    return ", ".join(names)
+    return names
 
 
 def _messages(check, **arguments):
