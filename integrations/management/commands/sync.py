@@ -427,9 +427,7 @@ class Command(BaseCommand):
         if not given and not clear:
             problems.append(
                 f"Set one or more of {', '.join(_variables_of(job.place))} in the environment "
-                "(those "
-                f"{_a(job.place)} job "
-                "takes), or give --clear to remove the saved secrets."
+                f"(those {_a(job.place)} job takes), or give --clear to remove the saved secrets."
             )
         if problems:
             raise CommandError("\n".join(problems), returncode=BAD_USAGE)
