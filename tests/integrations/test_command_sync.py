@@ -1228,3 +1228,31 @@ def test_sync_s3_outbound_job_writes_the_users_file_with_the_keys_from_the_envir
         "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes"
     ]
     assert s3_server.secret_access_key not in "\n".join(added + lines)
+
+
+@pytest.mark.django_db
+def test_sync_postgres_job_imports_what_its_query_selects_once(postgres_source, tree):
+    query = (
+        'SELECT \'PARIS\' AS "Account ID", email AS "Email", first_name AS "First Name", '
+        'last_name AS "Last Name" FROM people WHERE last_name IS NOT NULL ORDER BY id'
+    )
+    run(
+        "sync", "add", "Warehouse", "--direction", "in", "--kind", "postgres", "--file", "users",
+        "--location", postgres_source.location, "--query", query,
+    )  # fmt: skip
+
+    lines, (code, err) = run("sync", "run", "Warehouse")
+
+    where = f"query on {postgres_source.dbname}@{postgres_source.host}"
+    assert (code, err) == (0, "")
+    assert lines[:2] == [
+        f"Took {where}.",
+        f"Users file {where}: 2 new, 0 updated, 0 unchanged, 0 failed.",
+    ]
+    assert {(email, account) for email, account, *_ in memberships()} == {
+        ("ada@example.com", "PARIS"),
+        ("jurgen@example.com", "PARIS"),
+    }
+    assert run("sync", "run", "Warehouse")[0] == [
+        f"“Warehouse”: No new file: the one file matching was taken before, the newest {where}."
+    ]
