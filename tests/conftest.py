@@ -17,6 +17,8 @@ from tests.factories import (
     TouchpointFactory,
 )
 
+pytest_plugins = ["tests.servers"]
+
 PASSWORD = "correct horse battery staple"
 
 
