@@ -58,11 +58,9 @@ def inbound(folder, **fields):
 
 def outbound(folder, **fields):
     fields.setdefault("name", "Users back to the CRM")
+    fields.setdefault("location", str(folder))
     return IntegrationJob.objects.create(
-        direction=IntegrationJob.Direction.OUTBOUND,
-        place=IntegrationJob.Place.FOLDER,
-        location=str(folder),
-        **fields,
+        direction=IntegrationJob.Direction.OUTBOUND, place=IntegrationJob.Place.FOLDER, **fields
     )
 
 

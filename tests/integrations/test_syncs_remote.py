@@ -155,7 +155,10 @@ def test_a_bucket_that_does_not_exist_fails_the_run(tree, s3_server):
         "in",
         "s3",
         "s3://no-such-bucket-here/users-*.csv",
-        secrets={"access_key_id": "a", "secret_access_key": "b"},
+        secrets={
+            "access_key_id": s3_server.access_key_id,
+            "secret_access_key": s3_server.secret_access_key,
+        },
         options={"endpoint_url": s3_server.endpoint_url},
     )
 
@@ -190,21 +193,16 @@ def test_an_https_job_imports_a_url_with_a_bearer_token_once(tree, https_server)
 
 
 def test_a_postgres_job_imports_what_its_query_selects(tree, postgres_source):
-    postgres_source.execute(
-        "CREATE TABLE IF NOT EXISTS crm_users (org text, mail text, given text, family text)"
-    )
-    postgres_source.execute("DELETE FROM crm_users")
-    postgres_source.execute(
-        "INSERT INTO crm_users VALUES ('PARIS', 'ada@example.com', 'Ada', 'Lovelace')"
-    )
     inbound = job(
         "in",
         "postgres",
         postgres_source.location,
         secrets={"password": postgres_source.password} if postgres_source.password else {},
         options={
-            "query": 'SELECT org AS "Account ID", mail AS "Email", given AS "First Name", '
-            'family AS "Last Name" FROM crm_users'
+            # The source's own names become ours in the query: its columns are the file's.
+            "query": 'SELECT \'PARIS\' AS "Account ID", email AS "Email", '
+            'first_name AS "First Name", last_name AS "Last Name" FROM people '
+            "WHERE email = 'ada@example.com'"
         },
     )
 
