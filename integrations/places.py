@@ -31,7 +31,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import boto3
 import botocore.exceptions
@@ -50,6 +50,8 @@ PROCESSED = "processed"
 # One list_objects_v2 page; a module constant so a test can make pages small.
 S3_PAGE_SIZE = 1000
 _WILDCARD = re.compile(r"[*?[]")
+# Secrets shorter than this are masked only where they stand alone (Place._scrub).
+_SHORT_SECRET = 8
 
 
 @dataclass(frozen=True)
@@ -274,14 +276,19 @@ class Place:
         return None
 
     def _scrub(self, text):
-        """The text with every secret (and every long line of a multi-line one) masked."""
+        """The text with every secret (and every long line of a multi-line one) masked. A
+        short secret is masked where it stands alone only (not inside a word, a name with
+        dashes or dots): masking every "a" of a message would make it unreadable, and a short
+        secret inside a longer name reveals nothing."""
         values = set()
         for value in self._secrets.values():
             values.add(value)
             values.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 16)
         for value in sorted(values, key=len, reverse=True):
-            if value:
+            if len(value) >= _SHORT_SECRET:
                 text = text.replace(value, MASK)
+            elif value:
+                text = re.sub(rf"(?<![\w.-]){re.escape(value)}(?![\w.-])", MASK, text)
         return text
 
     @contextmanager
@@ -384,9 +391,9 @@ class FolderPlace(Place):
         self._open()
         base = self._belongs(remote.name, self.directory)
         processed = os.path.join(self.directory, PROCESSED)
-        os.makedirs(processed, exist_ok=True)
         if not _inside_roots(processed):
-            raise PlaceError(f"{processed} leads outside the allowed folders.")
+            raise PlaceError(f"{processed} is a link leading outside the allowed folders.")
+        os.makedirs(processed, exist_ok=True)
         moved = os.path.join(processed, base)
         os.replace(remote.name, moved)
         return moved
@@ -953,6 +960,14 @@ class PostgresPlace(Place):
         if not parts.username or not parts.hostname or not self.dbname or "/" in self.dbname:
             raise _refuse("Write the location as postgres://user@host:port/dbname.", "bad_postgres")
         self.user, self.host = unquote(parts.username), parts.hostname
+        parameters = dict(parse_qsl(parts.query))
+        if set(parameters) - {"sslmode"}:
+            raise _refuse(
+                "Only ?sslmode=… may follow a postgres:// location; set the password as the "
+                "job's secret.",
+                "bad_postgres",
+            )
+        self.sslmode = parameters.get("sslmode")
         if "query" not in self.options:
             raise _refuse("Give the SELECT query whose result is the file.", "no_query")
         self.query = _single_select(self.options["query"])
@@ -975,6 +990,7 @@ class PostgresPlace(Place):
                 dbname=self.dbname,
                 user=self.user,
                 password=self._secrets.get("password"),
+                sslmode=self.sslmode,
                 connect_timeout=settings.SYNC_TIMEOUT,
                 application_name="Unified Contacts integration job",
                 options=f"-c default_transaction_read_only=on -c statement_timeout={milliseconds}",

@@ -319,9 +319,11 @@ class PostgresSource:
         return f"postgres://{self.user}@{self.host}:{self.port}/{self.dbname}"
 
     def execute(self, sql):
-        """Rows of `sql`, run outside any place (to look at the database in a test)."""
+        """Runs `sql` outside any place (to set up or look at the database in a test): its
+        rows, or [] for a statement that gives none (CREATE, DELETE …)."""
         with self._connect(self.dbname) as connection:
-            return connection.execute(sql).fetchall()
+            cursor = connection.execute(sql)
+            return cursor.fetchall() if cursor.description is not None else []
 
     def _connect(self, dbname):
         return psycopg.connect(

@@ -162,6 +162,9 @@ INBOUND_REFUSALS = [
      "password_in_location", NO_PASSWORD),
     ("postgres", "postgres://127.0.0.1/crm", {"query": "SELECT 1"}, "bad_postgres",
      "Write the location as postgres://user@host:port/dbname."),
+    ("postgres", CRM + "?password=pw", {"query": "SELECT 1"}, "bad_postgres",
+     "Only ?sslmode=… may follow a postgres:// location; set the password as the job's "
+     "secret."),
     ("postgres", CRM, {}, "no_query", "Give the SELECT query whose result is the file."),
     ("postgres", CRM, {"query": "DELETE FROM people"}, "not_select",
      "The query starts with SELECT or WITH."),
@@ -347,6 +350,21 @@ def test_folder_link_to_a_file_outside_is_skipped_and_never_read(sync_root, tmp_
         assert message == f"{drop}/users-1.csv is a link leading outside the allowed folders."
         message = place_error(place.download, RemoteFile(str(outside), 1, T1), io.BytesIO())
         assert message == f"{outside} is not a file of {drop}/users-*.csv."
+
+
+def test_folder_processed_link_to_outside_is_refused(sync_root, tmp_path):
+    drop = sync_root / "drop"
+    put_file(drop / "users-1.csv", CSV, T1)
+    (tmp_path / "outside").mkdir()
+    (drop / "processed").symlink_to(tmp_path / "outside")
+
+    with folder(f"{drop}/users-*.csv") as place:
+        (remote,) = place.candidates()
+        message = place_error(place.mark_processed, remote)
+
+    assert message == f"{drop}/processed is a link leading outside the allowed folders."
+    assert (drop / "users-1.csv").read_bytes() == CSV
+    assert os.listdir(tmp_path / "outside") == []
 
 
 def test_folder_place_is_inbound_or_outbound(sync_root):
@@ -599,6 +617,14 @@ def test_s3_unknown_bucket(s3_server):
     assert message == f"The bucket “nope-no-bucket” does not exist at {s3_server.endpoint_url}."
 
 
+def test_s3_short_keys_do_not_garble_messages(s3_server):
+    place = s3(s3_server, "s3://a-bucket/b/*.csv", access_key_id="a", secret_access_key="b")
+
+    message = place_error(place.candidates)
+
+    assert message == f"The bucket “a-bucket” does not exist at {s3_server.endpoint_url}."
+
+
 def test_s3_bad_keys(s3_server):
     bucket = s3_server.bucket()
     secrets = {"access_key_id": "AKIAUNKNOWNKEY000000", "secret_access_key": "sEcReT-never-shown"}
@@ -745,10 +771,10 @@ SOURCE_CSV = (
 PG_PASSWORD = "pg-Pa55word-never-shown"
 
 
-def query(source, sql):
+def query(source, sql, parameters=""):
     return open_place(
         kind="postgres",
-        location=source.location,
+        location=source.location + parameters,
         direction="in",
         secrets={"password": PG_PASSWORD},
         options={"query": sql},
@@ -758,7 +784,7 @@ def query(source, sql):
 def test_postgres_query_becomes_a_csv_file(postgres_source):
     sql = "SELECT email, first_name, last_name, joined FROM people ORDER BY id;"
 
-    with query(postgres_source, sql) as place:
+    with query(postgres_source, sql, "?sslmode=prefer") as place:
         (remote,) = place.candidates()
         assert read(place, remote) == SOURCE_CSV
         assert place.candidates() == [remote]  # the same rows: the same file
@@ -777,10 +803,19 @@ def test_postgres_query_becomes_a_csv_file(postgres_source):
         ("SELECT email FORM people", 'syntax error at or near "people"'),
         ("SELECT * FROM nobody", 'relation "nobody" does not exist'),
         (f'SELECT * FROM "{PG_PASSWORD}"', 'relation "•••" does not exist'),
+        ('SELECT * FROM "pw1" AS pw12', 'relation "•••" does not exist'),
     ],
 )
 def test_postgres_sql_error(postgres_source, sql, reason):
-    message = place_error(query(postgres_source, sql).candidates)
+    place = open_place(
+        kind="postgres",
+        location=postgres_source.location,
+        direction="in",
+        secrets={"password": PG_PASSWORD, "unused": "pw1"},
+        options={"query": sql},
+    )
+
+    message = place_error(place.candidates)
 
     assert message == f"The query on {postgres_source.dbname}@127.0.0.1 failed: {reason}."
 
