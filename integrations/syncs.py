@@ -205,6 +205,7 @@ def _run_inbound(run, integration_job):
                 keep_removed=not integration_job.re_add_removed,
                 by=run.staff_user,
                 mapping=mapping,
+                template=integration_job.mapping_template,
                 on_job=lambda job: SyncRun.objects.filter(pk=run.pk).update(import_job=job),
             )
         run.import_job = job
