@@ -208,7 +208,7 @@ def test_sync_add_inbound_with_a_mapping_template_reads_files_through_it(root, t
     assert run("sync", "run", "CRM")[0][1] == (
         "Users file users-1.csv: 1 new, 0 updated, 0 unchanged, 0 failed."
     )
-    assert ImportJob.objects.get().mapping["name"] == "CRM contacts"
+    assert ImportJob.objects.get().mapping_template == template
 
 
 @pytest.mark.django_db
