@@ -586,7 +586,7 @@ def test_export_users_segment_whose_account_was_deleted_writes_nothing(segments,
             2,
             "The segment “Paris” no longer selects what it was saved for: the account Paris "
             "(PARIS) no longer exists. Open it on the People page, choose its filters again "
-            "and save it; nothing was written.",
+            "and save it. Nothing was written.",
         ),
     )
     assert not path.exists()

@@ -358,6 +358,27 @@ def test_an_outbound_job_whose_segment_was_deleted_fails_instead_of_exporting_al
     assert not UsersExport.objects.exists()
 
 
+def test_a_segment_whose_account_was_deleted_fails_instead_of_exporting_wider(tree, drop):
+    from contacts.models import Segment
+
+    out = drop.parent / "out"
+    out.mkdir()
+    MembershipFactory(account=tree["paris"])
+    MembershipFactory(account=tree["berlin"])
+    segment = Segment.objects.create(
+        name="Paris", owner=StaffUserFactory(), query="account=PARIS", account_label="Paris"
+    )
+    tree["paris_sales"].delete()
+    tree["paris"].delete()
+
+    run = run_now(outbound(out, export=IntegrationJob.Export.SEGMENT, segment=segment))
+
+    assert run.status == SyncRun.Status.FAILED
+    assert "“Paris” no longer selects what it was saved for" in run.message
+    assert not list(out.iterdir())
+    assert not UsersExport.objects.exists()
+
+
 def test_an_outbound_run_that_cannot_write_records_no_export(tree, drop, tmp_path):
     MembershipFactory(account=tree["paris"])
     job = outbound(drop.parent / "out")

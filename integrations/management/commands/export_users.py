@@ -3,14 +3,11 @@ import sys
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
-from django.http import QueryDict
 
-from config.staff import display_name
-from contacts.forms import PeopleFilterForm
-from contacts.models import DownloadRecord, Segment
+from contacts.models import DownloadRecord
 from contacts.privacy import record_download
 from integrations import services
-from integrations.management.importing import BAD_USAGE
+from integrations.management.importing import BAD_USAGE, find_segment, segment_memberships
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 # The exit status when the reader of standard output stops reading before the end (`| head`),
@@ -106,61 +103,6 @@ class Command(BaseCommand):
             what = "contacts" if contacts_only else "users"
             of = f" of the segment “{segment.name}”" if segment is not None else ""
             self.stderr.write(f"Wrote the {what} file{of} to {output}.")
-
-
-def find_segment(name):
-    """The saved segment named `name`, in any case (shared or not: the command line has no
-    staff user). Bad usage when no segment or several have that name."""
-    name = " ".join(name.split())
-    segments = list(Segment.objects.filter(name__iexact=name).select_related("owner"))
-    if not segments:
-        saved = Segment.objects.order_by("name").values_list("name", flat=True).distinct()
-        raise CommandError(
-            f"No saved segment is named “{name}”. Saved segments: "
-            f"{', '.join(f'“{saved_name}”' for saved_name in saved) or 'none'}.",
-            returncode=BAD_USAGE,
-        )
-    if len(segments) > 1:
-        named = "; ".join(
-            f"“{segment.name}” of {display_name(segment.owner)}"
-            + (" (shared)" if segment.shared else "")
-            for segment in segments
-        )
-        raise CommandError(
-            f"{len(segments)} saved segments are named “{name}”: {named}. Rename all but one "
-            "on the Segments page (/people/segments/), then name it again.",
-            returncode=BAD_USAGE,
-        )
-    return segments[0]
-
-
-def segment_memberships(segment):
-    """The memberships `segment` selects. Bad usage when one of its filters no longer applies
-    (its account, account type or role was deleted): the People page then shows a wider list
-    and says so, but a file for another system must not quietly hold people the segment left
-    out."""
-    form = PeopleFilterForm(QueryDict(segment.query))
-    form.filters  # noqa: B018 (validates the filters)
-    problems = []
-    for field in form.errors:
-        value = form.data.get(field, "")
-        if field == "cols":
-            continue  # the People page's columns: a users file has its own
-        if field == "account":
-            problems.append(f"the account {segment.account_label or f'“{value}”'}")
-        elif field in ("account_type", "role"):
-            problems.append(f"the {form.fields[field].label.lower()} it was filtered on")
-        else:
-            problems.append(f"its filter {form.fields[field].label} “{value}”")
-    if problems:
-        raise CommandError(
-            f"The segment “{segment.name}” no longer selects what it was saved for: "
-            f"{' and '.join(problems)} no longer exist{'s' if len(problems) == 1 else ''}. "
-            "Open it on the People page, choose its filters again and save it; nothing was "
-            "written.",
-            returncode=BAD_USAGE,
-        )
-    return form.memberships()
 
 
 def _point_at_devnull(stream):

@@ -22,13 +22,14 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from integrations import places, schedules, secrets, services, syncs
-from integrations.management.commands.export_users import find_segment, segment_memberships
 from integrations.management.importing import (
     BAD_USAGE,
     FILE_HAS_ERRORS,
     ROWS_SKIPPED,
     error_file_text,
     error_group_text,
+    find_segment,
+    segment_memberships,
 )
 from integrations.mapping import MappingProblem
 from integrations.models import ImportJob, IntegrationJob, MappingTemplate, SyncRun
