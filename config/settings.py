@@ -164,7 +164,8 @@ LOGIN_REDIRECT_URL = "accounts:list"
 LOGOUT_REDIRECT_URL = "sign-in"
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# The app's time zone: pages show times in it, and integration jobs' schedules are read in it.
+TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 

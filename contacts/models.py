@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -375,6 +376,35 @@ class Segment(models.Model):
 
     def get_absolute_url(self):
         return reverse("contacts:segment", args=[self.pk])
+
+    def memberships_to_export(self):
+        """The memberships it selects, for a file (the users file of export_users and of
+        outbound integration jobs). ValidationError when one of its filters no longer applies
+        (its account, account type or role was deleted): the People page then shows a wider
+        list and says so, but a file for another system must not quietly hold people the
+        segment left out."""
+        from .forms import PeopleFilterForm
+
+        form = PeopleFilterForm(QueryDict(self.query))
+        problems = []
+        for field in form.errors:
+            value = form.data.get(field, "")
+            if field == "cols":
+                continue  # the People page's columns: a users file has its own
+            if field == "account":
+                problems.append(f"the account {self.account_label or f'“{value}”'}")
+            elif field in ("account_type", "role"):
+                problems.append(f"the {form.fields[field].label.lower()} it was filtered on")
+            else:
+                problems.append(f"its filter {form.fields[field].label} “{value}”")
+        if problems:
+            raise ValidationError(
+                f"The segment “{self.name}” no longer selects what it was saved for: "
+                f"{' and '.join(problems)} no longer exist{'s' if len(problems) == 1 else ''}. "
+                "Open it on the People page, choose its filters again and save it.",
+                code="segment_out_of_date",
+            )
+        return form.memberships()
 
 
 # Privacy (contacts/privacy.py): the download audit and the record of forgotten people.

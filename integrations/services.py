@@ -483,6 +483,7 @@ def import_file_now(
     keep_removed=True,
     by=None,
     mapping=None,
+    template=None,
     on_job=None,
 ):
     """Import a file at once, as the command line and integration jobs do: a job RUNNING
@@ -509,6 +510,7 @@ def import_file_now(
         skip_errors=skip_errors,
         keep_removed=keep_removed,
         mapping=mapping.as_dict() if mapping is not None else None,
+        mapping_template=template,
         encoding=(mapping.encoding or "") if mapping is not None else "",
     )
     if on_job is not None:

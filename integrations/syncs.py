@@ -15,7 +15,6 @@ from pathlib import PurePosixPath
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Q
-from django.http import QueryDict
 from django.utils import timezone
 
 from contacts.models import DownloadRecord
@@ -138,6 +137,8 @@ def execute_run(run):
             _run_outbound(run, integration_job)
     except (PlaceError, SecretUnreadable) as problem:
         _end(run, SyncRun.Status.FAILED, str(problem))
+    except ValidationError as problem:
+        _end(run, SyncRun.Status.FAILED, " ".join(problem.messages))
     except MappingProblem as problem:
         _end(
             run,
@@ -205,6 +206,7 @@ def _run_inbound(run, integration_job):
                 keep_removed=not integration_job.re_add_removed,
                 by=run.staff_user,
                 mapping=mapping,
+                template=integration_job.mapping_template,
                 on_job=lambda job: SyncRun.objects.filter(pk=run.pk).update(import_job=job),
             )
         run.import_job = job
@@ -271,18 +273,15 @@ def _run_outbound(run, integration_job):
 
 def _what_to_export(integration_job):
     """(memberships or None for every one, words for the audit)."""
-    from contacts.forms import PeopleFilterForm
-
     if integration_job.export != IntegrationJob.Export.SEGMENT:
         return None, integration_job.get_export_display()
     segment = integration_job.segment
     if segment is None:
-        raise PlaceError(
+        raise ValidationError(
             "The segment this job exports was deleted: choose another, or export every "
             "membership or the contacts."
         )
-    form = PeopleFilterForm(QueryDict(segment.query))
-    return form.memberships(), f"The segment “{segment}”"
+    return segment.memberships_to_export(), f"The segment “{segment}”"
 
 
 def _copy(body, file):

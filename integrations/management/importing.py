@@ -1,12 +1,15 @@
-"""What the import commands share: reading the path, printing the summary, the errors grouped by
-cause and the error file's path, and the exit codes of SPEC §4.4: 0 done, 1 the file has errors
-and nothing was written, 2 bad usage, 3 the valid rows were imported and the rows with errors
-skipped."""
+"""What the import, export and sync commands share: reading the path, printing the summary, the
+errors grouped by cause and the error file's path, the saved segment named on the command line,
+and the exit codes of SPEC §4.4: 0 done, 1 the file has errors and nothing was written, 2 bad
+usage, 3 the valid rows were imported and the rows with errors skipped."""
 
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from config.staff import display_name
+from contacts.models import Segment
 from integrations import services
 from integrations.mapping import Mapping, MappingProblem
 from integrations.models import MappingTemplate
@@ -185,3 +188,38 @@ def error_file_text(job):
     if where is None or not Path(where).is_file():  # a storage that is not this disk
         where = f"{job.error_file.name} in the file storage (the job's page links to it)"
     return f"Error file, with every failed row and its errors: {where}"
+
+
+def find_segment(name):
+    """The saved segment named `name`, in any case (shared or not: the command line has no
+    staff user). Bad usage when no segment or several have that name."""
+    name = " ".join(name.split())
+    segments = list(Segment.objects.filter(name__iexact=name).select_related("owner"))
+    if not segments:
+        saved = Segment.objects.order_by("name").values_list("name", flat=True).distinct()
+        raise CommandError(
+            f"No saved segment is named “{name}”. Saved segments: "
+            f"{', '.join(f'“{saved_name}”' for saved_name in saved) or 'none'}.",
+            returncode=BAD_USAGE,
+        )
+    if len(segments) > 1:
+        named = "; ".join(
+            f"“{segment.name}” of {display_name(segment.owner)}"
+            + (" (shared)" if segment.shared else "")
+            for segment in segments
+        )
+        raise CommandError(
+            f"{len(segments)} saved segments are named “{name}”: {named}. Rename all but one "
+            "on the Segments page (/people/segments/), then name it again.",
+            returncode=BAD_USAGE,
+        )
+    return segments[0]
+
+
+def segment_memberships(segment):
+    """The memberships `segment` selects (Segment.memberships_to_export); bad usage when it
+    no longer selects what it was saved for."""
+    try:
+        return segment.memberships_to_export()
+    except ValidationError as error:
+        raise CommandError(f"{error.message} Nothing was written.", returncode=BAD_USAGE) from error

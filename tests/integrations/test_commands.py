@@ -18,11 +18,12 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from contacts.models import ContactChange, DownloadRecord, Membership, Person
+from contacts.models import ContactChange, DownloadRecord, Membership, Person, Segment
 from integrations.files import FileProblem
 from integrations.management.commands.import_users import Command as ImportUsers
 from integrations.models import ImportJob, UsersExport
 from integrations.resources import FileImportResult, UsersResource
+from tests.factories import MembershipFactory, PersonFactory, StaffUserFactory
 from tests.integrations.conftest import (
     PATHOLOGICAL_FILES,
     USERS_HEADER,
@@ -476,6 +477,128 @@ def test_export_users_takes_the_extension_in_any_case(ada, tmp_path, name):
         f"Wrote the users file to {path}.",
     )
     assert UsersExport.objects.get().file_format == name.lower().rsplit(".", 1)[1]
+
+
+@pytest.fixture
+def segments(ada, tree, roles):
+    """Grace, a contact at Berlin, beside Ada (Paris, Emea); a segment of Emea and everything
+    below it, and one of Paris alone."""
+    grace = PersonFactory(first_name="Grace", last_name="Hopper", email="grace@navy.example")
+    MembershipFactory(person=grace, account=tree["berlin"], is_contact=True)
+    owner = StaffUserFactory(username="sam", first_name="Sam", last_name="Segment")
+    return {
+        "emea": Segment.objects.create(
+            name="Emea people", owner=owner, query="account=EMEA&scope=subtree&cols=email"
+        ),
+        "paris": Segment.objects.create(
+            name="Paris",
+            owner=owner,
+            shared=True,
+            query="account=PARIS&scope=this",
+            account_label="Paris (PARIS)",
+        ),
+    }
+
+
+@pytest.mark.django_db
+def test_export_users_segment_writes_its_memberships_only(segments):
+    out = io.StringIO()
+
+    call_command("export_users", "--segment", "EMEA PEOPLE", stdout=out)
+
+    assert out.getvalue().splitlines() == [
+        USERS_HEADER,
+        "EMEA,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,,no,no",
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
+        "BERLIN,grace@navy.example,Grace,Hopper,,,,yes,no",
+    ]
+    record = DownloadRecord.objects.get()
+    assert (record.channel, record.filters, record.row_count) == (
+        DownloadRecord.Channel.COMMAND,
+        "The segment “Emea people”, to standard output",
+        3,
+    )
+
+
+@pytest.mark.django_db
+def test_export_users_segment_contacts_only_to_a_file_imports_back_unchanged(segments, tmp_path):
+    path = tmp_path / "emea.csv"
+
+    lines, (code, err) = run(
+        "export_users", "--segment", "Emea people", "--contacts-only", "--output", str(path)
+    )
+
+    assert (lines, code, err) == (
+        [],
+        0,
+        f"Wrote the contacts file of the segment “Emea people” to {path}.",
+    )
+    assert path.read_text(encoding="utf-8").splitlines()[1:] == [
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
+        "BERLIN,grace@navy.example,Grace,Hopper,,,,yes,no",
+    ]
+    assert DownloadRecord.objects.get().filters == (
+        f"The segment “Emea people”, contacts only, to {path}"
+    )
+    lines, (code, _) = run("import_users", str(path), "--dry-run")
+    assert lines[0] == "Users file emea.csv: 0 new, 0 updated, 2 unchanged, 0 failed."
+
+
+@pytest.mark.django_db
+def test_export_users_unknown_segment_is_bad_usage_naming_the_saved_ones(segments, tmp_path):
+    path = tmp_path / "out.csv"
+
+    assert run("export_users", "--segment", "Berlin", "--output", str(path)) == (
+        [],
+        (2, "No saved segment is named “Berlin”. Saved segments: “Emea people”, “Paris”."),
+    )
+    assert not path.exists()
+    assert (UsersExport.objects.count(), DownloadRecord.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_export_users_segment_name_two_segments_share_is_bad_usage_naming_both(segments):
+    other = StaffUserFactory(username="lin")
+    Segment.objects.create(name="paris", owner=other, query="account=PARIS")
+
+    assert run("export_users", "--segment", "Paris") == (
+        [],
+        (
+            2,
+            "2 saved segments are named “Paris”: “Paris” of Sam Segment (shared); “paris” of "
+            "lin. Rename all but one on the Segments page (/people/segments/), then name it "
+            "again.",
+        ),
+    )
+    assert UsersExport.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_export_users_segment_whose_account_was_deleted_writes_nothing(segments, tree, tmp_path):
+    tree["paris_sales"].delete()
+    tree["paris"].memberships.all().delete()
+    tree["paris"].delete()
+    path = tmp_path / "out.csv"
+
+    assert run("export_users", "--segment", "Paris", "--output", str(path)) == (
+        [],
+        (
+            2,
+            "The segment “Paris” no longer selects what it was saved for: the account Paris "
+            "(PARIS) no longer exists. Open it on the People page, choose its filters again "
+            "and save it. Nothing was written.",
+        ),
+    )
+    assert not path.exists()
+    assert (UsersExport.objects.count(), DownloadRecord.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db
+def test_export_users_segment_exit_status_as_the_command_line_sees_it(capsys):
+    assert exit_code("export_users", "--segment", "Nobody") == 2
+    assert capsys.readouterr().err == (
+        "CommandError: No saved segment is named “Nobody”. Saved segments: none.\n"
+    )
 
 
 @pytest.fixture

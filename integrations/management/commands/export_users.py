@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from contacts.models import DownloadRecord
 from contacts.privacy import record_download
 from integrations import services
-from integrations.management.importing import BAD_USAGE
+from integrations.management.importing import BAD_USAGE, find_segment, segment_memberships
 
 FORMATS = {".csv": "csv", ".xlsx": "xlsx"}
 # The exit status when the reader of standard output stops reading before the end (`| head`),
@@ -18,9 +18,9 @@ CLOSED_PIPE = 1
 
 class Command(BaseCommand):
     help = (
-        "Write the users file of every membership (or every contact) for the source system: "
-        "CSV, or XLSX when --output ends in .xlsx. Exit status: 0 written, 1 standard output "
-        "closed before the end (as by `| head`), 2 bad usage."
+        "Write the users file of every membership (or every contact, or a saved segment's) for "
+        "the source system: CSV, or XLSX when --output ends in .xlsx. Exit status: 0 written, "
+        "1 standard output closed before the end (as by `| head`), 2 bad usage."
     )
 
     def add_arguments(self, parser):
@@ -32,8 +32,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--contacts-only", action="store_true", help="Only memberships that are contacts."
         )
+        parser.add_argument(
+            "--segment",
+            metavar="NAME",
+            help="Only the memberships of this saved segment (its name, in any case), as the "
+            "People page lists them; with --contacts-only, only its contacts.",
+        )
 
-    def handle(self, *args, output, contacts_only, **options):
+    def handle(self, *args, output, contacts_only, segment, **options):
+        memberships, what = None, "Contacts only" if contacts_only else "All users"
+        if segment is not None:
+            segment = find_segment(segment)
+            memberships = segment_memberships(segment)
+            what = f"The segment “{segment.name}”" + (", contacts only" if contacts_only else "")
         file_format = "csv"
         if output:
             path = Path(output)
@@ -62,14 +73,14 @@ class Command(BaseCommand):
             kind=DownloadRecord.Kind.USERS_FILE,
             channel=DownloadRecord.Channel.COMMAND,
             by=None,
-            filters=(
-                ("Contacts only" if contacts_only else "All users")
-                + f", to {output or 'standard output'}"
-            ),
+            filters=f"{what}, to {output or 'standard output'}",
             file_format=file_format,
         )
         _, _, body = services.export_users(
-            contacts_only=contacts_only, file_format=file_format, download=download
+            contacts_only=contacts_only,
+            file_format=file_format,
+            download=download,
+            memberships=memberships,
         )
         try:
             with _closing(out, close=bool(output)):
@@ -90,7 +101,8 @@ class Command(BaseCommand):
                 body.close()
         if output:
             what = "contacts" if contacts_only else "users"
-            self.stderr.write(f"Wrote the {what} file to {output}.")
+            of = f" of the segment “{segment.name}”" if segment is not None else ""
+            self.stderr.write(f"Wrote the {what} file{of} to {output}.")
 
 
 def _point_at_devnull(stream):
