@@ -136,6 +136,12 @@ class JobRules:
             self.add_error(
                 "segment", ValidationError("Choose the segment to export.", code="required")
             )
+        elif data.get("segment"):
+            try:
+                # As an outbound run reads it: one whose filters no longer apply is refused.
+                data["segment"].memberships_to_export()
+            except ValidationError as error:
+                self.add_error("segment", error)
         template = data.get("mapping_template")
         if template and data.get("file_kind") and template.file_kind != data["file_kind"]:
             self.add_error(

@@ -356,7 +356,7 @@ def test_the_new_form_starts_inbound_from_a_folder_run_by_hand(advanced_client, 
 def test_an_outbound_job_writes_the_users_file_and_drops_what_is_for_imports(advanced_client, root):
     template = MappingTemplate.objects.create(name="HubSpot", file_kind="accounts", definition={})
     segment = Segment.objects.create(
-        name="Key contacts", owner=advanced_client.staff_user, query="key=1"
+        name="Key contacts", owner=advanced_client.staff_user, query=""
     )
 
     response = advanced_client.post(
@@ -556,6 +556,31 @@ def test_another_staff_users_unshared_segment_cannot_be_chosen(advanced_client, 
     assert field_errors(response) == {
         "segment": ["Select a valid choice. That choice is not one of the available choices."]
     }
+
+
+def test_a_segment_whose_filters_no_longer_apply_is_refused(advanced_client, root):
+    segment = Segment.objects.create(
+        name="Paris people",
+        owner=advanced_client.staff_user,
+        query="account=999999",
+        account_label="“Paris”",
+    )
+
+    response = advanced_client.post(
+        "/integrations/syncs/new/",
+        form_data(
+            root, direction="out", location=f"{root}/out", export="segment", segment=segment.pk
+        ),
+    )
+
+    assert field_errors(response) == {
+        "segment": [
+            "The segment “Paris people” no longer selects what it was saved for: the account "
+            "“Paris” no longer exists. Open it on the People page, choose its filters again and "
+            "save it."
+        ]
+    }
+    assert not IntegrationJob.objects.exists()
 
 
 def test_edit_keeps_the_jobs_segment_even_when_it_is_not_the_editors(advanced_client, root):
