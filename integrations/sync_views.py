@@ -40,7 +40,7 @@ def _runs():
 @can_manage_integration_jobs
 @require_GET
 def sync_list(request):
-    """Every integration job with its last run: three queries however many jobs and runs
+    """Every integration job with its last run: two queries however many jobs and runs
     (the jobs with the id of their last run, then those runs with their import jobs)."""
     last_run = SyncRun.objects.filter(integration_job=OuterRef("pk")).order_by("-created_at", "-pk")
     jobs = list(
