@@ -374,6 +374,10 @@ SYNC_SECRET_KEYS = [key for key in os.environ.get("SYNC_SECRET_KEYS", "").split(
 # Certificate authorities an HTTPS source's server is checked against (a PEM file); default:
 # the system's.
 SYNC_CA_BUNDLE = os.environ.get("SYNC_CA_BUNDLE") or None
+# An S3 job without access keys of its own signs in with the server's credentials (boto3's
+# chain: its environment variables, ~/.aws, an instance role) only when this is 1: those may
+# reach buckets that the Advanced users who manage jobs must not read or write.
+SYNC_S3_DEFAULT_CREDENTIALS = os.environ.get("SYNC_S3_DEFAULT_CREDENTIALS", "") == "1"
 # Seconds a network place (SFTP, S3, HTTPS, PostgreSQL) may take to connect or answer.
 SYNC_TIMEOUT = env_int("SYNC_TIMEOUT", 30)
 # Seconds a PostgreSQL source's query may run (its statement_timeout).

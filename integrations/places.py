@@ -693,6 +693,14 @@ class S3Place(Place):
         secret_access_key = self._secrets.get("secret_access_key")
         if bool(key_id) != bool(secret_access_key):
             raise PlaceError("Set both the access key ID and the secret access key, or neither.")
+        if not key_id and not settings.SYNC_S3_DEFAULT_CREDENTIALS:
+            # The server's own credentials may reach buckets the people who manage jobs must
+            # not: only secrets a Global admin set are used, unless the settings say otherwise.
+            raise PlaceError(
+                "This S3 job has no access keys: a Global admin sets them on the job's page. "
+                "(The server's own credentials are used only where SYNC_S3_DEFAULT_CREDENTIALS "
+                "allows it.)"
+            )
         timeout = settings.SYNC_TIMEOUT
         config = {
             "connect_timeout": timeout,

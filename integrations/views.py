@@ -30,7 +30,9 @@ can_run_integrations = permission_required(CAN_RUN_INTEGRATIONS, raise_exception
 
 
 def _get_job(pk):
-    return get_object_or_404(ImportJob.objects.select_related("staff_user"), pk=pk)
+    return get_object_or_404(
+        ImportJob.objects.select_related("staff_user", "sync_run__integration_job"), pk=pk
+    )
 
 
 @can_run_integrations

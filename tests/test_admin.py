@@ -40,7 +40,9 @@ def test_admin_index_lists_every_model(admin_site_client):
         "contacts/touchpoint",
         "django_tasks_database/dbtaskresult",
         "integrations/importjob",
+        "integrations/integrationjob",
         "integrations/mappingtemplate",
+        "integrations/syncrun",
         "integrations/usersexport",
     ]
 

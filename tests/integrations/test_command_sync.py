@@ -542,8 +542,9 @@ def test_sync_add_s3_with_one_of_its_two_keys_is_bad_usage(environment):
         [],
         (
             2,
-            "Set both SYNC_ACCESS_KEY_ID and SYNC_SECRET_ACCESS_KEY, or neither (then boto3 finds "
-            "its keys as usual: its environment variables, ~/.aws, an instance role).",
+            "Set both SYNC_ACCESS_KEY_ID and SYNC_SECRET_ACCESS_KEY, or neither (then set them "
+            "later with sync set-secrets; or, where SYNC_S3_DEFAULT_CREDENTIALS=1, the server's "
+            "own credentials sign in).",
         ),
     )
     assert IntegrationJob.objects.count() == 0
@@ -1051,8 +1052,9 @@ def test_sync_set_secrets_of_s3_may_replace_one_key_of_the_pair(environment):
         [],
         (
             2,
-            "Set both SYNC_ACCESS_KEY_ID and SYNC_SECRET_ACCESS_KEY, or neither (then boto3 finds "
-            "its keys as usual: its environment variables, ~/.aws, an instance role).",
+            "Set both SYNC_ACCESS_KEY_ID and SYNC_SECRET_ACCESS_KEY, or neither (then set them "
+            "later with sync set-secrets; or, where SYNC_S3_DEFAULT_CREDENTIALS=1, the server's "
+            "own credentials sign in).",
         ),
     )
     assert IntegrationJob.objects.get().secret_names_set() == [

@@ -91,6 +91,24 @@ def test_an_inbound_run_imports_the_file_as_an_upload_would(tree, drop):
     }
 
 
+def test_the_import_job_page_says_which_integration_job_and_file_started_it(
+    tree, drop, advanced_client, django_assert_max_num_queries
+):
+    put(drop, "users-2026-12-01.csv", GOOD)
+    run = run_now(inbound(drop))
+    url = run.import_job.get_absolute_url()
+
+    with django_assert_max_num_queries(6):
+        response = advanced_client.get(url)
+
+    assert response.status_code == 200
+    heading = " ".join(response.text.split("taken by the integration job", 1)[1].split())
+    assert heading.startswith(
+        f'<a href="{run.integration_job.get_absolute_url()}">Nightly CRM users</a> from '
+        f'<span class="mono">{drop}/users-2026-12-01.csv</span> on'
+    )
+
+
 def test_a_file_taken_once_is_not_taken_again(tree, drop):
     put(drop, "users-a.csv", GOOD)
     job = inbound(drop)

@@ -224,16 +224,16 @@ def test_a_job_whose_worker_stopped_reads_as_failed_and_the_page_writes_nothing(
     stored = job.upload.name
 
     # Session, staff user, Global admin group, two permission lookups; then the job, or the
-    # count of jobs and a page of them.
+    # failing integration jobs, the count of jobs and a page of them.
     with django_assert_num_queries(6) as captured:
         response = advanced_client.get(job.get_absolute_url())
-    with django_assert_num_queries(7) as captured_index:
+    with django_assert_num_queries(8) as captured_index:
         index = advanced_client.get("/integrations/")
 
     assert [
         query["sql"].split()[0]
         for query in [*captured.captured_queries, *captured_index.captured_queries]
-    ] == ["SELECT"] * 13
+    ] == ["SELECT"] * 14
     assert text(response, "failed-heading") == "The import failed"
     assert (
         "The worker running this job stopped before it finished. Nothing was changed: "
@@ -769,7 +769,8 @@ def test_history_query_count(advanced_client, django_assert_num_queries, job_cou
             staff_user=advanced_client.staff_user,
         )
 
-    with django_assert_num_queries(7):  # the five, the count of jobs, a page of them
+    # The five, the failing integration jobs, the count of jobs, a page of them.
+    with django_assert_num_queries(8):
         response = advanced_client.get("/integrations/")
 
     assert len(re.findall(r'<span class="outcome outcome-succeeded">', response.text)) == job_count

@@ -514,12 +514,14 @@ def secrets_from_environment(kind):
 
 
 def _pair_problems(kind, names):
-    """An S3 job's keys go together: both or neither (then boto3 finds its own)."""
+    """An S3 job's keys go together: both, or neither (set later with set-secrets; or, where
+    SYNC_S3_DEFAULT_CREDENTIALS allows it, boto3 finds the server's own)."""
     pair = {"access_key_id", "secret_access_key"}
     if kind == Place.S3 and len(pair & set(names)) == 1:
         return [
-            "Set both SYNC_ACCESS_KEY_ID and SYNC_SECRET_ACCESS_KEY, or neither (then boto3 "
-            "finds its keys as usual: its environment variables, ~/.aws, an instance role)."
+            "Set both SYNC_ACCESS_KEY_ID and SYNC_SECRET_ACCESS_KEY, or neither (then set them "
+            "later with sync set-secrets; or, where SYNC_S3_DEFAULT_CREDENTIALS=1, the server's "
+            "own credentials sign in)."
         ]
     return []
 
