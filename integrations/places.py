@@ -945,6 +945,23 @@ def _single_select(query):
     return query
 
 
+LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+
+
+def _is_the_apps_database(host, port, dbname):
+    """Whether host:port/dbname is the database this app runs on."""
+    from django.db import connections
+
+    ours = connections["default"].settings_dict
+    if ours["ENGINE"] != "django.db.backends.postgresql" or ours["NAME"] != dbname:
+        return False
+    our_host = ours.get("HOST") or ""
+    same_host = host == our_host or (
+        (our_host in LOCAL_HOSTS or our_host.startswith("/")) and host in LOCAL_HOSTS
+    )
+    return same_host and int(ours.get("PORT") or 5432) == port
+
+
 class PostgresPlace(Place):
     """A SELECT on a PostgreSQL database, run read-only with a statement timeout; its columns
     are the file's columns."""
@@ -968,6 +985,13 @@ class PostgresPlace(Place):
         if not parts.username or not parts.hostname or not self.dbname or "/" in self.dbname:
             raise _refuse("Write the location as postgres://user@host:port/dbname.", "bad_postgres")
         self.user, self.host = unquote(parts.username), parts.hostname
+        if _is_the_apps_database(self.host, self.port, self.dbname):
+            # Its tables hold what no file may bring in: staff users' password hashes, the
+            # jobs' encrypted secrets, sessions.
+            raise _refuse(
+                "A PostgreSQL job reads another system's database, not this app's own.",
+                "own_database",
+            )
         parameters = dict(parse_qsl(parts.query))
         if set(parameters) - {"sslmode"}:
             raise _refuse(

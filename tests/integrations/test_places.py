@@ -958,3 +958,25 @@ def test_secrets_never_in_a_place_repr_or_its_errors(sync_root):
         assert secret not in str(error.value)
         assert error.value.__cause__ is None
         assert error.value.__suppress_context__
+
+
+@pytest.mark.django_db
+def test_postgres_refuses_the_apps_own_database():
+    """Its tables hold staff users' password hashes and the jobs' secrets: no job reads them."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("The app runs on SQLite here: no PostgreSQL database of its own to refuse.")
+    ours = connection.settings_dict
+    for host in {ours.get("HOST") or "localhost", "localhost", "127.0.0.1"}:
+        location = f"postgres://{ours['USER'] or 'postgres'}@{host}:{ours.get('PORT') or 5432}/"
+        with pytest.raises(ValidationError) as refused:
+            places.validate_location(
+                kind="postgres",
+                location=location + ours["NAME"],
+                direction="in",
+                options={"query": "SELECT username, password FROM auth_user"},
+            )
+        assert refused.value.messages == [
+            "A PostgreSQL job reads another system's database, not this app's own."
+        ]
