@@ -616,11 +616,35 @@ class SyncRunQuerySet(models.QuerySet):
         return self.filter(status__in=SyncRun.UNDER_WAY)
 
     def files_taken(self, integration_job):
-        """The fingerprints of the files this job took before: not taken again."""
-        return set(
-            self.filter(integration_job=integration_job, file_taken=True)
+        """The fingerprints of the files this job is done with, not to be taken again: those
+        it read to their end, the older ones a newer file superseded, and those that failed
+        SyncRun.TRIES times (an error that comes back at every try)."""
+        runs = self.filter(integration_job=integration_job)
+        taken = set(
+            runs.filter(file_taken=True)
             .exclude(fingerprint="")
             .values_list("fingerprint", flat=True)
+        )
+        for superseded in runs.exclude(superseded=[]).values_list("superseded", flat=True):
+            taken.update(superseded)
+        taken.update(
+            runs.filter(status=SyncRun.Status.FAILED, file_taken=False)
+            .exclude(fingerprint="")
+            .values("fingerprint")
+            .annotate(tries=models.Count("pk"))
+            .filter(tries__gte=SyncRun.TRIES)
+            .values_list("fingerprint", flat=True)
+        )
+        return taken
+
+    def last_file_taken(self, integration_job):
+        """The fingerprint of the last file the job read to its end ("" when none)."""
+        return (
+            self.filter(integration_job=integration_job, file_taken=True)
+            .order_by("-created_at", "-pk")
+            .values_list("fingerprint", flat=True)
+            .first()
+            or ""
         )
 
 
@@ -643,6 +667,8 @@ class SyncRun(models.Model):
 
     UNDER_WAY = (Status.QUEUED, Status.RUNNING)
     FAILURES = (Status.FAILED,)
+    # Runs an unexpected error may stop on the same file before it counts as taken.
+    TRIES = 3
 
     integration_job = models.ForeignKey(
         IntegrationJob, on_delete=models.CASCADE, related_name="runs"
@@ -666,6 +692,9 @@ class SyncRun(models.Model):
     # Inbound: name, size, modification time or ETag; a file taken once is not taken again.
     fingerprint = models.CharField(max_length=1000, blank=True)
     file_taken = models.BooleanField(default=False)
+    # The fingerprints of older files it left out, since it took a newer one: importing them
+    # after it would put older data over newer.
+    superseded = models.JSONField(default=list, blank=True)
     import_job = models.OneToOneField(
         ImportJob,
         on_delete=models.SET_NULL,

@@ -822,25 +822,24 @@ def export_users(
     by=None,
     download=None,
     memberships=None,
-    on_record=None,
+    record=True,
 ):
     """The users file of every membership (or every contact; or of `memberships`, a saved
     segment's), for the source system to catch up with changes made here — removed contacts
     above all (SPEC §3.8).
 
     Returns (file name, content type, body): the body is an iterator of bytes for CSV (streamed
-    from the database, flat in memory) or a binary file object for XLSX. Side effects: records
-    a UsersExport, which the re-add guard counts from (`on_record` is called with it); with
-    `download` (a DownloadRecord of
-    the audit, contacts.privacy), the rows written are counted into it.
+    from the database, flat in memory) or a binary file object for XLSX. Side effects: with
+    `record`, a UsersExport, which the re-add guard counts from (an integration job records its
+    own once the file is in place); with `download` (a DownloadRecord of the audit,
+    contacts.privacy), the rows written are counted into it.
     """
     if file_format not in ("csv", "xlsx"):
         raise ValueError(f"Unknown export format {file_format!r}")
-    record = UsersExport.objects.create(
-        staff_user=by, contacts_only=contacts_only, file_format=file_format
-    )
-    if on_record is not None:
-        on_record(record)
+    if record:
+        UsersExport.objects.create(
+            staff_user=by, contacts_only=contacts_only, file_format=file_format
+        )
     resource = UsersResource()
     rows = resource.export_rows(memberships, contacts_only=contacts_only)
     if download is not None:

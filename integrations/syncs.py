@@ -1,4 +1,6 @@
-"""Integration jobs' runs (SPEC §4.6): started by the scheduler, a click or the command line,
+"""Past 400 lines as one thing: an integration job's run, from its start to its end.
+
+Integration jobs' runs (SPEC §4.6): started by the scheduler, a click or the command line,
 run on a worker (or in the command's process), one at a time per job.
 
 An inbound run takes the newest file at its place that it did not take before and imports it
@@ -12,9 +14,11 @@ import logging
 import tempfile
 from pathlib import PurePosixPath
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F, Q
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from contacts.models import DownloadRecord
@@ -27,6 +31,7 @@ from .models import (
     ImportJob,
     IntegrationJob,
     SyncRun,
+    UsersExport,
     _stale_cutoff,
     heartbeat_interval,
 )
@@ -96,15 +101,31 @@ def start_due_runs(now=None):
     with transaction.atomic():
         due = IntegrationJob.objects.due(now).select_for_update(skip_locked=True)
         for integration_job in due:
-            integration_job.next_run_at = integration_job.plan_next_run(now)
-            integration_job.save(update_fields=["next_run_at"])
+            # One job's trouble (a schedule a newer cronsim reads differently, say) must not
+            # stop the others': each in a savepoint of its own.
             try:
-                run = _new_run(integration_job, trigger=SyncRun.Trigger.SCHEDULE, by=None)
+                with transaction.atomic():
+                    plan(integration_job, now).save(update_fields=["next_run_at"])
+                with transaction.atomic():
+                    run = _new_run(integration_job, trigger=SyncRun.Trigger.SCHEDULE, by=None)
+                    run_integration_job.enqueue(run.pk)
             except RunUnderWay:
                 logger.info("Integration job %s is still running; skipped", integration_job)
                 continue
-            run_integration_job.enqueue(run.pk)
+            except Exception:
+                logger.exception("Could not start a run of integration job %s", integration_job)
+                continue
             started.append(run)
+        # A scheduled job with no next run (saved outside the forms): planned from now.
+        unplanned = IntegrationJob.objects.filter(enabled=True, next_run_at=None).exclude(
+            schedule=""
+        )
+        for integration_job in unplanned.select_for_update(skip_locked=True):
+            try:
+                with transaction.atomic():
+                    plan(integration_job, now).save(update_fields=["next_run_at"])
+            except Exception:
+                logger.exception("Could not plan integration job %s", integration_job)
     return started
 
 
@@ -139,6 +160,9 @@ def execute_run(run):
         _end(run, SyncRun.Status.FAILED, str(problem))
     except ValidationError as problem:
         _end(run, SyncRun.Status.FAILED, " ".join(problem.messages))
+    except FileTooLarge as too_large:
+        run.file_taken = True  # it will not get smaller: not tried again
+        _end(run, SyncRun.Status.FAILED, _too_large(too_large.args[0]))
     except MappingProblem as problem:
         _end(
             run,
@@ -178,8 +202,7 @@ def _run_inbound(run, integration_job):
                 SyncRun.Status.NOTHING_NEW,
                 f"No file at {integration_job.location}: nothing to import.",
             )
-        taken = SyncRun.objects.files_taken(integration_job)
-        fresh = [remote for remote in candidates if remote.fingerprint() not in taken]
+        fresh = _not_taken(integration_job, candidates)
         if not fresh:
             return _end(
                 run,
@@ -187,16 +210,23 @@ def _run_inbound(run, integration_job):
                 f"No new file: {_file_word(len(candidates))} taken before, "
                 f"the newest {candidates[0].name}.",
             )
-        remote = fresh[0]
+        remote, older = fresh[0], fresh[1:]
+        if remote.size is not None and remote.size > settings.INTEGRATIONS_MAX_UPLOAD_SIZE:
+            run.file_name, run.fingerprint = remote.name[:1000], remote.fingerprint()[:1000]
+            run.file_taken = True  # it will not get smaller: not tried again
+            return _end(run, SyncRun.Status.FAILED, _too_large(remote.size))
         run.file_name, run.fingerprint = remote.name[:1000], remote.fingerprint()[:1000]
-        run.save(update_fields=["file_name", "fingerprint"])
+        run.superseded = [other.fingerprint()[:1000] for other in older]
+        SyncRun.objects.filter(pk=run.pk).update(
+            file_name=run.file_name, fingerprint=run.fingerprint, superseded=run.superseded
+        )
         mapping = (
             integration_job.mapping_template.as_mapping()
             if integration_job.mapping_template
             else None
         )
         with tempfile.TemporaryFile() as file:
-            place.download(remote, file)
+            place.download(remote, _Capped(file, settings.INTEGRATIONS_MAX_UPLOAD_SIZE))
             file.seek(0)
             job, result = services.import_file_now(
                 kind=integration_job.file_kind,
@@ -214,6 +244,11 @@ def _run_inbound(run, integration_job):
         # One an unexpected error stopped is tried again at the next run.
         run.file_taken = result is not None
         status, message = _import_outcome(job)
+        if older:
+            message = (
+                f"{message} {_file_word(len(older), older=True)} left out: a newer one was "
+                "taken, and importing an older one after it would undo it."
+            ).strip()
         if run.file_taken and integration_job.move_processed:
             try:
                 moved_to = place.mark_processed(remote)
@@ -222,6 +257,51 @@ def _run_inbound(run, integration_job):
             else:
                 message = f"{message} Moved to {moved_to}.".strip()
         _end(run, status, message)
+
+
+def _not_taken(integration_job, candidates):
+    """The candidates (newest first) the job is not done with. A file known only by its
+    content's hash (a query's result, a page without dates) is new when it differs from the
+    last one taken: a source that goes back to an earlier state is imported again."""
+    taken = SyncRun.objects.files_taken(integration_job)
+    last = SyncRun.objects.last_file_taken(integration_job)
+    return [
+        remote
+        for remote in candidates
+        if (
+            remote.fingerprint() != last
+            if remote.modified is None
+            else remote.fingerprint() not in taken
+        )
+    ]
+
+
+class FileTooLarge(Exception):
+    pass
+
+
+class _Capped:
+    """A binary file that refuses to grow past `limit` bytes (a place's download into it)."""
+
+    def __init__(self, file, limit):
+        self.file, self.limit, self.written = file, limit, 0
+
+    def write(self, data):
+        self.written += len(data)
+        if self.written > self.limit:
+            raise FileTooLarge(self.written)
+        return self.file.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.file, name)
+
+
+def _too_large(size):
+    return (
+        f"The file is larger than {filesizeformat(settings.INTEGRATIONS_MAX_UPLOAD_SIZE)} "
+        f"({filesizeformat(size)}), the largest an import takes (INTEGRATIONS_MAX_UPLOAD_SIZE): "
+        "split it, or raise the limit."
+    )
 
 
 def _import_outcome(job):
@@ -240,35 +320,54 @@ def _run_outbound(run, integration_job):
     file_format = "xlsx" if integration_job.location.lower().endswith(".xlsx") else "csv"
     memberships, what = _what_to_export(integration_job)
     name = outbound_name(integration_job.location, timezone.localtime())
+    contacts_only = integration_job.export == IntegrationJob.Export.CONTACTS
+    read_at = timezone.now()
+    rows = _RowCount()
     with tempfile.TemporaryFile() as file:
-        # The export's record (which the re-add guard counts from) and its audit entry are
-        # kept only once the file is in its place.
-        with transaction.atomic():
-            download = record_download(
-                kind=DownloadRecord.Kind.USERS_FILE,
-                channel=DownloadRecord.Channel.SYNC,
-                by=run.staff_user,
-                filters=f"{what}, by the integration job “{integration_job}”",
-                file_format=file_format,
-            )
-            records = []
-            _, _, body = services.export_users(
-                contacts_only=integration_job.export == IntegrationJob.Export.CONTACTS,
-                file_format=file_format,
-                by=run.staff_user,
-                download=download,
-                memberships=memberships,
-                on_record=records.append,
-            )
-            _copy(body, file)
-            file.seek(0)
-            with _open(integration_job) as place:
-                location = place.write(name, file)
-            download.refresh_from_db()
-        run.users_export = records[0]
+        _, _, body = services.export_users(
+            contacts_only=contacts_only,
+            file_format=file_format,
+            by=run.staff_user,
+            download=rows,
+            memberships=memberships,
+            record=False,
+        )
+        _copy(body, file)
+        file.seek(0)
+        # No transaction is open while the file travels (a slow server must not hold the
+        # database); the export's record, which the re-add guard counts removals from, and its
+        # audit entry are written once the file is in place, dated when its data was read.
+        with _open(integration_job) as place:
+            location = place.write(name, file)
+    with transaction.atomic():
+        run.users_export = UsersExport.objects.create(
+            staff_user=run.staff_user,
+            contacts_only=contacts_only,
+            file_format=file_format,
+            created_at=read_at,
+        )
+        record_download(
+            kind=DownloadRecord.Kind.USERS_FILE,
+            channel=DownloadRecord.Channel.SYNC,
+            by=run.staff_user,
+            filters=f"{what}, by the integration job “{integration_job}”, to {location}",
+            file_format=file_format,
+            row_count=rows.count,
+        )
         run.file_name = location[:1000]
-        run.rows_written = download.row_count
+        run.rows_written = rows.count
         _end(run, SyncRun.Status.SUCCEEDED, "")
+
+
+class _RowCount:
+    """Counts the rows of an export as they are written (export_users' `download`)."""
+
+    count = 0
+
+    def counting(self, rows):
+        for row in rows:
+            self.count += 1
+            yield row
 
 
 def _what_to_export(integration_job):
@@ -294,16 +393,31 @@ def _copy(body, file):
 
 
 def _end(run, status, message):
-    """Save how the run ended; a failure counts on the job (named at the top of Integrations
-    after several in a row), any other end clears the count."""
+    """Save how the run ended, whatever the sweep guessed meanwhile (and nothing if its job was
+    deleted). A failure counts on the job (named at the top of Integrations after several in a
+    row), a run that took or wrote a file clears the count, and "No new file" leaves it: a file
+    that failed stays failed until a file succeeds."""
     run.status, run.message, run.finished_at = status, message, timezone.now()
-    run.save()
-    failures = F("failures_in_a_row") + 1 if status == SyncRun.Status.FAILED else 0
-    IntegrationJob.objects.filter(pk=run.integration_job_id).update(failures_in_a_row=failures)
+    SyncRun.objects.filter(pk=run.pk).update(
+        status=status,
+        message=message,
+        finished_at=run.finished_at,
+        file_name=run.file_name,
+        fingerprint=run.fingerprint,
+        file_taken=run.file_taken,
+        import_job=run.import_job,
+        users_export=run.users_export,
+        rows_written=run.rows_written,
+    )
+    if status != SyncRun.Status.NOTHING_NEW:
+        failures = F("failures_in_a_row") + 1 if status == SyncRun.Status.FAILED else 0
+        IntegrationJob.objects.filter(pk=run.integration_job_id).update(failures_in_a_row=failures)
     return run
 
 
-def _file_word(count):
+def _file_word(count, *, older=False):
+    if older:
+        return "1 older file was" if count == 1 else f"{count:,} older files were"
     return "the one file matching was" if count == 1 else f"all {count:,} files matching were"
 
 

@@ -141,11 +141,17 @@ def test_the_newest_file_not_taken_before_is_taken(tree, drop):
     put(drop, "other.csv", GOOD.replace("Lovelace", "Not matching"), age=0)
     job = inbound(drop)
 
-    first, second, third = run_now(job), run_now(job), run_now(job)
+    first, second = run_now(job), run_now(job)
 
     assert first.file_name.endswith("users-new.csv")
-    assert second.file_name.endswith("users-old.csv")
-    assert third.status == SyncRun.Status.NOTHING_NEW
+    # The older one is left out: importing it after the newer one would undo it.
+    assert first.message == (
+        "1 older file was left out: a newer one was taken, and importing an older one after it "
+        "would undo it."
+    )
+    assert Person.objects.get(email="ada@example.com").last_name == "Newest"
+    assert second.status == SyncRun.Status.NOTHING_NEW
+    assert second.message.startswith("No new file: all 2 files matching were taken before")
 
 
 def test_no_file_at_the_place_is_nothing_new_not_a_failure(tree, drop):
@@ -190,6 +196,51 @@ def test_failures_in_a_row_are_counted_and_a_success_clears_them(tree, drop, set
     job.refresh_from_db()
     assert job.failures_in_a_row == 0
     assert not IntegrationJob.objects.failing().exists()
+
+
+def test_no_new_file_after_a_failure_keeps_the_failure_counted(tree, drop, settings):
+    settings.SYNC_FAILURE_ALERT_AFTER = 1
+    put(drop, "users-bad.csv", BAD)
+    job = inbound(drop)
+    run_now(job)
+
+    assert run_now(job).status == SyncRun.Status.NOTHING_NEW
+
+    job.refresh_from_db()
+    assert job.failures_in_a_row == 1
+    assert list(IntegrationJob.objects.failing()) == [job]
+
+
+def test_a_file_an_unexpected_error_stops_is_tried_again_a_few_times_only(tree, drop, monkeypatch):
+    from integrations import services
+
+    put(drop, "users-a.csv", GOOD)
+    job = inbound(drop)
+
+    def broken(**options):
+        raise RuntimeError("a bug in the import")
+
+    monkeypatch.setattr(services, "import_file", broken)
+    runs = [run_now(job) for _ in range(SyncRun.TRIES + 1)]
+
+    assert [run.status for run in runs] == [SyncRun.Status.FAILED] * SyncRun.TRIES + [
+        SyncRun.Status.NOTHING_NEW
+    ]
+    assert not any(run.file_taken for run in runs)
+
+
+def test_a_file_larger_than_an_import_takes_fails_once(tree, drop, settings):
+    settings.INTEGRATIONS_MAX_UPLOAD_SIZE = 50
+    put(drop, "users-a.csv", GOOD)
+    job = inbound(drop)
+
+    first, second = run_now(job), run_now(job)
+
+    assert first.status == SyncRun.Status.FAILED
+    assert first.message.startswith("The file is larger than 50\xa0bytes")
+    assert first.import_job is None
+    assert second.status == SyncRun.Status.NOTHING_NEW
+    assert not Person.objects.exists()
 
 
 def test_a_job_that_skips_errors_imports_the_valid_rows(tree, drop):
@@ -466,6 +517,28 @@ def test_a_job_still_running_skips_its_time(tree, drop):
     job.refresh_from_db()
     assert job.next_run_at > now
     assert job.runs.count() == 1
+
+
+def test_one_job_in_trouble_does_not_stop_the_others(tree, drop):
+    now = timezone.now()
+    broken = inbound(drop, name="Broken", next_run_at=now - timedelta(seconds=5))
+    IntegrationJob.objects.filter(pk=broken.pk).update(schedule="not a schedule")
+    fine = inbound(drop, name="Fine", next_run_at=now - timedelta(seconds=5))
+
+    started = syncs.start_due_runs(now=now)
+
+    assert [run.integration_job for run in started] == [fine]
+    assert not broken.runs.exists()
+
+
+def test_a_scheduled_job_with_no_next_run_is_planned_by_the_tick(tree, drop):
+    now = timezone.now()
+    job = inbound(drop, next_run_at=None)
+
+    assert syncs.start_due_runs(now=now) == []
+
+    job.refresh_from_db()
+    assert job.next_run_at == job.plan_next_run(now)
 
 
 @override_settings(TIME_ZONE="Europe/Paris")

@@ -226,3 +226,28 @@ def test_an_sql_error_fails_the_run_quoting_postgresql(tree, postgres_source):
 
     assert run.status == SyncRun.Status.FAILED
     assert "no_such_table" in run.message
+
+
+def test_a_query_whose_result_goes_back_to_an_earlier_one_is_imported_again(tree, postgres_source):
+    """A query's result is known by its content's hash only: it is new whenever it differs
+    from the last one taken, even when it was seen before (yes → no → yes)."""
+    postgres_source.execute(
+        "CREATE TABLE IF NOT EXISTS marks (email text, contact text);"
+        "DELETE FROM marks; INSERT INTO marks VALUES ('ada@example.com', 'yes')"
+    )
+    inbound = job(
+        "in",
+        "postgres",
+        postgres_source.location,
+        options={
+            "query": "SELECT 'PARIS' AS \"Account ID\", email AS \"Email\", 'Ada' AS "
+            '"First Name", \'Lovelace\' AS "Last Name", contact AS "Contact" FROM marks'
+        },
+    )
+    statuses = []
+    for contact in ("yes", "no", "yes"):
+        postgres_source.execute(f"UPDATE marks SET contact = '{contact}'")
+        statuses.append(run_now(inbound).status)
+
+    assert statuses == [SyncRun.Status.SUCCEEDED] * 3, inbound.runs.first().message
+    assert Person.objects.get().memberships.get().is_contact
