@@ -168,6 +168,7 @@ def _from_timestamp(value):
 
 
 _GONE = "The file changed or went away since it was listed: run the job again."
+_REPLACED = "It was written over since it was taken, so it was left where it is, to be taken next."
 
 
 def _hidden_temp_name(directory, name):
@@ -282,7 +283,8 @@ class Place:
         secret inside a longer name reveals nothing."""
         values = set()
         for value in self._secrets.values():
-            values.add(value)
+            # As given, and as a library's repr() of it shows it (b'…\n…').
+            values.update({value, value.encode("unicode_escape").decode("ascii")})
             values.update(line.strip() for line in value.splitlines() if len(line.strip()) >= 16)
         for value in sorted(values, key=len, reverse=True):
             if len(value) >= _SHORT_SECRET:
@@ -304,7 +306,12 @@ class Place:
         except Exception as error:
             message = self._explain(error)
             if message is None:
-                raise
+                # A library's own words may repeat what it was given (a header with a token
+                # in it, say): only their scrubbed text leaves, here and in the log.
+                message = self._scrub(
+                    f"Unexpected error from {self.location}: {type(error).__name__}: {error}"
+                )
+                logger.warning("%r: %s", self, message)
             raise PlaceError(self._scrub(message)) from None
 
     def _belongs(self, name, directory):
@@ -381,11 +388,19 @@ class FolderPlace(Place):
         self._belongs(remote.name, self.directory)
         if not _inside_roots(remote.name):
             raise PlaceError(f"{remote.name} is a link leading outside the allowed folders.")
+        # Resolved once, checked, and that very path opened without following a link: a link
+        # swapped in between the check and the open is refused.
+        resolved = os.path.realpath(remote.name)
+        if not _inside_roots(resolved):
+            raise PlaceError(f"{remote.name} is a link leading outside the allowed folders.")
         try:
-            with open(os.path.realpath(remote.name), "rb") as file:
-                shutil.copyfileobj(file, destination)
+            descriptor = os.open(resolved, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
         except FileNotFoundError:
             raise PlaceError(_GONE) from None
+        except OSError as error:
+            raise PlaceError(f"{remote.name} could not be opened: {error.strerror}.") from None
+        with os.fdopen(descriptor, "rb") as file:
+            shutil.copyfileobj(file, destination)
 
     def _mark_processed(self, remote):
         self._open()
@@ -393,6 +408,12 @@ class FolderPlace(Place):
         processed = os.path.join(self.directory, PROCESSED)
         if not _inside_roots(processed):
             raise PlaceError(f"{processed} is a link leading outside the allowed folders.")
+        try:
+            info = os.stat(remote.name)
+        except FileNotFoundError:
+            raise PlaceError(_GONE) from None
+        if (info.st_size, _from_timestamp(info.st_mtime)) != (remote.size, remote.modified):
+            raise PlaceError(_REPLACED)
         os.makedirs(processed, exist_ok=True)
         moved = os.path.join(processed, base)
         os.replace(remote.name, moved)
@@ -609,6 +630,15 @@ class SftpPlace(Place):
         base = self._belongs(remote.name, self.directory)
         processed = posixpath.join(self.directory, PROCESSED)
         try:
+            attributes = self._sftp.stat(remote.name)
+        except FileNotFoundError:
+            raise PlaceError(_GONE) from None
+        if (attributes.st_size, _from_timestamp(attributes.st_mtime)) != (
+            remote.size,
+            remote.modified,
+        ):
+            raise PlaceError(_REPLACED)
+        try:
             self._sftp.stat(processed)
         except FileNotFoundError:
             self._sftp.mkdir(processed)
@@ -787,7 +817,23 @@ class S3Place(Place):
         base = self._belongs("/" + remote.name, "/" + self.prefix)
         moved = f"{self.prefix}{PROCESSED}/{base}"
         source = {"Bucket": self.bucket, "Key": remote.name}
-        self._client.copy_object(Bucket=self.bucket, Key=moved, CopySource=source)
+        try:
+            # Only the object that was taken: one written over it since stays to be taken.
+            # Asked first (every S3-compatible store answers If-Match on HEAD), then made a
+            # condition of the copy itself (S3 honours it), so nothing slips in between.
+            self._client.head_object(
+                Bucket=self.bucket, Key=remote.name, IfMatch=f'"{remote.etag}"'
+            )
+            self._client.copy_object(
+                Bucket=self.bucket,
+                Key=moved,
+                CopySource=source,
+                CopySourceIfMatch=f'"{remote.etag}"',
+            )
+        except botocore.exceptions.ClientError as error:
+            if error.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412"):
+                raise PlaceError(_REPLACED) from None
+            raise
         self._client.delete_object(Bucket=self.bucket, Key=remote.name)
         return moved
 
@@ -946,6 +992,23 @@ def _single_select(query):
 
 
 LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
+OWN_DATABASE = "A PostgreSQL job reads another system's database, not this app's own."
+# What tells one PostgreSQL database from another, whatever address reached it (127.1, a host
+# name, a proxy): when its server started, the database's name and the server's port.
+_IDENTITY = "SELECT pg_postmaster_start_time(), current_database(), current_setting('port')"
+
+
+def _same_server_and_database(source):
+    """Whether the source connection reached the database this app runs on."""
+    from django.db import connections
+
+    ours = connections["default"]
+    if ours.vendor != "postgresql":
+        return False
+    with ours.cursor() as cursor:
+        cursor.execute(_IDENTITY)
+        our_identity = tuple(cursor.fetchone())
+    return tuple(source.execute(_IDENTITY).fetchone()) == our_identity
 
 
 def _is_the_apps_database(host, port, dbname):
@@ -988,10 +1051,7 @@ class PostgresPlace(Place):
         if _is_the_apps_database(self.host, self.port, self.dbname):
             # Its tables hold what no file may bring in: staff users' password hashes, the
             # jobs' encrypted secrets, sessions.
-            raise _refuse(
-                "A PostgreSQL job reads another system's database, not this app's own.",
-                "own_database",
-            )
+            raise _refuse(OWN_DATABASE, "own_database")
         parameters = dict(parse_qsl(parts.query))
         if set(parameters) - {"sslmode"}:
             raise _refuse(
@@ -1037,6 +1097,8 @@ class PostgresPlace(Place):
             raise PlaceError(f"Could not connect to {address}: {reason}.") from None
         with connection:
             connection.read_only = True
+            if _same_server_and_database(connection):
+                raise PlaceError(OWN_DATABASE)
             # A server-side cursor: the rows come in batches, never all in memory.
             with connection.cursor(name="integration_source") as cursor:
                 yield cursor

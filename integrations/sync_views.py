@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config.staff import CAN_MANAGE_INTEGRATION_JOBS
@@ -23,6 +24,8 @@ from .secrets import SecretUnreadable
 from .sync_forms import SECRETS, IntegrationJobForm, job_secrets, schedule_words
 
 RUNS_PER_PAGE = 20
+# Hidden from error reports (Django's 500 page in DEBUG, the mails and logs of an error).
+SECRET_FIELDS = [f"secret_{name}" for name, _, _ in SECRETS]
 
 can_manage_integration_jobs = permission_required(CAN_MANAGE_INTEGRATION_JOBS, raise_exception=True)
 
@@ -118,12 +121,14 @@ def _fingerprint(host_key):
         return "A key that cannot be read: paste it again"
 
 
+@sensitive_post_parameters(*SECRET_FIELDS)
 @can_manage_integration_jobs
 @require_http_methods(["GET", "POST"])
 def sync_new(request):
     return _edit(request, IntegrationJob())
 
 
+@sensitive_post_parameters(*SECRET_FIELDS)
 @can_manage_integration_jobs
 @require_http_methods(["GET", "POST"])
 def sync_edit(request, pk):

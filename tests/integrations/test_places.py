@@ -24,6 +24,9 @@ from integrations.places import (
 )
 from tests.servers import new_host_key_line
 
+# A PostgreSQL source compares itself with the app's own database (never read through a job).
+pytestmark = pytest.mark.django_db
+
 T1 = datetime(2024, 5, 1, 8, 0, tzinfo=UTC)
 T2 = datetime(2024, 5, 2, 8, 0, tzinfo=UTC)
 T3 = datetime(2024, 5, 3, 8, 0, tzinfo=UTC)
@@ -248,6 +251,40 @@ def test_folder_download_then_processed(sync_root):
     assert sorted(os.listdir(drop)) == ["processed"]
 
 
+REPLACED = "It was written over since it was taken, so it was left where it is, to be taken next."
+
+
+def test_a_file_written_over_since_it_was_taken_is_not_moved_to_processed(
+    sync_root, sftp_server, s3_server
+):
+    """A source that writes the same name again (users.csv every night) while the last one is
+    imported: the new one stays, to be taken by the next run."""
+    drop = sync_root / "drop"
+    put_file(drop / "users-1.csv", CSV, T1)
+    with folder(f"{drop}/users-*.csv") as place:
+        (remote,) = place.candidates()
+        put_file(drop / "users-1.csv", CSV + b"bob@example.com,Bob\n", T2)
+        assert place_error(place.mark_processed, remote) == REPLACED
+    assert not (drop / "processed").exists()
+
+    put_file(sftp_server.root / "drop" / "users-1.csv", CSV, T1)
+    with sftp(sftp_server, "/drop/users-*.csv") as place:
+        (remote,) = place.candidates()
+        put_file(sftp_server.root / "drop" / "users-1.csv", CSV, T2)
+        assert place_error(place.mark_processed, remote) == REPLACED
+    assert (sftp_server.root / "drop" / "users-1.csv").exists()
+
+    bucket, client = s3_server.bucket(), s3_server.client()
+    client.put_object(Bucket=bucket, Key="in/users-1.csv", Body=CSV)
+    with s3(s3_server, f"s3://{bucket}/in/users-*.csv") as place:
+        (remote,) = place.candidates()
+        client.put_object(Bucket=bucket, Key="in/users-1.csv", Body=CSV + b"x")
+        assert place_error(place.mark_processed, remote) == REPLACED
+    assert [item["Key"] for item in client.list_objects_v2(Bucket=bucket)["Contents"]] == [
+        "in/users-1.csv"
+    ]
+
+
 def test_folder_write_never_shows_a_half_written_file(sync_root):
     out = sync_root / "out"
     source = WatchingSource(CSV, lambda: os.listdir(out))
@@ -269,8 +306,10 @@ def test_folder_write_that_fails_leaves_no_file(sync_root):
         def read(self, *args):
             raise ValueError("the export broke")
 
-    with folder(str(sync_root / "out"), "out") as place, pytest.raises(ValueError):
-        place.write("users.csv", Broken())
+    with folder(str(sync_root / "out"), "out") as place:
+        message = place_error(place.write, "users.csv", Broken())
+
+    assert message.endswith(": ValueError: the export broke")
 
     assert os.listdir(sync_root / "out") == []
 
@@ -960,7 +999,6 @@ def test_secrets_never_in_a_place_repr_or_its_errors(sync_root):
         assert error.value.__suppress_context__
 
 
-@pytest.mark.django_db
 def test_postgres_refuses_the_apps_own_database():
     """Its tables hold staff users' password hashes and the jobs' secrets: no job reads them."""
     from django.db import connection
@@ -980,3 +1018,44 @@ def test_postgres_refuses_the_apps_own_database():
         assert refused.value.messages == [
             "A PostgreSQL job reads another system's database, not this app's own."
         ]
+
+
+def test_postgres_refuses_the_apps_own_database_however_it_is_reached():
+    """127.1 is 127.0.0.1 under another name: the check after connecting still knows it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("The app runs on SQLite here: no PostgreSQL database of its own to refuse.")
+    ours = connection.settings_dict
+    place = open_place(
+        kind="postgres",
+        location=f"postgres://{ours['USER'] or 'postgres'}@127.1:{ours.get('PORT') or 5432}/"
+        f"{ours['NAME']}",
+        direction="in",
+        secrets={"password": ours.get("PASSWORD") or "unused"},
+        options={"query": "SELECT username, password FROM auth_user"},
+    )
+
+    assert place_error(place.candidates) == (
+        "A PostgreSQL job reads another system's database, not this app's own."
+    )
+
+
+def test_an_unexplained_library_error_leaves_scrubbed(https_server):
+    """http.client repeats a header it refuses, the token in it: not past the place."""
+    https_server.files["/users.csv"] = b"Email\n"
+    # Pasted with the line break after it, as a token copied from a terminal often is.
+    token = "eyJhbGciOiJIUzI1NiJ9.c2VjcmV0LXRva2Vu.sig\n"
+    place = open_place(
+        kind="https",
+        location=https_server.url("/users.csv"),
+        direction="in",
+        secrets={"token": token},
+        options={},
+    )
+
+    with override_settings(SYNC_CA_BUNDLE=str(https_server.ca_pem)):
+        message = place_error(place.candidates)
+
+    assert "eyJhbGciOiJIUzI1NiJ9" not in message
+    assert message.startswith(f"Unexpected error from {https_server.url('/users.csv')}: ")

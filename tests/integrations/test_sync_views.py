@@ -733,6 +733,28 @@ def test_a_global_admin_sets_a_secret_that_is_stored_encrypted_and_never_shown(
     assert text(element(html, "label", for_="id_clear_password")) == "Remove the saved password"
 
 
+def test_error_reports_of_the_form_hide_every_secret_field(global_admin_client, sftp_server):
+    """Should the form's view ever fail, Django's error report (the DEBUG page, the mails and
+    logs of a 500) shows its secret fields as stars."""
+    from django.views.debug import SafeExceptionReporterFilter
+
+    response = global_admin_client.post(
+        "/integrations/syncs/new/", sftp_form(sftp_server, secret_password=SECRET)
+    )
+
+    request = response.wsgi_request
+    shown = SafeExceptionReporterFilter().get_post_parameters(request)
+    assert shown["secret_password"] == SafeExceptionReporterFilter.cleansed_substitute
+    assert set(request.sensitive_post_parameters) == {
+        "secret_password",
+        "secret_private_key",
+        "secret_passphrase",
+        "secret_access_key_id",
+        "secret_secret_access_key",
+        "secret_token",
+    }
+
+
 def test_secret_fields_keep_replace_or_clear_the_saved_ones(global_admin_client, sftp_server):
     client = global_admin_client
     job = with_secrets(
