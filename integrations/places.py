@@ -73,6 +73,11 @@ class RemoteFile:
         return text
 
 
+class DestinationError(Exception):
+    """Raised by the file a caller gives download() (one that refuses to grow past a limit):
+    it leaves the place as it is, for that caller."""
+
+
 class PlaceError(Exception):
     """A message a person understands, safe to show and log: never a password, key, token, or
     a URL with credentials in it."""
@@ -299,6 +304,8 @@ class Place:
         exception is not chained, since its text and arguments were not scrubbed."""
         try:
             yield
+        except DestinationError:
+            raise
         except PlaceError as error:
             raise PlaceError(self._scrub(str(error))) from None
         except ValidationError as error:

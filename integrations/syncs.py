@@ -35,7 +35,7 @@ from .models import (
     _stale_cutoff,
     heartbeat_interval,
 )
-from .places import PlaceError, open_place, outbound_name
+from .places import DestinationError, PlaceError, open_place, outbound_name
 from .secrets import SecretUnreadable
 
 logger = logging.getLogger(__name__)
@@ -160,9 +160,9 @@ def execute_run(run):
         _end(run, SyncRun.Status.FAILED, str(problem))
     except ValidationError as problem:
         _end(run, SyncRun.Status.FAILED, " ".join(problem.messages))
-    except FileTooLarge as too_large:
+    except FileTooLarge:
         run.file_taken = True  # it will not get smaller: not tried again
-        _end(run, SyncRun.Status.FAILED, _too_large(too_large.args[0]))
+        _end(run, SyncRun.Status.FAILED, _too_large())
     except MappingProblem as problem:
         _end(
             run,
@@ -276,7 +276,7 @@ def _not_taken(integration_job, candidates):
     ]
 
 
-class FileTooLarge(Exception):
+class FileTooLarge(DestinationError):
     pass
 
 
@@ -289,18 +289,21 @@ class _Capped:
     def write(self, data):
         self.written += len(data)
         if self.written > self.limit:
-            raise FileTooLarge(self.written)
+            raise FileTooLarge()
         return self.file.write(data)
 
     def __getattr__(self, name):
         return getattr(self.file, name)
 
 
-def _too_large(size):
+def _too_large(size=None):
+    """Why a file is not imported; `size` when the place told it (a file read in is stopped
+    at the limit, its size unknown)."""
+    told = f" ({filesizeformat(size)})" if size is not None else ""
     return (
-        f"The file is larger than {filesizeformat(settings.INTEGRATIONS_MAX_UPLOAD_SIZE)} "
-        f"({filesizeformat(size)}), the largest an import takes (INTEGRATIONS_MAX_UPLOAD_SIZE): "
-        "split it, or raise the limit."
+        f"The file is larger than {filesizeformat(settings.INTEGRATIONS_MAX_UPLOAD_SIZE)}"
+        f"{told}, the largest an import takes (INTEGRATIONS_MAX_UPLOAD_SIZE): split it, or "
+        "raise the limit."
     )
 
 

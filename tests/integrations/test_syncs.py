@@ -243,6 +243,36 @@ def test_a_file_larger_than_an_import_takes_fails_once(tree, drop, settings):
     assert not Person.objects.exists()
 
 
+def test_a_file_that_grows_past_the_limit_while_it_is_read_fails_once(
+    tree, drop, settings, monkeypatch
+):
+    """Its size as listed was within the limit (or unknown, as an HTTPS answer's may be); the
+    bytes read are counted too."""
+    from integrations import places
+
+    settings.INTEGRATIONS_MAX_UPLOAD_SIZE = 200
+    put(drop, "users-a.csv", GOOD)
+    listed = places.FolderPlace._candidates
+
+    def grows_once_listed(place):
+        files = listed(place)
+        (drop / "users-a.csv").write_text(GOOD + "x" * 500, encoding="utf-8")
+        return files
+
+    monkeypatch.setattr(places.FolderPlace, "_candidates", grows_once_listed)
+    job = inbound(drop)
+
+    run = run_now(job)
+
+    assert run.status == SyncRun.Status.FAILED
+    assert run.message == (
+        "The file is larger than 200\xa0bytes, the largest an import takes "
+        "(INTEGRATIONS_MAX_UPLOAD_SIZE): split it, or raise the limit."
+    )
+    assert run.file_taken
+    assert not Person.objects.exists()
+
+
 def test_a_job_that_skips_errors_imports_the_valid_rows(tree, drop):
     put(drop, "users-bad.csv", BAD)
 
