@@ -400,13 +400,17 @@ class FolderPlace(Place):
         resolved = os.path.realpath(remote.name)
         if not _inside_roots(resolved):
             raise PlaceError(f"{remote.name} is a link leading outside the allowed folders.")
+        # O_NONBLOCK: a pipe put in the file's place would otherwise block the run for ever.
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         try:
-            descriptor = os.open(resolved, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            descriptor = os.open(resolved, flags)
         except FileNotFoundError:
             raise PlaceError(_GONE) from None
         except OSError as error:
             raise PlaceError(f"{remote.name} could not be opened: {error.strerror}.") from None
         with os.fdopen(descriptor, "rb") as file:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise PlaceError(_GONE)
             shutil.copyfileobj(file, destination)
 
     def _mark_processed(self, remote):

@@ -391,6 +391,20 @@ def test_folder_link_to_a_file_outside_is_skipped_and_never_read(sync_root, tmp_
         assert message == f"{outside} is not a file of {drop}/users-*.csv."
 
 
+def test_folder_download_refuses_what_is_no_longer_a_file(sync_root):
+    """A pipe put in the file's place after it was listed: refused at once, never waited on."""
+    drop = sync_root / "drop"
+    put_file(drop / "users-1.csv", CSV, T1)
+
+    with folder(f"{drop}/users-*.csv") as place:
+        (remote,) = place.candidates()
+        (drop / "users-1.csv").unlink()
+        os.mkfifo(drop / "users-1.csv")
+        assert place_error(place.download, remote, io.BytesIO()) == (
+            "The file changed or went away since it was listed: run the job again."
+        )
+
+
 def test_folder_processed_link_to_outside_is_refused(sync_root, tmp_path):
     drop = sync_root / "drop"
     put_file(drop / "users-1.csv", CSV, T1)
