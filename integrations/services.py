@@ -851,6 +851,16 @@ def export_users(
     return name, XLSX_CONTENT_TYPE, xlsx_file(resource.columns(), rows)
 
 
+def write_export(body, out):
+    """Write an export's body (export_users': bytes chunks, or a binary file) to `out`."""
+    if hasattr(body, "read"):
+        while chunk := body.read(1 << 20):
+            out.write(chunk)
+    else:
+        for chunk in body:
+            out.write(chunk)
+
+
 def our_values(target):
     """The values one of our fixed-set columns takes: yes and no, the roles, the account types."""
     from accounts.models import AccountRole, AccountType

@@ -88,6 +88,25 @@ class SecretField(forms.CharField):
         self.kinds = kinds
 
 
+# An integration job's own fields, in the order its forms show them (secrets and the place's
+# settings are drawn by each form its own way).
+JOB_FIELDS = [
+    "name",
+    "direction",
+    "place",
+    "location",
+    "file_kind",
+    "mapping_template",
+    "export",
+    "segment",
+    "skip_errors",
+    "re_add_removed",
+    "move_processed",
+    "schedule",
+    "enabled",
+]
+
+
 class JobRules:
     """The rules of an integration job that every form of one applies: its page's and the
     admin's. `clean_job` sets `self.options`, the place's settings to save."""
@@ -233,21 +252,7 @@ class IntegrationJobForm(JobRules, forms.ModelForm):
 
     class Meta:
         model = IntegrationJob
-        fields = [
-            "name",
-            "direction",
-            "place",
-            "location",
-            "file_kind",
-            "mapping_template",
-            "export",
-            "segment",
-            "skip_errors",
-            "re_add_removed",
-            "move_processed",
-            "schedule",
-            "enabled",
-        ]
+        fields = JOB_FIELDS
         labels = {"schedule": "Cron expression", "segment": "Segment", "enabled": "Enabled"}
         help_texts = {
             "schedule": "Minute, hour, day, month, weekday, in %(zone)s: “30 5 * * 1-5” is "
@@ -554,22 +559,8 @@ class IntegrationJobAdminForm(JobRules, forms.ModelForm):
 
     class Meta:
         model = IntegrationJob
-        fields = [
-            "name",
-            "direction",
-            "place",
-            "location",
-            "options",
-            "file_kind",
-            "mapping_template",
-            "export",
-            "segment",
-            "skip_errors",
-            "re_add_removed",
-            "move_processed",
-            "schedule",
-            "enabled",
-        ]
+        # The place's settings as their JSON object, after where the place is.
+        fields = [*JOB_FIELDS[:4], "options", *JOB_FIELDS[4:]]
         help_texts = {
             "options": "The place's settings that are not secret: {“endpoint_url”, “region”} "
             "for S3, {“host_key”} for SFTP, {“query”} for PostgreSQL.",

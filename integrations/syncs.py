@@ -335,7 +335,7 @@ def _run_outbound(run, integration_job):
             memberships=memberships,
             record=False,
         )
-        _copy(body, file)
+        services.write_export(body, file)
         file.seek(0)
         # No transaction is open while the file travels (a slow server must not hold the
         # database); the export's record, which the re-add guard counts removals from, and its
@@ -384,15 +384,6 @@ def _what_to_export(integration_job):
             "membership or the contacts."
         )
     return segment.memberships_to_export(), f"The segment “{segment}”"
-
-
-def _copy(body, file):
-    if hasattr(body, "read"):
-        while chunk := body.read(1 << 20):
-            file.write(chunk)
-    else:
-        for chunk in body:
-            file.write(chunk)
 
 
 def _end(run, status, message):

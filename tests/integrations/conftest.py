@@ -2,6 +2,8 @@ import io
 import zipfile
 
 import pytest
+from django.core.management import call_command, execute_from_command_line
+from django.core.management.base import CommandError
 from django.db import connection
 from django.template.defaultfilters import filesizeformat
 
@@ -286,3 +288,22 @@ PATHOLOGICAL_FILES = {
         "the file again.",
     ),
 }
+
+
+def run(*args):
+    """call_command, with what it wrote; a CommandError comes back as (code, message)."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+    except CommandError as error:
+        return out.getvalue().splitlines(), (error.returncode, str(error))
+    return out.getvalue().splitlines(), (0, err.getvalue().strip())
+
+
+def exit_code(*argv):
+    """The exit status of `manage.py *argv`, run as the command line runs it."""
+    try:
+        execute_from_command_line(["manage.py", *argv])
+    except SystemExit as exit:
+        return exit.code
+    return 0

@@ -3,14 +3,11 @@ rotate-keys; every bad usage with its message and exit code 2; `sync run`'s summ
 codes (0 done or nothing new, 1 the file had errors or the run failed, 3 rows skipped); secrets
 taken only from the environment, stored encrypted and never printed."""
 
-import io
 from datetime import timedelta
 
 import pytest
 from cryptography.fernet import Fernet
 from django.core.exceptions import ValidationError
-from django.core.management import call_command, execute_from_command_line
-from django.core.management.base import CommandError
 from django.utils import timezone
 
 from contacts.models import Segment
@@ -18,7 +15,7 @@ from integrations import places, schedules, syncs
 from integrations.mapping import Mapping
 from integrations.models import ImportJob, IntegrationJob, MappingTemplate, SyncRun
 from tests.factories import MembershipFactory, PersonFactory, StaffUserFactory
-from tests.integrations.conftest import memberships, snapshot, users_csv
+from tests.integrations.conftest import exit_code, memberships, run, snapshot, users_csv
 
 GOOD = users_csv(
     "BERLIN,grace@navy.example,Grace,Hopper,,,End user,yes,", "PARIS,ada@customer.example,,,,,,,"
@@ -38,25 +35,6 @@ SECRET_VARIABLES = [
     "SYNC_ACCESS_KEY_ID",
     "SYNC_SECRET_ACCESS_KEY",
 ]
-
-
-def run(*args):
-    """call_command, with what it wrote; a CommandError comes back as (code, message)."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=err)
-    except CommandError as error:
-        return out.getvalue().splitlines(), (error.returncode, str(error))
-    return out.getvalue().splitlines(), (0, err.getvalue().strip())
-
-
-def exit_code(*argv):
-    """The exit status of `manage.py *argv`, run as the command line runs it."""
-    try:
-        execute_from_command_line(["manage.py", *argv])
-    except SystemExit as exit:
-        return exit.code
-    return 0
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command, execute_from_command_line, load_command_class
+from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
@@ -28,7 +28,9 @@ from tests.integrations.conftest import (
     PATHOLOGICAL_FILES,
     USERS_HEADER,
     accounts_csv,
+    exit_code,
     memberships,
+    run,
     snapshot,
     users_csv,
 )
@@ -74,25 +76,6 @@ def write(tmp_path):
         return str(path)
 
     return write
-
-
-def run(*args):
-    """call_command, with what it wrote; a CommandError comes back as (code, message)."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(*args, stdout=out, stderr=err)
-    except CommandError as error:
-        return out.getvalue().splitlines(), (error.returncode, str(error))
-    return out.getvalue().splitlines(), (0, err.getvalue().strip())
-
-
-def exit_code(*argv):
-    """The exit status of `manage.py *argv`, run as the command line runs it."""
-    try:
-        execute_from_command_line(["manage.py", *argv])
-    except SystemExit as exit:
-        return exit.code
-    return 0
 
 
 # import_users

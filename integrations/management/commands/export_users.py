@@ -84,12 +84,7 @@ class Command(BaseCommand):
         )
         try:
             with _closing(out, close=bool(output)):
-                if hasattr(body, "read"):
-                    while chunk := body.read(1 << 20):
-                        out.write(chunk)
-                else:
-                    for chunk in body:
-                        out.write(chunk)
+                services.write_export(body, out)
         except BrokenPipeError:
             # The reader has gone (`| head -1`): stop quietly. What is left in the buffer would
             # fail again when Python flushes its streams at exit, so standard output points at
