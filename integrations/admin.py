@@ -30,7 +30,7 @@ from .models import ImportJob, IntegrationJob, MappingTemplate, SyncRun, UsersEx
 from .resources import UsersResource
 from .resources.users_writes import refuse_to_wait
 from .services import open_table
-from .sync_forms import IntegrationJobAdminForm, job_secrets
+from .sync_forms import IntegrationJobAdminForm
 
 
 @admin.register(ImportJob)
@@ -335,10 +335,10 @@ class IntegrationJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="secrets")
     def secrets_set(self, job):
-        names, unreadable = job_secrets(job)
+        names, unreadable = job.saved_secrets()
         if unreadable:
             return "They can no longer be read (the keys changed): set them again."
-        words = ", ".join(sorted(names)) or "none"
+        words = ", ".join(names) or "none"
         return f"Set: {words}. Only their names are shown; the job's page sets them."
 
     def save_model(self, request, obj, form, change):

@@ -590,12 +590,15 @@ class IntegrationJob(models.Model):
         values = {name: text for name, text in values.items() if text}
         self.encrypted_secrets = secrets.encrypt(json.dumps(values)) if values else ""
 
-    def secret_names_set(self):
-        """Which secrets are set (their names only: a page may say so, never show them)."""
+    def saved_secrets(self):
+        """(the sorted names of its saved secrets, whether they can no longer be read): a page
+        may say which are set, never show them."""
+        from .secrets import SecretUnreadable
+
         try:
-            return sorted(self.secrets())
-        except Exception:
-            return ["(unreadable: set them again)"]
+            return sorted(self.secrets()), False
+        except SecretUnreadable:
+            return [], True
 
     def schedule_in_words(self):
         from .schedules import describe

@@ -305,7 +305,7 @@ class IntegrationJobForm(JobRules, forms.ModelForm):
         if not job.pk:
             self.initial["direction"] = self.initial.get("direction") or "in"
             self.initial["place"] = self.initial.get("place") or Place.FOLDER
-        self.secrets_set, self.secrets_unreadable = job_secrets(job)
+        self.secrets_set, self.secrets_unreadable = job.saved_secrets()
         if self.can_set_secrets:
             for name, label, textarea in SECRETS:
                 fields[f"secret_{name}"] = SecretField(
@@ -431,16 +431,6 @@ class IntegrationJobForm(JobRules, forms.ModelForm):
         if commit:
             job.save()
         return job
-
-
-def job_secrets(job):
-    """(the names of the job's saved secrets, whether they can no longer be read)."""
-    if not job.encrypted_secrets:
-        return set(), False
-    try:
-        return set(job.secrets()), False
-    except SecretUnreadable:
-        return set(), True
 
 
 def schedule_words(preset, expression):

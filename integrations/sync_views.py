@@ -21,7 +21,7 @@ from . import syncs
 from .models import IntegrationJob, SyncRun
 from .places import PlaceError, fetch_host_key, host_key_fingerprint, open_place
 from .secrets import SecretUnreadable
-from .sync_forms import SECRETS, IntegrationJobForm, job_secrets, schedule_words
+from .sync_forms import SECRETS, IntegrationJobForm, schedule_words
 
 RUNS_PER_PAGE = 20
 # Hidden from error reports (Django's 500 page in DEBUG, the mails and logs of an error).
@@ -93,7 +93,7 @@ def sync_detail(request, pk):
             # The run it followed has ended: the whole page (its alert, its messages) is news.
             response["HX-Refresh"] = "true"
     else:
-        saved, unreadable = job_secrets(job)
+        saved, unreadable = job.saved_secrets()
         context = {
             "job": job,
             "page": page,

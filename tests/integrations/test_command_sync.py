@@ -280,7 +280,7 @@ def test_sync_add_s3_with_its_options_and_keys(environment):
     )
     job = IntegrationJob.objects.get()
     assert job.options == {"endpoint_url": "http://127.0.0.1:9000", "region": "eu-west-3"}
-    assert job.secret_names_set() == ["access_key_id", "secret_access_key"]
+    assert job.saved_secrets() == (["access_key_id", "secret_access_key"], False)
     assert "s3-secret-2b7d" not in job.encrypted_secrets
 
 
@@ -1035,7 +1035,7 @@ def test_sync_set_secrets_of_s3_may_replace_one_key_of_the_pair(environment):
             "own credentials sign in).",
         ),
     )
-    assert IntegrationJob.objects.get().secret_names_set() == [
+    assert IntegrationJob.objects.get().saved_secrets()[0] == [
         "access_key_id",
         "secret_access_key",
     ]

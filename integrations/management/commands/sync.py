@@ -447,7 +447,7 @@ class Command(BaseCommand):
         job.set_secrets(values)
         job.save(update_fields=["encrypted_secrets", "updated_at"])
         self._say_secrets(job, given)
-        names = ", ".join(job.secret_names_set()) or "none"
+        names = ", ".join(job.saved_secrets()[0]) or "none"
         self.stdout.write(f"Secrets of “{job}” now set: {names}.")
 
     def handle_new_key(self, **options):
