@@ -5,6 +5,7 @@ levels, fan-out, people per account) is data, so the same code can build a much 
 for benchmarks by passing a bigger shape.
 """
 
+import itertools
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -289,11 +290,20 @@ def _create_account_types():
 
 def _create_company_accounts(number, company, types):
     """One company's tree, inserted level by level. The tree columns are placeholders until
-    the rebuild at the end of seed()."""
-    placeholder = {"tree_id": 0, "lft": 0, "rght": 0, "level": 0}
+    the rebuild at the end of seed(), which numbers trees and siblings in (tree_id, lft)
+    order: the placeholders carry the company's number and the insertion order so that the
+    numbering is the same on every run and every database, not the order rows come back in."""
+    position = itertools.count()
+
+    def placeholder():
+        return {"tree_id": number, "lft": next(position), "rght": 0, "level": 0}
+
     code = "".join(word[0] for word in company.name.split()).upper()
     root = Account(
-        external_id=f"{code}-{number:03d}", name=company.name, account_type=types[0], **placeholder
+        external_id=f"{code}-{number:03d}",
+        name=company.name,
+        account_type=types[0],
+        **placeholder(),
     )
     Account.objects.bulk_create([root])
     accounts = [root]
@@ -306,7 +316,7 @@ def _create_company_accounts(number, company, types):
                 name=_account_name(company, account_type, parent, depth, index),
                 account_type=account_type,
                 parent=parent,
-                **placeholder,
+                **placeholder(),
             )
             for parent in level_accounts
             for index in range(1, fan_out + 1)
