@@ -21,6 +21,8 @@ CAN_DOWNLOAD_SEGMENTS = "contacts.download_segments"  # and save them
 CAN_RUN_INTEGRATIONS = "integrations.run_integrations"
 CAN_MANAGE_INTEGRATION_JOBS = "integrations.manage_integration_jobs"  # and run them now
 CAN_SET_INTEGRATION_SECRETS = "integrations.set_integration_secrets"  # Global admins only
+CAN_UNDO_IMPORTS = "integrations.undo_imports"  # and redo them
+CAN_MERGE_PEOPLE = "contacts.merge_people"  # and unmerge them
 
 
 def is_global_admin(staff_user):

@@ -170,7 +170,8 @@ class MembershipAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
 @admin.register(ContactChange)
 class ContactChangeAdmin(admin.ModelAdmin):
     list_display = [
-        "membership",
+        "person",
+        "account",
         "field",
         "old_value",
         "new_value",
@@ -179,8 +180,8 @@ class ContactChangeAdmin(admin.ModelAdmin):
         "changed_at",
     ]
     list_filter = ["field", "source"]
-    list_select_related = ["membership__person", "membership__account", "staff_user"]
-    search_fields = ["membership__person__email", "membership__account__name"]
+    list_select_related = ["person", "account", "staff_user"]
+    search_fields = ["person__email", "account__name"]
     date_hierarchy = "changed_at"
 
     def has_add_permission(self, request):

@@ -153,7 +153,16 @@ class MembershipQuerySet(models.QuerySet):
 
 
 class Membership(models.Model):
-    """A person at one account, with a role there and the contact and key-contact marks."""
+    """A person at one account, with a role there and the contact and key-contact marks.
+
+    Its status says whether the person is still there: a former member (who moved on) keeps
+    their marks and role as a record of what they were; pages that show who is there now read
+    active memberships only. Leaving (former) and no longer being a contact (still there) are
+    two different things, each recorded in the history."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        FORMER = "former", "Former"
 
     # No index of its own: the unique (person, account) index serves every lookup by person,
     # and one index less is one less to write for each membership an import adds.
@@ -172,6 +181,12 @@ class Membership(models.Model):
     )
     is_contact = models.BooleanField("contact", default=False)
     is_key_contact = models.BooleanField("key contact", default=False)
+    # db_default too: rows written by SQL of our own (the benchmark's floor) are active.
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.ACTIVE, db_default=Status.ACTIVE
+    )
+    start_date = models.DateField(null=True, blank=True, help_text="When they joined the account.")
+    end_date = models.DateField(null=True, blank=True, help_text="When they left the account.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -190,6 +205,13 @@ class Membership(models.Model):
                 condition=Q(is_key_contact=False) | Q(is_contact=True),
                 name="membership_key_contact_is_contact",
                 violation_error_message="A key contact must also be a contact.",
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date=None)
+                | Q(end_date=None)
+                | Q(end_date__gte=models.F("start_date")),
+                name="membership_ends_after_it_starts",
+                violation_error_message="The end date cannot be before the start date.",
             ),
         ]
         indexes = [
@@ -243,19 +265,39 @@ class Membership(models.Model):
 
 
 class ContactChange(models.Model):
-    """One change of a membership's contact mark, key-contact mark or role: who, when, how."""
+    """One change of a membership's contact mark, key-contact mark, role, status or dates, or
+    its move to another person (a merge): who, when, how.
+
+    It names the person and the account as well as the membership, and outlives the membership
+    (set to null when it is deleted, by an undone import): an account's history still says who
+    was added and removed there."""
 
     class Field(models.TextChoices):
         CONTACT = "contact", "Contact"
         KEY_CONTACT = "key_contact", "Key contact"
         ROLE = "role", "Account role"
+        STATUS = "status", "Status"
+        START_DATE = "start_date", "Start date"
+        END_DATE = "end_date", "End date"
+        # The membership moved to another person (merge) or back (unmerge); the values are
+        # the people's names and emails.
+        PERSON = "person", "Person"
 
     class Source(models.TextChoices):
         APP = "app", "App"
         IMPORT = "import", "Import"
         ADMIN = "admin", "Admin"
+        UNDO = "undo", "Undo"
+        MERGE = "merge", "Merge"
+        UNMERGE = "unmerge", "Unmerge"
 
-    membership = models.ForeignKey(Membership, on_delete=models.CASCADE, related_name="changes")
+    membership = models.ForeignKey(
+        Membership, on_delete=models.SET_NULL, null=True, blank=True, related_name="changes"
+    )
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="contact_changes")
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="contact_changes"
+    )
     field = models.CharField(max_length=20, choices=Field.choices)
     old_value = models.CharField(max_length=200, blank=True)
     new_value = models.CharField(max_length=200, blank=True)
@@ -271,9 +313,122 @@ class ContactChange(models.Model):
 
     class Meta:
         ordering = ["-changed_at", "-pk"]
+        indexes = [
+            # An account's history (its tab walks the accounts of a View, newest first).
+            models.Index(fields=["account", "-changed_at"], name="contact_change_by_account"),
+            models.Index(fields=["person", "-changed_at"], name="contact_change_by_person"),
+        ]
 
     def __str__(self):
         return f"{self.get_field_display()}: {self.old_value or '—'} → {self.new_value or '—'}"
+
+
+class KeyContactAlertQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(resolved_at=None)
+
+
+class KeyContactAlert(models.Model):
+    """ "Key contact left": a key contact's membership became former. Shown on the account's
+    page until someone acknowledges it or a new key contact is named at the account
+    (contacts.alerts)."""
+
+    class Resolution(models.TextChoices):
+        ACKNOWLEDGED = "acknowledged", "Acknowledged"
+        NEW_KEY_CONTACT = "new_key_contact", "A new key contact was named"
+
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="key_contact_alerts"
+    )
+    membership = models.ForeignKey(
+        Membership, on_delete=models.CASCADE, related_name="key_contact_alerts"
+    )
+    left_on = models.DateField(help_text="The membership's end date, or the day it was marked.")
+    raised_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    resolution = models.CharField(max_length=20, choices=Resolution.choices, blank=True)
+
+    objects = KeyContactAlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-left_on", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["account"], condition=Q(resolved_at=None), name="key_contact_alert_open"
+            )
+        ]
+
+    def __str__(self):
+        return f"Key contact left: {self.membership.person.full_name}, {self.left_on:%Y-%m-%d}"
+
+
+class PersonMerge(models.Model):
+    """Two people merged into one (contacts.merge): the survivor, what the merged person was,
+    and a snapshot of every row the merge changed, deleted or moved, from which an unmerge
+    puts them back exactly as they were."""
+
+    survivor = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="merges")
+    # The merged person is deleted; these say who they were (until an unmerge brings them back).
+    merged_person_pk = models.PositiveBigIntegerField(db_index=True)
+    merged_email = models.CharField(max_length=254)
+    merged_name = models.CharField(max_length=201)
+    staff_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="person_merges",
+    )
+    merged_at = models.DateTimeField(default=timezone.now)
+    # What the merge did, in full (rows before and after), for the unmerge and its checks.
+    snapshot = models.JSONField(default=dict)
+    unmerged_at = models.DateTimeField(null=True, blank=True)
+    unmerged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-merged_at", "-pk"]
+        permissions = [("merge_people", "Can merge duplicate people and unmerge them")]
+
+    def __str__(self):
+        return f"{self.merged_name} <{self.merged_email}> merged into {self.survivor}"
+
+
+class EmailAlias(models.Model):
+    """Another email address of a person: the address of someone merged into them. A users
+    file that names it updates this person instead of creating the merged one again."""
+
+    email = EmailAddressField(max_length=254)
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="email_aliases")
+    merge = models.ForeignKey(
+        PersonMerge, on_delete=models.CASCADE, null=True, blank=True, related_name="aliases"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "email aliases"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                name="email_alias_unique_ignoring_case",
+                violation_error_message="This email is already an alias of someone.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.person}"
 
 
 class Task(models.Model):

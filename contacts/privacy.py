@@ -206,7 +206,7 @@ def forget_person(*, person, by):
     memberships = Membership.objects.filter(person=person)
     removed = {
         "memberships": memberships.count(),
-        "contact changes": ContactChange.objects.filter(membership__person=person).count(),
+        "contact changes": ContactChange.objects.filter(person=person).count(),
         "task links": Task.contacts.through.objects.filter(membership__person=person).count(),
         "touchpoint links": Touchpoint.participants.through.objects.filter(
             membership__person=person

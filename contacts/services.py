@@ -13,6 +13,18 @@ TRACKED_FIELDS = {
     ContactChange.Field.CONTACT: lambda m: "yes" if m.is_contact else "no",
     ContactChange.Field.KEY_CONTACT: lambda m: "yes" if m.is_key_contact else "no",
     ContactChange.Field.ROLE: lambda m: m.role.name if m.role_id else "",
+    ContactChange.Field.STATUS: lambda m: m.status,
+    ContactChange.Field.START_DATE: lambda m: m.start_date.isoformat() if m.start_date else "",
+    ContactChange.Field.END_DATE: lambda m: m.end_date.isoformat() if m.end_date else "",
+}
+# What a membership that did not exist "had": a new one's history starts from these.
+NOTHING_BEFORE = {
+    ContactChange.Field.CONTACT: "no",
+    ContactChange.Field.KEY_CONTACT: "no",
+    ContactChange.Field.ROLE: "",
+    ContactChange.Field.STATUS: Membership.Status.ACTIVE,
+    ContactChange.Field.START_DATE: "",
+    ContactChange.Field.END_DATE: "",
 }
 
 
@@ -30,10 +42,12 @@ def record_contact_changes(*, membership, before, source, by):
     """
     after = tracked_values(membership)
     if before is None:
-        before = {field: "no" if field != ContactChange.Field.ROLE else "" for field in after}
+        before = NOTHING_BEFORE
     changes = [
         ContactChange(
             membership=membership,
+            person_id=membership.person_id,
+            account_id=membership.account_id,
             field=field,
             old_value=before[field],
             new_value=after[field],

@@ -196,13 +196,25 @@ class ImportJob(models.Model):
     # What the mapping page shows of the file: its headers and, per column, samples and its
     # distinct values with counts (integrations.services.analyse_file).
     analysis = models.JSONField(default=dict, blank=True)
+    # An undo job (source "undo") takes back what `undoes` wrote, from its ImportRecords, and
+    # records its own: undoing an undo is a redo. `restore_conflicts`: a field changed again
+    # since the undone job is restored all the same (off: the later change is kept).
+    undoes = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="undone_by"
+    )
+    restore_conflicts = models.BooleanField(
+        "restore fields changed since",
+        default=False,
+        help_text="Off: a field changed again after the import keeps its later value.",
+    )
 
     objects = ImportJobQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-pk"]
         permissions = [
-            ("run_integrations", "Can import and export integration files and see import jobs")
+            ("run_integrations", "Can import and export integration files and see import jobs"),
+            ("undo_imports", "Can undo an import (and redo it)"),
         ]
 
     def __str__(self):
@@ -248,6 +260,42 @@ class ImportJob(models.Model):
             return 0
         # The total is an estimate until the file is read: never show 100% before the end.
         return min(99, round(100 * self.rows_done / self.rows_total))
+
+
+class ImportRecord(models.Model):
+    """One row an import job (or the undo of one) created, changed or deleted, with what it
+    held before and after: enough to take the job back exactly (integrations.undo).
+
+    `before` and `after` hold the fields by attribute name (`role_id`, not `role`), as JSON
+    values (dates as ISO text): for CREATED, `after` is the whole row; for CHANGED, both hold
+    only the fields that changed; for DELETED, `before` is the whole row."""
+
+    class Model(models.TextChoices):
+        PERSON = "person", "Person"
+        MEMBERSHIP = "membership", "Membership"
+        ACCOUNT = "account", "Account"
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        CHANGED = "changed", "Changed"
+        DELETED = "deleted", "Deleted"
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="records")
+    model = models.CharField(max_length=12, choices=Model.choices)
+    object_pk = models.BigIntegerField()
+    action = models.CharField(max_length=8, choices=Action.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["job", "model", "action"], name="import_record_by_job"),
+            # A later job's change of the same row (an undo's conflicts).
+            models.Index(fields=["model", "object_pk"], name="import_record_by_object"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_action_display()} {self.model} #{self.object_pk} (job {self.job_id})"
 
 
 class MappingTemplateQuerySet(models.QuerySet):

@@ -68,6 +68,8 @@ class ContactChangeFactory(factory.django.DjangoModelFactory):
         model = ContactChange
 
     membership = factory.SubFactory(MembershipFactory)
+    person = factory.SelfAttribute("membership.person")
+    account = factory.SelfAttribute("membership.account")
     field = ContactChange.Field.CONTACT
     old_value = "no"
     new_value = "yes"

@@ -27,9 +27,9 @@ def person_detail(request, pk):
     memberships = person.memberships.select_related("account__account_type", "role").order_by(
         "account__tree_id", "account__lft"
     )
-    changes = ContactChange.objects.filter(membership__person=person).select_related(
-        "membership__account", "staff_user"
-    )[:50]
+    changes = ContactChange.objects.filter(person=person).select_related("account", "staff_user")[
+        :50
+    ]
     tasks = (
         Task.objects.filter(contacts__person=person)
         .select_related("account", "owner")

@@ -50,7 +50,7 @@ def person_forget(request, pk):
             "person": person,
             "placeholder": privacy.placeholder(pk),
             "memberships": memberships,
-            "change_count": ContactChange.objects.filter(membership__person=person).count(),
+            "change_count": ContactChange.objects.filter(person=person).count(),
             "task_count": Task.objects.filter(contacts__person=person).distinct().count(),
             "touchpoint_count": Touchpoint.objects.filter(participants__person=person)
             .distinct()

@@ -77,7 +77,7 @@ def clean_up_people():
     with transaction.atomic():
         people = Person.objects.filter(email__endswith=f"@{EMAIL_DOMAIN}")
         memberships = Membership.objects.filter(person__in=people)
-        ContactChange.objects.filter(membership__in=memberships)._raw_delete(connection.alias)
+        ContactChange.objects.filter(person__in=people)._raw_delete(connection.alias)
         memberships._raw_delete(connection.alias)
         people._raw_delete(connection.alias)
     vacuum_analyze((ContactChange, Membership, Person))

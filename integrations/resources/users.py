@@ -343,7 +343,7 @@ class UsersResource(UsersLookups, FileResource):
                 # one's also tell an update from an unchanged row.
                 if self.listing or membership is not None:
                     changes.append(Change(MEMBERSHIP_COLUMNS[field], old, new))
-                plan.history.append((reference, field, old, new))
+                plan.history.append((reference, person, account.pk, field, old, new))
         if membership is not None:
             row.import_type = UPDATE if changes else SKIP
 

@@ -76,7 +76,8 @@ class ChunkPlan:
         self.changed_people = {}  # pk → the person's values
         self.new_memberships = []  # NewMembership
         self.changed_memberships = {}  # pk → [pk, role_id, is_contact, is_key_contact]
-        self.history = []  # (membership pk or NewMembership, field, old, new)
+        # (membership pk or NewMembership, the person's values, account pk, field, old, new)
+        self.history = []
 
 
 def write_plan(plan, *, writer, by, now):
@@ -117,6 +118,8 @@ def write_plan(plan, *, writer, by, now):
         ContactChange,
         (
             "membership_id",
+            "person_id",
+            "account_id",
             "field",
             "old_value",
             "new_value",
@@ -127,6 +130,8 @@ def write_plan(plan, *, writer, by, now):
         [
             (
                 ref if isinstance(ref, int) else ref.pk,
+                person[0],
+                account_id,
                 field,
                 old,
                 new,
@@ -134,6 +139,6 @@ def write_plan(plan, *, writer, by, now):
                 staff_user_id,
                 now,
             )
-            for ref, field, old, new in plan.history
+            for ref, person, account_id, field, old, new in plan.history
         ],
     )

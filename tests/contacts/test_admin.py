@@ -83,7 +83,8 @@ CHANGELISTS = {
     ],
     "contacts/contactchange": [
         [
-            "Ada Lovelace at Paris",
+            "Ada Lovelace <ada@customer.example>",
+            "Paris (PARIS)",
             "Key contact",
             "no",
             "yes",
@@ -218,7 +219,7 @@ def test_change_page_of_account_lists_its_memberships_inline(admin_site_client, 
         ),
         ("/admin/contacts/membership/?q=AUSTIN", ["Alan Turing <alan@customer.example>"]),
         ("/admin/contacts/membership/?q=other", ["Grace Hopper <grace@other.example>"]),
-        ("/admin/contacts/contactchange/?q=ada@", ["Ada Lovelace at Paris"]),
+        ("/admin/contacts/contactchange/?q=ada@", ["Ada Lovelace <ada@customer.example>"]),
         ("/admin/contacts/task/?q=corp", ["Quarterly business review"]),
         ("/admin/contacts/touchpoint/?q=kick", ["Kick-off meeting"]),
     ],
@@ -362,6 +363,7 @@ def test_membership_add_form_records_the_new_contact(admin_site_client, admin_da
             "account": admin_data["berlin"].pk,
             "role": admin_data["roles"]["Site", "Site admin"].pk,
             "is_contact": "on",
+            "status": "active",
             "_save": "Save",
         },
     )

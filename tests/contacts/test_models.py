@@ -368,4 +368,7 @@ def test_tracked_values_of_a_membership(tree, account_types):
         ContactChange.Field.CONTACT: "yes",
         ContactChange.Field.KEY_CONTACT: "no",
         ContactChange.Field.ROLE: "Site admin",
+        ContactChange.Field.STATUS: "active",
+        ContactChange.Field.START_DATE: "",
+        ContactChange.Field.END_DATE: "",
     }
