@@ -18,7 +18,16 @@ from django.utils import timezone
 from accounts.models import ALL_TREES, Account, AccountRole, AccountType, lock_trees
 from config import staff
 
-from .models import ContactChange, Membership, Person, Task, Touchpoint
+from .models import (
+    ContactChange,
+    EmailAlias,
+    KeyContactAlert,
+    Membership,
+    Person,
+    PersonMerge,
+    Task,
+    Touchpoint,
+)
 
 ACCOUNT_TYPES = {
     # name: roles offered at accounts of that type
@@ -188,6 +197,9 @@ SEEDED_MODELS = (
     Task.contacts.through,
     Touchpoint,
     Task,
+    KeyContactAlert,
+    EmailAlias,
+    PersonMerge,
     ContactChange,
     Membership,
     Person,

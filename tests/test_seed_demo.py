@@ -291,7 +291,13 @@ def test_seed_demo_reset_removes_what_staff_users_added(seeded):
         parent=account,
     )
     membership = Membership.objects.contacts().first()
-    ContactChange.objects.create(membership=membership, field="contact", source="app")
+    ContactChange.objects.create(
+        membership=membership,
+        person=membership.person,
+        account=membership.account,
+        field="contact",
+        source="app",
+    )
     before = counts()
 
     seed("--reset")
