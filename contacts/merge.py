@@ -37,7 +37,7 @@ LINK_TABLES = {
 
 
 def person_label(person_or_row):
-    """"Name <email>", as a merge's history writes a person."""
+    """ "Name <email>", as a merge's history writes a person."""
     get = (
         person_or_row.get
         if isinstance(person_or_row, dict)
@@ -57,8 +57,7 @@ def default_values(survivor, merged):
 def shared_accounts(survivor, merged):
     """{account pk: (survivor's membership, merged person's membership)} where both are."""
     theirs = {
-        m.account_id: m
-        for m in merged.memberships.select_related("account__account_type", "role")
+        m.account_id: m for m in merged.memberships.select_related("account__account_type", "role")
     }
     return {
         m.account_id: (m, theirs[m.account_id])
@@ -115,8 +114,10 @@ def _restore(model, rows):
 
 
 def _fks(queryset, *names):
-    return [dict(zip(("id", *names), values, strict=True)) for values in
-            queryset.order_by("pk").values_list("pk", *names)]
+    return [
+        dict(zip(("id", *names), values, strict=True))
+        for values in queryset.order_by("pk").values_list("pk", *names)
+    ]
 
 
 # Merge
@@ -223,8 +224,10 @@ def _merged_membership_values(kept, other, role):
 
 
 def _links_of(membership_ids):
-    return {name: _rows(through.objects.filter(membership_id__in=membership_ids))
-            for name, through in LINK_TABLES.items()}
+    return {
+        name: _rows(through.objects.filter(membership_id__in=membership_ids))
+        for name, through in LINK_TABLES.items()
+    }
 
 
 def _state(person_ids, membership_ids, change_ids, alert_ids, alias_ids, merge_ids):
@@ -322,8 +325,14 @@ def merge_people(*, survivor, merged, values=None, roles=None, by):
         EmailAlias(email=email, person=survivor, merge=merge) for email in sorted(old_addresses)
     )
     survivor.refresh_from_db()
-    _record_moves(moved, old=person_label(merged), new=person_label(survivor), by=by,
-                  source=ContactChange.Source.MERGE, person=survivor)
+    _record_moves(
+        moved,
+        old=person_label(merged),
+        new=person_label(survivor),
+        by=by,
+        source=ContactChange.Source.MERGE,
+        person=survivor,
+    )
 
     after_ids = [m.pk for m in Membership.objects.filter(pk__in=membership_ids)]
     merge.snapshot = {
@@ -332,7 +341,11 @@ def merge_people(*, survivor, merged, values=None, roles=None, by):
         "created_aliases": [alias.pk for alias in created],
         "before": before,
         "after": _state(
-            [survivor.pk], after_ids, change_ids, alert_ids, [*alias_ids] + [a.pk for a in created],
+            [survivor.pk],
+            after_ids,
+            change_ids,
+            alert_ids,
+            [*alias_ids] + [a.pk for a in created],
             merge_ids,
         ),
     }
@@ -399,8 +412,10 @@ def unmerge_blockers(merge):
         if taken is not None:
             blockers.append(f"{row['email']} is now the address of {taken}.")
     blockers += _membership_blockers(after)
-    aliases = {row["id"]: row for row in _rows(EmailAlias.objects.filter(
-        pk__in=[row["id"] for row in after["aliases"]]))}
+    aliases = {
+        row["id"]: row
+        for row in _rows(EmailAlias.objects.filter(pk__in=[row["id"] for row in after["aliases"]]))
+    }
     for row in after["aliases"]:
         now_alias = aliases.get(row["id"])
         if now_alias is None:
@@ -418,12 +433,8 @@ def unmerge_blockers(merge):
 def _membership_blockers(after):
     blockers = []
     ids = [row["id"] for row in after["memberships"]]
-    current = {
-        row["id"]: row for row in _rows(Membership.objects.filter(pk__in=ids))
-    }
-    accounts = dict(
-        Membership.objects.filter(pk__in=ids).values_list("pk", "account__name")
-    )
+    current = {row["id"]: row for row in _rows(Membership.objects.filter(pk__in=ids))}
+    accounts = dict(Membership.objects.filter(pk__in=ids).values_list("pk", "account__name"))
     for row in after["memberships"]:
         if row["id"] not in current:
             blockers.append(f"A membership the merge moved (#{row['id']}) was deleted since.")
@@ -439,9 +450,11 @@ def _membership_blockers(after):
         now = {row["id"] for row in rows}
         owner = f"{noun}_id"
         model = Task if noun == "task" else Touchpoint
-        titles = dict(model.objects.filter(
-            pk__in=[r[owner] for r in [*rows, *after[table]]]).values_list(
-            "pk", "title" if noun == "task" else "subject"))
+        titles = dict(
+            model.objects.filter(pk__in=[r[owner] for r in [*rows, *after[table]]]).values_list(
+                "pk", "title" if noun == "task" else "subject"
+            )
+        )
         for row in rows:
             if row["id"] not in then:
                 blockers.append(
@@ -509,8 +522,14 @@ def unmerge(merge, *, by):
 
     merged = Person.objects.get(pk=snapshot["merged_pk"])
     moves = [(m, None) for m in Membership.objects.filter(pk__in=[r["id"] for r in moved_back])]
-    _record_moves(moves, old=survivor_label, new=person_label(merged), by=by,
-                  source=ContactChange.Source.UNMERGE, person=merged)
+    _record_moves(
+        moves,
+        old=survivor_label,
+        new=person_label(merged),
+        by=by,
+        source=ContactChange.Source.UNMERGE,
+        person=merged,
+    )
     for membership in Membership.objects.filter(pk__in=tracked).select_related("role"):
         record_contact_changes(
             membership=membership,
