@@ -12,7 +12,7 @@ from django.db import migrations
 
 INDEX = "person_full_name_trgm"
 # The expression contacts.duplicates.FULL_NAME_SQL queries: the two must stay the same.
-EXPRESSION = "(LOWER(\"first_name\" || ' ' || \"last_name\"))"
+EXPRESSION = '(LOWER("first_name" || \' \' || "last_name"))'
 
 
 def create_index(apps, schema_editor):
