@@ -66,6 +66,11 @@ def merge_suggestions(request, pk):
     )
 
 
+class RoleChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, role):
+        return role.name  # the account's type is in the field's label already
+
+
 class MergeForm(forms.Form):
     """Which person's value each field takes, and the role at each account both are at."""
 
@@ -92,9 +97,11 @@ class MergeForm(forms.Form):
         for account_pk, (kept_membership, their_membership) in shared.items():
             account = kept_membership.account
             default = kept_membership.role or their_membership.role
-            self.fields[f"role_{account_pk}"] = forms.ModelChoiceField(
+            self.fields[f"role_{account_pk}"] = RoleChoiceField(
                 label=f"Role at {account.name}",
-                queryset=AccountRole.objects.filter(account_type=account.account_type_id),
+                queryset=AccountRole.objects.filter(
+                    account_type=account.account_type_id
+                ).order_by("name"),
                 required=False,
                 empty_label="No role",
                 initial=default.pk if default else None,
