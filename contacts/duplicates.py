@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Concat, Left, Lower, Replace, StrIndex, Substr
+from rapidfuzz import fuzz, process
 
 from accounts.models import Account
 
@@ -203,8 +204,6 @@ def _similar_on_postgresql(offset):
 def _similar_with_rapidfuzz(offset):
     """The same pairs as on PostgreSQL, by rapidfuzz within blocks of people whose first and
     last names begin with the same letters."""
-    from rapidfuzz import fuzz, process
-
     blocks = {}
     for pk, first, last in Person.objects.order_by("pk").values_list(
         "pk", "first_name", "last_name"
@@ -216,10 +215,16 @@ def _similar_with_rapidfuzz(offset):
         if len(block) < 2:
             continue
         names = [name for _, name in block]
-        scores = process.cdist(names, names, scorer=fuzz.ratio, score_cutoff=FUZZY_THRESHOLD * 100)
         for i, (pk_a, name_a) in enumerate(block):
-            for j in range(i + 1, len(block)):
-                if scores[i][j] and names[j] != name_a:
-                    pairs.append((pk_a, block[j][0], scores[i][j] / 100))
+            # One call per person compares it with the rest of its block in C.
+            for _, score, j in process.extract(
+                name_a,
+                names[i + 1 :],
+                scorer=fuzz.ratio,
+                score_cutoff=FUZZY_THRESHOLD * 100,
+                limit=None,
+            ):
+                if names[i + 1 + j] != name_a:
+                    pairs.append((pk_a, block[i + 1 + j][0], score / 100))
     pairs.sort()
     return pairs[offset : offset + PER_PAGE + 1]

@@ -99,9 +99,9 @@ class MergeForm(forms.Form):
             default = kept_membership.role or their_membership.role
             self.fields[f"role_{account_pk}"] = RoleChoiceField(
                 label=f"Role at {account.name}",
-                queryset=AccountRole.objects.filter(
-                    account_type=account.account_type_id
-                ).order_by("name"),
+                queryset=AccountRole.objects.filter(account_type=account.account_type_id).order_by(
+                    "name"
+                ),
                 required=False,
                 empty_label="No role",
                 initial=default.pk if default else None,

@@ -33,7 +33,12 @@ def choices(survivor, other, **changes):
 
 @pytest.mark.parametrize(
     "url",
-    ["/people/duplicates/", "/people/{a}/merge/", "/people/{a}/merge/{b}/", "/people/{a}/merge/suggestions/?q=ad"],
+    [
+        "/people/duplicates/",
+        "/people/{a}/merge/",
+        "/people/{a}/merge/{b}/",
+        "/people/{a}/merge/suggestions/?q=ad",
+    ],
 )
 def test_merge_pages_forbidden_to_standard_staff(standard_client, pair, url):
     ada, dup = pair
@@ -141,8 +146,7 @@ def test_unmerge_says_what_blocks_it(advanced_client, pair, staff_user):
     doc = parse(response)
     assert response.status_code == 409
     assert text(element(doc, "div", role="alert")) == (
-        "This merge cannot be undone: Ada Lovelace <ada@x.example>'s phone changed since the "
-        "merge."
+        "This merge cannot be undone: Ada Lovelace <ada@x.example>'s phone changed since the merge."
     )
     assert not Person.objects.filter(pk=dup.pk).exists()
 
