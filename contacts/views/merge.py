@@ -217,6 +217,7 @@ def unmerge(request, pk):
         except ValidationError as error:
             blockers = error.params["blockers"]
         else:
+            merge.survivor.refresh_from_db()  # the name it had before the merge
             messages.success(
                 request,
                 f"Unmerged {merged.full_name} <{merged.email}> from {merge.survivor.full_name}: "
