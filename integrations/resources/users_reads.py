@@ -59,9 +59,16 @@ class UsersLookups:
         }
         for key in email_keys & self.unwritten_people.keys():
             found[key] = self.unwritten_people[key]
-        if missing := email_keys - found.keys():
+        if (missing := email_keys - found.keys()) and self._aliases_exist():
             found.update(self._load_people_by_alias(missing, found, lock=lock))
         return found
+
+    def _aliases_exist(self):
+        """Whether any email alias exists, asked once a run: most databases have none, and
+        their imports then pay no query per chunk for them."""
+        if not hasattr(self, "_any_email_alias"):
+            self._any_email_alias = EmailAlias.objects.exists()
+        return self._any_email_alias
 
     def _load_people_by_alias(self, email_keys, found, *, lock):
         """{alias in lower case: the values of its person} for addresses that are an email

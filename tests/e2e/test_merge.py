@@ -83,7 +83,7 @@ def test_find_duplicates_merge_and_unmerge(signed_in_page, twins):
 
 def test_merge_with_from_the_person_page(signed_in_page, twins):
     page = signed_in_page
-    ada, dup = twins
+    ada, _ = twins
     page.goto(f"/people/{ada.pk}/")
     page.get_by_role("link", name="Merge with…").click()
     field = page.get_by_role("combobox", name="Duplicate")
