@@ -320,7 +320,7 @@ class PersonMergeAdmin(ReadOnlyAdmin):
     def snapshot_summary(self, merge):
         before = merge.snapshot.get("before", {})
         return ", ".join(
-            f"{len(rows)} {name.replace('_', ' ')}" for name, rows in before.items() if rows
+            f"{name.replace('_', ' ')}: {len(rows)}" for name, rows in before.items() if rows
         )
 
 

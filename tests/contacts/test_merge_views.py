@@ -5,6 +5,7 @@ import pytest
 
 from contacts import merge as merging
 from contacts.models import EmailAlias, Membership, Person, PersonMerge
+from tests.admin_pages import changelist_rows, search_first_cells
 from tests.factories import MembershipFactory, PersonFactory, TaskFactory
 from tests.html import attribute, element, elements, messages, page, parse, text
 
@@ -224,3 +225,27 @@ def test_merge_screen_query_count(advanced_client, tree, django_assert_num_queri
         MembershipFactory(person=dup, account=tree[key])
     with django_assert_num_queries(11 + shared):
         page(advanced_client.get(merge_url(ada, dup)))
+
+
+# The admin: merges read-only, aliases listed and searched.
+
+
+def test_admin_lists_merges_read_only(admin_site_client, pair, staff_user):
+    merge = merging.merge_people(survivor=pair[0], merged=pair[1], by=staff_user)
+    rows = changelist_rows(admin_site_client, "contacts/personmerge")
+    assert [row[1:5] for row in rows] == [
+        ["Ada King", "ada.king@x.example", str(pair[1].pk), "Ada Lovelace <ada@x.example>"]
+    ]
+    response = admin_site_client.get(f"/admin/contacts/personmerge/{merge.pk}/change/")
+    assert response.status_code == 200
+    # Both people, the merged person's two memberships and the survivor's at Paris, the task
+    # link of theirs.
+    assert "people: 2, memberships: 3, task links: 1" in response.text
+    assert admin_site_client.get("/admin/contacts/personmerge/add/").status_code == 403
+
+
+def test_admin_searches_aliases(admin_site_client, pair, staff_user):
+    merging.merge_people(survivor=pair[0], merged=pair[1], by=staff_user)
+    found = search_first_cells(admin_site_client, "/admin/contacts/emailalias/?q=king")
+    assert found == ["ada.king@x.example"]
+    assert search_first_cells(admin_site_client, "/admin/contacts/emailalias/?q=nobody") == []
