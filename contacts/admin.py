@@ -319,8 +319,14 @@ class PersonMergeAdmin(ReadOnlyAdmin):
     @admin.display(description="What the merge changed")
     def snapshot_summary(self, merge):
         before = merge.snapshot.get("before", {})
+        # In a fixed order: PostgreSQL's jsonb keeps its keys in an order of its own.
+        order = ["people", "memberships", "task_links", "touchpoint_links", "contact_changes"]
+        names = sorted(
+            before,
+            key=lambda name: (name not in order, order.index(name) if name in order else 0, name),
+        )
         return ", ".join(
-            f"{name.replace('_', ' ')}: {len(rows)}" for name, rows in before.items() if rows
+            f"{name.replace('_', ' ')}: {len(before[name])}" for name in names if before[name]
         )
 
 
