@@ -14,9 +14,11 @@ from .models import (
     LIST_ORDER,
     ContactChange,
     DownloadRecord,
+    EmailAlias,
     ForgottenPerson,
     Membership,
     Person,
+    PersonMerge,
     Segment,
     Task,
     Touchpoint,
@@ -290,3 +292,53 @@ class ForgottenPersonAdmin(ReadOnlyAdmin):
     list_display = ["person_pk", "forgotten_at", "staff_name", "removed"]
     search_fields = ["=person_pk", "staff_name"]
     date_hierarchy = "forgotten_at"
+
+
+# Merges (contacts/merge.py): read-only here. A merge's snapshot is what its unmerge puts
+# back; editing either in the admin would make the unmerge put back something else. Merging
+# and unmerging are the app's pages.
+
+
+@admin.register(PersonMerge)
+class PersonMergeAdmin(ReadOnlyAdmin):
+    list_display = [
+        "merged_at",
+        "merged_name",
+        "merged_email",
+        "merged_person_pk",
+        "survivor",
+        "staff_user",
+        "unmerged_at",
+    ]
+    list_select_related = ["survivor", "staff_user"]
+    search_fields = ["merged_name", "merged_email", "=merged_person_pk", "survivor__email"]
+    date_hierarchy = "merged_at"
+    exclude = ["snapshot"]
+    readonly_fields = ["snapshot_summary"]
+
+    @admin.display(description="What the merge changed")
+    def snapshot_summary(self, merge):
+        before = merge.snapshot.get("before", {})
+        # In a fixed order: PostgreSQL's jsonb keeps its keys in an order of its own.
+        order = ["people", "memberships", "task_links", "touchpoint_links", "contact_changes"]
+        names = sorted(
+            before,
+            key=lambda name: (name not in order, order.index(name) if name in order else 0, name),
+        )
+        return ", ".join(
+            f"{name.replace('_', ' ')}: {len(before[name])}" for name in names if before[name]
+        )
+
+
+@admin.register(EmailAlias)
+class EmailAliasAdmin(admin.ModelAdmin):
+    """Aliases are made by merges and removed by unmerges; the admin lists and searches them,
+    and may remove one (an address that should create a new person again)."""
+
+    list_display = ["email", "person", "merge", "created_at", "last_used_at"]
+    list_select_related = ["person", "merge__survivor"]
+    search_fields = ["email", "person__email", "person__last_name"]
+    readonly_fields = ["email", "person", "merge", "created_at", "last_used_at"]
+
+    def has_add_permission(self, request):
+        return False

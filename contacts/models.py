@@ -416,6 +416,9 @@ class EmailAlias(models.Model):
         PersonMerge, on_delete=models.CASCADE, null=True, blank=True, related_name="aliases"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # When a users import last found the person by this address: an unmerge cannot tell what
+    # such an import changed for whom, so it refuses (contacts.merge.unmerge_blockers).
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name_plural = "email aliases"

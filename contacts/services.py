@@ -6,7 +6,7 @@ from django.db.models import Q
 
 from accounts.models import Account
 
-from .models import ContactChange, Membership, Person, Task, Touchpoint
+from .models import ContactChange, EmailAlias, Membership, Person, Task, Touchpoint
 
 # The membership fields whose every change is recorded, with how a value is written down.
 TRACKED_FIELDS = {
@@ -159,12 +159,17 @@ def add_contact_with_new_person(
     """Create a person and make them a contact of `account`. Returns the membership.
 
     Raises ValidationError (code "email_exists", with the person as `params["person"]`) when
-    someone already has this email in any letter case: the caller offers that person instead.
+    someone already has this email in any letter case, or has it as an email alias (the
+    address of someone merged into them): the caller offers that person instead.
     Side effects: creates the person and the membership; records ContactChanges.
     """
     check_role(account=account, role=role)
     email = email.strip()
     existing = Person.objects.with_email(email).first()
+    if existing is None:
+        # The old address of someone merged into another person: that person is offered.
+        alias = EmailAlias.objects.filter(email__iexact=email).select_related("person").first()
+        existing = alias.person if alias else None
     if existing is None:
         try:
             with transaction.atomic():

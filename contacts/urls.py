@@ -3,7 +3,7 @@ which live under /accounts/<id>/ beside the account's own pages (accounts/urls.p
 
 from django.urls import path
 
-from .views import memberships, people, privacy, segments, tasks
+from .views import memberships, merge, people, privacy, segments, tasks
 
 app_name = "contacts"
 urlpatterns = [
@@ -18,6 +18,11 @@ urlpatterns = [
     path("people/segments/<int:pk>/", segments.segment_open, name="segment"),
     path("people/segments/<int:pk>/rename/", segments.segment_rename, name="segment-rename"),
     path("people/segments/<int:pk>/delete/", segments.segment_delete, name="segment-delete"),
+    path("people/duplicates/", merge.duplicates, name="duplicates"),
+    path("people/merges/<int:pk>/unmerge/", merge.unmerge, name="unmerge"),
+    path("people/<int:pk>/merge/", merge.merge_with, name="merge-with"),
+    path("people/<int:pk>/merge/suggestions/", merge.merge_suggestions, name="merge-suggestions"),
+    path("people/<int:pk>/merge/<int:other_pk>/", merge.merge_screen, name="merge"),
     path("people/<int:pk>/", people.person_detail, name="person"),
     path("people/<int:pk>/edit/", people.person_edit, name="person-edit"),
     path("people/<int:pk>/forget/", privacy.person_forget, name="person-forget"),

@@ -6,10 +6,11 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.db.models import F
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.models import Account
 from config.staff import display_name
-from contacts.models import ContactChange, Membership, Person
+from contacts.models import ContactChange, EmailAlias, Membership, Person
 
 from ..bulk import Any
 
@@ -58,7 +59,42 @@ class UsersLookups:
         }
         for key in email_keys & self.unwritten_people.keys():
             found[key] = self.unwritten_people[key]
+        if (missing := email_keys - found.keys()) and self._aliases_exist():
+            found.update(self._load_people_by_alias(missing, found, lock=lock))
         return found
+
+    def _aliases_exist(self):
+        """Whether any email alias exists, asked once a run: most databases have none, and
+        their imports then pay no query per chunk for them."""
+        if not hasattr(self, "_any_email_alias"):
+            self._any_email_alias = EmailAlias.objects.exists()
+        return self._any_email_alias
+
+    def _load_people_by_alias(self, email_keys, found, *, lock):
+        """{alias in lower case: the values of its person} for addresses that are an email
+        alias: the address of someone merged into that person (contacts.merge), so a file that
+        still names them updates the survivor instead of creating the merged person again.
+        A run that writes marks the aliases used: the merge can no longer be undone."""
+        aliases = list(
+            EmailAlias.objects.filter(Any(Lower("email"), email_keys))
+            .order_by()
+            .values_list("pk", "email", "person_id")
+        )
+        if not aliases:
+            return {}
+        # One list per person: the rows that name them by either address change the same one.
+        people = {values[0]: values for values in found.values() if values[0]}
+        others = Person.objects.filter(pk__in={a[2] for a in aliases} - people.keys())
+        if lock:
+            others = others.select_for_update()
+            EmailAlias.objects.filter(pk__in=[a[0] for a in aliases]).update(
+                last_used_at=timezone.now()
+            )
+        for values in others.order_by().values_list(
+            "pk", "email", "first_name", "last_name", "title", "phone"
+        ):
+            people[values[0]] = list(values)
+        return {email.lower(): people[person_id] for _, email, person_id in aliases}
 
     def _load_memberships(self, contexts, *, lock):
         """{(person pk, account pk): [pk, role_id, is_contact, is_key_contact]}"""

@@ -225,9 +225,21 @@ def test_person_page_has_an_edit_link_for_standard_and_above(request, client_fix
     doc = page(client.get(f"/people/{ada.pk}/"))
 
     links = [(text(link), attribute(link, "href")) for link in elements(doc, "a", class_="button")]
-    # Global admins may also forget the person (tests/contacts/test_privacy_forget.py).
+    # Global admins may also forget the person (tests/contacts/test_privacy_forget.py);
+    # Advanced users and Global admins may merge them (tests/contacts/test_merge_views.py).
     assert links[0] == ("Edit profile", f"/people/{ada.pk}/edit/")
-    assert len(links) == (2 if client_fixture == "global_admin_client" else 1)
+    merging = [
+        ("Find duplicates", "/people/duplicates/"),
+        ("Merge with…", f"/people/{ada.pk}/merge/"),
+    ]
+    expected = {
+        "standard_client": 1,
+        "advanced_client": 1 + len(merging),
+        "global_admin_client": 2 + len(merging),
+    }
+    assert len(links) == expected[client_fixture]
+    if client_fixture != "standard_client":
+        assert links[-2:] == merging
 
 
 def test_removing_a_contact_keeps_the_person_page(standard_client, ada, tree):
@@ -424,8 +436,8 @@ def _grow(tree, roles, size):
 
 # Session and staff user (2); the permission check of the page (2: the staff user's own and
 # group permissions) and the Global-admin check of the navigation (1); the person, their
-# memberships, history, tasks and touchpoints (5).
-PERSON_PAGE_QUERIES = 10
+# memberships, history, tasks and touchpoints (5); the merges into them (1).
+PERSON_PAGE_QUERIES = 11
 
 
 @pytest.mark.parametrize("size", (1, 3))
