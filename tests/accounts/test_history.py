@@ -424,9 +424,7 @@ def test_history_lists_former_and_status_changes_from_the_ORM(viewer_client, tre
         status=Membership.Status.FORMER, end_date=date(2026, 5, 31)
     )
     membership.refresh_from_db()
-    services.record_contact_changes(
-        membership=membership, before=before, source=Source.APP, by=pat
-    )
+    services.record_contact_changes(membership=membership, before=before, source=Source.APP, by=pat)
 
     response = viewer_client.get(_url(tree["paris"]))
 
