@@ -192,7 +192,13 @@ def acknowledge_alert(request, pk, alert_pk):
         return render(
             request,
             ALERT_BANNER,
-            {**_alerts_context(request, account), "account": account, "alert_notice": notice},
+            {
+                **_alerts_context(request, account),
+                "account": account,
+                "alert_notice": notice,
+                # The other alerts' forms go back to the same tab.
+                "tab": "history" if request.POST.get("tab") == "history" else "contacts",
+            },
         )
     messages.info(request, notice)
     return redirect(_back_to_the_account(request, account))

@@ -113,7 +113,8 @@ def describe(change):
 
 
 def describe_view(account, view):
-    """The download audit's words for what was selected: 'Account: PARIS (Paris), View: …'."""
+    """The download audit's words for what was selected:
+    'Account history: PARIS (Paris); View: This account and all children'."""
     return f"Account history: {account.external_id} ({account.name}); View: {view.label}"
 
 

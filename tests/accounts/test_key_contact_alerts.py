@@ -99,6 +99,16 @@ def test_acknowledge_from_the_history_tab_goes_back_there(standard_client, tree,
     assert response["Location"] == f"/accounts/{tree['paris'].pk}/history/"
 
 
+def test_acknowledge_with_htmx_from_the_history_tab_keeps_the_tab(standard_client, tree, alert):
+    _leave(MembershipFactory(account=tree["paris"], is_key_contact=True))
+
+    response = standard_client.post(
+        _acknowledge_url(tree["paris"], alert), {"tab": "history"}, headers=HTMX
+    )
+
+    assert attribute(element(parse(response), "input", name="tab"), "value") == "history"
+
+
 def test_acknowledge_with_htmx_swaps_the_banner(standard_client, tree, alert, ada_paris):
     other = _leave(MembershipFactory(account=tree["paris"], is_key_contact=True))
 
@@ -111,6 +121,7 @@ def test_acknowledge_with_htmx_swaps_the_banner(standard_client, tree, alert, ad
     assert text(element(doc, "p", role="status")) == "Acknowledged: Ada Lovelace left Paris."
     assert len(_banners(response)) == 1
     assert KeyContactAlert.objects.open().get() == other
+    assert attribute(element(doc, "input", name="tab"), "value") == "contacts"
 
 
 def test_acknowledge_an_alert_closed_already_says_so_and_writes_nothing(
@@ -208,6 +219,9 @@ def test_accounts_list_filter_with_no_alerts_says_so(viewer_client, tree):
     assert text(element(page(response), "div", class_="empty")) == (
         "No account has a key contact who left. Show all accounts"
     )
+    assert [text(a) for a in elements(page(response), "a", class_="button-quiet")] == [
+        "Show all accounts"
+    ]
 
 
 def test_accounts_tree_marks_an_alerted_company_and_level(viewer_client, tree, ada_paris):
