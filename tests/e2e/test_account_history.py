@@ -101,6 +101,7 @@ def test_key_contact_left_banner_is_acknowledged(signed_in_page, company):
         "Acknowledged: Ada Lovelace left Paris."
     )
     expect(page.get_by_role("alert")).to_have_count(0)
+    _shot(page, "key-contact-left-acknowledged")
     page.reload()
     expect(page.get_by_role("alert")).to_have_count(0)
     expect(page.get_by_role("heading", level=1, name="Paris")).to_be_visible()
