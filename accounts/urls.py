@@ -1,4 +1,5 @@
-"""/accounts/… : the accounts list and tree, an account's page and its type-ahead.
+"""/accounts/… : the accounts list and tree, an account's page (its Contacts and History tabs,
+the History CSV, acknowledging a "Key contact left" alert) and its type-ahead.
 
 Also under /accounts/<id>/, and served by contacts (contacts/urls.py, URL names contacts:…):
 add-contact/ and people-suggestions/ (contacts.views.memberships), tasks/ and touchpoints/
@@ -16,4 +17,11 @@ urlpatterns = [
     path("suggestions/", views.account_suggestions, name="suggestions"),
     path("<int:pk>/", views.account_detail, name="detail"),
     path("<int:pk>/children/", views.account_children, name="children"),
+    path("<int:pk>/history/", views.account_history, name="history"),
+    path("<int:pk>/history.csv", views.account_history_download, name="history-csv"),
+    path(
+        "<int:pk>/alerts/<int:alert_pk>/acknowledge/",
+        views.acknowledge_alert,
+        name="acknowledge-alert",
+    ),
 ]

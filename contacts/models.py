@@ -581,6 +581,7 @@ class DownloadRecord(models.Model):
         USERS_FILE = "users_file", "Users file export"
         IMPORT_ERRORS = "import_errors", "Import error file"
         ADMIN_EXPORT = "admin_export", "Admin export"
+        ACCOUNT_HISTORY = "account_history", "Account history"
 
     class Channel(models.TextChoices):
         APP = "app", "App"

@@ -1312,8 +1312,9 @@ def _grow(tree, roles, size, staff_user):
 # grouped Roles, the neighbourhood (3), and tasks and touchpoints, each with their contacts
 # and those contacts' people in one query (4). A role filter costs one query more. Key contacts
 # only: the key contacts fill the page by the count, so the others are not asked for.
-# A role filter counts the accounts of its roles' types (matched by id when few).
-PAGE_QUERIES = {"": 16, "view=hierarchy": 16, "search": 16, "filtered": 18}
+# A role filter counts the accounts of its roles' types (matched by id when few). The page
+# reads the account's open "Key contact left" alerts for its banner (1).
+PAGE_QUERIES = {"": 17, "view=hierarchy": 17, "search": 17, "filtered": 19}
 FRAGMENT_QUERIES = {"": 10, "view=hierarchy": 10, "search": 9, "filtered": 11, "key": 9}
 # How many contacts each query finds after _grow(size): the data really grew.
 GROWN_COUNTS = {
