@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("contacts", "0014_history_former_merges"),
+        ("contacts", "0016_email_alias_last_used"),
     ]
 
     operations = [
