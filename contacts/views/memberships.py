@@ -30,8 +30,9 @@ def _get_person(value):
 
 
 def _get_contact(pk):
+    # Former contacts too: their Edit is how they are made active again.
     return get_object_or_404(
-        Membership.objects.contacts().select_related("person", "account__account_type", "role"),
+        Membership.objects.contacts(include_former=True).select_related("person", "account__account_type", "role"),
         pk=pk,
     )
 
@@ -59,20 +60,28 @@ def edit_contact(request, pk):
     form = ContactEditForm(request.POST or None, membership=membership)
     next_url = _next_url(request, membership.account.get_absolute_url())
     if request.method == "POST" and form.is_valid():
-        services.edit_contact(
-            membership=membership,
-            role=form.cleaned_data["role"],
-            is_key_contact=form.cleaned_data["is_key_contact"],
-            by=request.user,
-        )
-        messages.success(
-            request, f"Saved {membership.person.full_name} at {membership.account.name}."
-        )
-        return redirect(next_url)
+        try:
+            services.edit_contact(
+                membership=membership,
+                by=request.user,
+                **{
+                    name: form.cleaned_data[name]
+                    for name in ("role", "is_key_contact", "status", "start_date", "end_date")
+                },
+            )
+        except ValidationError as error:
+            # Changed by someone else since the page was drawn (a start date stored since).
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"Saved {membership.person.full_name} at {membership.account.name}."
+            )
+            return redirect(next_url)
     return render(
         request,
         "contacts/contact_edit.html",
         {"membership": membership, "form": form, "next": next_url},
+        status=400 if form.errors else 200,
     )
 
 

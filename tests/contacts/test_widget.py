@@ -555,6 +555,7 @@ def test_widget_controls_have_visible_labels(viewer_client, tree, contacts):
         ("Roles", "id_role"),
         ("Search", "id_q"),
         ("Key contacts only", "id_key"),
+        ("Include former", "id_former"),
     ]
     assert [
         (element.name, attribute(element, "id"), attribute(element, "name"))
@@ -565,6 +566,7 @@ def test_widget_controls_have_visible_labels(viewer_client, tree, contacts):
         ("select", "id_role", "role"),
         ("input", "id_q", "q"),
         ("input", "id_key", "key"),
+        ("input", "id_former", "former"),
     ]
 
 
@@ -1038,6 +1040,7 @@ def test_widget_controls_name_only_the_roles_hint_when_nothing_is_wrong(
         "role": (None, [ROLES_HINT]),
         "q": (None, []),
         "key": (None, []),
+        "former": (None, []),
     }
 
 
@@ -1073,6 +1076,7 @@ def test_widget_bad_value_is_read_with_its_control_and_marks_it_invalid(
         "role": (None, [ROLES_HINT]),
         "q": (None, []),
         "key": (None, []),
+        "former": (None, []),
     }
     expected[name] = ("true", [*expected[name][1], (f"id_{name}_error", error)])
     assert _described(response) == expected
