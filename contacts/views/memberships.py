@@ -81,7 +81,6 @@ def edit_contact(request, pk):
         request,
         "contacts/contact_edit.html",
         {"membership": membership, "form": form, "next": next_url},
-        status=400 if form.errors else 200,
     )
 
 
