@@ -19,6 +19,7 @@ from ..forms import (
     SegmentForm,
 )
 from ..models import ContactChange, DownloadRecord, Person, Segment, Task, Touchpoint
+from ..timeline import TIMELINE_CHANGES, person_timeline
 
 
 @require_GET
@@ -49,6 +50,8 @@ def person_detail(request, pk):
             "person": person,
             "memberships": memberships,
             "changes": changes,
+            "timeline": person_timeline(person),
+            "timeline_cap": TIMELINE_CHANGES,
             "tasks": tasks,
             "touchpoints": touchpoints,
             "can_edit_people": request.user.has_perm(staff.CAN_EDIT_PEOPLE),
