@@ -225,7 +225,8 @@ def add_contact(
     given. Someone who had left the account (former) is active there again, end date cleared.
 
     Returns (membership, added). A person who is already an active contact there is left
-    exactly as they were and `added` is False. Raises ValidationError for a role of another account type.
+    exactly as they were and `added` is False. Raises ValidationError for a role of another
+    account type.
     Side effects: creates or updates the membership, records ContactChanges, closes the
     account's "key contact left" alerts when they become its key contact.
     """

@@ -1,6 +1,7 @@
 """A person's accounts, roles and marks over time (the person page's Timeline): per account,
 newest first, from the contact history (ContactChange) and the memberships' start and end
-dates. Two queries whatever the history holds; the history read is capped."""
+dates, as the person page reads them already: no query of its own. The history read is
+capped."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -47,18 +48,20 @@ def _what(change):
     return f"{change.get_field_display()}: {old or '—'} → {new or '—'}"
 
 
-def person_timeline(person):
-    """[AccountTimeline] of `person`: each account they were ever at (latest event first),
-    with its events newest first. "Left" is dated by the end date given with it."""
-    memberships = {
-        m.account_id: m
-        for m in person.memberships.select_related("account__account_type", "role")
-    }
-    changes = list(
+def latest_changes(person):
+    """The person's newest TIMELINE_CHANGES contact changes, with account and staff user."""
+    return list(
         ContactChange.objects.filter(person=person)
         .select_related("account", "staff_user")
         .order_by("-changed_at", "-pk")[:TIMELINE_CHANGES]
     )
+
+
+def person_timeline(memberships, changes):
+    """[AccountTimeline] of a person from their memberships (with their accounts) and their
+    latest_changes(): each account they were ever at (latest event first), with its events
+    newest first. "Left" is dated by the end date given with it."""
+    memberships = {m.account_id: m for m in memberships}
     # The end date written with a "left" (same account, same moment) dates it.
     end_dates = {
         (c.account_id, c.changed_at): c.new_value
@@ -88,8 +91,10 @@ def person_timeline(person):
         events = timelines.setdefault(account_id, [])
         if membership.start_date:
             events.append(Event(day=membership.start_date, what="joined", order=-len(changes)))
-        if membership.is_former and membership.end_date and not any(
-            e.what == "left" for e in events
+        if (
+            membership.is_former
+            and membership.end_date
+            and not any(e.what == "left" for e in events)
         ):
             events.append(Event(day=membership.end_date, what="left", order=-len(changes)))
     result = []

@@ -4,19 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0002_search_indexes'),
-        ('contacts', '0014_history_former_merges'),
+        ("accounts", "0002_search_indexes"),
+        ("contacts", "0014_history_former_merges"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='membership',
-            name='membership_contacts',
+            model_name="membership",
+            name="membership_contacts",
         ),
         migrations.AddIndex(
-            model_name='membership',
-            index=models.Index(condition=models.Q(('is_contact', True), ('status', 'active')), fields=['account'], include=('person', 'role', 'is_key_contact', 'id'), name='membership_contacts'),
+            model_name="membership",
+            index=models.Index(
+                condition=models.Q(("is_contact", True), ("status", "active")),
+                fields=["account"],
+                include=("person", "role", "is_key_contact", "id"),
+                name="membership_contacts",
+            ),
         ),
     ]

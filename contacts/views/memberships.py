@@ -32,7 +32,9 @@ def _get_person(value):
 def _get_contact(pk):
     # Former contacts too: their Edit is how they are made active again.
     return get_object_or_404(
-        Membership.objects.contacts(include_former=True).select_related("person", "account__account_type", "role"),
+        Membership.objects.contacts(include_former=True).select_related(
+            "person", "account__account_type", "role"
+        ),
         pk=pk,
     )
 

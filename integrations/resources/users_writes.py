@@ -81,9 +81,7 @@ class NewMembership:
         "status",
     )
 
-    def __init__(
-        self, person, account_id, role_id, is_contact, is_key_contact, status, start, end
-    ):
+    def __init__(self, person, account_id, role_id, is_contact, is_key_contact, status, start, end):
         self.pk = None
         self.person = person
         self.account_id = account_id
