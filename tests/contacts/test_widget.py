@@ -1318,7 +1318,15 @@ def _grow(tree, roles, size, staff_user):
 # only: the key contacts fill the page by the count, so the others are not asked for.
 # A role filter counts the accounts of its roles' types (matched by id when few).
 PAGE_QUERIES = {"": 16, "view=hierarchy": 16, "search": 16, "filtered": 18}
-FRAGMENT_QUERIES = {"": 10, "view=hierarchy": 10, "search": 9, "filtered": 11, "key": 9}
+FRAGMENT_QUERIES = {
+    "": 10,
+    "view=hierarchy": 10,
+    "search": 9,
+    "filtered": 11,
+    "key": 9,
+    # Include former (issue 14): one ordered query and its count.
+    "former": 9,
+}
 # How many contacts each query finds after _grow(size): the data really grew.
 GROWN_COUNTS = {
     "": lambda size: 2,
@@ -1326,6 +1334,7 @@ GROWN_COUNTS = {
     "search": lambda size: 24 * size**2,
     "filtered": lambda size: 3 * size,
     "key": lambda size: 4 + 6 * size,
+    "former": lambda size: 11 + 24 * size**2,
 }
 
 
@@ -1339,6 +1348,8 @@ def _query(roles, name):
         )
     if name == "key":
         return "view=hierarchy&key=on"
+    if name == "former":
+        return "view=hierarchy&former=on"
     return name
 
 
