@@ -163,7 +163,7 @@ def _render_add_contact(request, step, context, status=200):
 def _add_existing_person(request, account, person, context):
     existing = Membership.objects.filter(person=person, account=account).first()
     context.update(person=person, membership=existing)
-    if existing and existing.is_contact:
+    if existing and existing.is_contact and not existing.is_former:
         context["outcome"] = (
             f"{person.full_name} is already a contact of {account.name}. Nothing was changed."
         )
