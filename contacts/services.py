@@ -47,6 +47,8 @@ def record_contact_changes(*, membership, before, source, by):
     after = tracked_values(membership)
     if before is None:
         before = NOTHING_BEFORE
+    # One moment for the whole change: the timeline reads a "left" and its end date together.
+    now = timezone.now()
     changes = [
         ContactChange(
             membership=membership,
@@ -57,6 +59,7 @@ def record_contact_changes(*, membership, before, source, by):
             new_value=after[field],
             source=source,
             staff_user=by,
+            changed_at=now,
         )
         for field in after
         if before[field] != after[field]
