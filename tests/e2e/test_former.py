@@ -60,3 +60,13 @@ def test_a_key_contact_marked_former_leaves_the_widget_and_include_former_shows_
     expect(ada.get_by_role("img", name="Key contact")).to_have_count(0)
     expect(page).to_have_url(re.compile(r"former=on"))
     page.screenshot(path="/tmp/former_widget.png", full_page=True)
+
+    # Their Edit shows them former, with their dates; the person page has their timeline.
+    ada.get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Former")).to_be_checked()
+    expect(page.get_by_label("End date")).to_have_value("2026-05-31")
+    page.screenshot(path="/tmp/former_edit.png", full_page=True)
+    page.get_by_role("link", name="Ada Lovelace").click()
+    timeline = page.get_by_role("list", name="Timeline at Paris")
+    expect(timeline.get_by_role("listitem").first).to_have_text("2026-05-31 left (app, by Pat Lee)")
+    page.screenshot(path="/tmp/former_person.png", full_page=True)
