@@ -149,6 +149,8 @@ class ContactChoiceField(forms.ModelMultipleChoiceField):
 
     def label_from_instance(self, membership):
         label = f"{membership.person.full_name} — {membership.account.name}"
+        if membership.is_former:
+            return f"{label} (left the account)"
         return label if membership.is_contact else f"{label} (no longer a contact)"
 
 

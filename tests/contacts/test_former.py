@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from contacts import services
+from contacts.forms import TaskForm
 from contacts.models import ContactChange, KeyContactAlert, Membership
 from tests.factories import MembershipFactory, PersonFactory
 from tests.html import attribute, element, elements, page, text
@@ -339,3 +340,22 @@ def test_edit_page_makes_a_former_contact_active_again(standard_client, ada, sta
 
     assert response.status_code == 302
     assert _stored(ada)[:3] == ("active", datetime.date(2021, 3, 1), None)
+
+
+def test_a_task_keeps_a_former_contact_it_links_and_says_they_left(ada, bob, tree, staff_user):
+    task = services.save_task(account=tree["paris"], title="Renewal", contacts=[ada], by=staff_user)
+    services.leave_account(membership=ada, end_date=YESTERDAY, by=staff_user)
+
+    form = TaskForm(instance=task, account=tree["paris"])
+    assert [label for _, label in form.fields["contacts"].choices] == [
+        "Bob Babbage — Paris",
+        "Ada Lovelace — Paris (left the account)",
+    ]
+    services.save_task(
+        account=tree["paris"], title="Renewal", contacts=[ada, bob], task=task, by=staff_user
+    )
+    assert set(task.contacts.all()) == {ada, bob}
+    # A new task may not link someone who left.
+    with pytest.raises(ValidationError) as raised:
+        services.save_task(account=tree["paris"], title="New", contacts=[ada], by=staff_user)
+    assert raised.value.code == "contact_outside_hierarchy"
