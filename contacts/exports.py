@@ -60,11 +60,11 @@ COLUMNS = {
         Column("role", "Account Role", lambda m: m.role.name if m.role_id else ""),
         Column("contact", "Contact", lambda m: yes_no(m.is_contact)),
         Column("key_contact", "Key Contact", lambda m: yes_no(m.is_key_contact)),
+        Column("title", "Title", lambda m: m.person.title),
+        Column("phone", "Phone", lambda m: m.person.phone),
         Column("status", "Status", lambda m: m.status),
         Column("start_date", "Start Date", lambda m: _iso(m.start_date)),
         Column("end_date", "End Date", lambda m: _iso(m.end_date)),
-        Column("title", "Title", lambda m: m.person.title),
-        Column("phone", "Phone", lambda m: m.person.phone),
     )
 }
 DEFAULT_COLUMNS = ["name", "email", "account", "account_type", "role", "key_contact"]

@@ -6,14 +6,12 @@ model instances per row costs more than the whole database work.
 """
 
 import tablib
-from django.core.exceptions import ValidationError
 from django.db import connections
 from django.utils import timezone
 from import_export.fields import Field
 
 from accounts.models import Account, AccountRole, AccountType
 from contacts.models import ContactChange, Membership, Person
-from contacts.services import check_status_and_dates
 from contacts.validators import is_valid_email
 
 from ..bulk import BulkWriter
@@ -21,6 +19,7 @@ from ..models import last_users_sync
 from ..widgets import IsoDateWidget, StatusWidget, TextWidget, YesNoWidget, plain_line_ends
 from .base import LISTED_ROWS, NEW, SKIP, UPDATE, Change, FileResource, ReAdd, _max_length
 from .users_reads import UsersLookups
+from .users_status import ACTIVE, described, note_key_contact_change, status_and_dates
 from .users_writes import ChunkPlan, NewMembership, serialise_users_imports, write_plan
 
 PERSON_COLUMNS = (
@@ -41,21 +40,8 @@ MEMBERSHIP_COLUMNS = {
     ContactChange.Field.START_DATE: "Start Date",
     ContactChange.Field.END_DATE: "End Date",
 }
-ACTIVE, FORMER = Membership.Status.ACTIVE.value, Membership.Status.FORMER.value
 # Lines that give a person's profile differently from an earlier line, listed one by one.
 LISTED_CONFLICTS = 20
-
-
-def _note_key_contact_change(plan, reference, account_pk, before, after):
-    """Note in the plan a key contact who left (an alert to raise) or a new active key
-    contact (the account's alerts to close): (role, contact, key, status, …) before and
-    after the row."""
-    was_key = before[2] and before[3] == ACTIVE
-    is_key = after[2] and after[3] == ACTIVE
-    if was_key and after[2] and after[3] == FORMER:
-        plan.left_key_contacts.append(reference)
-    elif is_key and not was_key:
-        plan.new_key_contacts.add(account_pk)
 
 
 class UsersResource(UsersLookups, FileResource):
@@ -288,7 +274,7 @@ class UsersResource(UsersLookups, FileResource):
         account, role_id, person = row.context
         key = data["email_key"]
         stored = memberships.get((person[0], account.pk)) if person and person[0] else None
-        dates = self._status_and_dates(row, stored)
+        dates = status_and_dates(row, stored, today=self.today)
         if dates is None:
             return
         changes = row.changes
@@ -356,8 +342,8 @@ class UsersResource(UsersLookups, FileResource):
             reference = pk
         for field, old, new in zip(
             MEMBERSHIP_COLUMNS,
-            self._described(before),
-            self._described(after),
+            described(before, self.role_names),
+            described(after, self.role_names),
             strict=True,
         ):
             if old != new:
@@ -368,61 +354,7 @@ class UsersResource(UsersLookups, FileResource):
                 plan.history.append((reference, person, account.pk, field, old, new))
         if membership is not None:
             row.import_type = UPDATE if changes else SKIP
-        _note_key_contact_change(plan, reference, account.pk, before, after)
-
-    def _status_and_dates(self, row, stored):
-        """The (status, start date, end date) the row's membership will have, or None after
-        noting on the row why it cannot (contacts.services.check_status_and_dates, the edit
-        page's rule). A blank keeps the stored value; a former member made active without an
-        End Date is back, with none; former without one ends today."""
-        data = row.data
-        old = tuple(stored[4:]) if stored is not None else (ACTIVE, None, None)
-        status, start, end = data["status"], data["start_date"], data["end_date"]
-        if status is None and start is None and end is None:
-            return old  # the common case: a file without these columns
-        if status == ACTIVE and end is None and old[0] == FORMER:
-            new = (ACTIVE, start or old[1], None)
-        else:
-            new = (status or old[0], start or old[1], end or old[2])
-        if new[0] == FORMER and new[2] is None:
-            new = (FORMER, new[1], self.today)
-        try:
-            check_status_and_dates(
-                status=new[0], start_date=new[1], end_date=new[2], today=self.today
-            )
-        except ValidationError as error:
-            code = error.error_dict["end_date"][0].code
-            start_text, end_text = new[1] and new[1].isoformat(), new[2].isoformat()
-            if code == "end_before_start":
-                stored_end = end is None
-                row.error(
-                    "Start Date" if stored_end else "End Date",
-                    f"End Date “{end_text}”{' (stored)' if stored_end else ''} is before Start "
-                    f"Date “{start_text}”{' (stored)' if start is None else ''}: the End Date "
-                    "must be on or after the Start Date.",
-                )
-            else:
-                row.error(
-                    "Status" if end is None else "End Date",
-                    f"Status “active” with End Date “{end_text}”"
-                    f"{' (stored)' if end is None else ''} in the past: an active member has no "
-                    "past End Date. Write former, or an End Date from today on.",
-                )
-            return None
-        return new
-
-    def _described(self, values):
-        """(role, contact, key contact, status, start, end) as the contact history writes them
-        (contacts.services.tracked_values)."""
-        role_id, is_contact, is_key, status, start, end = values
-        return (
-            self.role_names[role_id] if role_id else "",
-            "yes" if is_contact else "no",
-            "yes" if is_key else "no",
-            status,
-            start.isoformat() if start else "",
-            end.isoformat() if end else "",
-        )
+        note_key_contact_change(plan, reference, account.pk, before, after)
 
     # Export
 
