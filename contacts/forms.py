@@ -82,6 +82,14 @@ class ContactEditForm(ContactRoleForm):
                 "Enter a date as YYYY-MM-DD, such as 2026-05-31."
             )
 
+    def edits(self):
+        """The keyword arguments of services.edit_contact: a field the form did not send (a
+        page of before issue 14) is left as it is."""
+        edits = {name: self.cleaned_data[name] for name in ("role", "is_key_contact", "status")}
+        for name in ("start_date", "end_date"):
+            edits[name] = self.cleaned_data[name] if name in self.data else services.KEEP
+        return edits
+
     def clean(self):
         cleaned_data = super().clean()
         cleaned_data["status"] = cleaned_data.get("status") or None

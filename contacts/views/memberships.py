@@ -63,14 +63,7 @@ def edit_contact(request, pk):
     next_url = _next_url(request, membership.account.get_absolute_url())
     if request.method == "POST" and form.is_valid():
         try:
-            services.edit_contact(
-                membership=membership,
-                by=request.user,
-                **{
-                    name: form.cleaned_data[name]
-                    for name in ("role", "is_key_contact", "status", "start_date", "end_date")
-                },
-            )
+            services.edit_contact(membership=membership, by=request.user, **form.edits())
         except ValidationError as error:
             # Changed by someone else since the page was drawn (a start date stored since).
             form.add_error(None, error)

@@ -262,7 +262,10 @@ def _post(client, membership, **fields):
         "end_date": "",
         **fields,
     }
-    return client.post(_edit_url(membership), {k: v for k, v in data.items() if v != ""})
+    # As a browser sends the form: an unticked box is left out, an empty date is sent empty.
+    if not data["is_key_contact"]:
+        del data["is_key_contact"]
+    return client.post(_edit_url(membership), data)
 
 
 def test_edit_page_marks_a_contact_former_with_an_end_date(standard_client, ada):
@@ -359,3 +362,11 @@ def test_a_task_keeps_a_former_contact_it_links_and_says_they_left(ada, bob, tre
     with pytest.raises(ValidationError) as raised:
         services.save_task(account=tree["paris"], title="New", contacts=[ada], by=staff_user)
     assert raised.value.code == "contact_outside_hierarchy"
+
+
+def test_edit_page_post_without_the_new_fields_leaves_status_and_dates(standard_client, ada):
+    # A page drawn before the fields existed sends role and key contact only.
+    response = standard_client.post(_edit_url(ada), {"role": ada.role_id, "is_key_contact": "on"})
+
+    assert response.status_code == 302
+    assert _stored(ada)[:3] == ("active", datetime.date(2021, 3, 1), None)
