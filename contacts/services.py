@@ -322,7 +322,10 @@ def check_linked_contacts(*, account, memberships, already_linked=()):
         .select_related("person", "account")
         .in_list_order()
     )
-    names = [f"{m.person.full_name} at {m.account.name}" for m in refused]
+    names = [
+        f"{m.person.full_name} at {m.account.name}" + (" (who left)" if m.is_former else "")
+        for m in refused
+    ]
     raise ValidationError(
         "Only contacts in this company hierarchy can be linked, and %(names)s %(verb)s not.",
         code="contact_outside_hierarchy",

@@ -362,6 +362,10 @@ def test_a_task_keeps_a_former_contact_it_links_and_says_they_left(ada, bob, tre
     with pytest.raises(ValidationError) as raised:
         services.save_task(account=tree["paris"], title="New", contacts=[ada], by=staff_user)
     assert raised.value.code == "contact_outside_hierarchy"
+    assert raised.value.messages == [
+        "Only contacts in this company hierarchy can be linked, and Ada Lovelace at Paris "
+        "(who left) is not."
+    ]
 
 
 def test_edit_page_post_without_the_new_fields_leaves_status_and_dates(standard_client, ada):
