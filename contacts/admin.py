@@ -41,6 +41,12 @@ class ContactHistoryAdminMixin:
         record_contact_changes(
             membership=membership, before=before, source=ContactChange.Source.ADMIN, by=request.user
         )
+        # A key contact marked former here raises "key contact left"; a new one closes it.
+        services.after_status_change(
+            memberships=[membership],
+            before={membership.pk: before} if before else {},
+            by=request.user,
+        )
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not Membership:
@@ -61,6 +67,15 @@ class MembershipAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        if "status" in cleaned_data and not self.has_error("start_date"):
+            try:
+                services.check_status_and_dates(
+                    status=cleaned_data["status"],
+                    start_date=cleaned_data.get("start_date"),
+                    end_date=cleaned_data.get("end_date"),
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
         account = cleaned_data.get("account")
         if self.instance.pk and account is not None and account.pk != self.instance.account_id:
             try:
@@ -75,7 +90,16 @@ class MembershipInline(admin.TabularInline):
     form = MembershipAdminForm
     extra = 0
     autocomplete_fields = ["person", "account", "role"]
-    fields = ["person", "account", "role", "is_contact", "is_key_contact"]
+    fields = [
+        "person",
+        "account",
+        "role",
+        "is_contact",
+        "is_key_contact",
+        "status",
+        "start_date",
+        "end_date",
+    ]
     ordering = LIST_ORDER
 
     def get_queryset(self, request):
@@ -150,8 +174,17 @@ class PersonAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
 @admin.register(Membership)
 class MembershipAdmin(ContactHistoryAdminMixin, admin.ModelAdmin):
     form = MembershipAdminForm
-    list_display = ["person", "account", "role", "is_contact", "is_key_contact"]
-    list_filter = ["is_contact", "is_key_contact", "account__account_type"]
+    list_display = [
+        "person",
+        "account",
+        "role",
+        "is_contact",
+        "is_key_contact",
+        "status",
+        "start_date",
+        "end_date",
+    ]
+    list_filter = ["is_contact", "is_key_contact", "status", "account__account_type"]
     list_select_related = ["person", "account", "role__account_type"]
     search_fields = [
         "person__email",
@@ -201,6 +234,15 @@ class LinkedContactsAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
+        if "status" in cleaned_data and not self.has_error("start_date"):
+            try:
+                services.check_status_and_dates(
+                    status=cleaned_data["status"],
+                    start_date=cleaned_data.get("start_date"),
+                    end_date=cleaned_data.get("end_date"),
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
         account = cleaned_data.get("account")
         linked = cleaned_data.get(self.contacts_field)
         if account is not None and linked is not None:

@@ -62,6 +62,9 @@ COLUMNS = {
         Column("key_contact", "Key Contact", lambda m: yes_no(m.is_key_contact)),
         Column("title", "Title", lambda m: m.person.title),
         Column("phone", "Phone", lambda m: m.person.phone),
+        Column("status", "Status", lambda m: m.status),
+        Column("start_date", "Start Date", lambda m: _iso(m.start_date)),
+        Column("end_date", "End Date", lambda m: _iso(m.end_date)),
     )
 }
 DEFAULT_COLUMNS = ["name", "email", "account", "account_type", "role", "key_contact"]
@@ -76,6 +79,9 @@ USERS_FILE_COLUMNS = [
     "role",
     "contact",
     "key_contact",
+    "status",
+    "start_date",
+    "end_date",
 ]
 
 CHUNK = 2000  # rows read from the database at a time while streaming
@@ -128,3 +134,8 @@ def download(body, *, filename, content_type):
     response = StreamingHttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+def _iso(day):
+    """A date as the users file writes it (YYYY-MM-DD), blank for none."""
+    return day.isoformat() if day else ""

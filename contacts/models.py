@@ -111,8 +111,20 @@ LIST_ORDER = ["-is_key_contact", *name_order("person__"), "pk"]
 
 
 class MembershipQuerySet(models.QuerySet):
-    def contacts(self):
-        return self.filter(is_contact=True)
+    def active(self):
+        """Memberships of people still at their account (not former)."""
+        return self.filter(status=Membership.Status.ACTIVE)
+
+    def former(self):
+        return self.filter(status=Membership.Status.FORMER)
+
+    def contacts(self, *, include_former=False):
+        """The contacts there now: what every page that says "who is there" reads (the
+        widget, its counts, the drawing). `include_former` adds those who left, who keep
+        their contact mark as a record; the membership_contacts index serves the first."""
+        if include_former:
+            return self.filter(is_contact=True)
+        return self.filter(is_contact=True, status=Membership.Status.ACTIVE)
 
     def key_contacts(self):
         return self.filter(is_key_contact=True)
@@ -128,8 +140,11 @@ class MembershipQuerySet(models.QuerySet):
         """The memberships a task or touchpoint of `account` may link to (SPEC §2): contacts
         in its company hierarchy, and, among the ids in `linked`, those it links already that
         stopped being contacts since: a removed contact stays on the record of what they took
-        part in. The one rule the app's forms, the admin and the services apply."""
-        return self.in_hierarchy(account).filter(Q(is_contact=True) | Q(pk__in=linked))
+        part in, as does one who left the account since (former). The one rule the app's
+        forms, the admin and the services apply."""
+        return self.in_hierarchy(account).filter(
+            Q(is_contact=True, status=Membership.Status.ACTIVE) | Q(pk__in=linked)
+        )
 
     def matching(self, text):
         """Memberships whose person matches `text` (see person_search_q)."""
@@ -143,10 +158,15 @@ class MembershipQuerySet(models.QuerySet):
         contacts, a touchpoint's participants, the admin's memberships)."""
         return self.order_by(*LIST_ORDER)
 
-    def in_widget_order(self, *, searching=False, count=None):
+    def in_widget_order(self, *, searching=False, include_former=False, count=None):
         """Key contacts first, then by last name and first name (SPEC §3.3), as a list that
         pages like a queryset: KeyContactsFirst, or SearchMatches for a search. `count`, when
-        the caller knows it already, spares the count query."""
+        the caller knows it already, spares the count query. With the former contacts, those
+        still there come first, then the former ones, each key contacts first: one plain
+        ordered query (the few former ones of an account are no index walk to save)."""
+        if include_former:
+            # "active" sorts before "former".
+            return self.order_by("status", "-is_key_contact", *name_order("person__"), "pk")
         if searching:
             return SearchMatches(self)
         return KeyContactsFirst(self, count=count)
@@ -217,9 +237,11 @@ class Membership(models.Model):
         indexes = [
             # The Contacts widget reads contacts by account; covering the columns it filters on
             # (and the id, which a search lists) lets PostgreSQL answer from the index alone.
+            # Former members are not "there": the index holds the active contacts only, and
+            # "Include former" (rare, one account's few) reads the account index instead.
             models.Index(
                 fields=["account"],
-                condition=Q(is_contact=True),
+                condition=Q(is_contact=True, status="active"),
                 include=["person", "role", "is_key_contact", "id"],
                 name="membership_contacts",
             ),
@@ -238,6 +260,10 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.person.full_name} at {self.account.name}"
+
+    @property
+    def is_former(self):
+        return self.status == self.Status.FORMER
 
     def clean(self):
         super().clean()

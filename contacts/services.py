@@ -1,11 +1,15 @@
-"""Writes that cross models or leave a trail. Views, the admin, imports and commands call these."""
+"""Past 400 lines as one thing: the writes that cross models or leave a trail (contacts and
+their history and alerts, tasks, touchpoints, people), which views, the admin, imports and
+commands call, so that none of them holds a business rule of its own."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Account
 
+from . import alerts
 from .models import ContactChange, EmailAlias, Membership, Person, Task, Touchpoint
 
 # The membership fields whose every change is recorded, with how a value is written down.
@@ -43,6 +47,8 @@ def record_contact_changes(*, membership, before, source, by):
     after = tracked_values(membership)
     if before is None:
         before = NOTHING_BEFORE
+    # One moment for the whole change: the timeline reads a "left" and its end date together.
+    now = timezone.now()
     changes = [
         ContactChange(
             membership=membership,
@@ -53,6 +59,7 @@ def record_contact_changes(*, membership, before, source, by):
             new_value=after[field],
             source=source,
             staff_user=by,
+            changed_at=now,
         )
         for field in after
         if before[field] != after[field]
@@ -60,12 +67,76 @@ def record_contact_changes(*, membership, before, source, by):
     return ContactChange.objects.bulk_create(changes)
 
 
-@transaction.atomic
-def edit_contact(*, membership, role, is_key_contact, by, source=ContactChange.Source.APP):
-    """Set a contact's role and key-contact mark.
+# "Leave this as it is" for edit_contact's dates (None clears a date).
+KEEP = object()
 
-    Raises ValidationError (code "unknown_role") for a role of another account type.
-    Side effects: saves the membership and records a ContactChange per changed field.
+
+def check_status_and_dates(*, status, start_date, end_date, today=None):
+    """Raise ValidationError, by field, unless a membership may have this status and these
+    dates: the end date not before the start date, and no end date in the past for someone
+    still at the account (a date to come is a planned departure). The one rule the edit page,
+    the admin and the users import apply."""
+    today = today or timezone.localdate()
+    errors = {}
+    if start_date and end_date and end_date < start_date:
+        errors["end_date"] = ValidationError(
+            "The end date (%(end)s) cannot be before the start date (%(start)s).",
+            code="end_before_start",
+            params={"end": end_date.isoformat(), "start": start_date.isoformat()},
+        )
+    elif status == Membership.Status.ACTIVE and end_date and end_date < today:
+        errors["end_date"] = ValidationError(
+            "An active member cannot have an end date in the past (%(end)s): mark them "
+            "former, or clear the end date.",
+            code="active_with_past_end",
+            params={"end": end_date.isoformat()},
+        )
+    if errors:
+        raise ValidationError(errors)
+
+
+def after_status_change(*, memberships, before, by):
+    """The alerts a change of marks or status calls for: a key contact who became former
+    raises "key contact left"; someone who became an active key contact closes the open
+    alerts of their account. `before` maps membership pk → tracked_values() before the change
+    (missing: a new membership)."""
+
+    def was_active_key(membership):
+        old = before.get(membership.pk) or NOTHING_BEFORE
+        return (
+            old[ContactChange.Field.KEY_CONTACT] == "yes"
+            and old[ContactChange.Field.STATUS] == Membership.Status.ACTIVE
+        )
+
+    def is_active_key(membership):
+        return membership.is_key_contact and membership.status == Membership.Status.ACTIVE
+
+    left = [m for m in memberships if was_active_key(m) and not is_active_key(m)]
+    named = [m for m in memberships if is_active_key(m) and not was_active_key(m)]
+    alerts.raise_key_contact_alerts(left)
+    alerts.resolve_for_new_key_contacts(named, by=by)
+
+
+@transaction.atomic
+def edit_contact(
+    *,
+    membership,
+    role,
+    is_key_contact,
+    status=None,
+    start_date=KEEP,
+    end_date=KEEP,
+    by,
+    source=ContactChange.Source.APP,
+):
+    """Set a contact's role and key-contact mark, and (when given) their status and dates.
+    `status` None and `start_date`/`end_date` KEEP leave those as they are; None clears a
+    date. Marking someone former without an end date ends them today.
+
+    Raises ValidationError (code "unknown_role") for a role of another account type, and by
+    field for dates that do not fit (check_status_and_dates).
+    Side effects: saves the membership, records a ContactChange per changed field, raises or
+    closes "key contact left" alerts (after_status_change).
     """
     membership = (
         Membership.objects.select_for_update(of=("self",))
@@ -77,10 +148,47 @@ def edit_contact(*, membership, role, is_key_contact, by, source=ContactChange.S
     membership.is_key_contact = is_key_contact
     # A key contact is always a contact (the database insists too).
     membership.is_contact = membership.is_contact or is_key_contact
+    if status is not None:
+        membership.status = status
+    if start_date is not KEEP:
+        membership.start_date = start_date
+    if end_date is not KEEP:
+        membership.end_date = end_date
+    if membership.status == Membership.Status.FORMER and membership.end_date is None:
+        membership.end_date = timezone.localdate()
+    check_status_and_dates(
+        status=membership.status, start_date=membership.start_date, end_date=membership.end_date
+    )
     membership.full_clean(exclude=["person", "account"], validate_unique=False)
-    membership.save(update_fields=["role", "is_key_contact", "is_contact", "updated_at"])
+    membership.save(
+        update_fields=[
+            "role",
+            "is_key_contact",
+            "is_contact",
+            "status",
+            "start_date",
+            "end_date",
+            "updated_at",
+        ]
+    )
     record_contact_changes(membership=membership, before=before, source=source, by=by)
+    after_status_change(memberships=[membership], before={membership.pk: before}, by=by)
     return membership
+
+
+def leave_account(*, membership, end_date=None, by, source=ContactChange.Source.APP):
+    """The person left the account (moved on): their membership becomes former, ended on
+    `end_date` (None: today), keeping its marks and role as a record. Not the same as
+    remove_contact, for someone still there. Side effects: those of edit_contact."""
+    return edit_contact(
+        membership=membership,
+        role=membership.role,
+        is_key_contact=membership.is_key_contact,
+        status=Membership.Status.FORMER,
+        end_date=end_date,
+        by=by,
+        source=source,
+    )
 
 
 @transaction.atomic
@@ -117,11 +225,13 @@ def add_contact(
 ):
     """Make `person` a contact of `account`: a new membership, or the contact mark set on the
     membership they already have there, with the role (None: no role) and key-contact mark
-    given.
+    given. Someone who had left the account (former) is active there again, end date cleared.
 
-    Returns (membership, added). A person who is already a contact there is left exactly as
-    they were and `added` is False. Raises ValidationError for a role of another account type.
-    Side effects: creates or updates the membership and records ContactChanges.
+    Returns (membership, added). A person who is already an active contact there is left
+    exactly as they were and `added` is False. Raises ValidationError for a role of another
+    account type.
+    Side effects: creates or updates the membership, records ContactChanges, closes the
+    account's "key contact left" alerts when they become its key contact.
     """
     check_role(account=account, role=role)
     membership, created = Membership.objects.select_for_update().get_or_create(
@@ -131,15 +241,21 @@ def add_contact(
     )
     if created:
         record_contact_changes(membership=membership, before=None, source=source, by=by)
+        after_status_change(memberships=[membership], before={}, by=by)
         return membership, True
-    if membership.is_contact:
+    if membership.is_contact and membership.status == Membership.Status.ACTIVE:
         return membership, False
     before = tracked_values(membership)
     membership.is_contact = True
     membership.is_key_contact = is_key_contact
     membership.role = role
-    membership.save(update_fields=["is_contact", "is_key_contact", "role", "updated_at"])
+    # Someone who had left is back: active again, no end date.
+    membership.status, membership.end_date = Membership.Status.ACTIVE, None
+    membership.save(
+        update_fields=["is_contact", "is_key_contact", "role", "status", "end_date", "updated_at"]
+    )
     record_contact_changes(membership=membership, before=before, source=source, by=by)
+    after_status_change(memberships=[membership], before={membership.pk: before}, by=by)
     return membership, True
 
 
@@ -211,7 +327,10 @@ def check_linked_contacts(*, account, memberships, already_linked=()):
         .select_related("person", "account")
         .in_list_order()
     )
-    names = [f"{m.person.full_name} at {m.account.name}" for m in refused]
+    names = [
+        f"{m.person.full_name} at {m.account.name}" + (" (who left)" if m.is_former else "")
+        for m in refused
+    ]
     raise ValidationError(
         "Only contacts in this company hierarchy can be linked, and %(names)s %(verb)s not.",
         code="contact_outside_hierarchy",

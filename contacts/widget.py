@@ -37,6 +37,7 @@ class ContactFilterForm(forms.Form):
         label="Search", required=False, max_length=200, strip=True, widget=forms.SearchInput
     )
     key = forms.BooleanField(label="Key contacts only", required=False)
+    former = forms.BooleanField(label="Include former", required=False)
 
     def __init__(self, data, *, views, roles, account_type, view_counts=None):
         """`view_counts` ({view value: contacts}) labels the View choices with their counts and
@@ -86,7 +87,8 @@ class ContactFilterForm(forms.Form):
 
     @cached_property
     def filters(self):
-        """The valid filters as a dict: view (a HierarchyView), roles, q, key_only."""
+        """The valid filters as a dict: view (a HierarchyView), roles, q, key_only,
+        include_former."""
         self.is_valid()
         data = getattr(self, "cleaned_data", {})
         return {
@@ -94,6 +96,7 @@ class ContactFilterForm(forms.Form):
             "roles": list(data.get("role") or []),
             "q": data.get("q") or "",
             "key_only": bool(data.get("key")),
+            "include_former": bool(data.get("former")),
         }
 
     def apply(self, memberships, account):
@@ -132,6 +135,8 @@ class ContactFilterForm(forms.Form):
             active.append(f"Search: “{filters['q']}”")
         if filters["key_only"]:
             active.append("Key contacts only")
+        if filters["include_former"]:
+            active.append("Including former contacts")
         return active
 
 
@@ -156,12 +161,15 @@ def contacts_widget(request, account, *, contacts_tally=None):
         account_type=account.account_type,
     )
     filters = filter_form.filters
-    narrowed = filters["roles"] or filters["q"] or filters["key_only"]
+    include_former = filters["include_former"]
+    # The View counts are of the contacts there now: with the former ones, the list counts.
+    narrowed = filters["roles"] or filters["q"] or filters["key_only"] or include_former
     rows = (
-        filter_form.apply(Membership.objects.contacts(), account)
+        filter_form.apply(Membership.objects.contacts(include_former=include_former), account)
         .select_related("person", "role", "account__account_type")
         .in_widget_order(
             searching=bool(filters["q"]),
+            include_former=include_former,
             # A View alone: its count is on the page already.
             count=None if view_counts is None or narrowed else view_counts[filters["view"].value],
         )

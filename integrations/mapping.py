@@ -33,6 +33,9 @@ TARGETS = {
         "Account Role",
         "Contact",
         "Key Contact",
+        "Status",
+        "Start Date",
+        "End Date",
     ),
     "accounts": ("Account ID", "Account Name", "Account Type", "Parent Account ID"),
 }
@@ -47,10 +50,11 @@ REPEATED_ROWS = {
     "last": "Keep the last row, leave out the earlier ones",
 }
 YES_NO_COLUMNS = ("Contact", "Key Contact")
+STATUSES = ("active", "former")
 # The columns whose values come from a fixed set: the mapping page lists a file's values for
 # each so that they can be mapped to ours.
 VALUE_COLUMNS = {
-    "users": ("Account Role", "Contact", "Key Contact"),
+    "users": ("Account Role", "Contact", "Key Contact", "Status"),
     "accounts": ("Account Type",),
 }
 DEFAULT_BLANK_VALUES = ("null", "NULL", "None", "N/A", "n/a", "#N/A", "[not provided]")
@@ -214,6 +218,17 @@ class Mapping:
                         f"In “values” of {target}, “{theirs}” maps to “{value}”; it must map to "
                         "yes, no or blank."
                     )
+        constant = mapping.constants.get("Status")
+        if constant is not None and constant not in (*STATUSES, ""):
+            problems.append(
+                f"The constant of Status is “{constant}”; it must be active or former (lowercase)."
+            )
+        for theirs, value in mapping.values.get("Status", {}).items():
+            if value not in (*STATUSES, ""):
+                problems.append(
+                    f"In “values” of Status, “{theirs}” maps to “{value}”; it must map to "
+                    "active, former or blank."
+                )
         blank_values = data.get("blank_values", list(DEFAULT_BLANK_VALUES))
         if blank_values is None:
             blank_values = []

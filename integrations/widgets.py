@@ -4,6 +4,7 @@ A widget's clean() raises ValueError with a sentence for people; the resource pu
 number and column in front of it.
 """
 
+import datetime
 import re
 
 from import_export import widgets
@@ -12,6 +13,8 @@ from .files import unneutralise
 
 # What a spreadsheet cannot hold (openpyxl refuses them): the C0 controls but tab and line ends.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# YYYY-MM-DD and only that (date.fromisoformat also takes 20260531 and 2026-W22-7).
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def plain_line_ends(text):
@@ -77,3 +80,50 @@ class YesNoWidget(widgets.Widget):
         if value is None:
             return ""
         return "yes" if value else "no"
+
+
+class StatusWidget(widgets.Widget):
+    """A membership's status: `active` or `former` (lowercase), blank → None (leave as is).
+    Strict like YesNoWidget: "Former" or "left" are corrected at their source."""
+
+    ACCEPTED = ("active", "former")
+
+    def clean(self, value, row=None, **kwargs):
+        text = "" if value is None else str(value).strip()
+        if text == "":
+            return None
+        if text in self.ACCEPTED:
+            return text
+        raise ValueError(
+            f"“{text}” is not accepted: write active or former (in lowercase), or leave it blank."
+        )
+
+    def render(self, value, obj=None, **kwargs):
+        return value or ""
+
+
+class IsoDateWidget(widgets.Widget):
+    """A date written YYYY-MM-DD (ISO 8601), blank → None (leave as is). Nothing else: 03/04/2026
+    is the 3rd of April to some and the 4th of March to others. A workbook's date cell (a
+    datetime) is read as its day."""
+
+    def clean(self, value, row=None, **kwargs):
+        if isinstance(value, datetime.datetime):
+            return value.date()
+        if isinstance(value, datetime.date):
+            return value
+        text = "" if value is None else str(value).strip()
+        if text == "":
+            return None
+        try:
+            if not ISO_DATE.fullmatch(text):
+                raise ValueError
+            return datetime.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"“{text}” is not a date: write it as YYYY-MM-DD (such as 2026-05-31), "
+                "or leave it blank."
+            ) from None
+
+    def render(self, value, obj=None, **kwargs):
+        return value.isoformat() if value else ""

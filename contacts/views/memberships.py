@@ -30,8 +30,11 @@ def _get_person(value):
 
 
 def _get_contact(pk):
+    # Former contacts too: their Edit is how they are made active again.
     return get_object_or_404(
-        Membership.objects.contacts().select_related("person", "account__account_type", "role"),
+        Membership.objects.contacts(include_former=True).select_related(
+            "person", "account__account_type", "role"
+        ),
         pk=pk,
     )
 
@@ -59,16 +62,16 @@ def edit_contact(request, pk):
     form = ContactEditForm(request.POST or None, membership=membership)
     next_url = _next_url(request, membership.account.get_absolute_url())
     if request.method == "POST" and form.is_valid():
-        services.edit_contact(
-            membership=membership,
-            role=form.cleaned_data["role"],
-            is_key_contact=form.cleaned_data["is_key_contact"],
-            by=request.user,
-        )
-        messages.success(
-            request, f"Saved {membership.person.full_name} at {membership.account.name}."
-        )
-        return redirect(next_url)
+        try:
+            services.edit_contact(membership=membership, by=request.user, **form.edits())
+        except ValidationError as error:
+            # Changed by someone else since the page was drawn (a start date stored since).
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, f"Saved {membership.person.full_name} at {membership.account.name}."
+            )
+            return redirect(next_url)
     return render(
         request,
         "contacts/contact_edit.html",
@@ -153,7 +156,7 @@ def _render_add_contact(request, step, context, status=200):
 def _add_existing_person(request, account, person, context):
     existing = Membership.objects.filter(person=person, account=account).first()
     context.update(person=person, membership=existing)
-    if existing and existing.is_contact:
+    if existing and existing.is_contact and not existing.is_former:
         context["outcome"] = (
             f"{person.full_name} is already a contact of {account.name}. Nothing was changed."
         )

@@ -18,18 +18,22 @@ from ..forms import (
     PersonForm,
     SegmentForm,
 )
-from ..models import ContactChange, DownloadRecord, Person, Segment, Task, Touchpoint
+from ..models import DownloadRecord, Person, Segment, Task, Touchpoint
+from ..timeline import TIMELINE_CHANGES, latest_changes, person_timeline
+
+HISTORY_ROWS = 50  # the person page's table of the latest contact changes
 
 
 @require_GET
 def person_detail(request, pk):
     person = get_object_or_404(Person, pk=pk)
-    memberships = person.memberships.select_related("account__account_type", "role").order_by(
-        "account__tree_id", "account__lft"
+    memberships = list(
+        person.memberships.select_related("account__account_type", "role").order_by(
+            "account__tree_id", "account__lft"
+        )
     )
-    changes = ContactChange.objects.filter(person=person).select_related("account", "staff_user")[
-        :50
-    ]
+    # One read of the history for the timeline and the table of the latest changes.
+    changes = latest_changes(person)
     tasks = (
         Task.objects.filter(contacts__person=person)
         .select_related("account", "owner")
@@ -48,7 +52,9 @@ def person_detail(request, pk):
         {
             "person": person,
             "memberships": memberships,
-            "changes": changes,
+            "changes": changes[:HISTORY_ROWS],
+            "timeline": person_timeline(memberships, changes),
+            "timeline_cap": TIMELINE_CHANGES,
             "tasks": tasks,
             "touchpoints": touchpoints,
             "can_edit_people": request.user.has_perm(staff.CAN_EDIT_PEOPLE),

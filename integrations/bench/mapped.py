@@ -24,6 +24,9 @@ MAPPED_HEADERS = {
     "Account Role": "Contact Role",
     "Contact": "Is Contact",
     "Key Contact": "VIP",
+    "Status": "Contact Status",
+    "Start Date": "Joined",
+    "End Date": "Left",
 }
 MAPPED_VALUES = {"yes": "TRUE", "no": "FALSE", "": "null"}
 MAPPING_NAME = f"{PREFIX} mapped export"

@@ -16,9 +16,10 @@ from contacts.validators import is_valid_email
 
 from ..bulk import BulkWriter
 from ..models import last_users_sync
-from ..widgets import TextWidget, YesNoWidget, plain_line_ends
+from ..widgets import IsoDateWidget, StatusWidget, TextWidget, YesNoWidget, plain_line_ends
 from .base import LISTED_ROWS, NEW, SKIP, UPDATE, Change, FileResource, ReAdd, _max_length
 from .users_reads import UsersLookups
+from .users_status import ACTIVE, described, note_key_contact_change, status_and_dates
 from .users_writes import ChunkPlan, NewMembership, serialise_users_imports, write_plan
 
 PERSON_COLUMNS = (
@@ -35,6 +36,9 @@ MEMBERSHIP_COLUMNS = {
     ContactChange.Field.ROLE: "Account Role",
     ContactChange.Field.CONTACT: "Contact",
     ContactChange.Field.KEY_CONTACT: "Key Contact",
+    ContactChange.Field.STATUS: "Status",
+    ContactChange.Field.START_DATE: "Start Date",
+    ContactChange.Field.END_DATE: "End Date",
 }
 # Lines that give a person's profile differently from an earlier line, listed one by one.
 LISTED_CONFLICTS = 20
@@ -91,6 +95,9 @@ class UsersResource(UsersLookups, FileResource):
     )
     contact = Field(attribute="is_contact", column_name="Contact", widget=YesNoWidget())
     key_contact = Field(attribute="is_key_contact", column_name="Key Contact", widget=YesNoWidget())
+    status = Field(attribute="status", column_name="Status", widget=StatusWidget())
+    start_date = Field(attribute="start_date", column_name="Start Date", widget=IsoDateWidget())
+    end_date = Field(attribute="end_date", column_name="End Date", widget=IsoDateWidget())
 
     class Meta:
         report_skipped = False
@@ -149,6 +156,7 @@ class UsersResource(UsersLookups, FileResource):
         self.unwritten_people = {}
         self.sync_point = last_users_sync()
         self.now = timezone.now()
+        self.today = timezone.localdate()
 
     def parse(self, line, values):
         row = super().parse(line, values)
@@ -265,6 +273,10 @@ class UsersResource(UsersLookups, FileResource):
         data = row.data
         account, role_id, person = row.context
         key = data["email_key"]
+        stored = memberships.get((person[0], account.pk)) if person and person[0] else None
+        dates = status_and_dates(row, stored, today=self.today)
+        if dates is None:
+            return
         changes = row.changes
         profile = self._profile(row, key)
         person = person or plan.new_people.get(key)
@@ -293,16 +305,16 @@ class UsersResource(UsersLookups, FileResource):
         if membership is None:
             is_key = data["key_contact"] is True
             new = NewMembership(
-                person, account.pk, role_id, data["contact"] is True or is_key, is_key
+                person, account.pk, role_id, data["contact"] is True or is_key, is_key, *dates
             )
             plan.new_memberships.append(new)
-            before = (None, False, False)
-            after = (role_id, new.is_contact, new.is_key_contact)
+            before = (None, False, False, ACTIVE, None, None)
+            after = (role_id, new.is_contact, new.is_key_contact, *dates)
             reference = new
             row.import_type = NEW
         else:
-            pk, old_role, is_contact, is_key = membership
-            before = (old_role, is_contact, is_key)
+            pk, old_role, is_contact, is_key, *old_dates = membership
+            before = (old_role, is_contact, is_key, *old_dates)
             if data["contact"] is not None:
                 is_contact = data["contact"]
                 is_key = is_key and is_contact
@@ -323,19 +335,15 @@ class UsersResource(UsersLookups, FileResource):
                 )
                 if self.keep_removed:
                     is_contact, is_key = False, False
-            after = (role_id or old_role, is_contact, is_key)
+            after = (role_id or old_role, is_contact, is_key, *dates)
             if after != before:
                 membership[1:] = after
                 plan.changed_memberships[pk] = membership
             reference = pk
         for field, old, new in zip(
-            (
-                ContactChange.Field.ROLE,
-                ContactChange.Field.CONTACT,
-                ContactChange.Field.KEY_CONTACT,
-            ),
-            self._described(before),
-            self._described(after),
+            MEMBERSHIP_COLUMNS,
+            described(before, self.role_names),
+            described(after, self.role_names),
             strict=True,
         ):
             if old != new:
@@ -346,15 +354,7 @@ class UsersResource(UsersLookups, FileResource):
                 plan.history.append((reference, person, account.pk, field, old, new))
         if membership is not None:
             row.import_type = UPDATE if changes else SKIP
-
-    def _described(self, values):
-        """(role, contact, key contact) as the contact history writes them (tracked_values)."""
-        role_id, is_contact, is_key = values
-        return (
-            self.role_names[role_id] if role_id else "",
-            "yes" if is_contact else "no",
-            "yes" if is_key else "no",
-        )
+        note_key_contact_change(plan, reference, account.pk, before, after)
 
     # Export
 

@@ -97,7 +97,8 @@ class UsersLookups:
         return {email.lower(): people[person_id] for _, email, person_id in aliases}
 
     def _load_memberships(self, contexts, *, lock):
-        """{(person pk, account pk): [pk, role_id, is_contact, is_key_contact]}"""
+        """{(person pk, account pk):
+        [pk, role_id, is_contact, is_key_contact, status, start_date, end_date]}"""
         person_ids = {person[0] for _, _, person in contexts if person is not None and person[0]}
         if not person_ids:
             return {}
@@ -107,9 +108,17 @@ class UsersLookups:
         if lock:
             memberships = memberships.select_for_update()
         return {
-            (person_id, account_id): [pk, role_id, is_contact, is_key]
-            for pk, person_id, account_id, role_id, is_contact, is_key in memberships.values_list(
-                "pk", "person_id", "account_id", "role_id", "is_contact", "is_key_contact"
+            (person_id, account_id): [pk, *values]
+            for pk, person_id, account_id, *values in memberships.values_list(
+                "pk",
+                "person_id",
+                "account_id",
+                "role_id",
+                "is_contact",
+                "is_key_contact",
+                "status",
+                "start_date",
+                "end_date",
             )
         }
 

@@ -3,6 +3,7 @@ writing of it, in bulk through integrations.bulk."""
 
 from django.db import connections
 
+from contacts import alerts
 from contacts.models import ContactChange, Membership, Person
 
 from ..files import FileProblem
@@ -10,6 +11,17 @@ from ..files import FileProblem
 # The advisory lock that users imports which write take for their whole transaction (the
 # accounts' tree locks use 7_301).
 USERS_IMPORT_LOCK = (7_302, 0)
+# A membership's columns as a chunk writes them (after the id).
+MEMBERSHIP_COLUMNS = (
+    "person_id",
+    "account_id",
+    "role_id",
+    "is_contact",
+    "is_key_contact",
+    "status",
+    "start_date",
+    "end_date",
+)
 
 
 class UsersImportRunning(FileProblem):
@@ -57,15 +69,26 @@ def serialise_users_imports(using, *, on_wait=None):
 
 
 class NewMembership:
-    __slots__ = ("account_id", "is_contact", "is_key_contact", "person", "pk", "role_id")
+    __slots__ = (
+        "account_id",
+        "end_date",
+        "is_contact",
+        "is_key_contact",
+        "person",
+        "pk",
+        "role_id",
+        "start_date",
+        "status",
+    )
 
-    def __init__(self, person, account_id, role_id, is_contact, is_key_contact):
+    def __init__(self, person, account_id, role_id, is_contact, is_key_contact, status, start, end):
         self.pk = None
         self.person = person
         self.account_id = account_id
         self.role_id = role_id
         self.is_contact = is_contact
         self.is_key_contact = is_key_contact
+        self.status, self.start_date, self.end_date = status, start, end
 
 
 class ChunkPlan:
@@ -75,9 +98,14 @@ class ChunkPlan:
         self.new_people = {}  # email in lower case → [None, email, first, last, title, phone]
         self.changed_people = {}  # pk → the person's values
         self.new_memberships = []  # NewMembership
-        self.changed_memberships = {}  # pk → [pk, role_id, is_contact, is_key_contact]
+        # pk → [pk, role_id, is_contact, is_key_contact, status, start_date, end_date]
+        self.changed_memberships = {}
         # (membership pk or NewMembership, the person's values, account pk, field, old, new)
         self.history = []
+        # Key contacts made former (membership pk or NewMembership): "key contact left".
+        self.left_key_contacts = []
+        # Accounts where someone became an active key contact: their alerts close.
+        self.new_key_contacts = set()
 
 
 def write_plan(plan, *, writer, by, now):
@@ -99,9 +127,18 @@ def write_plan(plan, *, writer, by, now):
     )
     ids = writer.insert(
         Membership,
-        ("person_id", "account_id", "role_id", "is_contact", "is_key_contact"),
+        MEMBERSHIP_COLUMNS,
         [
-            (m.person[0], m.account_id, m.role_id, m.is_contact, m.is_key_contact)
+            (
+                m.person[0],
+                m.account_id,
+                m.role_id,
+                m.is_contact,
+                m.is_key_contact,
+                m.status,
+                m.start_date,
+                m.end_date,
+            )
             for m in plan.new_memberships
         ],
     )
@@ -109,7 +146,7 @@ def write_plan(plan, *, writer, by, now):
         membership.pk = pk
     writer.update(
         Membership,
-        ["role_id", "is_contact", "is_key_contact"],
+        MEMBERSHIP_COLUMNS[2:],
         list(plan.changed_memberships.values()),
     )
     staff_user_id = by.pk if by is not None else None
@@ -142,3 +179,21 @@ def write_plan(plan, *, writer, by, now):
             for ref, person, account_id, field, old, new in plan.history
         ],
     )
+    _alerts(plan, by)
+
+
+def _alerts(plan, by):
+    """The "key contact left" alerts of the key contacts this chunk made former, and the
+    closing of those of accounts that got a new active key contact. Rare: a few model
+    instances, for those rows only."""
+    if plan.left_key_contacts:
+        ids = [ref if isinstance(ref, int) else ref.pk for ref in plan.left_key_contacts]
+        alerts.raise_key_contact_alerts(list(Membership.objects.filter(pk__in=ids)))
+    if plan.new_key_contacts:
+        alerts.resolve_for_new_key_contacts(
+            [
+                Membership(account_id=pk, is_key_contact=True, status=Membership.Status.ACTIVE)
+                for pk in plan.new_key_contacts
+            ],
+            by=by,
+        )

@@ -64,6 +64,9 @@ CHANGELISTS = {
             "Site admin (Site)",
             "True",
             "True",
+            "Active",
+            "-",
+            "-",
         ],
         [
             "Grace Hopper <grace@other.example>",
@@ -71,14 +74,29 @@ CHANGELISTS = {
             "Champion (Corporate)",
             "True",
             "False",
+            "Active",
+            "-",
+            "-",
         ],
-        ["Ada Lovelace <ada@customer.example>", "Emea (EMEA)", "-", "True", "False"],
+        [
+            "Ada Lovelace <ada@customer.example>",
+            "Emea (EMEA)",
+            "-",
+            "True",
+            "False",
+            "Active",
+            "-",
+            "-",
+        ],
         [
             "Alan Turing <alan@customer.example>",
             "Austin (AUSTIN)",
             "End user (Site)",
             "False",
             "False",
+            "Active",
+            "-",
+            "-",
         ],
     ],
     "contacts/contactchange": [
@@ -449,6 +467,7 @@ def test_person_inline_records_a_new_membership(admin_site_client, admin_data):
             "memberships-1-account": str(admin_data["berlin"].pk),
             "memberships-1-role": "",
             "memberships-1-is_contact": "on",
+            "memberships-1-status": "active",
             "_save": "Save",
         }
     )
@@ -767,6 +786,8 @@ NEW_ROW = {
     "memberships-1-id": "",
     "memberships-1-role": "",
     "memberships-1-is_contact": "on",
+    # As the admin's new row sends it (its initial value).
+    "memberships-1-status": "active",
 }
 
 

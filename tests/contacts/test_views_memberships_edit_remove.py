@@ -265,6 +265,10 @@ def test_edit_page_shows_the_roles_of_the_account_type_and_the_key_contact_box(
     assert [(text(label), attribute(label, "for")) for label in elements(form, "label")] == [
         ("Account role", "contact_role"),
         ("Key contact", "contact_is_key_contact"),
+        ("Active", None),
+        ("Former", None),
+        ("Start date", "contact_start_date"),
+        ("End date", "contact_end_date"),
     ]
     assert _next(form) == "/accounts/1/?view=hierarchy"
     assert attribute(element(form, "a", class_="button-quiet"), "href") == (

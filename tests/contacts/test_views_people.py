@@ -133,9 +133,9 @@ def test_person_page_lists_memberships_across_accounts(viewer_client, ada, tree)
 
     section = _section(doc, "memberships-heading")
     assert _rows(section) == [
-        ("Corp", "Corporate", "Executive sponsor", "Yes", "♛ Yes"),
-        ("Paris", "Site", "—", "No", "No"),
-        ("Other", "Corporate", "Champion", "Yes", "No"),
+        ("Corp", "Corporate", "Executive sponsor", "Yes", "♛ Yes", "Active"),
+        ("Paris", "Site", "—", "No", "No", "Active"),
+        ("Other", "Corporate", "Champion", "Yes", "No", "Active"),
     ]
     assert [attribute(a, "href") for a in elements(section, "a")] == [
         tree["corp"].get_absolute_url(),
@@ -255,6 +255,7 @@ def test_removing_a_contact_keeps_the_person_page(standard_client, ada, tree):
         "Executive sponsor",
         "No",
         "No",
+        "Active",
     )
     history = _rows(_section(doc, "history-heading"))
     # Written in one go, contact then key contact: the newest first shows key contact first.

@@ -33,7 +33,12 @@ USERS_FILE_HEADERS = [
     "Account Role",
     "Contact",
     "Key Contact",
+    "Status",
+    "Start Date",
+    "End Date",
 ]
+# Each row below is active, without dates (issue 14's columns).
+ACTIVE = ["active", "", ""]
 
 
 @pytest.fixture
@@ -306,6 +311,7 @@ def test_download_with_the_users_file_columns(standard_client, people, file_form
             "",
             "yes",
             "no",
+            *ACTIVE,
         ],
         [
             "CORP",
@@ -317,9 +323,21 @@ def test_download_with_the_users_file_columns(standard_client, people, file_form
             "Executive sponsor",
             "yes",
             "yes",
+            *ACTIVE,
         ],
-        ["CORP", "nora@corp.example", "Nora", "Nobody", "", "", "Champion", "no", "no"],
-        ["OTHER", "otto@other.example", "Otto", "Ostrom", "", "", "Champion", "yes", "yes"],
+        ["CORP", "nora@corp.example", "Nora", "Nobody", "", "", "Champion", "no", "no", *ACTIVE],
+        [
+            "OTHER",
+            "otto@other.example",
+            "Otto",
+            "Ostrom",
+            "",
+            "",
+            "Champion",
+            "yes",
+            "yes",
+            *ACTIVE,
+        ],
         [
             "PARIS",
             "pierre@paris.example",
@@ -330,6 +348,7 @@ def test_download_with_the_users_file_columns(standard_client, people, file_form
             "Site admin",
             "yes",
             "no",
+            *ACTIVE,
         ],
     ]
 

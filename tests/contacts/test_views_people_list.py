@@ -567,6 +567,9 @@ def test_people_column_links_move_remove_and_add_columns_keeping_the_filters(vie
         "Add Key Contact": cols("name", "email", "account", "key_contact"),
         "Add Title": cols("name", "email", "account", "title"),
         "Add Phone": cols("name", "email", "account", "phone"),
+        "Add Status": cols("name", "email", "account", "status"),
+        "Add Start Date": cols("name", "email", "account", "start_date"),
+        "Add End Date": cols("name", "email", "account", "end_date"),
     }
 
 
@@ -615,12 +618,17 @@ def test_people_last_column_cannot_be_removed(viewer_client, people):
             ("key_contact", "Key Contact"),
             ("title", "Title"),
             ("phone", "Phone"),
+            ("status", "Status"),
+            ("start_date", "Start Date"),
+            ("end_date", "End Date"),
         ]
     }
 
 
 def test_people_every_column_chosen_offers_no_add_menu(viewer_client, people):
-    response = _get(viewer_client, urlencode([("cols", key) for key in ALL_COLUMNS_REVERSED]))
+    # With the membership's status and dates (issue 14).
+    every = ["end_date", "start_date", "status", *ALL_COLUMNS_REVERSED]
+    response = _get(viewer_client, urlencode([("cols", key) for key in every]))
 
     assert elements(page(response), "details", class_="add-column") == []
 

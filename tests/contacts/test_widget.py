@@ -555,6 +555,7 @@ def test_widget_controls_have_visible_labels(viewer_client, tree, contacts):
         ("Roles", "id_role"),
         ("Search", "id_q"),
         ("Key contacts only", "id_key"),
+        ("Include former", "id_former"),
     ]
     assert [
         (element.name, attribute(element, "id"), attribute(element, "name"))
@@ -565,6 +566,7 @@ def test_widget_controls_have_visible_labels(viewer_client, tree, contacts):
         ("select", "id_role", "role"),
         ("input", "id_q", "q"),
         ("input", "id_key", "key"),
+        ("input", "id_former", "former"),
     ]
 
 
@@ -1038,6 +1040,7 @@ def test_widget_controls_name_only_the_roles_hint_when_nothing_is_wrong(
         "role": (None, [ROLES_HINT]),
         "q": (None, []),
         "key": (None, []),
+        "former": (None, []),
     }
 
 
@@ -1073,6 +1076,7 @@ def test_widget_bad_value_is_read_with_its_control_and_marks_it_invalid(
         "role": (None, [ROLES_HINT]),
         "q": (None, []),
         "key": (None, []),
+        "former": (None, []),
     }
     expected[name] = ("true", [*expected[name][1], (f"id_{name}_error", error)])
     assert _described(response) == expected
@@ -1315,7 +1319,15 @@ def _grow(tree, roles, size, staff_user):
 # A role filter counts the accounts of its roles' types (matched by id when few). The page
 # reads the account's open "Key contact left" alerts for its banner (1).
 PAGE_QUERIES = {"": 17, "view=hierarchy": 17, "search": 17, "filtered": 19}
-FRAGMENT_QUERIES = {"": 10, "view=hierarchy": 10, "search": 9, "filtered": 11, "key": 9}
+FRAGMENT_QUERIES = {
+    "": 10,
+    "view=hierarchy": 10,
+    "search": 9,
+    "filtered": 11,
+    "key": 9,
+    # Include former (issue 14): one ordered query and its count.
+    "former": 9,
+}
 # How many contacts each query finds after _grow(size): the data really grew.
 GROWN_COUNTS = {
     "": lambda size: 2,
@@ -1323,6 +1335,7 @@ GROWN_COUNTS = {
     "search": lambda size: 24 * size**2,
     "filtered": lambda size: 3 * size,
     "key": lambda size: 4 + 6 * size,
+    "former": lambda size: 11 + 24 * size**2,
 }
 
 
@@ -1336,6 +1349,8 @@ def _query(roles, name):
         )
     if name == "key":
         return "view=hierarchy&key=on"
+    if name == "former":
+        return "view=hierarchy&former=on"
     return name
 
 

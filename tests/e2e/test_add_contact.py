@@ -196,7 +196,7 @@ def test_remove_a_contact_after_confirming_keeps_the_person(signed_in_page, comp
     expect(page.get_by_role("heading", level=1, name="Pierre Paquet")).to_be_visible()
     accounts = page.get_by_role("region", name="Accounts")
     expect(accounts.get_by_role("row").nth(1)).to_have_text(
-        re.compile(r"^\s*Paris\s+Site\s+Site admin\s+No\s+No\s*$")
+        re.compile(r"^\s*Paris\s+Site\s+Site admin\s+No\s+No\s+Active\s*$")
     )
     history = page.get_by_role("region", name="Contact history")
     expect(history.get_by_role("row").nth(1)).to_contain_text("Contact: yes → no")

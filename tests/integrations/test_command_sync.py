@@ -478,7 +478,7 @@ def test_sync_add_mapping_template_no_longer_valid_is_bad_usage(root):
             2,
             "The mapping template “Old” is no longer valid: “Nope” in “columns” is not a column "
             "of a users file; its columns are Account ID, Email, First Name, Last Name, Title, "
-            "Phone, Account Role, Contact and Key Contact.",
+            "Phone, Account Role, Contact, Key Contact, Status, Start Date and End Date.",
         ),
     )
     assert IntegrationJob.objects.count() == 0
@@ -781,7 +781,7 @@ def test_sync_outbound_segment_job_writes_only_its_memberships(root, ada, tree, 
 
     assert run("sync", "run", "Paris out")[0][1] == "1 row written."
     assert (root / "out" / "paris.csv").read_text(encoding="utf-8").splitlines()[1:] == [
-        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes"
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes,active,,"
     ]
 
 
@@ -1205,7 +1205,7 @@ def test_sync_s3_outbound_job_writes_the_users_file_with_the_keys_from_the_envir
     assert lines[1:] == ["1 row written.", "“To the lake”: Finished."]
     body = s3_server.client().get_object(Bucket=bucket, Key=key)["Body"].read().decode()
     assert body.splitlines()[1:] == [
-        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes"
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes,active,,"
     ]
     assert s3_server.secret_access_key not in "\n".join(added + lines)
 

@@ -401,9 +401,11 @@ def test_export_users_writes_the_users_file_to_standard_output(ada):
     call_command("export_users", stdout=out)
 
     assert out.getvalue().splitlines() == [
-        "Account ID,Email,First Name,Last Name,Title,Phone,Account Role,Contact,Key Contact",
-        "EMEA,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,,no,no",
-        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
+        "Account ID,Email,First Name,Last Name,Title,Phone,Account Role,Contact,Key Contact,"
+        "Status,Start Date,End Date",
+        "EMEA,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,,no,no,active,,",
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes,"
+        "active,,",
     ]
     assert UsersExport.objects.get().staff_user is None
 
@@ -490,10 +492,11 @@ def test_export_users_segment_writes_its_memberships_only(segments):
     call_command("export_users", "--segment", "EMEA PEOPLE", stdout=out)
 
     assert out.getvalue().splitlines() == [
-        USERS_HEADER,
-        "EMEA,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,,no,no",
-        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
-        "BERLIN,grace@navy.example,Grace,Hopper,,,,yes,no",
+        USERS_HEADER + ",Status,Start Date,End Date",
+        "EMEA,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,,no,no,active,,",
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes,"
+        "active,,",
+        "BERLIN,grace@navy.example,Grace,Hopper,,,,yes,no,active,,",
     ]
     record = DownloadRecord.objects.get()
     assert (record.channel, record.filters, record.row_count) == (
@@ -517,8 +520,9 @@ def test_export_users_segment_contacts_only_to_a_file_imports_back_unchanged(seg
         f"Wrote the contacts file of the segment “Emea people” to {path}.",
     )
     assert path.read_text(encoding="utf-8").splitlines()[1:] == [
-        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
-        "BERLIN,grace@navy.example,Grace,Hopper,,,,yes,no",
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes,"
+        "active,,",
+        "BERLIN,grace@navy.example,Grace,Hopper,,,,yes,no,active,,",
     ]
     assert DownloadRecord.objects.get().filters == (
         f"The segment “Emea people”, contacts only, to {path}"
@@ -640,7 +644,7 @@ def test_export_users_piped_into_head_stops_quietly(command_line_database, tree,
     )
 
     assert in_a_shell("export_users | head -1", command_line_database(tmp_path)) == (
-        USERS_HEADER + "\n",
+        USERS_HEADER + ",Status,Start Date,End Date\n",
         "manage.py exited with 1\n",
     )
 

@@ -48,11 +48,12 @@ def test_export_of_all_users_lists_every_membership_in_tree_order(people_everywh
     assert content_type == "text/csv; charset=utf-8"
     assert name.startswith("users-") and name.endswith(".csv")
     assert text.splitlines() == [
-        USERS_HEADER,
-        "CORP,grace@navy.example,'=Grace,'@Hopper,'-Admiral,'+1 555 0100,Champion,yes,no",
-        "EMEA,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,,no,no",
-        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
-        "OTHER_REGION,grace@navy.example,'=Grace,'@Hopper,'-Admiral,'+1 555 0100,,no,no",
+        USERS_HEADER + ",Status,Start Date,End Date",
+        "CORP,grace@navy.example,'=Grace,'@Hopper,'-Admiral,'+1 555 0100,Champion,yes,no,active,,",
+        "EMEA,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,,no,no,active,,",
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes,"
+        "active,,",
+        "OTHER_REGION,grace@navy.example,'=Grace,'@Hopper,'-Admiral,'+1 555 0100,,no,no,active,,",
     ]
 
 
@@ -61,8 +62,9 @@ def test_export_of_contacts_only(people_everywhere, staff_user):
 
     assert name.startswith("contacts-")
     assert text.splitlines()[1:] == [
-        "CORP,grace@navy.example,'=Grace,'@Hopper,'-Admiral,'+1 555 0100,Champion,yes,no",
-        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
+        "CORP,grace@navy.example,'=Grace,'@Hopper,'-Admiral,'+1 555 0100,Champion,yes,no,active,,",
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes,"
+        "active,,",
     ]
     assert list(
         UsersExport.objects.values_list("staff_user__username", "contacts_only", "file_format")
@@ -99,6 +101,9 @@ def test_xlsx_export_keeps_formula_like_values_as_text(people_everywhere):
         "Champion",
         "yes",
         "no",
+        "active",
+        "",
+        "",
     ]
     assert {data_type for row in rows for value, data_type in row if value} == {"s"}
 

@@ -306,6 +306,9 @@ def test_prepare_makes_staff_users_who_sign_in_and_writes_the_targets(
         "Account Role",
         "Contact",
         "Key Contact",
+        "Status",
+        "Start Date",
+        "End Date",
     ]
     assert len(rows) == 1 + loadtest.UPLOAD_ROWS
     assert {row[0] for row in rows[1:]} <= {a["external_id"] for a in targets["accounts"]}

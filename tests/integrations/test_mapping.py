@@ -63,7 +63,9 @@ def test_the_targets_are_the_resources_columns():
 @pytest.mark.parametrize("name", LAYOUT_NAMES)
 def test_a_layouts_template_makes_the_standard_rows_of_its_file(layout_accounts, name):
     path, mapping, expected = layout(name)
-    assert mapped_rows(path, mapping) == expected
+    # No layout maps the Status, Start Date and End Date of issue 14: blank (left as they are).
+    no_dates = {"Status": "", "Start Date": "", "End Date": ""}
+    assert mapped_rows(path, mapping) == [{**row, **no_dates} for row in expected]
 
 
 @pytest.mark.parametrize("name", LAYOUT_NAMES)

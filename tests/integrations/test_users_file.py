@@ -653,4 +653,5 @@ def test_a_big_file_of_new_rows_lists_the_first_thousand_with_their_changes(tree
 
 
 def test_export_columns_are_the_users_file_columns():
-    assert UsersResource.columns() == USERS_HEADER.split(",")
+    # The optional Status, Start Date and End Date come last (issue 14).
+    assert UsersResource.columns() == [*USERS_HEADER.split(","), "Status", "Start Date", "End Date"]

@@ -677,8 +677,10 @@ def test_export_downloads_the_users_file(advanced_client, ada):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="contacts-')
     assert b"".join(response.streaming_content).decode().splitlines() == [
-        "Account ID,Email,First Name,Last Name,Title,Phone,Account Role,Contact,Key Contact",
-        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes",
+        "Account ID,Email,First Name,Last Name,Title,Phone,Account Role,Contact,Key Contact,"
+        "Status,Start Date,End Date",
+        "PARIS,Ada@Customer.example,Ada,Lovelace,CTO,'+33 1 23 45 67 89,Site admin,yes,yes,"
+        "active,,",
     ]
     assert UsersExport.objects.get().staff_user == advanced_client.staff_user
 
@@ -700,6 +702,9 @@ def test_export_as_xlsx(advanced_client, ada):
             None,
             "no",
             "no",
+            "active",
+            None,
+            None,
         ],
         [
             "PARIS",
@@ -711,6 +716,9 @@ def test_export_as_xlsx(advanced_client, ada):
             "Site admin",
             "yes",
             "yes",
+            "active",
+            None,
+            None,
         ],
     ]
 
