@@ -165,7 +165,17 @@ class UsersFileAdminMixin(ImportExportMixin):
     skip_admin_log = True
 
     def get_import_resource_kwargs(self, request, **kwargs):
-        return {"by": request.user, "keep_removed": True, "progress": _InRequest()}
+        # A confirmed import is a job of its own (made by the run that writes), listed in the
+        # history with its records, so that it can be undone like any other.
+        form = kwargs.get("form")
+        data = getattr(form, "cleaned_data", None) or {}
+        name = data.get("original_file_name") or "users file"
+        return {
+            "by": request.user,
+            "keep_removed": True,
+            "progress": _InRequest(),
+            "job_file_name": f"{name} (Django admin)",
+        }
 
     def process_result(self, result, request):
         """The confirmed import's outcome. A run that stopped on a problem of the whole file

@@ -1,0 +1,114 @@
+"""What an import job wrote, kept as its ImportRecords so that it can be undone exactly
+(integrations.undo).
+
+An ImportJournal goes with a job's BulkWriter (integrations.bulk): the writer tells it each row
+it inserts, each field it changes (old and new value) and each row it deletes, where it does it,
+and the journal writes them as ImportRecords through the same writer (COPY on PostgreSQL), in
+the job's transaction: a run that rolls back leaves no records either.
+"""
+
+import datetime
+import decimal
+import uuid
+
+from accounts.models import Account
+from contacts.models import Membership, Person
+
+from .models import ImportRecord
+
+RECORDED_MODELS = {
+    Person: ImportRecord.Model.PERSON,
+    Membership: ImportRecord.Model.MEMBERSHIP,
+    Account: ImportRecord.Model.ACCOUNT,
+}
+MODELS_RECORDED = {name: model for model, name in RECORDED_MODELS.items()}
+RECORD_COLUMNS = ("job_id", "model", "object_pk", "action", "before", "after")
+# Columns that say when a row was written, not what it holds: never undone, never a conflict.
+TIMESTAMPS = ("created_at", "updated_at")
+
+
+def plain(value):
+    """A field's value as JSON holds it (dates as ISO text)."""
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal | uuid.UUID):
+        return str(value)
+    return value
+
+
+def attnames(model):
+    return [field.attname for field in model._meta.concrete_fields]
+
+
+class ImportJournal:
+    """The ImportRecords of one job's writes (`job_id`). Counts what it recorded."""
+
+    def __init__(self, job_id):
+        self.job_id = job_id
+        self.recorded = 0
+
+    def tracks(self, model):
+        return model in RECORDED_MODELS
+
+    def created(self, writer, model, rows):
+        """`rows`: the new rows whole, as lists in the order of the model's concrete fields."""
+        names = attnames(model)
+        pk_index = names.index(model._meta.pk.attname)
+        self._write(
+            writer,
+            model,
+            ImportRecord.Action.CREATED,
+            [
+                (
+                    row[pk_index],
+                    None,
+                    {name: plain(value) for name, value in zip(names, row, strict=True)},
+                )
+                for row in rows
+            ],
+        )
+
+    def changed(self, writer, model, names, rows, old):
+        """`rows`: (pk, *new values of `names`); `old`: {pk: old values of `names`}. Only the
+        fields whose value changes are recorded; a row that changes nothing, not at all."""
+        records = []
+        for pk, *new in rows:
+            if pk not in old:
+                continue
+            before, after = {}, {}
+            for name, was, will_be in zip(names, old[pk], new, strict=True):
+                old_value, new_value = plain(was), plain(will_be)
+                if old_value != new_value and name not in TIMESTAMPS:
+                    before[name], after[name] = old_value, new_value
+            if before:
+                records.append((pk, before, after))
+        self._write(writer, model, ImportRecord.Action.CHANGED, records)
+
+    def deleted(self, writer, model, rows):
+        """`rows`: the deleted rows whole, in the order of the model's concrete fields."""
+        names = attnames(model)
+        pk_index = names.index(model._meta.pk.attname)
+        self._write(
+            writer,
+            model,
+            ImportRecord.Action.DELETED,
+            [
+                (
+                    row[pk_index],
+                    {name: plain(value) for name, value in zip(names, row, strict=True)},
+                    None,
+                )
+                for row in rows
+            ],
+        )
+
+    def _write(self, writer, model, action, records):
+        if not records:
+            return
+        name = RECORDED_MODELS[model]
+        writer.insert(
+            ImportRecord,
+            RECORD_COLUMNS,
+            [(self.job_id, name, pk, action, before, after) for pk, before, after in records],
+        )
+        self.recorded += len(records)
