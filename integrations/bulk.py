@@ -182,14 +182,19 @@ class BulkWriter:
 
     def delete(self, model, pks):
         """Delete the rows of `pks` (Django's delete, with its cascades and SET_NULLs), one
-        batch at a time. The journal records each deleted row whole, as it was."""
+        batch at a time. The journal records each deleted row whole, as it was. Returns the
+        deleted rows, as tuples of the model's concrete fields."""
         manager = model._base_manager.using(self.using)
+        attnames = [field.attname for field in model._meta.concrete_fields]
+        deleted = []
         for batch in itertools.batched(pks, UPDATE_BATCH):
             rows = manager.filter(Any(F("pk"), batch)).order_by()
+            values = list(rows.values_list(*attnames))
             if self._journals(model):
-                attnames = [field.attname for field in model._meta.concrete_fields]
-                self.journal.deleted(self, model, list(rows.values_list(*attnames)))
+                self.journal.deleted(self, model, values)
             rows.delete()
+            deleted += values
+        return deleted
 
 
 def _is_timestamp(field):

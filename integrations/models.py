@@ -36,7 +36,7 @@ class ImportJobQuerySet(models.QuerySet):
         from django.tasks import TaskResultStatus
         from django_tasks_db.models import DBTaskResult
 
-        from .tasks import check_import_file, run_import_file
+        from .tasks import check_import_file, run_import_file, run_undo
 
         silent = models.Q(status__in=ImportJob.WORKER_HELD, heartbeat_at__lt=_stale_cutoff(now))
         task_of = {
@@ -46,10 +46,12 @@ class ImportJobQuerySet(models.QuerySet):
         unclaimed = self.filter(
             models.Q(status=ImportJob.Status.CHECKING, heartbeat_at=None)
             | models.Q(status=ImportJob.Status.PENDING)
-        ).values_list("pk", "status")
+        ).values_list("pk", "status", "undoes_id")
         records = models.Q()
-        for pk, status in unclaimed:
-            records |= models.Q(task_path=task_of[status], args_kwargs={"args": [pk], "kwargs": {}})
+        for pk, status, undoes_id in unclaimed:
+            # An undo (integrations.undo_run) waits for its own task.
+            path = run_undo.module_path if undoes_id else task_of[status]
+            records |= models.Q(task_path=path, args_kwargs={"args": [pk], "kwargs": {}})
         if not records:
             return self.filter(silent)
         stopped_workers = {

@@ -629,10 +629,10 @@ class WorkerStopped(Exception):
 
 
 def _job_task_paths():
-    """The tasks that take an import job's id: its check and its run."""
-    from .tasks import check_import_file, run_import_file
+    """The tasks that take an import job's id: its check and its run (or an undo's run)."""
+    from .tasks import check_import_file, run_import_file, run_undo
 
-    return {check_import_file.module_path, run_import_file.module_path}
+    return {check_import_file.module_path, run_import_file.module_path, run_undo.module_path}
 
 
 def task_records(job):
