@@ -70,9 +70,19 @@ class ImportJobQuerySet(models.QuerySet):
         }
         return self.filter(silent | models.Q(pk__in=abandoned))
 
+    def with_undone_by(self):
+        """Each job with `undone_by_pk`: its last undo that succeeded (None if none)."""
+        undos = self.model.objects.filter(
+            undoes=models.OuterRef("pk"), status=ImportJob.Status.SUCCEEDED
+        ).order_by("-pk")
+        return self.annotate(undone_by_pk=models.Subquery(undos.values("pk")[:1]))
+
     def last_users_sync(self):
         """When the last users import that changed data started (None if there was none)."""
-        return self.filter(kind=ImportJob.Kind.USERS, status=ImportJob.Status.SUCCEEDED).aggregate(
+        # An undo takes back what an import did: not a sync with the other system.
+        return self.filter(
+            kind=ImportJob.Kind.USERS, status=ImportJob.Status.SUCCEEDED, undoes__isnull=True
+        ).aggregate(
             last=Max("started_at")
         )["last"]
 
@@ -248,6 +258,10 @@ class ImportJob(models.Model):
             self.status = self.Status.FAILED
             self.message = self.STOPPED_MESSAGE
         return self
+
+    def last_undo(self):
+        """Its last undo that succeeded (an undo job), or None."""
+        return self.undone_by.filter(status=self.Status.SUCCEEDED).order_by("-pk").first()
 
     @property
     def file_retention_days(self):

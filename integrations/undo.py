@@ -90,14 +90,15 @@ class UndoPlan:
         return not self.operations
 
     def fingerprint(self):
-        """What the preview showed, in a few characters: a confirmation that names another
-        fingerprint saw a preview that is out of date."""
+        """What the preview showed, in a few characters (whatever the choice about conflicts):
+        a confirmation that names another fingerprint saw a preview that is out of date."""
         seen = {
-            "counts": self.counts(),
-            "kept": sorted(self.kept),
-            "conflicts": sorted(
-                (r.model, r.pk, sorted(r.conflicts.items()), sorted(r.fields.items()))
-                for r in self.conflicts
+            "delete": self.delete,
+            "recreate": {name: [row["id"] for row in rows] for name, rows in self.recreate.items()},
+            "kept": sorted(self.kept) + sorted(self.not_recreated),
+            "restores": sorted(
+                (r.model, r.pk, sorted(r.fields.items()), sorted(r.conflicts.items()))
+                for r in self.restores
             ),
         }
         return hashlib.sha256(json.dumps(seen, default=str).encode()).hexdigest()[:16]

@@ -13,7 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.staff import CAN_RUN_INTEGRATIONS
+from config.staff import CAN_RUN_INTEGRATIONS, CAN_UNDO_IMPORTS
 from contacts import exports
 from contacts.models import DownloadRecord
 from contacts.privacy import record_download
@@ -23,15 +23,20 @@ from .forms import ConfirmForm, ExportForm, UploadForm
 from .mapping import MappingProblem, mapped_sample, mapping_outlook
 from .mapping_forms import ENCODING_CHOICES, MappingForm, TemplateEditForm, TemplateUploadForm
 from .models import ImportJob, IntegrationJob, MappingTemplate
+from .undo import UndoRefused, plan_undo, undo_refusal
+from .undo_preview import UndoForm, preview
+from .undo_run import start_undo
 
 JOBS_PER_PAGE = 20
 
 can_run_integrations = permission_required(CAN_RUN_INTEGRATIONS, raise_exception=True)
+can_undo_imports = permission_required(CAN_UNDO_IMPORTS, raise_exception=True)
 
 
 def _get_job(pk):
     return get_object_or_404(
-        ImportJob.objects.select_related("staff_user", "sync_run__integration_job"), pk=pk
+        ImportJob.objects.select_related("staff_user", "sync_run__integration_job", "undoes"),
+        pk=pk,
     )
 
 
@@ -48,7 +53,10 @@ def index(request):
         return redirect(job)
     # With the integration job whose run made it, if one did (its history says so).
     jobs = Paginator(
-        ImportJob.objects.select_related("staff_user", "sync_run__integration_job"), JOBS_PER_PAGE
+        ImportJob.objects.select_related("staff_user", "sync_run__integration_job")
+        .with_undone_by()
+        .order_by("-created_at", "-pk"),
+        JOBS_PER_PAGE,
     )
     page = jobs.get_page(request.GET.get("page"))
     now = timezone.now()
@@ -83,6 +91,12 @@ def job_detail(request, pk):
 
 def _job_page(request, context, status=200):
     context["encodings"] = ENCODING_CHOICES
+    job = context["job"]
+    if not job.in_progress:
+        # Its undo (and whether it may be undone now, for those who may undo).
+        context["undone_by"] = job.last_undo()
+        if request.user.has_perm(CAN_UNDO_IMPORTS) and job.status == ImportJob.Status.SUCCEEDED:
+            context["undoable"] = undo_refusal(job) is None
     wants_fragment = request.htmx and not request.htmx.history_restore_request
     template = "integrations/job_detail.html"
     response = render(
@@ -116,6 +130,49 @@ def job_confirm(request, pk):
             return redirect(job)
     job.refresh_from_db()
     return _job_page(request, {"job": job, "summary": job.summary, "confirm_form": form}, 400)
+
+
+@can_run_integrations
+@can_undo_imports
+@require_http_methods(["GET", "POST"])
+def job_undo(request, pk):
+    """The preview of an import's undo (or of an undo's, a redo) and its confirmation, which
+    queues the undo job and shows its page. A job that cannot be undone says why."""
+    job = _get_job(pk)
+    if (refusal := undo_refusal(job)) is not None:
+        messages.error(request, " ".join(refusal.messages))
+        return redirect(job)
+    form = UndoForm(request.POST or None)
+    status = 200
+    if form.is_valid():
+        try:
+            undo_job = start_undo(
+                job=job,
+                by=request.user,
+                restore_conflicts=form.cleaned_data["restore_conflicts"],
+                fingerprint=form.cleaned_data["fingerprint"],
+            )
+        except UndoRefused as refused:
+            messages.error(request, " ".join(refused.messages))
+            if refused.code != "stale_preview":
+                return redirect(job)
+            status = 409
+        else:
+            return redirect(undo_job)
+    elif form.is_bound:
+        status = 400
+    restore_conflicts = form.is_bound and form.cleaned_data.get("restore_conflicts", False)
+    plan = plan_undo(job, restore_conflicts=restore_conflicts)
+    shown = preview(plan)
+    form = UndoForm(
+        initial={"restore_conflicts": restore_conflicts, "fingerprint": shown["fingerprint"]}
+    )
+    return render(
+        request,
+        "integrations/undo_preview.html",
+        {"job": job, "plan": plan, "preview": shown, "form": form},
+        status=status,
+    )
 
 
 @can_run_integrations
