@@ -82,9 +82,7 @@ class ImportJobQuerySet(models.QuerySet):
         # An undo takes back what an import did: not a sync with the other system.
         return self.filter(
             kind=ImportJob.Kind.USERS, status=ImportJob.Status.SUCCEEDED, undoes__isnull=True
-        ).aggregate(
-            last=Max("started_at")
-        )["last"]
+        ).aggregate(last=Max("started_at"))["last"]
 
 
 def stale_after():

@@ -92,7 +92,7 @@ def job_detail(request, pk):
 def _job_page(request, context, status=200):
     context["encodings"] = ENCODING_CHOICES
     job = context["job"]
-    if not job.in_progress:
+    if job.status == ImportJob.Status.SUCCEEDED:
         # Its undo (and whether it may be undone now, for those who may undo).
         context["undone_by"] = job.last_undo()
         if request.user.has_perm(CAN_UNDO_IMPORTS) and job.status == ImportJob.Status.SUCCEEDED:
@@ -142,7 +142,7 @@ def job_undo(request, pk):
     if (refusal := undo_refusal(job)) is not None:
         messages.error(request, " ".join(refusal.messages))
         return redirect(job)
-    form = UndoForm(request.POST or None)
+    form = UndoForm(request.POST) if request.method == "POST" else UndoForm()
     status = 200
     if form.is_valid():
         try:

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(transaction=False)
 def run_users(text, by=None):
     from integrations import services
 
-    job, result = services.import_file_now(
+    job, _ = services.import_file_now(
         kind=ImportJob.Kind.USERS, file=csv_file(text), file_name="users.csv", by=by
     )
     assert job.status == ImportJob.Status.SUCCEEDED, job.message
@@ -28,7 +28,7 @@ def run_users(text, by=None):
 def run_accounts(text, by=None):
     from integrations import services
 
-    job, result = services.import_file_now(
+    job, _ = services.import_file_now(
         kind=ImportJob.Kind.ACCOUNTS, file=csv_file(text), file_name="accounts.csv", by=by
     )
     assert job.status == ImportJob.Status.SUCCEEDED, job.message
@@ -36,10 +36,7 @@ def run_accounts(text, by=None):
 
 
 def records(job):
-    return sorted(
-        (r.model, r.action, r.before, r.after)
-        for r in job.records.all()
-    )
+    return sorted((r.model, r.action, r.before, r.after) for r in job.records.all())
 
 
 def undo_now(job, by=None, restore_conflicts=False):
@@ -51,6 +48,7 @@ def undo_now(job, by=None, restore_conflicts=False):
 
 def everything():
     """Every row of people, memberships and accounts, whole (timestamps aside)."""
+
     def rows(model):
         names = [
             f.attname
@@ -144,9 +142,11 @@ def test_the_plan_lists_deleted_kept_restored_and_conflicts(ada, tree, staff_use
 
     plan = plan_undo(job)
 
-    assert plan.delete == {"account": [], "person": [], "membership": [
-        Membership.objects.get(person=grace, account=tree["berlin"]).pk
-    ]}
+    assert plan.delete == {
+        "account": [],
+        "person": [],
+        "membership": [Membership.objects.get(person=grace, account=tree["berlin"]).pk],
+    }
     assert sorted((m, why) for m, _, why in plan.kept) == [
         ("membership", "in 1 task"),
         ("person", "has 1 membership the import did not add"),
