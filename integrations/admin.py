@@ -26,11 +26,19 @@ from .files import (
 )
 from .forms import check_upload_size
 from .mapping import Mapping, MappingProblem
-from .models import ImportJob, IntegrationJob, MappingTemplate, SyncRun, UsersExport
+from .models import (
+    ImportJob,
+    ImportRecord,
+    IntegrationJob,
+    MappingTemplate,
+    SyncRun,
+    UsersExport,
+)
 from .resources import UsersResource
 from .resources.users_writes import refuse_to_wait
 from .services import open_table
 from .sync_forms import IntegrationJobAdminForm
+from .undo import undo_counts
 
 
 @admin.register(ImportJob)
@@ -56,11 +64,31 @@ class ImportJobAdmin(admin.ModelAdmin):
         "failed_rows",
         "message",
         "error_file",
+        "undoes",
+        "restore_conflicts",
+        "undone_by_jobs",
+        "record_counts",
     ]
     exclude = ["upload", "summary", "heartbeat_at", "rows_total", "rows_done"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="undone by")
+    def undone_by_jobs(self, job):
+        """Its undo jobs (those that succeeded, failed or wait), newest first."""
+        undos = job.undone_by.order_by("-pk")
+        return ", ".join(f"#{undo.pk} ({undo.get_status_display()})" for undo in undos) or "—"
+
+    @admin.display(description="records kept (for undo)")
+    def record_counts(self, job):
+        counts = undo_counts(job)
+        if not counts:
+            return "none"
+        return ", ".join(
+            f"{counts.get(action, 0):,} {label.lower()}"
+            for action, label in ImportRecord.Action.choices
+        )
 
 
 # The import and export buttons of people and memberships, with the same resource, file

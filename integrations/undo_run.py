@@ -28,10 +28,11 @@ M, P, A = ImportRecord.Model.MEMBERSHIP, ImportRecord.Model.PERSON, ImportRecord
 
 
 @transaction.atomic
-def start_undo(*, job, by, restore_conflicts=False, fingerprint=None):
+def start_undo(*, job, by, restore_conflicts=False, fingerprint=None, enqueue=True):
     """Queue the undo of `job` a staff user saw the preview of (`fingerprint`: that preview's,
     when the confirmation names one). Raises UndoRefused when it cannot be undone now, or
-    (code "stale_preview") when the preview is out of date. Returns the undo job (PENDING)."""
+    (code "stale_preview") when the preview is out of date. Returns the undo job (PENDING).
+    Without `enqueue` (the command line) the caller runs it (run_undo_job)."""
     from .tasks import run_undo
 
     job = ImportJob.objects.select_for_update().get(pk=job.pk)
@@ -52,7 +53,8 @@ def start_undo(*, job, by, restore_conflicts=False, fingerprint=None):
         undoes=job,
         restore_conflicts=restore_conflicts,
     )
-    run_undo.enqueue(undo_job.pk)
+    if enqueue:
+        run_undo.enqueue(undo_job.pk)
     return undo_job
 
 

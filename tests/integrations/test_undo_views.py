@@ -173,3 +173,82 @@ def test_a_job_from_before_records_cannot_be_undone(advanced_client):
     page = advanced_client.get(undo_url(job), follow=True).content.decode()
     assert "ran before imports kept what they changed; it cannot be undone" in page
     assert "Undo this import" not in advanced_client.get(job.get_absolute_url()).content.decode()
+
+
+# The command line
+
+
+def test_the_command_previews_then_undoes(imported):
+    from tests.integrations.conftest import run
+
+    lines, (code, _) = run("undo_import", str(imported.pk))
+    assert code == 0
+    assert lines[0] == f"Undo of import #{imported.pk} (Users file crm.csv):"
+    assert "  Delete person: Grace Hopper <grace@navy.example>" in lines
+    assert lines[-1] == "Nothing was changed. Run again with --yes to undo."
+    assert Person.objects.filter(email="grace@navy.example").exists()
+
+    lines, (code, _) = run("undo_import", str(imported.pk), "--yes")
+    assert code == 0
+    undo_job = ImportJob.objects.get(undoes=imported)
+    assert lines[-1] == f"Undone: job #{undo_job.pk} (undo it to redo the import)."
+    assert undo_job.status == "succeeded" and undo_job.staff_user is None
+    assert not Person.objects.filter(email="grace@navy.example").exists()
+
+    _, (code, message) = run("undo_import", str(imported.pk), "--yes")
+    assert (code, message) == (
+        1,
+        f"This import was undone already, by #{undo_job.pk}; redo that one to take it back.",
+    )
+
+
+def test_the_command_refuses_unknown_jobs_with_a_bad_usage_code(db):
+    from tests.integrations.conftest import exit_code, run
+
+    assert run("undo_import", "999") == ([], (2, "No import job #999."))
+    assert exit_code("undo_import", "999") == 2
+
+
+# The Django admin
+
+
+def test_the_admin_shows_undoes_undone_by_and_record_counts(imported, admin_site_client):
+    advanced = imported.staff_user
+    from integrations.undo_run import start_undo
+
+    undo_job = start_undo(job=imported, by=advanced)
+    page = admin_site_client.get(
+        reverse("admin:integrations_importjob_change", args=[imported.pk])
+    ).content.decode()
+    assert f"#{undo_job.pk} (Finished)" in page
+    assert "2 created, 1 changed, 0 deleted" in page
+    page = admin_site_client.get(
+        reverse("admin:integrations_importjob_change", args=[undo_job.pk])
+    ).content.decode()
+    assert "0 created, 1 changed, 2 deleted" in page
+
+
+def test_an_import_in_the_django_admin_is_a_job_that_can_be_undone(ada, admin_site_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile(
+        "admin.csv", users_csv("BERLIN,grace@navy.example,Grace,Hopper,,,,yes,").encode()
+    )
+    response = admin_site_client.post(
+        "/admin/contacts/membership/import/",
+        {"import_file": upload, "format": "0", "resource": "0"},
+    )
+    assert response.status_code == 200
+    confirm = response.context["confirm_form"]
+    response = admin_site_client.post(
+        "/admin/contacts/membership/process_import/",
+        {**confirm.initial, "format": "0", "resource": "0"},
+    )
+    assert response.status_code == 302
+    job = ImportJob.objects.get()
+    assert (job.file_name, job.status, job.new_rows) == ("admin.csv (Django admin)", "succeeded", 1)
+    assert job.records.filter(action="created").count() == 2
+    from integrations.undo_run import start_undo
+
+    start_undo(job=job, by=None)
+    assert not Person.objects.filter(email="grace@navy.example").exists()
