@@ -9,6 +9,7 @@ from the same state.
 
 import csv
 import random
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -29,7 +30,7 @@ from contacts.models import Membership, Person
 from .. import services
 from ..models import ImportJob
 from ..resources import UsersResource
-from ..tasks import check_import_file, run_import_file
+from ..tasks import check_import_file, run_import_file, run_undo
 from .database import EMAIL_DOMAIN, PREFIX
 from .figures import peak_rss_mb
 
@@ -152,12 +153,13 @@ def error_rows(path):
 # This project's import, through its jobs
 
 
-def measure_import(path, client, *, template=None):
+def measure_import(path, client, *, template=None, undo=False):
     """The users import as a staff user runs it: the file uploaded on the integrations page
     (the upload form, the stored upload, the preview job enqueued), the preview job run, the
     confirm form posted (the rows with errors skipped), the import job run. The jobs write their
     progress and error files as they do for everyone. `client` is signed in as the bench staff
-    user. Returns the figures: preview, confirm and total seconds, the job's counts."""
+    user. Returns the figures: preview, confirm and total seconds, the job's counts; with
+    `undo`, the undo of the import too (measure_undo)."""
     rows = data_rows(path)
     started = time.perf_counter()
     with path.open("rb") as file:
@@ -186,7 +188,7 @@ def measure_import(path, client, *, template=None):
     job.refresh_from_db()
     if job.status != ImportJob.Status.SUCCEEDED:
         raise RuntimeError(f"The import ended {job.status}: {job.message}")
-    return {
+    figures = {
         "rows": rows,
         "preview_s": preview_s,
         "confirm_s": confirm_s,
@@ -199,7 +201,40 @@ def measure_import(path, client, *, template=None):
         "unchanged": job.unchanged_rows,
         "failed": job.failed_rows,
         "error_file": bool(job.error_file),
-        "peak_rss_mb": peak_rss_mb(),
+    }
+    if undo:
+        figures.update(measure_undo(job, client))
+    return {**figures, "peak_rss_mb": peak_rss_mb()}
+
+
+FINGERPRINT = re.compile(r'name="fingerprint" value="([0-9a-f]+)"')
+
+
+def measure_undo(job, client):
+    """The undo of the import just measured, as a staff user runs it: its preview page (which
+    plans the whole undo), the confirmation posted, the undo job run as the worker runs it.
+    Afterwards the data is as before the import. Returns the figures: seconds and counts."""
+    url = reverse("integrations:job-undo", args=[job.pk])
+    started = time.perf_counter()
+    response = client.get(url)
+    found = FINGERPRINT.search(response.content.decode())
+    if response.status_code != 200 or found is None:
+        raise RuntimeError(f"The undo preview answered {response.status_code}.")
+    preview_s = time.perf_counter() - started
+    response = client.post(url, {"fingerprint": found[1]})
+    if response.status_code != 302:
+        raise RuntimeError(f"The undo's confirmation answered {response.status_code}.")
+    undo_job = ImportJob.objects.get(undoes=job)
+    _run_queued(run_undo, undo_job)
+    seconds = time.perf_counter() - started
+    undo_job.refresh_from_db()
+    if undo_job.status != ImportJob.Status.SUCCEEDED:
+        raise RuntimeError(f"The undo ended {undo_job.status}: {undo_job.message}")
+    return {
+        "undo_s": seconds,
+        "undo_preview_s": preview_s,
+        "undo_deleted": sum(undo_job.summary["deleted"].values()),
+        "undo_restored": undo_job.summary["restored_rows"],
     }
 
 
