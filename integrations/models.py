@@ -71,10 +71,15 @@ class ImportJobQuerySet(models.QuerySet):
         return self.filter(silent | models.Q(pk__in=abandoned))
 
     def with_undone_by(self):
-        """Each job with `undone_by_pk`: its last undo that succeeded (None if none)."""
-        undos = self.model.objects.filter(
-            undoes=models.OuterRef("pk"), status=ImportJob.Status.SUCCEEDED
-        ).order_by("-pk")
+        """Each job with `undone_by_pk`: its undo in effect, one that succeeded and was not
+        redone since (None if none)."""
+        undos = (
+            self.model.objects.filter(
+                undoes=models.OuterRef("pk"), status=ImportJob.Status.SUCCEEDED
+            )
+            .exclude(undone_by__status=ImportJob.Status.SUCCEEDED)
+            .order_by("-pk")
+        )
         return self.annotate(undone_by_pk=models.Subquery(undos.values("pk")[:1]))
 
     def last_users_sync(self):
@@ -258,8 +263,13 @@ class ImportJob(models.Model):
         return self
 
     def last_undo(self):
-        """Its last undo that succeeded (an undo job), or None."""
-        return self.undone_by.filter(status=self.Status.SUCCEEDED).order_by("-pk").first()
+        """Its undo in effect (one that succeeded and was not redone since), or None."""
+        return (
+            self.undone_by.filter(status=self.Status.SUCCEEDED)
+            .exclude(undone_by__status=self.Status.SUCCEEDED)
+            .order_by("-pk")
+            .first()
+        )
 
     @property
     def file_retention_days(self):

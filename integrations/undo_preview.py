@@ -49,8 +49,10 @@ def preview(plan):
     for name, row in recreated:
         labels.want_row(name, row)
     labels.load()
+    counts = plan.counts()
     return {
-        "counts": plan.counts(),
+        "counts": counts,
+        "action": action_words(plan.job, counts),
         "fingerprint": plan.fingerprint(),
         "deleted": [(KINDS[name], labels.of(name, pk)) for name, pk in deleted],
         "kept": [(KINDS[name], labels.of(name, pk), why) for name, pk, why in kept],
@@ -61,6 +63,22 @@ def preview(plan):
         "more_restored": len(plan.restores) - len(plan.conflicts) > LISTED,
         "more_conflicts": len(plan.conflicts) > LISTED,
     }
+
+
+def action_words(job, counts):
+    """What the confirm button does: "Undo: delete 2 rows, restore 1 row"."""
+
+    def rows(count):
+        return f"{count:,} row{'s' if count != 1 else ''}"
+
+    parts = []
+    if deleted := sum(counts["deleted"].values()):
+        parts.append(f"delete {rows(deleted)}")
+    if counts["restored_rows"]:
+        parts.append(f"restore {rows(counts['restored_rows'])}")
+    if recreated := sum(counts["recreated"].values()):
+        parts.append(f"make {rows(recreated)} again")
+    return f"{'Redo' if job.undoes_id else 'Undo'}: {', '.join(parts) or 'nothing to change'}"
 
 
 class Labels:

@@ -64,7 +64,7 @@ def test_the_preview_lists_what_would_be_deleted_and_restored(
     assert "Undo import #" in page
     assert "Grace Hopper &lt;grace@navy.example&gt;" in page
     assert "Title</span> CTO → CEO → <ins>CTO</ins>" in page
-    assert "Undo: delete 2 rows, restore 1" in page
+    assert "Undo: delete 2 rows, restore 1 row" in page
 
 
 def test_the_preview_query_count_does_not_grow_with_the_job(
