@@ -67,6 +67,10 @@ def run_undo_job(*, job):
     job.refresh_from_db()
     if not claimed:
         return job
+    # The rows it will write, about: written before its transaction, which must not hold the
+    # job's row (the progress writes it from a connection of its own).
+    job.rows_total = job.undoes.records.count() if job.undoes_id else 0
+    ImportJob.objects.filter(pk=job.pk).update(rows_total=job.rows_total)
     progress = JobProgress(job)
     try:
         summary = undo(job=job, progress=progress)
@@ -111,7 +115,6 @@ def undo(*, job, progress=None):
         if target.records.filter(model=A).exists():
             lock_trees(ALL_TREES, using=using)
         plan = plan_undo(target, restore_conflicts=job.restore_conflicts)
-        ImportJob.objects.filter(pk=job.pk).update(rows_total=plan.operations)
         run_plan(
             plan, by=job.staff_user, journal=ImportJournal(job.pk), using=using, progress=progress
         )
@@ -163,10 +166,11 @@ def run_plan(plan, *, by, journal, using, progress=None):
         for r in plan.restores
     )
     for name in reversed(ORDER):
-        rows = writer.delete(MODELS_RECORDED[name], plan.delete[name])
-        if name == M:
-            history.removed(rows, plan)
-        advance(len(plan.delete[name]))
+        for batch in itertools.batched(plan.delete[name], BATCH):
+            rows = writer.delete(MODELS_RECORDED[name], batch)
+            if name == M:
+                history.removed(rows, plan)
+            advance(len(batch))
     if plan.delete[A] and any(name == A for name, _, _ in plan.kept):
         tree_moved = True  # a kept account's place among the deleted ones: renumbered
     for name in ORDER:
