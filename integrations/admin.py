@@ -25,6 +25,7 @@ from .files import (
     write_xlsx,
 )
 from .forms import check_upload_size
+from .journal import undo_counts
 from .mapping import Mapping, MappingProblem
 from .models import (
     ImportJob,
@@ -38,7 +39,6 @@ from .resources import UsersResource
 from .resources.users_writes import refuse_to_wait
 from .services import open_table
 from .sync_forms import IntegrationJobAdminForm
-from .undo import undo_counts
 
 
 @admin.register(ImportJob)

@@ -11,6 +11,8 @@ import datetime
 import decimal
 import uuid
 
+from django.db.models import Count
+
 from accounts.models import Account
 from contacts.models import Membership, Person
 
@@ -112,3 +114,8 @@ class ImportJournal:
             [(self.job_id, name, pk, action, before, after) for pk, before, after in records],
         )
         self.recorded += len(records)
+
+
+def undo_counts(job):
+    """{action: count} of the job's records, for the admin."""
+    return dict(job.records.values_list("action").annotate(n=Count("pk")).order_by())

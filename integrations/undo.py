@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F
+from django.db.models import F
 from django.db.models.functions import Lower
 
 from accounts.models import Account
@@ -21,6 +21,7 @@ from contacts.models import Membership, Person, PersonMerge, Task, Touchpoint
 from .bulk import Any
 from .journal import MODELS_RECORDED, TIMESTAMPS, plain
 from .models import ImportJob, ImportRecord
+from .undo_uses import Uses
 
 BATCH = 2000
 # Rows listed on the preview in each table; the counts count them all.
@@ -195,7 +196,7 @@ def _plan_deletes(plan, created):
     plan.gone += [(A, pk) for pk in created[A] if pk not in accounts]
 
     # A membership in a task or a touchpoint keeps it (and so its person and account).
-    used = Counter2()
+    used = Uses()
     for through, kind in (
         (Task.contacts.through, "task"),
         (Touchpoint.participants.through, "touchpoint"),
@@ -212,7 +213,7 @@ def _plan_deletes(plan, created):
         plan.kept.append((M, pk, f"in {used.words(pk)}"))
 
     # People and accounts with memberships the undo leaves.
-    other_memberships = Counter2()
+    other_memberships = Uses()
     for pk, person_id in _in_batches(
         lambda batch: (
             Membership.objects.filter(Any(F("person_id"), batch))
@@ -237,7 +238,7 @@ def _plan_deletes(plan, created):
             people.discard(pk)
             plan.kept.append((P, pk, "another person was merged into them"))
 
-    uses = Counter2()
+    uses = Uses()
     for model, kind in ((Membership, "membership"), (Task, "task"), (Touchpoint, "touchpoint")):
         for pk, account_id in _in_batches(
             lambda batch, model=model: (
@@ -280,19 +281,6 @@ def _plan_deletes(plan, created):
         (pk for pk in accounts if pk not in kept_accounts),
         key=lambda pk: (-accounts[pk][1], pk),
     )
-
-
-class Counter2(dict):
-    """{key: {kind: count}}, said in words: "2 tasks and 1 touchpoint"."""
-
-    def add(self, key, kind):
-        kinds = self.setdefault(key, {})
-        kinds[kind] = kinds.get(kind, 0) + 1
-
-    def words(self, key):
-        return " and ".join(
-            f"{count} {kind}{'s' if count > 1 else ''}" for kind, count in self[key].items()
-        )
 
 
 def _plan_restores(plan, changed):
@@ -404,8 +392,3 @@ def _plan_recreates(plan, deleted):
         else:
             keep.append(row)
     plan.recreate[M] = keep
-
-
-def undo_counts(job):
-    """{action: count} of the job's records, for its page and the admin."""
-    return dict(job.records.values_list("action").annotate(n=Count("pk")).order_by())

@@ -229,6 +229,7 @@ class History:
     def __init__(self, by):
         self.by_id = by.pk if by is not None else None
         self.rows = []
+        self.deleted = None  # (people, accounts) the undo deletes
         self.roles = dict(AccountRole.objects.values_list("pk", "name"))
         self.now = timezone.now()
 
@@ -254,7 +255,9 @@ class History:
 
     def removed(self, rows, plan):
         """Deleted memberships whose person and account stay: their history says so."""
-        gone_people, gone_accounts = set(plan.delete[P]), set(plan.delete[A])
+        if self.deleted is None:
+            self.deleted = set(plan.delete[P]), set(plan.delete[A])
+        gone_people, gone_accounts = self.deleted
         names = attnames(Membership)
         for row in rows:
             values = dict(zip(names, row, strict=True))
