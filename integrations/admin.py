@@ -27,14 +27,7 @@ from .files import (
 from .forms import check_upload_size
 from .journal import undo_counts
 from .mapping import Mapping, MappingProblem
-from .models import (
-    ImportJob,
-    ImportRecord,
-    IntegrationJob,
-    MappingTemplate,
-    SyncRun,
-    UsersExport,
-)
+from .models import ImportJob, IntegrationJob, MappingTemplate, SyncRun, UsersExport
 from .resources import UsersResource
 from .resources.users_writes import refuse_to_wait
 from .services import open_table
@@ -82,13 +75,7 @@ class ImportJobAdmin(admin.ModelAdmin):
 
     @admin.display(description="records kept (for undo)")
     def record_counts(self, job):
-        counts = undo_counts(job)
-        if not counts:
-            return "none"
-        return ", ".join(
-            f"{counts.get(action, 0):,} {label.lower()}"
-            for action, label in ImportRecord.Action.choices
-        )
+        return undo_counts(job)
 
 
 # The import and export buttons of people and memberships, with the same resource, file
@@ -195,8 +182,7 @@ class UsersFileAdminMixin(ImportExportMixin):
     def get_import_resource_kwargs(self, request, **kwargs):
         # A confirmed import is a job of its own (made by the run that writes), listed in the
         # history with its records, so that it can be undone like any other.
-        form = kwargs.get("form")
-        data = getattr(form, "cleaned_data", None) or {}
+        data = getattr(kwargs.get("form"), "cleaned_data", None) or {}
         name = data.get("original_file_name") or "users file"
         return {
             "by": request.user,

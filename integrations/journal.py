@@ -117,5 +117,11 @@ class ImportJournal:
 
 
 def undo_counts(job):
-    """{action: count} of the job's records, for the admin."""
-    return dict(job.records.values_list("action").annotate(n=Count("pk")).order_by())
+    """The job's records in words ("2 created, 1 changed, 0 deleted"; "none"), for the admin."""
+    counts = dict(job.records.values_list("action").annotate(n=Count("pk")).order_by())
+    if not counts:
+        return "none"
+    return ", ".join(
+        f"{counts.get(action, 0):,} {label.lower()}"
+        for action, label in ImportRecord.Action.choices
+    )

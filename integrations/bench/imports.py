@@ -9,7 +9,6 @@ from the same state.
 
 import csv
 import random
-import re
 import tempfile
 import time
 from pathlib import Path
@@ -30,7 +29,7 @@ from contacts.models import Membership, Person
 from .. import services
 from ..models import ImportJob
 from ..resources import UsersResource
-from ..tasks import check_import_file, run_import_file, run_undo
+from ..tasks import check_import_file, run_import_file
 from .database import EMAIL_DOMAIN, PREFIX
 from .figures import peak_rss_mb
 
@@ -159,7 +158,7 @@ def measure_import(path, client, *, template=None, undo=False):
     confirm form posted (the rows with errors skipped), the import job run. The jobs write their
     progress and error files as they do for everyone. `client` is signed in as the bench staff
     user. Returns the figures: preview, confirm and total seconds, the job's counts; with
-    `undo`, the undo of the import too (measure_undo)."""
+    `undo`, the undo of the import too (bench.undo.measure_undo)."""
     rows = data_rows(path)
     started = time.perf_counter()
     with path.open("rb") as file:
@@ -203,39 +202,10 @@ def measure_import(path, client, *, template=None, undo=False):
         "error_file": bool(job.error_file),
     }
     if undo:
+        from .undo import measure_undo
+
         figures.update(measure_undo(job, client))
     return {**figures, "peak_rss_mb": peak_rss_mb()}
-
-
-FINGERPRINT = re.compile(r'name="fingerprint" value="([0-9a-f]+)"')
-
-
-def measure_undo(job, client):
-    """The undo of the import just measured, as a staff user runs it: its preview page (which
-    plans the whole undo), the confirmation posted, the undo job run as the worker runs it.
-    Afterwards the data is as before the import. Returns the figures: seconds and counts."""
-    url = reverse("integrations:job-undo", args=[job.pk])
-    started = time.perf_counter()
-    response = client.get(url)
-    found = FINGERPRINT.search(response.content.decode())
-    if response.status_code != 200 or found is None:
-        raise RuntimeError(f"The undo preview answered {response.status_code}.")
-    preview_s = time.perf_counter() - started
-    response = client.post(url, {"fingerprint": found[1]})
-    if response.status_code != 302:
-        raise RuntimeError(f"The undo's confirmation answered {response.status_code}.")
-    undo_job = ImportJob.objects.get(undoes=job)
-    _run_queued(run_undo, undo_job)
-    seconds = time.perf_counter() - started
-    undo_job.refresh_from_db()
-    if undo_job.status != ImportJob.Status.SUCCEEDED:
-        raise RuntimeError(f"The undo ended {undo_job.status}: {undo_job.message}")
-    return {
-        "undo_s": seconds,
-        "undo_preview_s": preview_s,
-        "undo_deleted": sum(undo_job.summary["deleted"].values()),
-        "undo_restored": undo_job.summary["restored_rows"],
-    }
 
 
 def _run_queued(task, job):

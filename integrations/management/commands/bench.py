@@ -26,6 +26,7 @@ from accounts.models import Account
 from contacts.models import Membership, Person
 from integrations.bench import database, exports, imports, mapped, pages
 from integrations.bench.figures import percentile
+from integrations.bench.undo import undo_bar
 
 PARTS = ("pages", "import", "export")
 PAGE_BARS = {
@@ -198,21 +199,7 @@ class Command(BaseCommand):
             "bar": f"≤ {IMPORT_BAR_S} s, peak memory ≤ {IMPORT_BAR_MB} MB",
             "holds": median <= IMPORT_BAR_S and peak <= IMPORT_BAR_MB,
         }
-        undo_seconds = [run["undo_s"] for run in ours]
-        undo_median = statistics.median(undo_seconds)
-        undo_bar = {
-            "key": "users_import_undo",
-            "name": f"Undo of the {rows:,}-row users import",
-            "median_s": undo_median,
-            "p95_s": percentile(undo_seconds, 95),
-            "preview_s": statistics.median(run["undo_preview_s"] for run in ours),
-            "deleted": last["undo_deleted"],
-            "restored": last["undo_restored"],
-            "runs": runs,
-            "over_import": undo_median / median,
-            "bar": f"≤ the import's time (here {undo_median / median:.0%})",
-            "holds": undo_median <= median,
-        }
+        undo = undo_bar(ours, rows, median)
         mapped_median = statistics.median(run["seconds"] for run in through_mapping)
         mapped_bar = {
             "key": "users_import_mapped",
@@ -258,8 +245,7 @@ class Command(BaseCommand):
             "plain": plain,
             "ours_over_floor": median / floor_s if floor_s else None,
         }
-        side_by_side["ours"]["undo_s"] = undo_median
-        return [bar, undo_bar, mapped_bar], side_by_side
+        return [bar, undo, mapped_bar], {**side_by_side, "undo_s": undo["median_s"]}
 
     def measure_export(self, runs):
         results = [self.run_part("export") for _ in range(runs)]
@@ -355,6 +341,7 @@ class Command(BaseCommand):
 
     def print_side_by_side(self, side, imported):
         ours, floor = side["ours"], side["floor"]
+        median = ours["seconds"]
         self.stdout.write(
             f"\nUsers import of the same {ours['rows']:,}-row file, side by side "
             f"(medians; the import {imported['new']:,} new, {imported['updated']:,} updated, "
@@ -383,13 +370,8 @@ class Command(BaseCommand):
             1.0,
             side["ours_over_floor"],
         )
-        if "undo_s" in ours:
-            line(
-                "this project: undo of the import (preview, undo job)",
-                ours["undo_s"],
-                ours["rows"] / ours["undo_s"],
-                over_ours=ours["undo_s"] / ours["seconds"],
-            )
+        undo = side["undo_s"]
+        line("this project: undo of the import (preview, undo job)", undo, over_ours=undo / median)
         if floor:
             line(
                 "COPY + INSERT … ON CONFLICT (the floor)",
