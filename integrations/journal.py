@@ -11,10 +11,12 @@ import datetime
 import decimal
 import uuid
 
-from django.db.models import Count
+from django.db.models import Count, Q
+from django.dispatch import receiver
 
 from accounts.models import Account
 from contacts.models import Membership, Person
+from contacts.privacy import person_forgotten
 
 from .models import ImportRecord
 
@@ -125,3 +127,18 @@ def undo_counts(job):
         f"{counts.get(action, 0):,} {label.lower()}"
         for action, label in ImportRecord.Action.choices
     )
+
+
+@receiver(person_forgotten, dispatch_uid="integrations.forget_import_records")
+def forget_import_records(sender, *, traces, **kwargs):
+    """A forgotten person's rows in the import records go (contacts.privacy.forget_person, in
+    its transaction): what an import created or changed of them, and what an undo deleted of
+    them, so that no redo brings them back. Their memberships' records hold no personal data;
+    an undo then reports those rows gone. Returns {what: how many}."""
+    records = ImportRecord.objects.filter(model=ImportRecord.Model.PERSON).filter(
+        Q(object_pk=traces.person_pk)
+        | Q(before__email__iexact=traces.email)
+        | Q(after__email__iexact=traces.email)
+    )
+    deleted, _ = records.delete()
+    return {"import records": deleted} if deleted else {}

@@ -283,3 +283,20 @@ def test_the_undo_records_what_it_deleted_whole(staff_user, tree):
     assert deleted["person"]["email"] == "g@navy.example"
     assert deleted["membership"]["account_id"] == tree["berlin"].pk
     assert connection.vendor in ("postgresql", "sqlite")
+
+
+def test_a_forgotten_person_leaves_no_import_record_and_no_redo_brings_them_back(ada, staff_user):
+    from contacts.privacy import forget_person
+
+    job = run_users(
+        users_csv("PARIS,ada@customer.example,,,CEO,,,,", "BERLIN,g@navy.example,G,H,,,,yes,"),
+        by=staff_user,
+    )
+    undo_job = undo_now(job)  # its records hold Grace's row whole, for a redo
+    grace = run_users(users_csv("BERLIN,g@navy.example,G,H,,,,yes,")).records.get(model="person")
+    forget_person(person=Person.objects.get(pk=grace.object_pk), by=staff_user)
+    forget_person(person=ada, by=staff_user)
+
+    assert not ImportRecord.objects.filter(model="person").exists()
+    undo_now(undo_job)  # the redo: nobody comes back
+    assert not Person.objects.exists()
