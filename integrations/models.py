@@ -70,17 +70,30 @@ class ImportJobQuerySet(models.QuerySet):
         }
         return self.filter(silent | models.Q(pk__in=abandoned))
 
-    def with_undone_by(self):
+    def with_undone_by(self, *, excluding=None):
         """Each job with `undone_by_pk`: its undo in effect, one that succeeded and was not
-        redone since (None if none)."""
+        redone since (None if none); `excluding`: an undo job's pk not to count."""
         undos = (
             self.model.objects.filter(
                 undoes=models.OuterRef("pk"), status=ImportJob.Status.SUCCEEDED
             )
             .exclude(undone_by__status=ImportJob.Status.SUCCEEDED)
+            .exclude(pk=excluding)
             .order_by("-pk")
         )
         return self.annotate(undone_by_pk=models.Subquery(undos.values("pk")[:1]))
+
+    def with_undo_state(self, *, excluding=None):
+        """with_undone_by(), and what integrations.undo.undo_refusal asks besides, in the same
+        query: `undo_running` (an undo of it in progress), `has_records`."""
+        return self.with_undone_by(excluding=excluding).annotate(
+            undo_running=models.Exists(
+                self.model.objects.filter(
+                    undoes=models.OuterRef("pk"), status__in=ImportJob.IN_PROGRESS
+                ).exclude(pk=excluding)
+            ),
+            has_records=models.Exists(ImportRecord.objects.filter(job=models.OuterRef("pk"))),
+        )
 
     def last_users_sync(self):
         """When the last users import that changed data started (None if there was none)."""
@@ -261,15 +274,6 @@ class ImportJob(models.Model):
             self.status = self.Status.FAILED
             self.message = self.STOPPED_MESSAGE
         return self
-
-    def last_undo(self):
-        """Its undo in effect (one that succeeded and was not redone since), or None."""
-        return (
-            self.undone_by.filter(status=self.Status.SUCCEEDED)
-            .exclude(undone_by__status=self.Status.SUCCEEDED)
-            .order_by("-pk")
-            .first()
-        )
 
     @property
     def file_retention_days(self):

@@ -107,27 +107,28 @@ class UndoPlan:
 
 def undo_refusal(job, *, running=None):
     """Why `job` cannot be undone now (an UndoRefused), or None. `running`: the undo job that
-    asks (it does not count as an undo already running)."""
+    asks (it does not count as an undo already running). A job read with
+    ImportJob.objects.with_undo_state() is judged without another query."""
     if job.status != ImportJob.Status.SUCCEEDED:
         reason = {
             ImportJob.Status.FAILED: "it failed, so it changed nothing",
             ImportJob.Status.CANCELLED: "it was cancelled, so it changed nothing",
         }.get(job.status, "it has not finished")
         return UndoRefused(f"This import cannot be undone: {reason}.", code="not_finished")
-    others = ImportJob.objects.filter(undoes=job)
-    if running is not None:
-        others = others.exclude(pk=running.pk)
-    if others.filter(status__in=ImportJob.IN_PROGRESS).exists():
+    if running is None and hasattr(job, "has_records"):
+        state = job
+    else:
+        excluding = running.pk if running is not None else None
+        state = ImportJob.objects.with_undo_state(excluding=excluding).get(pk=job.pk)
+    if state.undo_running:
         return UndoRefused("An undo of this import is running already.", code="undo_running")
-    undone = others.filter(status=ImportJob.Status.SUCCEEDED).exclude(
-        undone_by__status=ImportJob.Status.SUCCEEDED
-    )
-    if (undone_by := undone.first()) is not None:
+    if state.undone_by_pk is not None:
         return UndoRefused(
-            f"This import was undone already, by #{undone_by.pk}; redo that one to take it back.",
+            f"This import was undone already, by #{state.undone_by_pk}; redo that one to take "
+            "it back.",
             code="already_undone",
         )
-    if not job.records.exists():
+    if not state.has_records:
         if job.new_rows or job.updated_rows:
             return UndoRefused(NO_RECORDS, code="no_records")
         return UndoRefused(

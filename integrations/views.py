@@ -32,7 +32,9 @@ can_run_integrations = permission_required(CAN_RUN_INTEGRATIONS, raise_exception
 
 def _get_job(pk):
     return get_object_or_404(
-        ImportJob.objects.select_related("staff_user", "sync_run__integration_job", "undoes"),
+        ImportJob.objects.select_related(
+            "staff_user", "sync_run__integration_job", "undoes"
+        ).with_undo_state(),
         pk=pk,
     )
 
@@ -89,11 +91,9 @@ def job_detail(request, pk):
 def _job_page(request, context, status=200):
     context["encodings"] = ENCODING_CHOICES
     job = context["job"]
-    if job.status == ImportJob.Status.SUCCEEDED:
-        # Its undo (and whether it may be undone now, for those who may undo).
-        context["undone_by"] = job.last_undo()
-        if request.user.has_perm(CAN_UNDO_IMPORTS) and job.status == ImportJob.Status.SUCCEEDED:
-            context["undoable"] = undo_refusal(job) is None
+    if job.status == ImportJob.Status.SUCCEEDED and request.user.has_perm(CAN_UNDO_IMPORTS):
+        # From the job's query (ImportJob.objects.with_undo_state): no query of its own.
+        context["undoable"] = undo_refusal(job) is None
     wants_fragment = request.htmx and not request.htmx.history_restore_request
     template = "integrations/job_detail.html"
     response = render(
