@@ -18,7 +18,7 @@ with one SELECT per batch), so that the job can be undone (integrations.undo).
 import itertools
 
 from django.db import connections
-from django.db.models import F, JSONField, Lookup
+from django.db.models import CASCADE, DO_NOTHING, SET_NULL, F, JSONField, Lookup
 from django.utils import timezone
 
 UPDATE_BATCH = 2000
@@ -180,21 +180,71 @@ class BulkWriter:
             }
             self.journal.changed(self, model, attnames, batch, old)
 
-    def delete(self, model, pks):
-        """Delete the rows of `pks` (Django's delete, with its cascades and SET_NULLs), one
-        batch at a time. The journal records each deleted row whole, as it was. Returns the
-        deleted rows, as tuples of the model's concrete fields."""
+    def delete(self, model, pks, *, returning=False):
+        """Delete the rows of `pks` and what refers to them as their on_delete says (CASCADE,
+        SET_NULL, links of many-to-many fields), one batch at a time. The journal records each
+        deleted row whole, as it was (on PostgreSQL by the database itself: to_jsonb of the
+        row). With `returning`, returns the deleted rows, as tuples of the model's concrete
+        fields. Trees (django-mptt) go through Django's delete, which keeps them numbered."""
         manager = model._base_manager.using(self.using)
         attnames = [field.attname for field in model._meta.concrete_fields]
+        journals = self._journals(model)
         deleted = []
         for batch in itertools.batched(pks, UPDATE_BATCH):
             rows = manager.filter(Any(F("pk"), batch)).order_by()
-            values = list(rows.values_list(*attnames))
-            if self._journals(model):
-                self.journal.deleted(self, model, values)
-            rows.delete()
-            deleted += values
+            values = None
+            if returning or (journals and not self.postgresql):
+                values = list(rows.values_list(*attnames))
+            if journals:
+                if self.postgresql:
+                    self.journal.deleted_in_database(self, model, batch)
+                else:
+                    self.journal.deleted(self, model, values)
+            if hasattr(model, "_mptt_meta"):
+                rows.delete()
+            else:
+                self._delete_cascading(model, batch)
+            if returning:
+                deleted += values
         return deleted
+
+    def _delete_cascading(self, model, pks):
+        """Django's Collector, one statement per relation: it reads every row it deletes
+        into an instance first, most of an undo's time at a hundred thousand rows."""
+        if not pks:
+            return
+        for relation in model._meta.related_objects:
+            if relation.many_to_many:
+                self._delete_links(relation.through, model, pks)
+                continue
+            field = relation.field
+            rows = relation.related_model._base_manager.using(self.using).filter(
+                Any(F(field.attname), pks)
+            )
+            on_delete = field.remote_field.on_delete
+            if on_delete is CASCADE:
+                if relation.related_model._meta.related_objects:
+                    self._delete_cascading(
+                        relation.related_model, list(rows.values_list("pk", flat=True))
+                    )
+                else:
+                    rows.order_by()._raw_delete(self.using)
+            elif on_delete is SET_NULL:
+                rows.update(**{field.attname: None})
+            elif on_delete is not DO_NOTHING:
+                rows.delete()  # PROTECT and the rest: as Django decides
+        for field in model._meta.local_many_to_many:
+            self._delete_links(field.remote_field.through, model, pks)
+        model._base_manager.using(self.using).filter(Any(F("pk"), pks)).order_by()._raw_delete(
+            self.using
+        )
+
+    def _delete_links(self, through, model, pks):
+        for field in through._meta.concrete_fields:
+            if field.is_relation and field.related_model is model:
+                through._base_manager.using(self.using).filter(
+                    Any(F(field.attname), pks)
+                ).order_by()._raw_delete(self.using)
 
 
 def _is_timestamp(field):

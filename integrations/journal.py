@@ -106,6 +106,23 @@ class ImportJournal:
             ],
         )
 
+    def deleted_in_database(self, writer, model, pks):
+        """As deleted(), the rows read and written as JSON by PostgreSQL itself (to_jsonb: the
+        same keys, the column names, and dates in ISO form), before they are deleted: at a
+        hundred thousand rows, reading them into Python cost more than the deletion."""
+        quote = writer.connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        pk = quote(model._meta.pk.column)
+        with writer.connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {quote(ImportRecord._meta.db_table)} "
+                f"({', '.join(quote(name) for name in RECORD_COLUMNS)}) "
+                f"SELECT %s, %s, t.{pk}, %s, to_jsonb(t), NULL FROM {table} t "
+                f"WHERE t.{pk} = ANY(%s)",
+                [self.job_id, RECORDED_MODELS[model], ImportRecord.Action.DELETED, list(pks)],
+            )
+            self.recorded += cursor.rowcount
+
     def _write(self, writer, model, action, records):
         if not records:
             return

@@ -165,9 +165,13 @@ def run_plan(plan, *, by, journal, using, progress=None):
         r.model == A and any(f in TREE_FIELDS for f in r.conflicts) and not plan.restore_conflicts
         for r in plan.restores
     )
+    # The history of the people it deletes goes with them (CASCADE): first, rather than have
+    # their memberships' entries set to null (SET_NULL) just before.
+    for batch in itertools.batched(plan.delete[P], BATCH):
+        ContactChange.objects.filter(Any(F("person_id"), batch)).order_by()._raw_delete(using)
     for name in reversed(ORDER):
         for batch in itertools.batched(plan.delete[name], BATCH):
-            rows = writer.delete(MODELS_RECORDED[name], batch)
+            rows = writer.delete(MODELS_RECORDED[name], batch, returning=name == M)
             if name == M:
                 history.removed(rows, plan)
             advance(len(batch))
