@@ -20,7 +20,7 @@ from .journal import MODELS_RECORDED, ImportJournal, attnames
 from .models import ImportJob, ImportRecord
 from .progress import JobProgress
 from .resources.users_writes import serialise_users_imports
-from .undo import BATCH, ORDER, TREE_FIELDS, UndoRefused, check_undoable, plan_undo
+from .undo import BATCH, ORDER, UndoRefused, check_undoable, plan_undo
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +140,6 @@ def run_plan(plan, *, by, journal, using, progress=None):
             progress(done)
 
     history = History(by)
-    tree_moved = False
     for name in ORDER:
         groups = {}
         for restore in plan.restores:
@@ -157,13 +156,13 @@ def run_plan(plan, *, by, journal, using, progress=None):
             )
             if name == M:
                 history.changed(restores, fields)
-            if name == A and "parent_id" in fields:
-                tree_moved = True
         advance(sum(1 for r in plan.restores if r.model == name))
-    # A tree field kept at its later value leaves the numbers of that tree mixed: renumbered.
-    tree_moved = tree_moved or any(
-        r.model == A and any(f in TREE_FIELDS for f in r.conflicts) and not plan.restore_conflicts
-        for r in plan.restores
+    # Accounts whose tree numbers all go back as they were (no conflict) make their trees as
+    # they were: the import recorded every account it renumbered. A conflict (an account moved
+    # or renumbered since), or an account kept or not made again among those that are, leaves
+    # the numbers mixed: then the trees are numbered again.
+    renumber = any(r.model == A and r.conflicts for r in plan.restores) or any(
+        name == A for name, _, _ in plan.kept + plan.not_recreated
     )
     # The history of the people it deletes goes with them (CASCADE): first, rather than have
     # their memberships' entries set to null (SET_NULL) just before.
@@ -175,8 +174,6 @@ def run_plan(plan, *, by, journal, using, progress=None):
             if name == M:
                 history.removed(rows, plan)
             advance(len(batch))
-    if plan.delete[A] and any(name == A for name, _, _ in plan.kept):
-        tree_moved = True  # a kept account's place among the deleted ones: renumbered
     for name in ORDER:
         rows = plan.recreate[name]
         if not rows:
@@ -194,7 +191,7 @@ def run_plan(plan, *, by, journal, using, progress=None):
         advance(len(rows))
     if plan.recreate[M] or plan.recreate[P] or plan.recreate[A]:
         _reset_sequences(using)
-    if tree_moved:
+    if renumber:
         Account.objects.rebuild()
     history.write(writer)
 

@@ -300,3 +300,32 @@ def test_a_forgotten_person_leaves_no_import_record_and_no_redo_brings_them_back
     assert not ImportRecord.objects.filter(model="person").exists()
     undo_now(undo_job)  # the redo: nobody comes back
     assert not Person.objects.exists()
+
+
+def valid_trees():
+    """Every account inside its parent's numbers, one level below it."""
+    accounts = {a.pk: a for a in Account.objects.all()}
+    for account in accounts.values():
+        assert account.lft < account.rght
+        if account.parent_id:
+            parent = accounts[account.parent_id]
+            assert parent.tree_id == account.tree_id and account.level == parent.level + 1
+            assert parent.lft < account.lft and account.rght < parent.rght
+    return True
+
+
+def test_an_account_moved_again_since_keeps_its_later_place_in_valid_trees(tree, staff_user):
+    job = run_accounts(accounts_csv("BERLIN,Berlin,,AMER", "LYON,Lyon,Site,EMEA"), by=staff_user)
+    later = run_accounts(accounts_csv("BERLIN,Berlin,,CORP"), by=staff_user)
+    lyon = Account.objects.get(external_id="LYON")
+    MembershipFactory(account=lyon)  # not the import's: Lyon stays
+
+    plan = plan_undo(job)
+    [berlin] = [r for r in plan.restores if "parent_id" in r.fields]
+    assert berlin.conflicts["parent_id"] == f"import #{later.pk}"
+    assert [(why) for m, _, why in plan.kept] == ["has 1 membership the import did not add"]
+
+    undo_now(job)
+    assert Account.objects.get(external_id="BERLIN").parent == tree["corp"]
+    assert Account.objects.filter(external_id="LYON").exists()
+    assert valid_trees()
