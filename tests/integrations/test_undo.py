@@ -329,3 +329,39 @@ def test_an_account_moved_again_since_keeps_its_later_place_in_valid_trees(tree,
     assert Account.objects.get(external_id="BERLIN").parent == tree["corp"]
     assert Account.objects.filter(external_id="LYON").exists()
     assert valid_trees()
+
+
+def test_the_stale_sweep_covers_undo_jobs(staff_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from django_tasks_db.models import DBTaskResult
+
+    from integrations.services import fail_stale_jobs
+    from integrations.tasks import run_undo
+
+    done = ImportJob.objects.create(kind="users", file_name="u.csv", status="succeeded")
+    running = ImportJob.objects.create(
+        kind="users",
+        file_name="u.csv",
+        status="running",
+        undoes=done,
+        heartbeat_at=timezone.now() - timedelta(days=1),
+    )
+    pending = ImportJob.objects.create(
+        kind="users", file_name="u.csv", status="pending", undoes=done
+    )
+    DBTaskResult.objects.create(
+        task_path=run_undo.module_path,
+        args_kwargs={"args": [pending.pk], "kwargs": {}},
+        backend_name="default",
+        run_after=timezone.now(),
+        status="FAILED",
+        worker_ids=["w1"],
+    )
+
+    assert fail_stale_jobs() == 2
+    running.refresh_from_db()
+    pending.refresh_from_db()
+    assert (running.status, pending.status) == ("failed", "failed")
