@@ -335,7 +335,6 @@ def test_the_stale_sweep_covers_undo_jobs(staff_user):
     from datetime import timedelta
 
     from django.utils import timezone
-
     from django_tasks_db.models import DBTaskResult
 
     from integrations.services import fail_stale_jobs
