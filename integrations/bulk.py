@@ -79,7 +79,6 @@ class BulkWriter:
         adapt = [
             (index, field) for index, field in enumerate(names) if isinstance(field, JSONField)
         ]
-        written = [] if journals else None
         with self.connection.cursor() as cursor:
             if pks is None:
                 cursor.execute(
@@ -94,18 +93,14 @@ class BulkWriter:
             with self.connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
                 for id_, row in zip(ids, rows, strict=True):
                     values = (id_, *row, *constants, *(field.get_default() for field in per_row))
-                    if written is not None:
-                        written.append(values)
                     if adapt:
                         values = list(values)
                         for index, field in adapt:
                             values[index] = field.get_db_prep_save(values[index], self.connection)
                     copy.write_row(values)
-        if written is not None:
-            order = [names.index(field) for field in model._meta.concrete_fields]
-            self.journal.created(
-                self, model, [[values[index] for index in order] for values in written]
-            )
+        if journals:
+            # The new rows as PostgreSQL itself writes them as JSON: no Python per value.
+            self.journal.in_database(self, model, ids, action="created")
         return ids
 
     def _sequence(self, cursor, table, column):
@@ -197,7 +192,7 @@ class BulkWriter:
                 values = list(rows.values_list(*attnames))
             if journals:
                 if self.postgresql:
-                    self.journal.deleted_in_database(self, model, batch)
+                    self.journal.in_database(self, model, batch, action="deleted")
                 else:
                     self.journal.deleted(self, model, values)
             if hasattr(model, "_mptt_meta"):

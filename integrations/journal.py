@@ -9,6 +9,7 @@ the job's transaction: a run that rolls back leaves no records either.
 
 import datetime
 import decimal
+import itertools
 import uuid
 
 from django.db.models import Count, Q
@@ -106,22 +107,25 @@ class ImportJournal:
             ],
         )
 
-    def deleted_in_database(self, writer, model, pks):
-        """As deleted(), the rows read and written as JSON by PostgreSQL itself (to_jsonb: the
-        same keys, the column names, and dates in ISO form), before they are deleted: at a
-        hundred thousand rows, reading them into Python cost more than the deletion."""
+    def in_database(self, writer, model, pks, *, action):
+        """As created() or deleted() (`action`), the rows of `pks` read and written as JSON by
+        PostgreSQL itself (to_jsonb: the same keys, the column names, and dates in ISO form),
+        after their insert or before their deletion: at a hundred thousand rows, reading them
+        into Python and writing them out again cost more than the import's own work."""
         quote = writer.connection.ops.quote_name
         table = quote(model._meta.db_table)
         pk = quote(model._meta.pk.column)
+        before, after = ("to_jsonb(t)", "NULL") if action == "deleted" else ("NULL", "to_jsonb(t)")
         with writer.connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {quote(ImportRecord._meta.db_table)} "
-                f"({', '.join(quote(name) for name in RECORD_COLUMNS)}) "
-                f"SELECT %s, %s, t.{pk}, %s, to_jsonb(t), NULL FROM {table} t "
-                f"WHERE t.{pk} = ANY(%s)",
-                [self.job_id, RECORDED_MODELS[model], ImportRecord.Action.DELETED, list(pks)],
-            )
-            self.recorded += cursor.rowcount
+            for batch in itertools.batched(pks, 2000):
+                cursor.execute(
+                    f"INSERT INTO {quote(ImportRecord._meta.db_table)} "
+                    f"({', '.join(quote(name) for name in RECORD_COLUMNS)}) "
+                    f"SELECT %s, %s, t.{pk}, %s, {before}, {after} FROM {table} t "
+                    f"WHERE t.{pk} = ANY(%s)",
+                    [self.job_id, RECORDED_MODELS[model], action, list(batch)],
+                )
+                self.recorded += cursor.rowcount
 
     def _write(self, writer, model, action, records):
         if not records:
