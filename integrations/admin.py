@@ -25,6 +25,7 @@ from .files import (
     write_xlsx,
 )
 from .forms import check_upload_size
+from .journal import undo_counts
 from .mapping import Mapping, MappingProblem
 from .models import ImportJob, IntegrationJob, MappingTemplate, SyncRun, UsersExport
 from .resources import UsersResource
@@ -56,11 +57,25 @@ class ImportJobAdmin(admin.ModelAdmin):
         "failed_rows",
         "message",
         "error_file",
+        "undoes",
+        "restore_conflicts",
+        "undone_by_jobs",
+        "record_counts",
     ]
     exclude = ["upload", "summary", "heartbeat_at", "rows_total", "rows_done"]
 
     def has_add_permission(self, request):
         return False
+
+    @admin.display(description="undone by")
+    def undone_by_jobs(self, job):
+        """Its undo jobs (those that succeeded, failed or wait), newest first."""
+        undos = job.undone_by.order_by("-pk")
+        return ", ".join(f"#{undo.pk} ({undo.get_status_display()})" for undo in undos) or "—"
+
+    @admin.display(description="records kept (for undo)")
+    def record_counts(self, job):
+        return undo_counts(job)
 
 
 # The import and export buttons of people and memberships, with the same resource, file
@@ -165,7 +180,16 @@ class UsersFileAdminMixin(ImportExportMixin):
     skip_admin_log = True
 
     def get_import_resource_kwargs(self, request, **kwargs):
-        return {"by": request.user, "keep_removed": True, "progress": _InRequest()}
+        # A confirmed import is a job of its own (made by the run that writes), listed in the
+        # history with its records, so that it can be undone like any other.
+        data = getattr(kwargs.get("form"), "cleaned_data", None) or {}
+        name = data.get("original_file_name") or "users file"
+        return {
+            "by": request.user,
+            "keep_removed": True,
+            "progress": _InRequest(),
+            "job_file_name": f"{name} (Django admin)",
+        }
 
     def process_result(self, result, request):
         """The confirmed import's outcome. A run that stopped on a problem of the whole file

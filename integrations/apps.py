@@ -5,5 +5,6 @@ class IntegrationsConfig(AppConfig):
     name = "integrations"
 
     def ready(self):
-        # Connects the scrubbing of import history to contacts' person_forgotten signal.
-        from . import privacy  # noqa: F401
+        # Connects the scrubbing of import history (and of the import records) to contacts'
+        # person_forgotten signal.
+        from . import journal, privacy  # noqa: F401

@@ -36,7 +36,7 @@ class ImportJobQuerySet(models.QuerySet):
         from django.tasks import TaskResultStatus
         from django_tasks_db.models import DBTaskResult
 
-        from .tasks import check_import_file, run_import_file
+        from .tasks import check_import_file, run_import_file, run_undo
 
         silent = models.Q(status__in=ImportJob.WORKER_HELD, heartbeat_at__lt=_stale_cutoff(now))
         task_of = {
@@ -46,10 +46,12 @@ class ImportJobQuerySet(models.QuerySet):
         unclaimed = self.filter(
             models.Q(status=ImportJob.Status.CHECKING, heartbeat_at=None)
             | models.Q(status=ImportJob.Status.PENDING)
-        ).values_list("pk", "status")
+        ).values_list("pk", "status", "undoes_id")
         records = models.Q()
-        for pk, status in unclaimed:
-            records |= models.Q(task_path=task_of[status], args_kwargs={"args": [pk], "kwargs": {}})
+        for pk, status, undoes_id in unclaimed:
+            # An undo (integrations.undo_run) waits for its own task.
+            path = run_undo.module_path if undoes_id else task_of[status]
+            records |= models.Q(task_path=path, args_kwargs={"args": [pk], "kwargs": {}})
         if not records:
             return self.filter(silent)
         stopped_workers = {
@@ -68,11 +70,37 @@ class ImportJobQuerySet(models.QuerySet):
         }
         return self.filter(silent | models.Q(pk__in=abandoned))
 
+    def with_undone_by(self, *, excluding=None):
+        """Each job with `undone_by_pk`: its undo in effect, one that succeeded and was not
+        redone since (None if none); `excluding`: an undo job's pk not to count."""
+        undos = (
+            self.model.objects.filter(
+                undoes=models.OuterRef("pk"), status=ImportJob.Status.SUCCEEDED
+            )
+            .exclude(undone_by__status=ImportJob.Status.SUCCEEDED)
+            .exclude(pk=excluding)
+            .order_by("-pk")
+        )
+        return self.annotate(undone_by_pk=models.Subquery(undos.values("pk")[:1]))
+
+    def with_undo_state(self, *, excluding=None):
+        """with_undone_by(), and what integrations.undo.undo_refusal asks besides, in the same
+        query: `undo_running` (an undo of it in progress), `has_records`."""
+        return self.with_undone_by(excluding=excluding).annotate(
+            undo_running=models.Exists(
+                self.model.objects.filter(
+                    undoes=models.OuterRef("pk"), status__in=ImportJob.IN_PROGRESS
+                ).exclude(pk=excluding)
+            ),
+            has_records=models.Exists(ImportRecord.objects.filter(job=models.OuterRef("pk"))),
+        )
+
     def last_users_sync(self):
         """When the last users import that changed data started (None if there was none)."""
-        return self.filter(kind=ImportJob.Kind.USERS, status=ImportJob.Status.SUCCEEDED).aggregate(
-            last=Max("started_at")
-        )["last"]
+        # An undo takes back what an import did: not a sync with the other system.
+        return self.filter(
+            kind=ImportJob.Kind.USERS, status=ImportJob.Status.SUCCEEDED, undoes__isnull=True
+        ).aggregate(last=Max("started_at"))["last"]
 
 
 def stale_after():

@@ -74,6 +74,7 @@ def import_file(
     mapping=None,
     find_template=True,
     encoding=None,
+    job=None,
 ):
     """Run the rules of a users file or an accounts file (`kind`) over a binary file object.
 
@@ -85,7 +86,8 @@ def import_file(
     With `dry_run` nothing is written. Otherwise every change is written in one transaction,
     with a ContactChange (source "import", staff user `by`) for each change of a contact mark,
     key-contact mark or role; a file with any row error writes nothing unless `skip_errors`.
-    `keep_removed` is the re-add guard's choice (users files).
+    `keep_removed` is the re-add guard's choice (users files). `job`: the ImportJob of a run
+    that writes, which keeps what it changed as its ImportRecords (integrations.journal).
     Returns the FileImportResult: totals, listed changes and errors, the failed rows dataset,
     and `file_problems()` for a file that cannot be read at all.
     """
@@ -96,6 +98,7 @@ def import_file(
         chunk_size=chunk_size,
         file_mapping=mapping,
         find_template=find_template,
+        job=job,
     )
     try:
         table = open_table(file, encoding=encoding)
@@ -527,6 +530,7 @@ def import_file_now(
             progress=progress,
             mapping=mapping,
             encoding=mapping.encoding if mapping is not None else None,
+            job=job,
         )
         if result.template is not None:
             job.mapping_template = result.template
@@ -625,10 +629,10 @@ class WorkerStopped(Exception):
 
 
 def _job_task_paths():
-    """The tasks that take an import job's id: its check and its run."""
-    from .tasks import check_import_file, run_import_file
+    """The tasks that take an import job's id: its check and its run (or an undo's run)."""
+    from .tasks import check_import_file, run_import_file, run_undo
 
-    return {check_import_file.module_path, run_import_file.module_path}
+    return {check_import_file.module_path, run_import_file.module_path, run_undo.module_path}
 
 
 def task_records(job):
@@ -743,6 +747,7 @@ def _run(job, *, dry_run, skip_errors, keep_removed, on_table=None, mapping=None
                 mapping=mapping,
                 find_template=False,
                 encoding=job.encoding or None,
+                job=job,
             )
     except Exception as error:
         logger.exception("Import job %s failed", job.pk)

@@ -42,6 +42,17 @@ def run_import_file(job_id):
 
 
 @task()
+def run_undo(job_id):
+    """The confirmed undo of an import (integrations.undo_run), a job like an import."""
+    from .undo_run import run_undo_job
+
+    services.fail_stale_jobs()
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is not None:
+        run_undo_job(job=job)
+
+
+@task()
 def run_integration_job(run_id):
     """A run of an integration job (integrations.syncs), queued by the scheduler or Run now."""
     from . import syncs

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import sync_views, views
+from . import sync_views, undo_views, views
 
 app_name = "integrations"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/confirm/", views.job_confirm, name="job-confirm"),
     path("jobs/<int:pk>/cancel/", views.job_cancel, name="job-cancel"),
+    path("jobs/<int:pk>/undo/", undo_views.job_undo, name="job-undo"),
     path("jobs/<int:pk>/errors/", views.job_errors, name="job-errors"),
     path("jobs/<int:pk>/mapping/", views.job_mapping, name="job-mapping"),
     path("jobs/<int:pk>/remap/", views.job_remap, name="job-remap"),

@@ -13,7 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from config.staff import CAN_RUN_INTEGRATIONS
+from config.staff import CAN_RUN_INTEGRATIONS, CAN_UNDO_IMPORTS
 from contacts import exports
 from contacts.models import DownloadRecord
 from contacts.privacy import record_download
@@ -23,6 +23,7 @@ from .forms import ConfirmForm, ExportForm, UploadForm
 from .mapping import MappingProblem, mapped_sample, mapping_outlook
 from .mapping_forms import ENCODING_CHOICES, MappingForm, TemplateEditForm, TemplateUploadForm
 from .models import ImportJob, IntegrationJob, MappingTemplate
+from .undo import undo_refusal
 
 JOBS_PER_PAGE = 20
 
@@ -31,7 +32,10 @@ can_run_integrations = permission_required(CAN_RUN_INTEGRATIONS, raise_exception
 
 def _get_job(pk):
     return get_object_or_404(
-        ImportJob.objects.select_related("staff_user", "sync_run__integration_job"), pk=pk
+        ImportJob.objects.select_related(
+            "staff_user", "sync_run__integration_job", "undoes"
+        ).with_undo_state(),
+        pk=pk,
     )
 
 
@@ -48,7 +52,10 @@ def index(request):
         return redirect(job)
     # With the integration job whose run made it, if one did (its history says so).
     jobs = Paginator(
-        ImportJob.objects.select_related("staff_user", "sync_run__integration_job"), JOBS_PER_PAGE
+        ImportJob.objects.select_related("staff_user", "sync_run__integration_job")
+        .with_undone_by()
+        .order_by("-created_at", "-pk"),
+        JOBS_PER_PAGE,
     )
     page = jobs.get_page(request.GET.get("page"))
     now = timezone.now()
@@ -83,6 +90,10 @@ def job_detail(request, pk):
 
 def _job_page(request, context, status=200):
     context["encodings"] = ENCODING_CHOICES
+    job = context["job"]
+    if job.status == ImportJob.Status.SUCCEEDED and request.user.has_perm(CAN_UNDO_IMPORTS):
+        # From the job's query (ImportJob.objects.with_undo_state): no query of its own.
+        context["undoable"] = undo_refusal(job) is None
     wants_fragment = request.htmx and not request.htmx.history_restore_request
     template = "integrations/job_detail.html"
     response = render(

@@ -152,12 +152,13 @@ def error_rows(path):
 # This project's import, through its jobs
 
 
-def measure_import(path, client, *, template=None):
+def measure_import(path, client, *, template=None, undo=False):
     """The users import as a staff user runs it: the file uploaded on the integrations page
     (the upload form, the stored upload, the preview job enqueued), the preview job run, the
     confirm form posted (the rows with errors skipped), the import job run. The jobs write their
     progress and error files as they do for everyone. `client` is signed in as the bench staff
-    user. Returns the figures: preview, confirm and total seconds, the job's counts."""
+    user. Returns the figures: preview, confirm and total seconds, the job's counts; with
+    `undo`, the undo of the import too (bench.undo.measure_undo)."""
     rows = data_rows(path)
     started = time.perf_counter()
     with path.open("rb") as file:
@@ -186,7 +187,7 @@ def measure_import(path, client, *, template=None):
     job.refresh_from_db()
     if job.status != ImportJob.Status.SUCCEEDED:
         raise RuntimeError(f"The import ended {job.status}: {job.message}")
-    return {
+    figures = {
         "rows": rows,
         "preview_s": preview_s,
         "confirm_s": confirm_s,
@@ -199,8 +200,12 @@ def measure_import(path, client, *, template=None):
         "unchanged": job.unchanged_rows,
         "failed": job.failed_rows,
         "error_file": bool(job.error_file),
-        "peak_rss_mb": peak_rss_mb(),
     }
+    if undo:
+        from .undo import measure_undo
+
+        figures.update(measure_undo(job, client))
+    return {**figures, "peak_rss_mb": peak_rss_mb()}
 
 
 def _run_queued(task, job):

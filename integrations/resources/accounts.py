@@ -20,6 +20,8 @@ from import_export.fields import Field
 from accounts.models import ALL_TREES, Account, AccountType, lock_trees
 from contacts.models import Membership, Task, Touchpoint
 
+from ..bulk import BulkWriter
+from ..journal import attnames
 from ..widgets import TextWidget, plain_line_ends
 from .base import NEW, SKIP, UPDATE, Change, FileResource, _max_length
 
@@ -47,6 +49,7 @@ class AccountsResource(FileResource):
 
     file_kind = "accounts file"
     mapping_file = "accounts"
+    job_kind = "accounts"
     required_columns = ("Account ID", "Account Name", "Account Type", "Parent Account ID")
     model = Account
 
@@ -83,6 +86,7 @@ class AccountsResource(FileResource):
         if not dry_run:
             # New roots and moves take this lock first (see accounts.models.lock_trees).
             lock_trees(ALL_TREES, using=using)
+            self.journal_for_run()
         parsed, first_line = [], {}
         for batch in itertools.batched(rows, self.chunk_size):
             for line, values in batch:
@@ -450,6 +454,19 @@ class AccountsResource(FileResource):
         if not changed_rows:
             return
         now = timezone.now()
+        # The accounts as they were, for the journal (see _record).
+        old = {
+            node.pk: (
+                node.name,
+                node.account_type_id,
+                nodes[node.parent].pk if node.parent else None,
+                node.tree_id,
+                node.lft,
+                node.rght,
+                node.level,
+            )
+            for node in nodes.values()
+        }
         new_accounts = [
             Account(
                 external_id=row.data["account_id"],
@@ -514,6 +531,41 @@ class AccountsResource(FileResource):
             ],
             ["name", "account_type", "parent", "tree_id", "lft", "rght", "level", "updated_at"],
             batch_size=500,
+        )
+        if self.journal is not None:
+            self._record(using, [account.pk for account in new_accounts], changed, nodes, old)
+
+    def _record(self, using, created, changed, nodes, old):
+        """The job's ImportRecords: the new accounts whole, as the run leaves them, and the
+        fields of the others that changed, tree columns too (a move renumbers its trees, and
+        the undo puts those numbers back)."""
+        writer = BulkWriter(using)
+        names = attnames(Account)
+        for batch in itertools.batched(created, self.chunk_size):
+            self.journal.created(
+                writer, Account, list(Account.objects.filter(pk__in=batch).values_list(*names))
+            )
+        new = set(created)
+        fields = ("name", "account_type_id", "parent_id", "tree_id", "lft", "rght", "level")
+        self.journal.changed(
+            writer,
+            Account,
+            fields,
+            [
+                (
+                    node.pk,
+                    node.name,
+                    node.account_type_id,
+                    nodes[node.parent].pk if node.parent else None,
+                    node.tree_id,
+                    node.lft,
+                    node.rght,
+                    node.level,
+                )
+                for node in changed
+                if node.pk not in new
+            ],
+            old,
         )
 
     @staticmethod

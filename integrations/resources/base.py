@@ -17,13 +17,15 @@ from typing import NamedTuple
 from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import router
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 from import_export import resources
 from import_export.results import Result, RowResult
 
 from ..detect import propose
 from ..files import FileProblem, Table, text_codec
-from ..models import MappingTemplate
+from ..journal import ImportJournal
+from ..models import ImportJob, MappingTemplate
 from ..text import LineTally, and_join, header_key, one_line, rows_text, where
 
 # Rows, errors and re-adds kept in detail for a preview; the totals count every row.
@@ -240,10 +242,14 @@ class FileResource(resources.Resource):
 
     Keyword arguments: `by` (the staff user recorded on every change; None from the command
     line), `chunk_size`, and `progress` (called with the number of rows done after each chunk).
+    `job`: the ImportJob whose run this is, whose ImportRecords keep what a run that writes
+    changes (integrations.journal); `job_file_name`: without a job (the Django admin's import),
+    a run that writes makes one of its own under this name, so that it can be undone too.
     """
 
     file_kind = "file"
     mapping_file = ""  # the "file" of its mapping templates: "users" or "accounts"
+    job_kind = None  # ImportJob.Kind
     required_columns = ()
     model = None  # the model whose database the import writes to
 
@@ -259,10 +265,16 @@ class FileResource(resources.Resource):
         progress=None,
         file_mapping=None,
         find_template=True,
+        job=None,
+        job_file_name="",
         **kwargs,
     ):
         super().__init__()
         self.by = by
+        self.job = job
+        self.job_file_name = job_file_name
+        self.own_job = False
+        self.journal = None
         # How a foreign file becomes this one (integrations.mapping): the Mapping given, else
         # with `find_template` the saved template made for a file of its header, if any.
         self.file_mapping = file_mapping
@@ -425,6 +437,7 @@ class FileResource(resources.Resource):
                 # A mapped file's failed rows go in the error file as the file had them.
                 result.add_dataset_headers(list(getattr(table, "source_headers", table.headers)))
             self.run(table.rows, result, dry_run=dry_run, collect_failed_rows=collect_failed_rows)
+            self.finish_own_job(result)
             # A mapping's warnings about its rows are known once they are read.
             result.warnings.extend(table.warnings)
         except FileProblem as problem:
@@ -438,6 +451,39 @@ class FileResource(resources.Resource):
                 f"({short_rows.text(result.sheet_rows)}): the missing values were read as blank."
             )
         return result
+
+    def journal_for_run(self):
+        """The journal of a run that writes (called inside its transaction): the job's, made
+        first when the run has none but a `job_file_name`. None when there is no job."""
+        if self.job is None and self.job_file_name:
+            now = timezone.now()
+            self.job = ImportJob.objects.create(
+                kind=self.job_kind,
+                file_name=self.job_file_name[:255],
+                staff_user=self.by,
+                status=ImportJob.Status.RUNNING,
+                started_at=now,
+                heartbeat_at=now,
+            )
+            self.own_job = True
+        self.journal = ImportJournal(self.job.pk) if self.job is not None else None
+        return self.journal
+
+    def finish_own_job(self, result):
+        """A job this run made for itself (journal_for_run) ends with the run: it commits with
+        the run's writes, or rolls back with them."""
+        if not self.own_job:
+            return
+        ImportJob.objects.filter(pk=self.job.pk).update(
+            status=ImportJob.Status.SUCCEEDED,
+            finished_at=timezone.now(),
+            new_rows=result.new,
+            updated_rows=result.updated,
+            unchanged_rows=result.unchanged,
+            failed_rows=result.failed,
+            rows_total=result.rows_read,
+            rows_done=result.rows_read,
+        )
 
     def may_write(self, result, dry_run):
         return not dry_run and not (self.all_or_nothing and result.has_validation_errors())

@@ -55,6 +55,7 @@ class UsersResource(UsersLookups, FileResource):
 
     file_kind = "users file"
     mapping_file = "users"
+    job_kind = "users"
     required_columns = ("Account ID", "Email")
     model = Membership
 
@@ -137,7 +138,7 @@ class UsersResource(UsersLookups, FileResource):
             # to prefer the indexes.
             with connections[using].cursor() as cursor:
                 cursor.execute("SET LOCAL enable_seqscan = off")
-        self.writer = BulkWriter(using)
+        self.writer = BulkWriter(using, journal=None if dry_run else self.journal_for_run())
         self.accounts = {}  # Account ID → AccountRef, or None when there is no such account
         roles = list(
             AccountRole.objects.order_by("name").values_list("pk", "account_type_id", "name")

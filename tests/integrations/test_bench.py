@@ -102,7 +102,18 @@ def test_bench_measures_the_import_through_its_jobs_beside_the_others_and_the_ex
     )
 
     report = json.loads(path.read_text())
-    imported, mapped, exported = report["bars"]
+    imported, undone, mapped, exported = report["bars"]
+    # Each import undone the way staff undo it, which leaves the data as before the import.
+    assert {key: undone[key] for key in ("key", "name", "runs", "deleted", "restored")} == {
+        "key": "users_import_undo",
+        "name": "Undo of the 120-row users import",
+        "runs": 2,
+        "deleted": undone["deleted"],
+        "restored": 0,
+    }
+    # The 117 memberships and the people the import created (nine rows in ten a new person).
+    assert 117 + 100 <= undone["deleted"] <= 117 + 117
+    assert undone["bar"].startswith("≤ the import's time (here ")
     # The same rows, written as another system writes them, read through a saved template.
     assert {key: mapped[key] for key in ("key", "name", "runs", "new", "updated", "failed")} == {
         "key": "users_import_mapped",
@@ -146,6 +157,8 @@ def test_bench_measures_the_import_through_its_jobs_beside_the_others_and_the_ex
     assert exported["runs"] == 2
     text = out.getvalue()
     assert "Users import of the same 120-row file, side by side" in text
+    assert "this project: undo of the import (preview, undo job)" in text
+    assert "Undo of the 120-row users import" in text
     assert "django-import-export, bulk + lower(email) lookup" in text
     assert (
         "django-import-export: the 15 people of the file's first rows, rolled back, its time "

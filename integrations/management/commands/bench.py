@@ -26,6 +26,7 @@ from accounts.models import Account
 from contacts.models import Membership, Person
 from integrations.bench import database, exports, imports, mapped, pages
 from integrations.bench.figures import percentile
+from integrations.bench.undo import undo_bar
 
 PARTS = ("pages", "import", "export")
 PAGE_BARS = {
@@ -198,6 +199,7 @@ class Command(BaseCommand):
             "bar": f"≤ {IMPORT_BAR_S} s, peak memory ≤ {IMPORT_BAR_MB} MB",
             "holds": median <= IMPORT_BAR_S and peak <= IMPORT_BAR_MB,
         }
+        undo = undo_bar(ours, rows, median)
         mapped_median = statistics.median(run["seconds"] for run in through_mapping)
         mapped_bar = {
             "key": "users_import_mapped",
@@ -243,7 +245,7 @@ class Command(BaseCommand):
             "plain": plain,
             "ours_over_floor": median / floor_s if floor_s else None,
         }
-        return [bar, mapped_bar], side_by_side
+        return [bar, undo, mapped_bar], {**side_by_side, "undo_s": undo["median_s"]}
 
     def measure_export(self, runs):
         results = [self.run_part("export") for _ in range(runs)]
@@ -285,7 +287,7 @@ class Command(BaseCommand):
     def measure_part(self, part, options):
         users_file = Path(options["users_file"]) if options.get("users_file") else None
         if part == "import":
-            return imports.measure_import(users_file, pages.signed_in_client())
+            return imports.measure_import(users_file, pages.signed_in_client(), undo=True)
         if part == "import-mapped":
             return mapped.measure_mapped_import(users_file, pages.signed_in_client())
         if part == "import-plain":
@@ -339,6 +341,7 @@ class Command(BaseCommand):
 
     def print_side_by_side(self, side, imported):
         ours, floor = side["ours"], side["floor"]
+        median = ours["seconds"]
         self.stdout.write(
             f"\nUsers import of the same {ours['rows']:,}-row file, side by side "
             f"(medians; the import {imported['new']:,} new, {imported['updated']:,} updated, "
@@ -367,6 +370,8 @@ class Command(BaseCommand):
             1.0,
             side["ours_over_floor"],
         )
+        undo = side["undo_s"]
+        line("this project: undo of the import (preview, undo job)", undo, over_ours=undo / median)
         if floor:
             line(
                 "COPY + INSERT … ON CONFLICT (the floor)",
