@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from contacts import services
 from contacts.models import ContactChange
+
+# The person page's pinned count: the timeline adds none.
+from tests.contacts.test_views_people import PERSON_PAGE_QUERIES
 from tests.factories import ContactChangeFactory, MembershipFactory, PersonFactory
 from tests.html import element, elements, page, text
-
-# The person page's pinned count (tests/contacts/test_views_people.py): the timeline adds none.
-PERSON_PAGE_QUERIES = 10
 
 
 def at(day, hour=9):
