@@ -159,6 +159,11 @@ ALIASES = {
         ),
         "Contact": ("Contact", "Is Contact"),
         "Key Contact": ("Key Contact", "Is Key Contact", "Primary Contact", "Main Contact"),
+        # Issue 14's membership columns: our own names only. Other systems' "Status" columns
+        # (lead or lifecycle stages) are not whether someone is still at the account.
+        "Status": ("Status",),
+        "Start Date": ("Start Date",),
+        "End Date": ("End Date",),
         ACCOUNT_NAME: (
             "Account Name",
             # HubSpot: the company record the contact is associated with, before the free text
