@@ -234,15 +234,6 @@ class LinkedContactsAdminForm(forms.ModelForm):
 
     def clean(self):
         cleaned_data = super().clean()
-        if "status" in cleaned_data and not self.has_error("start_date"):
-            try:
-                services.check_status_and_dates(
-                    status=cleaned_data["status"],
-                    start_date=cleaned_data.get("start_date"),
-                    end_date=cleaned_data.get("end_date"),
-                )
-            except ValidationError as error:
-                self.add_error(None, error)
         account = cleaned_data.get("account")
         linked = cleaned_data.get(self.contacts_field)
         if account is not None and linked is not None:
