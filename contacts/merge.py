@@ -85,17 +85,8 @@ def _rows(queryset):
 
 
 def _parsed(model, row):
-    return {
-        name: model._meta.get_field(_field_name(model, name)).to_python(value)
-        for name, value in row.items()
-    }
-
-
-def _field_name(model, attname):
-    for field in model._meta.concrete_fields:
-        if field.attname == attname:
-            return field.name
-    raise LookupError(attname)
+    # get_field() knows a foreign key by its attname ("person_id") too.
+    return {name: model._meta.get_field(name).to_python(value) for name, value in row.items()}
 
 
 def _restore(model, rows):
