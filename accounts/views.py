@@ -1,6 +1,5 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -10,6 +9,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from config import staff
+from config.lists import paginate
 from contacts import account_page, alerts, history, privacy
 from contacts.counts import with_contact_counts
 from contacts.exports import download as download_response
@@ -42,7 +42,7 @@ def account_list(request):
         if alerted_only:
             accounts = accounts.filter(has_key_contact_alert=True)
         accounts = accounts.order_by("tree_id", "lft")
-        page = Paginator(accounts, ACCOUNTS_PER_PAGE).get_page(request.GET.get("page"))
+        page = paginate(request.GET, accounts, default_size=ACCOUNTS_PER_PAGE)
         # One query for the company (root) names of the accounts on this page.
         companies = dict(
             Account.objects.root_nodes()
@@ -55,7 +55,7 @@ def account_list(request):
         companies = _with_alert_flags(
             with_contact_counts(Account.objects.root_nodes().select_related("account_type"))
         ).order_by("name", "pk")
-        page = Paginator(companies, COMPANIES_PER_PAGE).get_page(request.GET.get("page"))
+        page = paginate(request.GET, companies, default_size=COMPANIES_PER_PAGE)
     return render(
         request,
         "accounts/account_list.html",
@@ -132,7 +132,7 @@ def account_history(request, pk):
     account = get_object_or_404(Account.objects.select_related("account_type"), pk=pk)
     view_form = history.HistoryViewForm(request.GET, account=account)
     changes = history.changes_in_view(account, view_form.chosen_view)
-    page = Paginator(changes, history.CHANGES_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request.GET, changes, default_size=history.CHANGES_PER_PAGE)
     context = {
         "account": account,
         "view_form": view_form,

@@ -7,14 +7,22 @@ refresh of the list is served by the account page's own URL, /accounts/<id>/, wi
 from functools import cached_property
 
 from django import forms
-from django.core.paginator import Paginator
 
 from accounts.models import Account, AccountRole, AccountType
 from config import staff
+from config.lists import SortOrder, paginate
 
 from .models import Membership
 
 CONTACTS_PER_PAGE = 25
+# The columns a click on their header sorts by (?sort=name, ?sort=-name).
+SORT_COLUMNS = {
+    "name": "Name",
+    "email": "Email",
+    "role": "Role",
+    "account": "Account",
+    "type": "Type",
+}
 # What an htmx refresh of the widget swaps in: the list, not the filters.
 RESULTS_TEMPLATE = "contacts/widget.html#contact-results"
 
@@ -174,11 +182,13 @@ def contacts_widget(request, account, *, contacts_tally=None):
             count=None if view_counts is None or narrowed else view_counts[filters["view"].value],
         )
     )
-    page = Paginator(rows, CONTACTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request.GET, rows, default_size=CONTACTS_PER_PAGE)
+    sort = SortOrder(request.GET, SORT_COLUMNS)
     return {
         "account": account,
         "filter_form": filter_form,
         "contacts_page": page,
+        "sort_headers": sort.headers(),
         "active_filters": filter_form.active_filters(),
         "can_edit_contacts": request.user.has_perm(staff.CAN_EDIT_CONTACTS),
     }

@@ -8,13 +8,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import OuterRef, Subquery
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.lists import paginate
 from config.staff import CAN_MANAGE_INTEGRATION_JOBS
 
 from . import syncs
@@ -23,7 +23,7 @@ from .places import PlaceError, fetch_host_key, host_key_fingerprint, open_place
 from .secrets import SecretUnreadable
 from .sync_forms import SECRETS, IntegrationJobForm, schedule_words
 
-RUNS_PER_PAGE = 20
+RUNS_PER_PAGE = 25
 # Hidden from error reports (Django's 500 page in DEBUG, the mails and logs of an error).
 SECRET_FIELDS = [f"secret_{name}" for name, _, _ in SECRETS]
 
@@ -80,9 +80,7 @@ def _is_failing(job):
 def sync_detail(request, pk):
     """A job's settings and its runs; while a run is under way, htmx polls the runs."""
     job = _get_integration_job(pk)
-    page = Paginator(_runs().filter(integration_job=job), RUNS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = paginate(request.GET, _runs().filter(integration_job=job), default_size=RUNS_PER_PAGE)
     _name_files(page)
     polling = any(run.under_way for run in page)
     wants_fragment = request.htmx and not request.htmx.history_restore_request

@@ -5,7 +5,6 @@ from pathlib import PurePath
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from config.lists import paginate
 from config.staff import CAN_RUN_INTEGRATIONS, CAN_UNDO_IMPORTS
 from contacts import exports
 from contacts.models import DownloadRecord
@@ -25,7 +25,7 @@ from .mapping_forms import ENCODING_CHOICES, MappingForm, TemplateEditForm, Temp
 from .models import ImportJob, IntegrationJob, MappingTemplate
 from .undo import undo_refusal
 
-JOBS_PER_PAGE = 20
+JOBS_PER_PAGE = 25
 
 can_run_integrations = permission_required(CAN_RUN_INTEGRATIONS, raise_exception=True)
 
@@ -51,13 +51,13 @@ def index(request):
         )
         return redirect(job)
     # With the integration job whose run made it, if one did (its history says so).
-    jobs = Paginator(
+    page = paginate(
+        request.GET,
         ImportJob.objects.select_related("staff_user", "sync_run__integration_job")
         .with_undone_by()
         .order_by("-created_at", "-pk"),
-        JOBS_PER_PAGE,
+        default_size=JOBS_PER_PAGE,
     )
-    page = jobs.get_page(request.GET.get("page"))
     now = timezone.now()
     for job in page:
         job.show_stale_as_failed(now)

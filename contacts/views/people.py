@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,6 +9,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config import staff
+from config.lists import paginate
 
 from .. import exports, privacy, services
 from ..exports import COLUMNS
@@ -145,7 +145,7 @@ def render_people_list(request, params, *, segment_form=None, status=200):
     submitted, when it came back with errors."""
     form = PeopleFilterForm(params)
     filters = form.filters
-    page = Paginator(form.memberships(), PEOPLE_PER_PAGE).get_page(params.get("page"))
+    page = paginate(params, form.memberships(), default_size=PEOPLE_PER_PAGE)
     columns = filters["columns"]
     chosen_columns, available_columns = _column_controls(params, columns)
     filter_query = _people_query(params)

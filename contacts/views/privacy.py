@@ -3,9 +3,10 @@ person" (a confirmation page, then the POST that forgets)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
+
+from config.lists import paginate
 
 from .. import privacy
 from ..models import ContactChange, Person, Task, Touchpoint
@@ -20,7 +21,7 @@ DOWNLOADS_PER_PAGE = 50
 def download_list(request):
     """Every download of people data, newest first, optionally one staff user's."""
     form = privacy.DownloadFilterForm(request.GET)
-    page = Paginator(form.records(), DOWNLOADS_PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(request.GET, form.records(), default_size=DOWNLOADS_PER_PAGE)
     return render(request, "contacts/download_list.html", {"form": form, "page": page})
 
 

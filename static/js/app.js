@@ -25,3 +25,10 @@ document.addEventListener(
   },
   true,
 );
+
+// A select marked data-submit-on-change applies its form at once (the form's button is for
+// pages without JavaScript); a form htmx drives reacts to the change itself.
+document.addEventListener("change", (event) => {
+  const select = event.target.closest("[data-submit-on-change]");
+  if (select && select.form && !select.form.hasAttribute("hx-get")) select.form.requestSubmit();
+});

@@ -674,7 +674,11 @@ def _pagination(response):
     nav = element(page(response), "nav", class_="pagination")
     return {
         "text": text(element(nav, "span")),
-        "links": {attribute(link, "rel"): attribute(link, "href") for link in elements(nav, "a")},
+        "links": {
+            attribute(link, "rel"): attribute(link, "href")
+            for link in elements(nav, "a")
+            if attribute(link, "rel")
+        },
     }
 
 

@@ -28,7 +28,12 @@ CHROMIUM_ARGS = [
     "--disable-quic",
 ]
 VIEWPORT = {"width": 1280, "height": 800}
+PHONE_VIEWPORT = {"width": 390, "height": 844}
 E2E_DIR = Path(__file__).parent
+# axe-core, vendored (MPL 2.0, vendor/axe-LICENSE.txt): the accessibility rules every page is
+# checked against.
+AXE = E2E_DIR / "vendor" / "axe-4.14.1.min.js"
+AXE_FAILING_IMPACTS = ("serious", "critical")
 
 
 def pytest_collection_modifyitems(config, items):
@@ -124,6 +129,63 @@ def page(browser, live_server):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def phone_page(browser, live_server):
+    """A fresh tab the size of a phone (390 px wide, touch), whose relative URLs go to the
+    live server."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True
+    )
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+def assert_accessible(page, state=""):
+    """axe-core finds no violation of impact serious or critical on the page as it is now
+    (a dialog open, errors shown: call it in each state a test reaches). `state` names it in
+    the failure.
+
+    axe is evaluated through the DevTools protocol, which the page's Content-Security-Policy
+    does not govern, so the page is checked as it is served."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE.read_text())
+    results = page.evaluate(
+        "() => axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
+        " nodes: v.nodes.map(n => n.target.join(' ') + ': ' + n.failureSummary)})))"
+    )
+    failing = [v for v in results if v["impact"] in AXE_FAILING_IMPACTS]
+    assert not failing, f"axe-core on {page.url} {state}:\n" + "\n".join(
+        f"- {v['impact']} {v['id']}: {v['help']}\n    " + "\n    ".join(v["nodes"][:5])
+        for v in failing
+    )
+
+
+def assert_no_sideways_scroll(page, state=""):
+    """The page fits its viewport's width: nothing makes it scroll sideways. The failure names
+    the elements that reach past the right edge."""
+    overflow = page.evaluate(
+        r"""() => {
+          const width = document.documentElement.clientWidth;
+          const past = [...document.querySelectorAll('body *')]
+            .filter(el => el.getBoundingClientRect().right > width + 1
+                          && el.getClientRects().length
+                          && !el.closest('.table-scroll, dialog:not([open])'))
+            .slice(0, 8)
+            .map(el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                       + (el.className && typeof el.className === 'string'
+                          ? '.' + el.className.trim().split(/\s+/).join('.') : '')
+                       + ' ' + Math.round(el.getBoundingClientRect().right) + 'px');
+          return {scroll: document.documentElement.scrollWidth - width, past};
+        }"""
+    )
+    assert overflow["scroll"] <= 0, (
+        f"{page.url} {state} scrolls sideways by {overflow['scroll']} px; past the edge: "
+        + ", ".join(overflow["past"])
+    )
 
 
 def sign_in(page, username, password=PASSWORD):

@@ -1060,7 +1060,7 @@ def test_job_page_query_count(advanced_client, root, django_assert_num_queries, 
     assert len(elements(page(response), "tr", class_="run-failed")) == run_count
 
 
-def test_the_runs_are_paged_twenty_at_a_time_newest_first(advanced_client, root):
+def test_the_runs_are_paged_twenty_five_at_a_time_newest_first(advanced_client, root):
     job = folder_job(root)
     now = timezone.now()
     SyncRun.objects.bulk_create(
@@ -1071,19 +1071,19 @@ def test_the_runs_are_paged_twenty_at_a_time_newest_first(advanced_client, root)
             created_at=now - timedelta(minutes=number),
             message=f"Run {number}",
         )
-        for number in range(25)
+        for number in range(30)
     )
 
     first = page(advanced_client.get(job.get_absolute_url()))
     second = page(advanced_client.get(f"{job.get_absolute_url()}?page=2"))
 
     assert [text(p) for p in elements(first, "p", class_="run-message")] == [
-        f"Run {number}" for number in range(20)
+        f"Run {number}" for number in range(25)
     ]
     assert [text(p) for p in elements(second, "p", class_="run-message")] == [
-        f"Run {number}" for number in range(20, 25)
+        f"Run {number}" for number in range(25, 30)
     ]
-    assert text(element(second, "nav", class_="pagination")) == "← Previous Page 2 of 2"
+    assert text(element(second, "nav", class_="pagination")) == "← Previous Page 2 of 2 1 2"
 
 
 def test_a_failed_run_is_shown_plainly_and_several_in_a_row_alert_at_the_top(advanced_client, root):
