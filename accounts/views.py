@@ -1,7 +1,9 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Exists, OuterRef, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -89,9 +91,20 @@ def account_detail(request, pk):
         # The Contacts widget refreshes its list: the filters stay on the page. A history
         # restore needs the whole page, and the view varies on HX-Request, so a browser never
         # shows a cached fragment as a page.
+        if request.htmx.trigger == account_page.RESULTS_ID:
+            return _contacts_changed(request, account)
         return account_page.contacts_refresh(request, account)
+    context = {
+        **_contacts_tab_context(request, account),
+        **_alerts_context(request, account),
+        "tab": "contacts",
+    }
+    return render(request, "accounts/account_detail.html", context)
 
-    # The drawing and the breadcrumb: ancestors, siblings and children, in one query.
+
+def _contacts_tab_context(request, account):
+    """The Contacts tab's widget and its drawing: the account's ancestors, siblings and
+    children (one query), each labelled with its contacts."""
     neighbourhood = list(
         Account.objects.filter(
             Q(tree_id=account.tree_id, lft__lte=account.lft, rght__gte=account.rght)
@@ -101,15 +114,29 @@ def account_detail(request, pk):
         .select_related("account_type")
         .order_by("lft")
     )
-    context = {
+    return {
         **account_page.people_on_the_page(request, account, drawn=neighbourhood),
         "ancestors": [n for n in neighbourhood if n.lft < account.lft and n.rght > account.rght],
         "siblings": [n for n in neighbourhood if n.parent_id == account.parent_id],
         "children": [n for n in neighbourhood if n.parent_id == account.pk],
-        **_alerts_context(request, account),
-        "tab": "contacts",
     }
-    return render(request, "accounts/account_detail.html", context)
+
+
+def _contacts_changed(request, account):
+    """The widget's list refreshed after a contact was added, edited or removed (its
+    `contacts-changed` event): with the View choices and the "In the company" drawing swapped
+    out of band, so their counts are right at once."""
+    context = {**_contacts_tab_context(request, account), "oob": True}
+    return HttpResponse(
+        "".join(
+            render_to_string(template, context, request)
+            for template in (
+                account_page.RESULTS_TEMPLATE,
+                "contacts/widget.html#view-field",
+                "accounts/account_detail.html#in-the-company",
+            )
+        )
+    )
 
 
 def _alerts_context(request, account):

@@ -12,11 +12,15 @@ from .models import Membership
 from .widget import RESULTS_TEMPLATE, contacts_widget
 
 TOUCHPOINTS_SHOWN = 20
+# The id of the widget's list: htmx names it (HX-Trigger) when the list refreshes itself on
+# `contacts-changed`, a contact added, edited or removed.
+RESULTS_ID = "contact-results"
 
 
 def contacts_refresh(request, account):
-    """The Contacts widget's list alone, for its htmx refresh: the filters stay on the page."""
-    return render(request, RESULTS_TEMPLATE, contacts_widget(request, account))
+    """The Contacts widget's list alone, for its htmx refresh: the filters stay on the page
+    (the sort and page size they send along are swapped out of band)."""
+    return render(request, RESULTS_TEMPLATE, {**contacts_widget(request, account), "oob": True})
 
 
 def people_on_the_page(request, account, *, drawn):

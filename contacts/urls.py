@@ -3,7 +3,7 @@ which live under /accounts/<id>/ beside the account's own pages (accounts/urls.p
 
 from django.urls import path
 
-from .views import memberships, merge, people, privacy, segments, tasks
+from .views import memberships, merge, people, privacy, segments, tasks, widget
 
 app_name = "contacts"
 urlpatterns = [
@@ -45,5 +45,18 @@ urlpatterns = [
         "accounts/<int:account_pk>/touchpoints/<int:pk>/edit/",
         tasks.touchpoint_form,
         name="touchpoint-edit",
+    ),
+    # widget (issue 15): the Contacts widget's list as a file, what its filters select.
+    path(
+        "accounts/<int:account_pk>/contacts.csv",
+        widget.widget_download,
+        {"file_format": "csv"},
+        name="widget-csv",
+    ),
+    path(
+        "accounts/<int:account_pk>/contacts.xlsx",
+        widget.widget_download,
+        {"file_format": "xlsx"},
+        name="widget-xlsx",
     ),
 ]

@@ -5,6 +5,7 @@ refresh of the list is served by the account page's own URL, /accounts/<id>/, wi
 """
 
 from functools import cached_property
+from itertools import groupby
 
 from django import forms
 
@@ -13,6 +14,7 @@ from config import staff
 from config.lists import SortOrder, paginate
 
 from .models import Membership
+from .queries import Counted, GroupsInNameOrder, SearchMatches, column_order, name_order
 
 CONTACTS_PER_PAGE = 25
 # The columns a click on their header sorts by (?sort=name, ?sort=-name).
@@ -39,7 +41,7 @@ class ContactFilterForm(forms.Form):
         label="Roles",
         queryset=AccountRole.objects.none(),
         required=False,
-        help_text="Ctrl or ⌘ click to pick several",
+        widget=forms.CheckboxSelectMultiple,
     )
     q = forms.CharField(
         label="Search", required=False, max_length=200, strip=True, widget=forms.SearchInput
@@ -92,6 +94,22 @@ class ContactFilterForm(forms.Form):
                 groups.items(), key=lambda item: item[0].pk != account_type.pk
             )
         ]
+
+    def role_groups(self):
+        """[(account type name, [(role id, role name, checked)])]: the Roles checkboxes in the
+        groups the page draws (each group a fieldset), the chosen ones ticked."""
+        chosen = {role.pk for role in self.filters["roles"]}
+        return [
+            (group, [(pk, name, pk in chosen) for pk, name in options])
+            for group, options in self.fields["role"].choices
+        ]
+
+    def fallbacks(self):
+        """What the list shows instead of a filter that does not fit (a View this account has
+        not, a role of another company), in words, for a notice above the list."""
+        if not self.is_bound or self.is_valid():
+            return []
+        return [error for field in ("view", "role") for error in self.errors.get(field, [])]
 
     @cached_property
     def filters(self):
@@ -148,6 +166,97 @@ class ContactFilterForm(forms.Form):
         return active
 
 
+def _widget_form(params, account, *, view_counts=None, contacts_tally=None):
+    views = account.hierarchy_views(AccountType.objects.in_hierarchy(account))
+    if contacts_tally is not None:
+        view_counts = {view.value: contacts_tally.in_view(account, view) for view in views}
+    return ContactFilterForm(
+        params,
+        views=views,
+        view_counts=view_counts,
+        roles=AccountRole.objects.in_hierarchy(account).select_related("account_type"),
+        account_type=account.account_type,
+    )
+
+
+def widget_order(filters, sort):
+    """ORDER BY of the widget's list as one query: the column sorted by (column_order), else
+    key contacts first, then by name (with the former contacts: those still there first)."""
+    if sort.key is not None:
+        return column_order(sort.key, descending=sort.descending)
+    if filters["include_former"]:
+        return ["status", "-is_key_contact", *name_order("person__"), "pk"]
+    return ["-is_key_contact", *name_order("person__"), "pk"]
+
+
+def matching_contacts(params, account):
+    """The memberships the widget's filters in `params` (a QueryDict: view, role, q, key,
+    former, sort) select at `account`: every one, not a page, in the widget's order, as a
+    queryset. What a bulk action's "all N matching" and the download select."""
+    filter_form = _widget_form(params, account)
+    filters = filter_form.filters
+    memberships = filter_form.apply(
+        Membership.objects.contacts(include_former=filters["include_former"]), account
+    )
+    return memberships.order_by(*widget_order(filters, SortOrder(params, SORT_COLUMNS)))
+
+
+def _sorted_rows(memberships, filters, sort, *, count):
+    """The widget's rows sorted by a column, as a list that pages (see contacts.queries)."""
+    descending = sort.descending
+    if filters["q"]:
+        return SearchMatches(
+            memberships, order=column_order(sort.key, descending=descending, walk_index=False)
+        )
+    if filters["include_former"] or sort.key in ("name", "email"):
+        # Name and email: PostgreSQL walks the person name (email) index and stops after a
+        # page. With the former contacts, the rows of one account's few are sorted.
+        rows = memberships.order_by(*column_order(sort.key, descending=descending))
+        return Counted(rows, count=None if filters["include_former"] else count)
+    if sort.key == "role":
+        return GroupsInNameOrder(
+            memberships, field="role", arrange=lambda counts: _roles_in_order(counts, descending)
+        )
+    return GroupsInNameOrder(
+        memberships,
+        field="account",
+        arrange=lambda counts: _accounts_in_order(counts, descending, by_type=sort.key == "type"),
+    )
+
+
+def _roles_in_order(counts, descending):
+    """[([role id], contacts)] by role name (and id); no role last."""
+    ordered = list(
+        AccountRole.objects.filter(pk__in=[pk for pk in counts if pk is not None])
+        .order_by("name", "pk")
+        .values_list("pk", flat=True)
+    )
+    if descending:
+        ordered.reverse()
+    groups = [([pk], counts[pk]) for pk in ordered]
+    if None in counts:
+        groups.append(([None], counts[None]))
+    return groups
+
+
+def _accounts_in_order(counts, descending, *, by_type):
+    """[([account ids], contacts)]: each account by name (and id), or with `by_type` the
+    accounts of each type together, by type name (and id)."""
+    accounts = Account.objects.filter(pk__in=list(counts))
+    if by_type:
+        rows = accounts.order_by("account_type__name", "account_type", "pk").values_list(
+            "account_type", "pk"
+        )
+        by_types = [[pk for _, pk in members] for _, members in groupby(rows, key=lambda r: r[0])]
+        groups = [(ids, sum(counts[pk] for pk in ids)) for ids in by_types]
+    else:
+        ordered = accounts.order_by("name", "pk").values_list("pk", flat=True)
+        groups = [([pk], counts[pk]) for pk in ordered]
+    if descending:
+        groups.reverse()
+    return groups
+
+
 def contacts_widget(request, account, *, contacts_tally=None):
     """The Contacts widget of `account` for this request: the context of the partials in
     contacts/widget.html, with the filters read from the query string and the page of rows.
@@ -155,40 +264,86 @@ def contacts_widget(request, account, *, contacts_tally=None):
     `contacts_tally` (contacts.counts.contact_counts_by_account, which the account page reads
     for its drawing too) labels the View choices with their counts; the htmx refresh of the
     list shows no choices and passes none."""
-    views = account.hierarchy_views(AccountType.objects.in_hierarchy(account))
-    view_counts = (
-        {view.value: contacts_tally.in_view(account, view) for view in views}
-        if contacts_tally is not None
-        else None
-    )
-    filter_form = ContactFilterForm(
-        request.GET,
-        views=views,
-        view_counts=view_counts,
-        roles=AccountRole.objects.in_hierarchy(account).select_related("account_type"),
-        account_type=account.account_type,
-    )
+    filter_form = _widget_form(request.GET, account, contacts_tally=contacts_tally)
+    view_counts = contacts_tally is not None
     filters = filter_form.filters
     include_former = filters["include_former"]
     # The View counts are of the contacts there now: with the former ones, the list counts.
     narrowed = filters["roles"] or filters["q"] or filters["key_only"] or include_former
-    rows = (
-        filter_form.apply(Membership.objects.contacts(include_former=include_former), account)
-        .select_related("person", "role", "account__account_type")
-        .in_widget_order(
-            searching=bool(filters["q"]),
-            include_former=include_former,
-            # A View alone: its count is on the page already.
-            count=None if view_counts is None or narrowed else view_counts[filters["view"].value],
-        )
+    # A View alone: its count is on the page already.
+    count = (
+        None if not view_counts or narrowed else contacts_tally.in_view(account, filters["view"])
     )
-    page = paginate(request.GET, rows, default_size=CONTACTS_PER_PAGE)
+    memberships = filter_form.apply(
+        Membership.objects.contacts(include_former=include_former), account
+    ).select_related("person", "role", "account__account_type")
     sort = SortOrder(request.GET, SORT_COLUMNS)
+    if sort.key is None:
+        rows = memberships.in_widget_order(
+            searching=bool(filters["q"]), include_former=include_former, count=count
+        )
+    else:
+        rows = _sorted_rows(memberships, filters, sort, count=count)
+    page = paginate(request.GET, rows, default_size=CONTACTS_PER_PAGE)
     return {
         "account": account,
         "filter_form": filter_form,
         "contacts_page": page,
         "sort_headers": sort.headers(),
+        # The filter form sends these along, so a new filter keeps the order and page size.
+        "list_state": {"sort": sort.value, "per_page": request.GET.get("per_page", "")},
+        "role_chips": _role_chips(request.GET, filters["roles"]),
+        "fallbacks": filter_form.fallbacks(),
         "active_filters": filter_form.active_filters(),
         "can_edit_contacts": request.user.has_perm(staff.CAN_EDIT_CONTACTS),
+        "can_download": request.user.has_perm(staff.CAN_DOWNLOAD_SEGMENTS),
+        "list_query": _list_query(request.GET),
     }
+
+
+def _list_query(params):
+    """The query string of the list without its page: what the download links carry."""
+    query = params.copy()
+    for key in ("page", "per_page"):
+        query.pop(key, None)
+    return query.urlencode()
+
+
+def _role_chips(params, roles):
+    """[(role, URL of the list without it)]: a chip per chosen role, a plain link that drops
+    it and keeps every other filter (back to page 1)."""
+    chips = []
+    for role in roles:
+        query = params.copy()
+        query.pop("page", None)
+        query.setlist("role", [v for v in params.getlist("role") if v != str(role.pk)])
+        chips.append((role, "?" + query.urlencode()))
+    return chips
+
+
+# The widget's columns in a file (Name, Email, Role, Account with its ID, Type, the key-contact
+# mark); with the former contacts, their status and when they left.
+DOWNLOAD_COLUMNS = ["name", "email", "role", "account", "account_id", "account_type", "key_contact"]
+FORMER_COLUMNS = ["status", "end_date"]
+
+
+def download_columns(params):
+    former = ContactFilterForm.base_fields["former"].clean(params.get("former"))
+    return DOWNLOAD_COLUMNS + (FORMER_COLUMNS if former else [])
+
+
+def download_description(params, account):
+    """What a download of the widget held, in words, for the download audit: 'Contacts widget
+    of CORP (Corp); View: This account; Roles: …; Sorted by Name, descending'."""
+    filter_form = _widget_form(params, account)
+    sort = SortOrder(params, SORT_COLUMNS)
+    words = [
+        f"Contacts widget of {account.external_id} ({account.name})",
+        f"View: {filter_form.filters['view'].label}",
+        *(d for d in filter_form.active_filters() if not d.startswith("View: ")),
+    ]
+    if sort.key is not None:
+        words.append(
+            f"Sorted by {SORT_COLUMNS[sort.key]}{', descending' if sort.descending else ''}"
+        )
+    return "; ".join(words)

@@ -32,3 +32,17 @@ document.addEventListener("change", (event) => {
   const select = event.target.closest("[data-submit-on-change]");
   if (select && select.form && !select.form.hasAttribute("hx-get")) select.form.requestSubmit();
 });
+
+// widget: a chip of the Contacts widget's Roles (a plain link that drops the role) unticks its
+// box and applies the filter form, which htmx sends: the boxes and the list stay in step.
+document.addEventListener("click", (event) => {
+  const chip = event.target.closest("[data-drop-role]");
+  const form = document.querySelector("form.widget-filters");
+  if (!chip || !form || !window.htmx) return;
+  const box = form.querySelector(`input[name="role"][value="${chip.dataset.dropRole}"]`);
+  if (!box) return;
+  event.preventDefault();
+  box.checked = false;
+  form.requestSubmit();
+  form.querySelector(".roles-filter > summary")?.focus();
+});
