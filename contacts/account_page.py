@@ -18,9 +18,8 @@ RESULTS_ID = "contact-results"
 
 
 def contacts_refresh(request, account):
-    """The Contacts widget's list alone, for its htmx refresh: the filters stay on the page
-    (the sort and page size they send along are swapped out of band)."""
-    return render(request, RESULTS_TEMPLATE, {**contacts_widget(request, account), "oob": True})
+    """The Contacts widget's list alone, for its htmx refresh: the filters stay on the page."""
+    return render(request, RESULTS_TEMPLATE, contacts_widget(request, account))
 
 
 def people_on_the_page(request, account, *, drawn):

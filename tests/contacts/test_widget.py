@@ -238,7 +238,22 @@ def _field_errors(response):
         messages = [text(error) for error in elements(field, "p", class_="field-error")]
         if messages:
             errors[text(element(field, "label"))] = messages
+    # The Roles: a disclosure of checkboxes, named by its summary.
+    for field in elements(form, "details", class_="field"):
+        messages = [text(error) for error in elements(field, "p", class_="field-error")]
+        if messages:
+            errors[text(element(field, "summary")).split()[0]] = messages
     return errors
+
+
+def _chosen_roles(response):
+    """The values of the ticked Roles checkboxes."""
+    roles = element(page(response), "details", class_="roles-filter")
+    return [
+        attribute(box, "value")
+        for box in elements(roles, "input", type="checkbox")
+        if "checked" in dict(box.attributes)
+    ]
 
 
 def _empty_state(response):
@@ -516,11 +531,11 @@ def test_widget_offers_the_views_of_the_account_with_their_counts(
 
 
 def _role_groups(response):
-    """(account type, [role names]) of each group of the Roles select, in order."""
-    select = element(page(response), "select", name="role")
+    """(account type, [role names]) of each group of the Roles checkboxes, in order."""
+    roles = element(page(response), "details", class_="roles-filter")
     return [
-        (attribute(group, "label"), [text(option) for option in elements(group, "option")])
-        for group in elements(select, "optgroup")
+        (text(element(group, "legend")), [text(label) for label in elements(group, "label")])
+        for group in elements(roles, "fieldset")
     ]
 
 
@@ -550,10 +565,13 @@ def test_widget_offers_the_roles_of_the_hierarchy_own_type_first(
 def test_widget_controls_have_visible_labels(viewer_client, tree, contacts):
     form = element(page(_get(viewer_client, tree["corp"])), "form", class_="widget-filters")
 
-    labels = [(text(label), attribute(label, "for")) for label in elements(form, "label")]
+    labels = [
+        (text(label), attribute(label, "for"))
+        for label in elements(form, "label")
+        if "check-option" not in (attribute(label, "class") or "")
+    ]
     assert labels == [
         ("View", "id_view"),
-        ("Roles", "id_role"),
         ("Search", "id_q"),
         ("Key contacts only", "id_key"),
         ("Include former", "id_former"),
@@ -562,13 +580,24 @@ def test_widget_controls_have_visible_labels(viewer_client, tree, contacts):
         (element.name, attribute(element, "id"), attribute(element, "name"))
         for tag in ("select", "input")
         for element in elements(form, tag)
+        if attribute(element, "name") != "role"
     ] == [
         ("select", "id_view", "view"),
-        ("select", "id_role", "role"),
         ("input", "id_q", "q"),
         ("input", "id_key", "key"),
         ("input", "id_former", "former"),
     ]
+    # The Roles: a disclosure named "Roles", a fieldset per account type named by its legend,
+    # each checkbox inside its label (the whole line is the target on a touch screen).
+    roles = element(form, "details", class_="roles-filter")
+    assert text(element(roles, "summary")) == "Roles"
+    boxes = elements(roles, "input", type="checkbox")
+    assert len(boxes) == 7
+    assert all(
+        len(elements(label, "input", type="checkbox")) == 1
+        for label in elements(roles, "label", class_="check-option")
+    )
+    assert "Ctrl" not in text(form)
 
 
 def test_widget_search_box_is_a_search_input(viewer_client, tree, contacts):
@@ -619,12 +648,7 @@ def test_widget_roles_filter(
 
     assert _names(response) == names
     assert _field_errors(response) == {}
-    selected = [
-        value
-        for value, _, selected in _options(element(page(response), "select", name="role"))
-        if selected
-    ]
-    assert sorted(selected) == sorted(str(roles[name].pk) for name in role_names)
+    assert sorted(_chosen_roles(response)) == sorted(str(roles[name].pk) for name in role_names)
 
 
 @pytest.mark.parametrize(
@@ -1025,13 +1049,13 @@ def test_widget_type_of_another_company_is_reported(viewer_client, tree, account
 
 def _described(response):
     """{control name: (aria-invalid, [(id, text) of each element its aria-describedby names])}
-    of the widget's controls, in page order."""
+    of the widget's controls, in page order; the Roles checkboxes, which are alike, as one."""
     form = element(page(response), "form", class_="widget-filters")
     controls = {}
     for tag in ("select", "input"):
         for control in elements(form, tag):
             ids = (attribute(control, "aria-describedby") or "").split()
-            controls[attribute(control, "name")] = (
+            described = (
                 attribute(control, "aria-invalid"),
                 [
                     (id_, text(html.element(form, node_tag, id=id_)))
@@ -1040,18 +1064,18 @@ def _described(response):
                     if html.elements(form, node_tag, id=id_)
                 ],
             )
+            name = attribute(control, "name")
+            assert controls.get(name, described) == described
+            controls[name] = described
     return controls
 
 
-ROLES_HINT = ("id_role_helptext", "Ctrl or ⌘ click to pick several")
-
-
-def test_widget_controls_name_only_the_roles_hint_when_nothing_is_wrong(
+def test_widget_controls_are_described_by_nothing_when_nothing_is_wrong(
     viewer_client, tree, contacts
 ):
     assert _described(_get(viewer_client, tree["corp"], "view=hierarchy&q=ada&key=on")) == {
         "view": (None, []),
-        "role": (None, [ROLES_HINT]),
+        "role": (None, []),
         "q": (None, []),
         "key": (None, []),
         "former": (None, []),
@@ -1087,7 +1111,7 @@ def test_widget_bad_value_is_read_with_its_control_and_marks_it_invalid(
 
     expected = {
         "view": (None, []),
-        "role": (None, [ROLES_HINT]),
+        "role": (None, []),
         "q": (None, []),
         "key": (None, []),
         "former": (None, []),
@@ -1107,7 +1131,6 @@ def test_widget_role_of_another_company_is_read_with_the_roles_list(
     assert _described(response)["role"] == (
         "true",
         [
-            ROLES_HINT,
             (
                 "id_role_error",
                 f"“{site_admin}” is not a role in this company, so this shows every role.",
