@@ -6,7 +6,7 @@ from functools import cached_property
 
 from django.db import models
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
-from django.db.models.functions import Concat
+from django.db.models.functions import Concat, Lower
 
 
 def name_order(prefix="", *, walk_index=True):
@@ -147,7 +147,10 @@ def column_order(key, *, descending=False, walk_index=True):
             return [*names, "pk"]
         return [(F(f) if isinstance(f, str) else f).desc() for f in names] + ["-pk"]
     if key == "email":
-        return ["-person__email", "-pk"] if descending else ["person__email", "pk"]
+        # Lower(email): the expression of the unique index of people's email (any case), which
+        # PostgreSQL walks, forwards or backwards, and stops after a page.
+        email = Lower("person__email")
+        return [email.desc(), "-pk"] if descending else [email, "pk"]
     direction = "desc" if descending else "asc"
     return [
         *(getattr(F(field), direction)(nulls_last=True) for field in GROUP_COLUMNS[key]),
@@ -181,11 +184,14 @@ class GroupsInNameOrder:
     it returns 25. The contacts are counted per role (per account) instead, from the contacts
     index alone, and the groups put in order (`arrange`, one small query); a page is then one
     query: within one group, PostgreSQL walks the person name index and stops after a page (as
-    KeyContactsFirst does); a page across groups sorts those groups' rows only.
+    KeyContactsFirst does); a page across groups reads the part of each it shows.
 
     `field` is what the contacts are counted by ("role" or "account"); `arrange({value: n})`
     returns the groups in order, [(values, n)], a group being one or more values of `field` (a
     type: its accounts)."""
+
+    # A group of up to this many contacts is sorted; a larger one walked in name order.
+    SORT_UP_TO = 2000
 
     def __init__(self, memberships, *, field, arrange):
         self.memberships = memberships
@@ -213,26 +219,42 @@ class GroupsInNameOrder:
         if not isinstance(index, slice) or index.step not in (None, 1):
             raise TypeError("GroupsInNameOrder supports plain slices only.")
         start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
-        covering, offset, position = [], 0, 0
+        # The groups the slice spans, each with the part of it taken: (values, from, to).
+        spanned, position = [], 0
         for values, n in self.groups:
             if position + n > start and position < stop:
-                if not covering:
-                    offset = start - position
-                covering.append(values)
+                spanned.append((values, n, max(start - position, 0), min(stop - position, n)))
             position += n
-        if not covering or stop <= start:
+        if not spanned:
             return []
-        if len(covering) == 1:
-            rows = self.memberships.filter(self._in_group(covering[0])).in_name_order()
-        else:
+        # At most three queries: the first group's part and the last one's, each an index walk
+        # however large the group (a role of 20,000 contacts); the groups between them are
+        # wholly on the page, so small, and sorted together.
+        first, *between, last = spanned if len(spanned) > 1 else (*spanned, None)
+        rows = self._part(first)
+        if between:
             q = Q()
-            for values in covering:
+            for values, *_ in between:
                 q |= self._in_group(values)
             group_position = Case(
-                *(When(self._in_group(values), then=i) for i, values in enumerate(covering)),
+                *(When(self._in_group(values), then=i) for i, (values, *_) in enumerate(between)),
                 output_field=IntegerField(),
             )
-            rows = self.memberships.filter(q).order_by(
-                group_position, *name_order("person__"), "pk"
+            rows += self.memberships.filter(q).order_by(
+                group_position, *name_order("person__", walk_index=False), "pk"
             )
-        return list(rows[offset : offset + stop - start])
+        if last is not None:
+            rows += self._part(last)
+        return rows
+
+    def _part(self, spanned):
+        """The rows of one group from `taken_from` to `taken_to`, in name order. A large group
+        walks the name index and stops; a small one (3 Corporate champions among 40,000
+        contacts) would be found only late in that walk, so its rows are sorted instead."""
+        values, n, taken_from, taken_to = spanned
+        order = name_order("person__", walk_index=n > self.SORT_UP_TO)
+        return list(
+            self.memberships.filter(self._in_group(values)).order_by(*order, "pk")[
+                taken_from:taken_to
+            ]
+        )

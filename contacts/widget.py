@@ -5,7 +5,6 @@ refresh of the list is served by the account page's own URL, /accounts/<id>/, wi
 """
 
 from functools import cached_property
-from itertools import groupby
 
 from django import forms
 
@@ -24,6 +23,13 @@ SORT_COLUMNS = {
     "role": "Role",
     "account": "Account",
     "type": "Type",
+}
+# The columns sorted by a group of rows (a role, an account, an account type): what the contacts
+# are counted by, and the model whose name orders the groups.
+GROUPED_BY = {
+    "role": ("role", AccountRole),
+    "account": ("account", Account),
+    "type": ("account__account_type", AccountType),
 }
 # What an htmx refresh of the widget swaps in: the list, not the filters.
 RESULTS_TEMPLATE = "contacts/widget.html#contact-results"
@@ -213,21 +219,21 @@ def _sorted_rows(memberships, filters, sort, *, count):
         # page. With the former contacts, the rows of one account's few are sorted.
         rows = memberships.order_by(*column_order(sort.key, descending=descending))
         return Counted(rows, count=None if filters["include_former"] else count)
-    if sort.key == "role":
-        return GroupsInNameOrder(
-            memberships, field="role", arrange=lambda counts: _roles_in_order(counts, descending)
-        )
+    # Role, account, type: the contacts are counted per role (account, type), and a page read
+    # from the few groups it spans.
+    field, model = GROUPED_BY[sort.key]
     return GroupsInNameOrder(
         memberships,
-        field="account",
-        arrange=lambda counts: _accounts_in_order(counts, descending, by_type=sort.key == "type"),
+        field=field,
+        arrange=lambda counts: _in_name_order_of(model, counts, descending),
     )
 
 
-def _roles_in_order(counts, descending):
-    """[([role id], contacts)] by role name (and id); no role last."""
+def _in_name_order_of(model, counts, descending):
+    """[([id], contacts)] of the roles, accounts or types counted, by name (and id); the
+    contacts without one (no role) last."""
     ordered = list(
-        AccountRole.objects.filter(pk__in=[pk for pk in counts if pk is not None])
+        model.objects.filter(pk__in=[pk for pk in counts if pk is not None])
         .order_by("name", "pk")
         .values_list("pk", flat=True)
     )
@@ -236,24 +242,6 @@ def _roles_in_order(counts, descending):
     groups = [([pk], counts[pk]) for pk in ordered]
     if None in counts:
         groups.append(([None], counts[None]))
-    return groups
-
-
-def _accounts_in_order(counts, descending, *, by_type):
-    """[([account ids], contacts)]: each account by name (and id), or with `by_type` the
-    accounts of each type together, by type name (and id)."""
-    accounts = Account.objects.filter(pk__in=list(counts))
-    if by_type:
-        rows = accounts.order_by("account_type__name", "account_type", "pk").values_list(
-            "account_type", "pk"
-        )
-        by_types = [[pk for _, pk in members] for _, members in groupby(rows, key=lambda r: r[0])]
-        groups = [(ids, sum(counts[pk] for pk in ids)) for ids in by_types]
-    else:
-        ordered = accounts.order_by("name", "pk").values_list("pk", flat=True)
-        groups = [([pk], counts[pk]) for pk in ordered]
-    if descending:
-        groups.reverse()
     return groups
 
 
