@@ -33,6 +33,22 @@ document.addEventListener("change", (event) => {
   if (select && select.form && !select.form.hasAttribute("hx-get")) select.form.requestSubmit();
 });
 
+// widget: the Contacts widget's Roles disclosure counts the ticked roles in its summary.
+function countChosenRoles(details) {
+  const chosen = details.querySelectorAll('input[name="role"]:checked').length;
+  let note = details.querySelector(".roles-chosen");
+  if (!note) {
+    note = document.createElement("span");
+    note.className = "roles-chosen";
+    details.querySelector("summary").append(" ", note);
+  }
+  note.textContent = chosen ? `(${chosen} chosen)` : "";
+}
+document.addEventListener("change", (event) => {
+  const details = event.target.closest(".roles-filter");
+  if (details) countChosenRoles(details);
+});
+
 // widget: a chip of the Contacts widget's Roles (a plain link that drops the role) unticks its
 // box and applies the filter form, which htmx sends: the boxes and the list stay in step.
 document.addEventListener("click", (event) => {
@@ -43,6 +59,8 @@ document.addEventListener("click", (event) => {
   if (!box) return;
   event.preventDefault();
   box.checked = false;
+  countChosenRoles(box.closest(".roles-filter"));
   form.requestSubmit();
+  // The chip goes away with the list's refresh: focus stays with the Roles.
   form.querySelector(".roles-filter > summary")?.focus();
 });

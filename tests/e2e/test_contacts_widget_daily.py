@@ -141,6 +141,7 @@ def test_roles_disclosure_with_chips_and_a_screenshot(signed_in_page, company):
     expect(page).to_have_url(re.compile(r"sort=name"))
     chips = page.get_by_role("list", name="Chosen roles")
     expect(chips.get_by_role("link")).to_have_count(2)
+    expect(page.get_by_text("Roles (2 chosen)")).to_be_visible()
     settled(page, "roles open, two chosen")
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.get_by_role("region", name="Contacts").screenshot(path=str(SHOTS / "widget-sorted.png"))
@@ -149,6 +150,7 @@ def test_roles_disclosure_with_chips_and_a_screenshot(signed_in_page, company):
     expect(names_in(page)).to_have_text(["Ada Lovelace"])
     expect(page.get_by_role("group", name="Site").get_by_label("End user")).not_to_be_checked()
     expect(page.get_by_role("group", name="Region").get_by_label("Champion")).to_be_checked()
+    expect(page.get_by_text("Roles (1 chosen)")).to_be_visible()
     expect(page).to_have_url(re.compile(r"sort=name"))
     settled(page, "one chip left")
 
