@@ -1,7 +1,11 @@
 """The Contacts widget of an account's page (SPEC §3.3), in one place: its filters, its rows
-and their paging, and `contacts_widget`, the one call the account page makes. Its markup is
+with their order (key contacts first, or the column a header sorts by) and paging, and
+`contacts_widget`, the one call the account page makes. Its markup is
 templates/contacts/widget.html (partials `contacts-widget` and `contact-results`); the htmx
 refresh of the list is served by the account page's own URL, /accounts/<id>/, with HX-Request.
+
+`matching_contacts(params, account)` is every row the filters select, in the widget's order:
+what the download (contacts/views/widget.py) writes and a bulk action's "all N matching" takes.
 """
 
 from functools import cached_property
@@ -39,7 +43,8 @@ class ContactFilterForm(forms.Form):
     """The Contacts widget's filters (SPEC §3.3), read from the query string.
 
     A value that does not fit (a view that does not exist for this account, a role from another
-    hierarchy) is reported on its field and that filter falls back to its default.
+    hierarchy) is reported on its field and above the list (`fallbacks`), and that filter
+    falls back to its default.
     """
 
     view = forms.ChoiceField(label="View", required=False)
@@ -172,7 +177,10 @@ class ContactFilterForm(forms.Form):
         return active
 
 
-def _widget_form(params, account, *, view_counts=None, contacts_tally=None):
+def _widget_form(params, account, *, contacts_tally=None):
+    """The widget's filter form for `params` at `account`; with `contacts_tally`, its View
+    choices carry their counts and its Roles are grouped for the page."""
+    view_counts = None
     views = account.hierarchy_views(AccountType.objects.in_hierarchy(account))
     if contacts_tally is not None:
         view_counts = {view.value: contacts_tally.in_view(account, view) for view in views}
@@ -279,7 +287,10 @@ def contacts_widget(request, account, *, contacts_tally=None):
         "contacts_page": page,
         "sort_headers": sort.headers(),
         # The filter form sends these along, so a new filter keeps the order and page size.
-        "list_state": {"sort": sort.value, "per_page": request.GET.get("per_page", "")},
+        "list_state": {
+            "sort": sort.value,
+            "per_page": str(page.paginator.per_page) if "per_page" in request.GET else "",
+        },
         "role_chips": _role_chips(request.GET, filters["roles"]),
         "fallbacks": filter_form.fallbacks(),
         "active_filters": filter_form.active_filters(),
