@@ -1,6 +1,10 @@
 """The Contacts widget's download (contacts/views/widget.py): CSV and XLSX of exactly what the
 widget lists, every matching row, for staff who may download segments, recorded in the audit."""
 
+# The fixtures `contacts` and `many_contacts` of test_widget.py are imported by name, and the
+# tests take them as arguments of the same name.
+# ruff: noqa: F401, F811
+
 import csv
 import io
 
@@ -13,8 +17,8 @@ from tests.contacts.test_widget import (
     _get,
     _names,
     _results,
-    contacts,  # noqa: F401 (a fixture)
-    many_contacts,  # noqa: F401 (a fixture)
+    contacts,
+    many_contacts,
 )
 from tests.html import attribute, elements
 
@@ -65,8 +69,8 @@ QUERIES = [
 def test_download_holds_what_the_widget_lists_on_every_page(
     standard_client,
     tree,
-    contacts,  # noqa: F811
-    many_contacts,  # noqa: F811
+    contacts,
+    many_contacts,
     query,
     file_format,
 ):
@@ -77,7 +81,7 @@ def test_download_holds_what_the_widget_lists_on_every_page(
 
 
 @pytest.mark.parametrize("file_format", FORMATS)
-def test_download_cells(standard_client, tree, roles, contacts, file_format):  # noqa: F811
+def test_download_cells(standard_client, tree, roles, contacts, file_format):
     query = f"view=hierarchy&role={roles['Site', 'Site admin'].pk}&sort=-name"
     rows = _file_rows(_download(standard_client, tree["corp"], file_format, query), file_format)
 
@@ -92,7 +96,7 @@ def test_download_cells(standard_client, tree, roles, contacts, file_format):  #
 def test_download_is_named_after_the_account_and_the_day(
     standard_client,
     tree,
-    contacts,  # noqa: F811
+    contacts,
     file_format,
 ):
     response = _download(standard_client, tree["paris_sales"], file_format)
@@ -104,7 +108,7 @@ def test_download_is_named_after_the_account_and_the_day(
 
 
 @pytest.mark.parametrize("file_format", FORMATS)
-def test_download_is_recorded_in_the_audit(standard_client, tree, roles, contacts, file_format):  # noqa: F811
+def test_download_is_recorded_in_the_audit(standard_client, tree, roles, contacts, file_format):
     query = f"view=hierarchy&role={roles['Site', 'Site admin'].pk}&q=a&key=on&sort=-role"
     _file_rows(_download(standard_client, tree["corp"], file_format, query), file_format)
 
@@ -123,7 +127,7 @@ def test_download_is_recorded_in_the_audit(standard_client, tree, roles, contact
 
 
 @pytest.mark.parametrize("file_format", FORMATS)
-def test_download_needs_the_permission(viewer_client, tree, contacts, file_format):  # noqa: F811
+def test_download_needs_the_permission(viewer_client, tree, contacts, file_format):
     response = _download(viewer_client, tree["corp"], file_format)
 
     assert response.status_code == 403
@@ -138,11 +142,11 @@ def _download_links(response):
     ]
 
 
-def test_download_links_only_for_those_allowed(viewer_client, tree, contacts):  # noqa: F811
+def test_download_links_only_for_those_allowed(viewer_client, tree, contacts):
     assert _download_links(_get(viewer_client, tree["corp"])) == []
 
 
-def test_download_links_carry_the_filters_not_the_page(standard_client, tree, contacts):  # noqa: F811
+def test_download_links_carry_the_filters_not_the_page(standard_client, tree, contacts):
     response = _get(
         standard_client, tree["corp"], "view=hierarchy&q=a&sort=-name&page=1&per_page=50"
     )
@@ -154,7 +158,7 @@ def test_download_links_carry_the_filters_not_the_page(standard_client, tree, co
     ]
 
 
-def test_download_of_a_bad_filter_uses_the_widget_fallback(standard_client, tree, contacts):  # noqa: F811
+def test_download_of_a_bad_filter_uses_the_widget_fallback(standard_client, tree, contacts):
     rows = _file_rows(
         _download(standard_client, tree["paris_sales"], "csv", "view=children&role=abc"), "csv"
     )
@@ -166,8 +170,8 @@ def test_download_of_a_bad_filter_uses_the_widget_fallback(standard_client, tree
 def test_download_query_count(
     standard_client,
     tree,
-    contacts,  # noqa: F811
-    many_contacts,  # noqa: F811
+    contacts,
+    many_contacts,
     django_assert_max_num_queries,
     file_format,
 ):

@@ -4,6 +4,10 @@ follow a contact's change (issue 15), on test_widget.py's `tree` and `contacts`.
 Every expected list is written out by hand from test_widget.py's CONTACTS (Corp's hierarchy:
 eleven rows, Ada twice, at Corp and at Amer; her Corp row was made first)."""
 
+# The fixtures `contacts` and `many_contacts` of test_widget.py are imported by name, and the
+# tests take them as arguments of the same name.
+# ruff: noqa: F401, F811
+
 import pytest
 from django.http import QueryDict
 
@@ -24,8 +28,8 @@ from tests.contacts.test_widget import (
     _names,
     _results,
     _rows,
-    contacts,  # noqa: F401 (a fixture)
-    many_contacts,  # noqa: F401 (a fixture)
+    contacts,
+    many_contacts,
 )
 from tests.html import attribute, element, elements, page, text
 
@@ -56,27 +60,27 @@ READS = {
 
 @pytest.mark.parametrize("read", list(READS))
 @pytest.mark.parametrize("sort", list(SORTED))
-def test_widget_sorts_by_the_column(viewer_client, tree, contacts, sort, read):  # noqa: F811
+def test_widget_sorts_by_the_column(viewer_client, tree, contacts, sort, read):
     response = _get(viewer_client, tree["corp"], f"view=hierarchy&sort={sort}{READS[read]}")
 
     assert _names(response) == SORTED[sort]
 
 
 @pytest.mark.parametrize("sort", list(SORTED))
-def test_matching_contacts_lists_the_widget_rows_in_its_order(tree, contacts, sort):  # noqa: F811
+def test_matching_contacts_lists_the_widget_rows_in_its_order(tree, contacts, sort):
     rows = matching_contacts(QueryDict(f"view=hierarchy&sort={sort}"), tree["corp"])
 
     assert [m.person.full_name for m in rows.select_related("person")] == SORTED[sort]
 
 
-def test_matching_contacts_without_a_sort_is_key_contacts_first(tree, contacts, roles):  # noqa: F811
+def test_matching_contacts_without_a_sort_is_key_contacts_first(tree, contacts, roles):
     params = QueryDict(f"view=hierarchy&role={roles['Site', 'Site admin'].pk}&q=e")
     rows = matching_contacts(params, tree["corp"]).select_related("person")
 
     assert [m.person.full_name for m in rows] == [PIERRE, TEX]
 
 
-def test_widget_without_a_sort_keeps_key_contacts_first(viewer_client, tree, contacts):  # noqa: F811
+def test_widget_without_a_sort_keeps_key_contacts_first(viewer_client, tree, contacts):
     response = _get(viewer_client, tree["corp"], "view=hierarchy&sort=nonsense")
 
     assert _names(response) == [IAN, ADA, PIERRE, TEX, AMY, BERT, CARL, EMIL, ADA, OLGA, SALLY]
@@ -95,7 +99,7 @@ def _headers(response):
     return result
 
 
-def test_widget_headers_say_the_order_and_link_to_the_other_one(viewer_client, tree, contacts):  # noqa: F811
+def test_widget_headers_say_the_order_and_link_to_the_other_one(viewer_client, tree, contacts):
     response = _get(viewer_client, tree["corp"], "view=hierarchy&sort=role")
 
     assert _headers(response) == [
@@ -112,7 +116,7 @@ def test_widget_headers_say_the_order_and_link_to_the_other_one(viewer_client, t
 def test_widget_sort_links_keep_the_filters_and_go_back_to_page_one(
     viewer_client,
     tree,
-    contacts,  # noqa: F811
+    contacts,
 ):
     response = _get(viewer_client, tree["corp"], "view=hierarchy&q=a&key=on&page=2&per_page=50")
 
@@ -136,7 +140,7 @@ def _carried(response):
 
 
 @pytest.mark.parametrize("htmx", [False, True])
-def test_widget_filter_form_carries_the_sort_and_page_size(viewer_client, tree, contacts, htmx):  # noqa: F811
+def test_widget_filter_form_carries_the_sort_and_page_size(viewer_client, tree, contacts, htmx):
     headers = {"HX_Request": "true"} if htmx else {}
     response = _get(viewer_client, tree["corp"], "sort=-email&per_page=50&page=2", **headers)
 
@@ -147,7 +151,7 @@ def test_widget_filter_form_carries_the_sort_and_page_size(viewer_client, tree, 
     assert _carried(_get(viewer_client, tree["corp"])) == {}
 
 
-def test_widget_sorted_pages_are_stable_across_groups(viewer_client, tree, contacts, many_contacts):  # noqa: F811
+def test_widget_sorted_pages_are_stable_across_groups(viewer_client, tree, contacts, many_contacts):
     # 30 more Department heads at Paris Sales: a page runs across the roles' groups.
     for sort in ("role", "-role", "account", "type", "-type", "name", "-email"):
         query = f"view=hierarchy&sort={sort}"
@@ -166,7 +170,7 @@ def _row_ids(response):
     ]
 
 
-def test_widget_page_size_and_page_numbers(viewer_client, tree, contacts, many_contacts):  # noqa: F811
+def test_widget_page_size_and_page_numbers(viewer_client, tree, contacts, many_contacts):
     response = _get(viewer_client, tree["corp"], "view=hierarchy&sort=name&per_page=50")
     assert len(_rows(response)) == 41
     response = _get(viewer_client, tree["corp"], "view=hierarchy&sort=name&per_page=25&page=2")
@@ -192,7 +196,7 @@ def test_widget_page_size_and_page_numbers(viewer_client, tree, contacts, many_c
 # Roles: chips, and what a filter that does not fit shows
 
 
-def test_widget_chosen_roles_are_chips_that_drop_one_role(viewer_client, tree, roles, contacts):  # noqa: F811
+def test_widget_chosen_roles_are_chips_that_drop_one_role(viewer_client, tree, roles, contacts):
     champion, site_admin = roles["Corporate", "Champion"], roles["Site", "Site admin"]
     response = _get(
         viewer_client,
@@ -222,7 +226,7 @@ def test_widget_chosen_roles_are_chips_that_drop_one_role(viewer_client, tree, r
     assert text(summary) == "Roles (2 chosen)"
 
 
-def test_widget_without_roles_has_no_chips(viewer_client, tree, contacts):  # noqa: F811
+def test_widget_without_roles_has_no_chips(viewer_client, tree, contacts):
     assert not elements(_results(_get(viewer_client, tree["corp"])), "ul", class_="role-chips")
 
 
@@ -234,7 +238,7 @@ def _fallbacks(response):
 def test_widget_says_above_the_list_which_view_it_shows_instead(
     viewer_client,
     tree,
-    contacts,  # noqa: F811
+    contacts,
     htmx,
 ):
     headers = {"HX_Request": "true"} if htmx else {}
@@ -246,7 +250,7 @@ def test_widget_says_above_the_list_which_view_it_shows_instead(
     assert _names(response) == [SALLY]
 
 
-def test_widget_says_above_the_list_that_a_role_is_unknown(viewer_client, tree, roles, contacts):  # noqa: F811
+def test_widget_says_above_the_list_that_a_role_is_unknown(viewer_client, tree, roles, contacts):
     site_admin = roles["Site", "Site admin"].pk
     response = _get(viewer_client, tree["other"], f"role={site_admin}")
 
@@ -255,7 +259,7 @@ def test_widget_says_above_the_list_that_a_role_is_unknown(viewer_client, tree, 
     ]
 
 
-def test_widget_that_fits_says_nothing_above_the_list(viewer_client, tree, contacts):  # noqa: F811
+def test_widget_that_fits_says_nothing_above_the_list(viewer_client, tree, contacts):
     assert _fallbacks(_get(viewer_client, tree["corp"], "view=hierarchy&sort=role")) == []
 
 
@@ -269,7 +273,7 @@ def _refresh_after_a_change(client, account, query=""):
 def test_refresh_after_a_change_brings_the_view_counts_and_the_drawing(
     standard_client,
     tree,
-    contacts,  # noqa: F811
+    contacts,
 ):
     from tests.factories import MembershipFactory
 
@@ -288,7 +292,7 @@ def test_refresh_after_a_change_brings_the_view_counts_and_the_drawing(
     assert "<html" not in body
 
 
-def test_a_filter_refresh_brings_the_list_only(standard_client, tree, contacts):  # noqa: F811
+def test_a_filter_refresh_brings_the_list_only(standard_client, tree, contacts):
     body = _get(standard_client, tree["emea"], "q=e", HX_Request="true").content.decode()
 
     assert "hx-swap-oob" not in body
@@ -310,7 +314,7 @@ def test_widget_sorted_page_query_count(
     standard_client,
     tree,
     roles,
-    contacts,  # noqa: F811
+    contacts,
     django_assert_max_num_queries,
     size,
     sort,
@@ -329,7 +333,7 @@ def test_widget_sorted_fragment_query_count(
     standard_client,
     tree,
     roles,
-    contacts,  # noqa: F811
+    contacts,
     django_assert_max_num_queries,
     size,
     sort,
@@ -348,7 +352,7 @@ def test_refresh_after_a_change_query_count(
     standard_client,
     tree,
     roles,
-    contacts,  # noqa: F811
+    contacts,
     django_assert_max_num_queries,
     size,
 ):
@@ -356,3 +360,32 @@ def test_refresh_after_a_change_query_count(
 
     with django_assert_max_num_queries(14):
         _refresh_after_a_change(standard_client, tree["corp"], "view=hierarchy")
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "sort=",
+        "sort=-",
+        "sort=--name",
+        "sort=person__email",
+        "sort=name&per_page=7",
+        "per_page=abc&page=-1",
+        "sort=role&page=99999",
+    ],
+)
+def test_widget_order_or_size_that_does_not_fit_shows_a_page_that_does(
+    viewer_client,
+    tree,
+    contacts,
+    query,
+):
+    response = _get(viewer_client, tree["corp"], f"view=hierarchy&{query}")
+
+    assert response.status_code == 200
+    assert len(_names(response)) == 11
+    assert _carried(response).get("per_page") in (None, "25")
+
+
+def test_download_of_an_account_that_does_not_exist_is_not_found(standard_client, db):
+    assert standard_client.get("/accounts/999999/contacts.csv").status_code == 404

@@ -332,3 +332,37 @@ def test_the_account_page_with_filters_open_does_not_scroll_sideways(
     open_roles_on_a_phone(page, staff_user, company)
 
     assert_no_sideways_scroll(page, "roles open, one chosen")
+
+
+def test_filter_and_sort_the_widget_with_the_keyboard_alone(signed_in_page, company):
+    page = signed_in_page
+    page.goto(f"/accounts/{company['emea'].pk}/?view=hierarchy")
+    page.get_by_label("View").focus()
+
+    page.keyboard.press("Tab")
+    roles = page.get_by_text("Roles", exact=True)
+    expect(roles).to_be_focused()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    champion = page.get_by_role("group", name="Region").get_by_label("Champion")
+    expect(champion).to_be_focused()
+    page.keyboard.press("Space")
+    expect(champion).to_be_checked()
+    expect(names_in(page)).to_have_text(["Ada Lovelace"])
+    settled(page, "keyboard, one role")
+
+    chip = page.get_by_role("link", name="Remove the role Champion (Region) from the filter")
+    chip.focus()
+    page.keyboard.press("Enter")
+    expect(names_in(page)).to_have_count(6)
+    expect(champion).not_to_be_checked()
+    expect(page.get_by_role("list", name="Chosen roles")).to_have_count(0)
+    expect(roles).to_be_focused()
+
+    email = header(page, "Email").get_by_role("link", name="Email")
+    email.focus()
+    page.keyboard.press("Enter")
+    expect(header(page, "Email")).to_have_attribute("aria-sort", "ascending")
+    expect(names_in(page).first).to_have_text("Ada Lovelace")
+    expect(names_in(page).last).to_have_text("Grace Hopper")
+    settled(page, "keyboard, sorted by email")
