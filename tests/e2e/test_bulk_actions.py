@@ -50,9 +50,7 @@ def bulk_mark_key_contacts(page, emea):
     expect(page.get_by_role("heading", level=1, name="Mark key contact")).to_be_visible()
 
 
-def test_bulk_marking_key_contacts_reviews_confirms_and_shows_the_crowns(
-    signed_in_page, company
-):
+def test_bulk_marking_key_contacts_reviews_confirms_and_shows_the_crowns(signed_in_page, company):
     page = signed_in_page
     emea = company["emea"]
     page.goto(f"/accounts/{emea.pk}/?view=hierarchy")
@@ -99,9 +97,7 @@ def test_a_role_that_does_not_fit_is_named_on_the_confirm_page(signed_in_page, c
     left_out = page.get_by_role("table", name="Contacts left out")
     expect(left_out).to_contain_text("Region accounts do not take the role “End user”")
     expect(left_out).to_contain_text("Alan Turing")
-    expect(page.get_by_role("table", name="Contacts already so")).to_contain_text(
-        "Barbara Liskov"
-    )
+    expect(page.get_by_role("table", name="Contacts already so")).to_contain_text("Barbara Liskov")
     assert_accessible(page, "confirm page with rows left out")
     page.get_by_role("button", name="Set role: 1 contact").click()
 
