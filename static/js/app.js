@@ -77,7 +77,7 @@ let bulkLastEdited = null;
 document.addEventListener("htmx:load", (event) => {
   const element = event.detail.elt;
   if (element.matches?.("[data-inline-editor]")) {
-    element.querySelector("select, input:not([type=hidden])")?.focus();
+    element.querySelector("[autofocus]")?.focus();
     return;
   }
   if (element.matches?.("tr[data-restored]")) bulkLastEdited = element.id;
