@@ -32,3 +32,9 @@ def bulk_actions(can_edit_tasks):
         for value, label in bulk.ACTIONS.items()
         if value != bulk.ADD_TASK or can_edit_tasks
     ]
+
+
+@register.filter
+def more_than(count, shown):
+    """How many of `count` rows are past the `shown` listed (0: none)."""
+    return max(count - shown, 0)
