@@ -118,3 +118,31 @@ def test_bulk_actions_fit_a_phone(browser, live_server, phone_page, staff_user, 
     expect(page.get_by_text("Marked 2 contacts as key contacts.")).to_be_visible()
     assert_no_sideways_scroll(page, "widget after the bulk action at 390 px")
     assert Membership.objects.filter(is_key_contact=True).count() == 3
+
+
+def test_bulk_marking_key_contacts_with_the_keyboard_only(signed_in_page, company):
+    page = signed_in_page
+    page.goto(f"/accounts/{company['emea'].pk}/?view=hierarchy")
+    grace = page.get_by_role("checkbox", name="Select Grace Hopper at Emea")
+    grace.focus()
+    page.keyboard.press("Space")
+    expect(grace).to_be_checked()
+    expect(page.get_by_text("(1 selected)")).to_be_visible()
+    # The row's checkbox comes just before its name in the tab order.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Grace Hopper", exact=True)).to_be_focused()
+    page.get_by_label("With the selected").focus()
+    page.keyboard.press("ArrowDown")
+    expect(page.get_by_label("With the selected")).to_have_value("mark_key")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Review…")).to_be_focused()
+    page.keyboard.press("Enter")
+
+    confirm = page.get_by_role("button", name="Mark key contact: 1 contact")
+    expect(confirm).to_be_visible()
+    while not confirm.evaluate("button => button === document.activeElement"):
+        page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_text("Marked 1 contact as key contact.")).to_be_visible()
+    expect(row(page, "Grace Hopper").get_by_role("img", name="Key contact")).to_be_visible()
