@@ -146,3 +146,29 @@ def test_bulk_marking_key_contacts_with_the_keyboard_only(signed_in_page, compan
 
     expect(page.get_by_text("Marked 1 contact as key contact.")).to_be_visible()
     expect(row(page, "Grace Hopper").get_by_role("img", name="Key contact")).to_be_visible()
+
+
+def test_select_all_matching_across_pages(signed_in_page, company):
+    page = signed_in_page
+    emea = company["emea"]
+    for number in range(30):
+        MembershipFactory(
+            account=emea,
+            person=PersonFactory(last_name=f"Many{number:02}", email=f"m{number}@x.example"),
+            is_contact=True,
+        )
+    page.goto(f"/accounts/{emea.pk}/?view=hierarchy&q=many")
+    expect(page.get_by_text("30 contacts")).to_be_visible()
+
+    page.get_by_role("checkbox", name="Select all 30 matching").check()
+    expect(page.get_by_role("checkbox", name="Select all 25 contacts on this page")).to_be_checked()
+    page.get_by_label("With the selected").select_option(label="Mark key contact")
+    page.get_by_role("button", name="Review…").click()
+
+    expect(page.get_by_role("heading", name="Will change (30)")).to_be_visible()
+    assert_accessible(page, "confirm page of all matching")
+    page.get_by_role("button", name="Mark key contact: 30 contacts").click()
+
+    expect(page.get_by_text("Marked 30 contacts as key contacts.")).to_be_visible()
+    expect(page).to_have_url(re.compile(r"q=many"))
+    assert Membership.objects.filter(is_key_contact=True).count() == 31
