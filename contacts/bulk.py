@@ -116,6 +116,18 @@ class BulkActionForm(forms.Form):
     query = forms.CharField(required=False, max_length=4000)
     as_of = forms.IntegerField(required=False, min_value=0, max_value=LAST_MOMENT)
     matching = forms.IntegerField(required=False, min_value=0)
+    # The fields that say what is selected, carried from page to page as they came.
+    SELECTION = (
+        "contact",
+        "page_contact",
+        "all_on_page",
+        "all_matching",
+        "query",
+        "as_of",
+        "matching",
+    )
+    # Set role without a role (set by clean): the confirm page asks for one first.
+    needs_role = False
 
     def __init__(self, data, *, account):
         super().__init__(data)
@@ -137,7 +149,6 @@ class BulkActionForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        # Setting a role without one: the confirm page asks for it first.
         self.needs_role = data["action"] == SET_ROLE and data.get("role") is None
         if data["all_matching"]:
             if data.get("as_of") is None:
@@ -177,18 +188,6 @@ class BulkActionForm(forms.Form):
             roles=AccountRole.objects.in_hierarchy(account).select_related("account_type"),
             account_type=account.account_type,
         )
-
-    needs_role = False
-    # The fields that say what is selected, carried from page to page as they came.
-    SELECTION = (
-        "contact",
-        "page_contact",
-        "all_on_page",
-        "all_matching",
-        "query",
-        "as_of",
-        "matching",
-    )
 
     def selection_fields(self):
         """(name, value) of the selection as it was sent, for the confirm page's forms."""
