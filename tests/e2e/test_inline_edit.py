@@ -55,6 +55,8 @@ def test_editing_a_role_and_key_mark_in_the_row(signed_in_page, tree, grace):
     grace.refresh_from_db()
     assert (grace.role.name, grace.is_key_contact) == ("Site admin", True)
     assert ContactChange.objects.filter(membership=grace).count() == 2
+    # The list fades while it refreshes (app.css): axe reads its colours once it is whole.
+    expect(page.locator("#contact-results")).to_have_css("opacity", "1")
     assert_accessible(page, "after an inline save")
 
 
