@@ -49,8 +49,9 @@ def test_editing_a_role_and_key_mark_in_the_row(signed_in_page, tree, grace):
 
     expect(grace_row(page)).to_contain_text("Site admin")
     expect(grace_row(page).get_by_role("img", name="Key contact")).to_be_visible()
-    # The list refreshed (contacts-changed): the key contacts come first, and focus is back.
-    expect(page.locator("td.contact-name a")).to_have_text(["Ada Lovelace", "Grace Hopper"])
+    # The list refreshed (contacts-changed): two key contacts now, in name order (Hopper
+    # before Lovelace, where Ada came first as the only one), and focus is back on Edit.
+    expect(page.locator("td.contact-name a")).to_have_text(["Grace Hopper", "Ada Lovelace"])
     expect(page.get_by_role("link", name="Edit Grace Hopper at Paris")).to_be_focused()
     grace.refresh_from_db()
     assert (grace.role.name, grace.is_key_contact) == ("Site admin", True)
