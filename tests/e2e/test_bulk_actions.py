@@ -101,7 +101,9 @@ def test_a_role_that_does_not_fit_is_named_on_the_confirm_page(signed_in_page, c
     page.screenshot(path=str(SHOTS / "bulk-confirm.png"), full_page=True)
     page.get_by_role("button", name="Set role: 1 contact").click()
 
-    expect(page.get_by_text("Set the role “End user” for 1 contact. 3 selected were left out."))
+    expect(
+        page.get_by_text("Set the role “End user” for 1 contact. 3 selected were left out.")
+    ).to_be_visible()
     expect(row(page, "Edsger Dijkstra")).to_contain_text("End user")
 
 
