@@ -481,8 +481,10 @@ def test_the_widget_offers_viewers_no_bulk_bar_nor_checkboxes(viewer_client, tre
 def test_all_n_matching_of_thousands_is_a_few_queries_and_lists_the_first_rows(
     standard_client, tree, roles, django_assert_max_num_queries
 ):
-    """Bulk reads and batched writes: 1,200 rows are no more queries than 12 (measured: a
-    GET of the confirm page is 6 queries, the POST 16, whatever the number of rows)."""
+    """Bulk reads and batched writes: the confirm page reads the rows in one query (8 in
+    all, measured the same for 10,000 rows); the POST writes 500 rows per UPDATE and per
+    INSERT of history (10,000 rows measured: 53 queries, 2.3 s on SQLite, 8.7 s on the shared
+    PostgreSQL)."""
     people = PersonFactory.create_batch(1200)
     Membership.objects.bulk_create(
         Membership(person=person, account=tree["paris"], is_contact=True) for person in people
