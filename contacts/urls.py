@@ -3,7 +3,7 @@ which live under /accounts/<id>/ beside the account's own pages (accounts/urls.p
 
 from django.urls import path
 
-from .views import memberships, merge, people, privacy, segments, tasks, widget
+from .views import bulk, inline, memberships, merge, people, privacy, segments, tasks, widget
 
 app_name = "contacts"
 urlpatterns = [
@@ -59,4 +59,8 @@ urlpatterns = [
         {"file_format": "xlsx"},
         name="widget-xlsx",
     ),
+    # Issue 15, bulk actions and inline edits of the Contacts widget's rows (contacts.bulk).
+    path("accounts/<int:account_pk>/contacts/bulk/", bulk.bulk_action, name="bulk-action"),
+    path("people/contacts/<int:pk>/row/", inline.contact_row, name="contact-row"),
+    path("people/contacts/<int:pk>/inline-edit/", inline.inline_edit, name="inline-edit"),
 ]

@@ -177,7 +177,7 @@ class ContactFilterForm(forms.Form):
         return active
 
 
-def _widget_form(params, account, *, contacts_tally=None):
+def widget_filter_form(params, account, *, contacts_tally=None):
     """The widget's filter form for `params` at `account`; with `contacts_tally`, its View
     choices carry their counts and its Roles are grouped for the page."""
     view_counts = None
@@ -203,11 +203,12 @@ def widget_order(filters, sort):
     return ["-is_key_contact", *name_order("person__"), "pk"]
 
 
-def matching_contacts(params, account):
+def matching_contacts(params, account, *, filter_form=None):
     """The memberships the widget's filters in `params` (a QueryDict: view, role, q, key,
     former, sort) select at `account`: every one, not a page, in the widget's order, as a
-    queryset. What a bulk action's "all N matching" and the download select."""
-    filter_form = _widget_form(params, account)
+    queryset. What a bulk action's "all N matching" and the download select. `filter_form`:
+    the widget_filter_form of these params, when the caller has it already."""
+    filter_form = filter_form or widget_filter_form(params, account)
     filters = filter_form.filters
     memberships = filter_form.apply(
         Membership.objects.contacts(include_former=filters["include_former"]), account
@@ -260,7 +261,7 @@ def contacts_widget(request, account, *, contacts_tally=None):
     `contacts_tally` (contacts.counts.contact_counts_by_account, which the account page reads
     for its drawing too) labels the View choices with their counts; the htmx refresh of the
     list shows no choices and passes none."""
-    filter_form = _widget_form(request.GET, account, contacts_tally=contacts_tally)
+    filter_form = widget_filter_form(request.GET, account, contacts_tally=contacts_tally)
     view_counts = contacts_tally is not None
     filters = filter_form.filters
     include_former = filters["include_former"]
@@ -334,7 +335,7 @@ def download_columns(params):
 def download_description(params, account):
     """What a download of the widget held, in words, for the download audit: 'Contacts widget
     of CORP (Corp); View: This account; Roles: …; Sorted by Name, descending'."""
-    filter_form = _widget_form(params, account)
+    filter_form = widget_filter_form(params, account)
     sort = SortOrder(params, SORT_COLUMNS)
     words = [
         f"Contacts widget of {account.external_id} ({account.name})",

@@ -64,3 +64,58 @@ document.addEventListener("click", (event) => {
   // The chip goes away with the list's refresh: focus stays with the Roles.
   form.querySelector(".roles-filter > summary")?.focus();
 });
+
+// bulk (issue 15): the Contacts widget's row selection and inline editor.
+// "Select all on this page" ticks the page's rows; the bar counts the rows ticked.
+function bulkRows() {
+  return document.querySelectorAll('input[type="checkbox"][name="contact"][form="bulk-form"]');
+}
+function syncBulkSelection() {
+  const rows = [...bulkRows()];
+  const ticked = rows.filter((row) => row.checked).length;
+  const all = document.querySelector("[data-select-page]");
+  if (all) {
+    all.checked = rows.length > 0 && ticked === rows.length;
+    all.indeterminate = ticked > 0 && ticked < rows.length;
+  }
+  const matching = document.querySelector("[data-select-matching]");
+  const count = document.querySelector("[data-bulk-count]");
+  if (count) {
+    count.textContent = matching?.checked ? "(all matching)" : ticked ? `(${ticked} selected)` : "";
+  }
+}
+document.addEventListener("change", (event) => {
+  if (event.target.matches("[data-select-page], [data-select-matching]")) {
+    for (const row of bulkRows()) row.checked = event.target.checked;
+  } else if (!event.target.matches('[name="contact"][form="bulk-form"]')) {
+    return;
+  }
+  syncBulkSelection();
+});
+
+// Escape in a row's inline editor cancels it.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const editor = event.target.closest?.("[data-inline-editor]");
+  if (editor) {
+    event.preventDefault();
+    editor.querySelector("[data-inline-cancel]")?.click();
+  }
+});
+
+// An inline editor opens with its first field focused; a row back from it (saved or
+// cancelled) gives focus back to its Edit link, also after the list refreshes around it.
+let bulkLastEdited = null;
+document.addEventListener("htmx:load", (event) => {
+  const element = event.detail.elt;
+  if (element.matches?.("[data-inline-editor]")) {
+    element.querySelector("[autofocus]")?.focus();
+    return;
+  }
+  if (element.matches?.("tr[data-restored]")) bulkLastEdited = element.id;
+  const row = bulkLastEdited && document.getElementById(bulkLastEdited);
+  if (row && element.contains(row)) {
+    row.querySelector("[data-inline-edit]")?.focus();
+    if (element !== row) bulkLastEdited = null;
+  }
+});
