@@ -324,6 +324,7 @@ def test_accounts_header_constant_is_the_resources():
 # (contacts.services.check_account_move), judged on the accounts as the whole file leaves them.
 
 LEVELS = "(Corporate → Region → Site → Department)"
+RULE = f"an account's type comes after its parent's {LEVELS}."
 
 
 def judged(text, problems):
@@ -360,20 +361,18 @@ def test_an_account_below_a_parent_of_its_level_or_lower_is_refused(tree):
             (
                 2,
                 "Parent Account ID",
-                f"“LYON”, a Site account, cannot sit below “PARIS”, a Site account: an account's "
-                f"type comes after its parent's {LEVELS}.",
+                f"Paris (PARIS, Site) cannot be the parent of Lyon (LYON, Site, line 2): {RULE}",
             ),
             (
                 3,
                 "Account Type",
-                f"“BERLIN”, a Region account, cannot sit below “EMEA”, a Region account: an "
-                f"account's type comes after its parent's {LEVELS}.",
+                f"Emea (EMEA, Region) cannot be the parent of Berlin (BERLIN, Region, line 3): "
+                f"{RULE}",
             ),
             (
                 4,
                 "Parent Account ID",
-                f"“AMER”, a Region account, cannot sit below “PARIS”, a Site account: an "
-                f"account's type comes after its parent's {LEVELS}.",
+                f"Paris (PARIS, Site) cannot be the parent of Amer (AMER, Region, line 4): {RULE}",
             ),
         ],
     )
@@ -393,8 +392,8 @@ def test_an_account_below_a_parent_that_the_file_retypes_is_refused(tree):
             (
                 2,
                 "Parent Account ID",
-                f"“LYON”, a Department account, cannot sit below “BERLIN” (line 3), a Department "
-                f"account: an account's type comes after its parent's {LEVELS}.",
+                f"Berlin (BERLIN, Department, line 3) cannot be the parent of Lyon (LYON, "
+                f"Department, line 2): {RULE}",
             ),
         ],
     )
@@ -410,8 +409,8 @@ def test_a_retyped_account_cannot_sit_above_its_children_of_its_new_level(tree):
             (
                 2,
                 "Account Type",
-                f"“PARIS” cannot be a Department account while “PARIS_SALES”, a Department "
-                f"account, sits below it: an account's type comes after its parent's {LEVELS}.",
+                f"Paris (PARIS, Department, line 2) cannot be the parent of Paris Sales "
+                f"(PARIS_SALES, Department): {RULE}",
             ),
         ],
     )
@@ -440,14 +439,13 @@ def test_a_refused_row_that_leaves_another_account_misplaced_refuses_that_row_to
             (
                 2,
                 "Account Type",
-                f"“EMEA” cannot be a Site account while “PARIS”, a Site account, sits below it: "
-                f"an account's type comes after its parent's {LEVELS}.",
+                f"Emea (EMEA, Site, line 2) cannot be the parent of Paris (PARIS, Site): {RULE}",
             ),
             (
                 4,
                 "Parent Account ID",
-                f"“PARIS”, a Region account, cannot sit below “AMER”, a Region account: an "
-                f"account's type comes after its parent's {LEVELS}.",
+                f"Amer (AMER, Region) cannot be the parent of Paris (PARIS, Region, line 4): "
+                f"{RULE}",
             ),
         ],
     )
@@ -463,14 +461,13 @@ def test_an_accounts_own_row_is_refused_when_its_parents_row_makes_it_misplaced(
             (
                 2,
                 "Account Type",
-                f"“EMEA” cannot be a Site account while “PARIS”, a Site account, sits below it: "
-                f"an account's type comes after its parent's {LEVELS}.",
+                f"Emea (EMEA, Site, line 2) cannot be the parent of Paris (PARIS, Site): {RULE}",
             ),
             (
                 3,
                 "Parent Account ID",
-                f"“PARIS”, a Site account, cannot sit below “EMEA” (line 2), a Site account: an "
-                f"account's type comes after its parent's {LEVELS}.",
+                f"Emea (EMEA, Site, line 2) cannot be the parent of Paris (PARIS, Site, line 3): "
+                f"{RULE}",
             ),
         ],
     )
@@ -582,8 +579,8 @@ def test_a_move_refused_for_its_level_splits_no_links(links):
             (
                 2,
                 "Parent Account ID",
-                f"“BERLIN”, a Site account, cannot sit below “OTHER_REGION” (line 3), a Site "
-                f"account: an account's type comes after its parent's {LEVELS}.",
+                f"Other Region (OTHER_REGION, Site, line 3) cannot be the parent of Berlin "
+                f"(BERLIN, Site, line 2): {RULE}",
             ),
             (
                 4,
