@@ -65,9 +65,12 @@ class AccountTypeQuerySet(models.QuerySet):
             pk__in=Account.objects.filter(tree_id=account.tree_id).values("account_type")
         )
 
+    def levels_rows(self):
+        return self.order_by().values_list("pk", "name", "order")
+
     def levels(self):
         """The order of the levels, as TypeLevels."""
-        return TypeLevels(self.order_by().values_list("pk", "name", "order"))
+        return TypeLevels(self.levels_rows())
 
 
 class TypeLevels:
@@ -123,7 +126,7 @@ class AccountType(models.Model):
         if getattr(self, "order_checked_with_the_others", False):
             return  # The admin's list of types changes several at once and checks them so.
         others = AccountType.objects.exclude(pk=self.pk) if self.pk else AccountType.objects
-        rows = [*others.order_by().values_list("pk", "name", "order")]
+        rows = [*others.levels_rows()]
         # A new type has no accounts yet, but its position may define the order for the others.
         rows.append((self.pk or 0, self.name, self.order))
         # While an order was defined, only this type's accounts and their parents and children

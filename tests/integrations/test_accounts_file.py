@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Account
+from accounts.models import Account, AccountType
 from tests.factories import (
     AccountFactory,
     MembershipFactory,
@@ -21,6 +21,7 @@ from tests.integrations.conftest import (
     accounts_csv,
     changed_rows,
     import_accounts,
+    run,
     snapshot,
     totals,
 )
@@ -481,6 +482,108 @@ def test_accounts_misplaced_before_the_file_do_not_fail_rows_that_leave_them_be(
     result = import_accounts(accounts_csv("EMEA,Europe,,CORP", "LYON,Lyon,Site,EMEA"))
 
     assert totals(result) == {"new": 1, "updated": 1, "unchanged": 0, "failed": 0}
+
+
+# A Corporate account under a Department (issue 15), in every shape a file can give it; and no
+# order at all while every type has one position (accounts.models.TypeLevels).
+
+
+def _refusal(line, parent, child):
+    return (line, "Parent Account ID", f"{parent} cannot be the parent of {child}: {RULE}")
+
+
+@pytest.mark.parametrize(
+    ("rows", "problems"),
+    [
+        pytest.param(
+            ["ACME,Acme,Corporate,ACME_DEPT", "ACME_DEPT,Acme Dept,Department,OTHER_REGION"],
+            [
+                _refusal(
+                    2,
+                    "Acme Dept (ACME_DEPT, Department, line 3)",
+                    "Acme (ACME, Corporate, line 2)",
+                )
+            ],
+            id="parent-new-and-listed-after",
+        ),
+        pytest.param(
+            ["OTHER,,,AUSTIN_IT"],
+            [_refusal(2, "Austin It (AUSTIN_IT, Department)", "Other (OTHER, Corporate, line 2)")],
+            id="existing-account-moved",
+        ),
+        pytest.param(
+            [
+                "ACME,Acme,Corporate,ACME_SITE",
+                "ACME_SITE,Acme Site,Site,ACME_DEPT",
+                "ACME_DEPT,Acme Dept,Department,",
+            ],
+            [
+                _refusal(
+                    2, "Acme Site (ACME_SITE, Site, line 3)", "Acme (ACME, Corporate, line 2)"
+                ),
+                _refusal(
+                    3,
+                    "Acme Dept (ACME_DEPT, Department, line 4)",
+                    "Acme Site (ACME_SITE, Site, line 3)",
+                ),
+            ],
+            id="children-listed-first",
+        ),
+        pytest.param(
+            ["ACME,Acme,Corporate,OTHER_REGION", "OTHER_REGION,,Department,OTHER"],
+            [
+                _refusal(
+                    2,
+                    "Other Region (OTHER_REGION, Department, line 3)",
+                    "Acme (ACME, Corporate, line 2)",
+                )
+            ],
+            id="parent-retyped-by-the-file",
+        ),
+    ],
+)
+def test_a_corporate_account_under_a_department_is_refused_naming_both(tree, rows, problems):
+    judged(accounts_csv(*rows), problems)
+
+    assert ("ACME" in parents(), parents()["OTHER"]) == (False, None)
+
+
+def test_with_every_type_at_one_position_a_file_nests_accounts_freely(tree):
+    AccountType.objects.update(order=0)
+
+    result = import_accounts(
+        accounts_csv(
+            "ACME,Acme,Corporate,ACME_DEPT",  # its parent listed after it
+            "ACME_DEPT,Acme Dept,Department,AUSTIN_IT",  # below a Department
+            "EMEA,,Department,AUSTIN_OPS",  # retyped above its Sites, below a Department
+            "PARIS,,Corporate,",
+        )
+    )
+
+    assert result.problems() == []
+    assert (parents()["ACME"], parents()["ACME_DEPT"], types()["PARIS"]) == (
+        "ACME_DEPT",
+        "AUSTIN_IT",
+        "Corporate",
+    )
+    assert_valid_trees()
+
+
+def test_import_accounts_refuses_a_corporate_below_a_department(tree, tmp_path):
+    before = snapshot()
+    path = tmp_path / "accounts.csv"
+    path.write_text(accounts_csv("ACME,Acme,Corporate,AUSTIN_OPS"), encoding="utf-8")
+
+    lines, (code, _message) = run("import_accounts", str(path))
+
+    assert code == 1
+    assert lines[:3] == [
+        "Accounts file accounts.csv: 0 new, 0 updated, 0 unchanged, 1 failed.",
+        "Errors:",
+        "  Line 2, Parent Account ID: Austin Ops (AUSTIN_OPS, Department) cannot be the parent "
+        f"of Acme (ACME, Corporate, line 2): {RULE}",
+    ]
+    assert snapshot() == before
 
 
 @pytest.fixture
