@@ -214,3 +214,17 @@ def test_a_finished_job_keeps_its_status_badge(advanced_client):
     assert [html.text(badge) for badge in html.elements(page, "span", class_="outcome")] == [
         "Finished"
     ]
+
+
+def test_a_choice_that_does_not_change_the_button_has_no_show_button(advanced_client):
+    """Keeping removed contacts removed or not leaves the button's words as they are."""
+    job = preview_job(new=1, readds=1)
+
+    form = html.element(
+        html.page(advanced_client.get(job.get_absolute_url())), "form", class_="confirm-form"
+    )
+
+    assert [
+        html.attribute(box, "name") for box in html.elements(form, "input", type="checkbox")
+    ] == ["keep_removed"]
+    assert html.elements(form, "button", name="show") == []
