@@ -23,6 +23,14 @@ class AccountRoleInline(admin.TabularInline):
     extra = 1
 
 
+# Here rather than on the model field, where a change of words would need a migration.
+ORDER_HELP = (
+    "Position of this level, top first (Corporate 1, Region 2, Site 3…): an account's type must "
+    "come after its parent's. While every type has the same position (as at first, all 0), no "
+    "order is defined and any account may sit below any other."
+)
+
+
 class AccountTypeListForm(forms.ModelForm):
     """A row of the list of types: its position is judged with the other rows'
     (AccountTypeListFormSet), not against their old positions."""
@@ -58,6 +66,12 @@ class AccountTypeAdmin(admin.ModelAdmin):
     list_editable = ["order"]
     search_fields = ["name"]
     inlines = [AccountRoleInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "order":
+            field.help_text = ORDER_HELP
+        return field
 
     def get_changelist_form(self, request, **kwargs):
         return super().get_changelist_form(request, form=AccountTypeListForm, **kwargs)

@@ -106,11 +106,9 @@ class AccountType(models.Model):
     """A level of a company hierarchy: Corporate, Region, Site…"""
 
     name = models.CharField(max_length=100, unique=True)
+    # The admin's form says what an undefined order means (accounts.admin.ORDER_HELP).
     order = models.PositiveSmallIntegerField(
-        default=0,
-        help_text="Position of this level, top first (Corporate 1, Region 2, Site 3…): an "
-        "account's type must come after its parent's. While every type has the same position "
-        "(as at first, all 0), no order is defined and any account may sit below any other.",
+        default=0, help_text="Position of this level, top first (Corporate before Region)."
     )
 
     objects = AccountTypeQuerySet.as_manager()
