@@ -1,16 +1,63 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.forms.models import BaseModelFormSet
 from django.http import HttpResponse
 from django.utils.html import format_html
 from mptt.admin import DraggableMPTTAdmin
 
-from .models import ALL_TREES, Account, AccountRole, AccountType, lock_trees
+from .models import (
+    ALL_TREES,
+    Account,
+    AccountRole,
+    AccountType,
+    TypeLevels,
+    check_type_levels,
+    lock_trees,
+)
 
 
 class AccountRoleInline(admin.TabularInline):
     model = AccountRole
     extra = 1
+
+
+# Here rather than on the model field, where a change of words would need a migration.
+ORDER_HELP = (
+    "Position of this level, top first (Corporate 1, Region 2, Site 3…): an account's type must "
+    "come after its parent's. While every type has the same position (as at first, all 0), no "
+    "order is defined and any account may sit below any other."
+)
+
+
+class AccountTypeListForm(forms.ModelForm):
+    """A row of the list of types: its position is judged with the other rows'
+    (AccountTypeListFormSet), not against their old positions."""
+
+    def _post_clean(self):
+        self.instance.order_checked_with_the_others = True
+        super()._post_clean()
+
+
+class AccountTypeListFormSet(BaseModelFormSet):
+    """The list of types changes several positions at once, as it must to define an order where
+    none was (every type at 0) or to swap two levels: the positions are judged together, as
+    they will be saved (accounts.models.check_type_levels)."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        rows = {pk: (pk, name, order) for pk, name, order in AccountType.objects.levels_rows()}
+        for form in self.forms:
+            if form.instance.pk in rows:
+                pk, name, _ = rows[form.instance.pk]
+                rows[pk] = (pk, name, form.cleaned_data["order"])
+        try:
+            check_type_levels(TypeLevels(rows.values()))
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["order"], code="type_order") from error
 
 
 @admin.register(AccountType)
@@ -19,6 +66,18 @@ class AccountTypeAdmin(admin.ModelAdmin):
     list_editable = ["order"]
     search_fields = ["name"]
     inlines = [AccountRoleInline]
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "order":
+            field.help_text = ORDER_HELP
+        return field
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=AccountTypeListForm, **kwargs)
+
+    def get_changelist_formset(self, request, **kwargs):
+        return super().get_changelist_formset(request, formset=AccountTypeListFormSet, **kwargs)
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("roles")

@@ -3,6 +3,7 @@ whole. Levels (AccountType.order), roles and accounts check one another's validi
 to the tree takes the locks below, and the scopes read the same tree columns; apart, each half
 would need the other's internals."""
 
+import itertools
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass
@@ -64,11 +65,48 @@ class AccountTypeQuerySet(models.QuerySet):
             pk__in=Account.objects.filter(tree_id=account.tree_id).values("account_type")
         )
 
+    def levels_rows(self):
+        return self.order_by().values_list("pk", "name", "order")
+
+    def levels(self):
+        """The order of the levels, as TypeLevels."""
+        return TypeLevels(self.levels_rows())
+
+
+class TypeLevels:
+    """The order of the account types (AccountType.order), and whether one is defined.
+
+    The order is *left undefined* while every type has the same position, as all have at
+    first (the default, 0): then no type comes before another, and any account may sit below
+    any other. Once two positions differ, a child's type must come strictly after its
+    parent's; types at one position cannot sit below one another. Account.check_place, the
+    type's own check (AccountType.clean) and the accounts file all read the order from here."""
+
+    def __init__(self, rows):
+        # rows: (pk, name, order) of every type, as they are or would be saved.
+        rows = list(rows)
+        self.names = {pk: name for pk, name, _ in rows}
+        self.orders = {pk: order for pk, _, order in rows}
+        self.defined = len(set(self.orders.values())) > 1
+        ranked = sorted(rows, key=lambda row: (row[2], row[1]))
+        # Types at one position are named together: "Site / Store".
+        self.text = " → ".join(
+            " / ".join(name for _, name, _ in group)
+            for _, group in itertools.groupby(ranked, key=lambda row: row[2])
+        )
+
+    def allows(self, *, parent_type_id, child_type_id):
+        return not self.defined or self.orders[child_type_id] > self.orders[parent_type_id]
+
+    def rule(self):
+        return f"an account's type comes after its parent's ({self.text})"
+
 
 class AccountType(models.Model):
     """A level of a company hierarchy: Corporate, Region, Site…"""
 
     name = models.CharField(max_length=100, unique=True)
+    # The admin's form says what an undefined order means (accounts.admin.ORDER_HELP).
     order = models.PositiveSmallIntegerField(
         default=0, help_text="Position of this level, top first (Corporate before Region)."
     )
@@ -83,31 +121,62 @@ class AccountType(models.Model):
 
     def clean(self):
         super().clean()
-        if self.pk is None:
-            return  # No account has this type yet.
-        # The type's accounts must stay below their parents' types and above their children's.
-        misplaced = Account.objects.filter(
-            Q(account_type=self, parent__account_type__order__gte=self.order)
-            | Q(parent__account_type=self, account_type__order__lte=self.order)
-        ).select_related("account_type", "parent__account_type")
-        account = misplaced.first()
-        if account is not None:
-            raise ValidationError(
-                {
-                    "order": ValidationError(
-                        "With this position, %(account)s (%(type)s) would no longer come after "
-                        "its parent %(parent)s (%(parent_type)s): an account's type comes after "
-                        "its parent's. Move such accounts first, or choose another position.",
-                        code="type_order",
-                        params={
-                            "account": account.name,
-                            "type": account.account_type.name,
-                            "parent": account.parent.name,
-                            "parent_type": account.parent.account_type.name,
-                        },
-                    )
-                }
-            )
+        if getattr(self, "order_checked_with_the_others", False):
+            return  # The admin's list of types changes several at once and checks them so.
+        others = AccountType.objects.exclude(pk=self.pk) if self.pk else AccountType.objects
+        rows = [*others.levels_rows()]
+        # A new type has no accounts yet, but its position may define the order for the others.
+        rows.append((self.pk or 0, self.name, self.order))
+        # While an order was defined, only this type's accounts and their parents and children
+        # can be misplaced by its new position; defining one judges every account.
+        was_defined = AccountType.objects.levels().defined
+        check_type_levels(TypeLevels(rows), of_type=self if self.pk and was_defined else None)
+
+
+def check_type_levels(levels, *, of_type=None):
+    """Raise ValidationError (on "order", code "type_order") when an account would sit below an
+    account of a type that does not come before its own, with the types in these `levels`;
+    only accounts of `of_type` and their children when given."""
+    if not levels.defined:
+        return
+    accounts = Account.objects.filter(parent__isnull=False)
+    if of_type is not None:
+        accounts = accounts.filter(Q(account_type=of_type) | Q(parent__account_type=of_type))
+    position = {
+        prefix: models.Case(
+            *[
+                models.When(**{f"{prefix}account_type_id": pk}, then=models.Value(order))
+                for pk, order in levels.orders.items()
+            ],
+            output_field=models.IntegerField(),
+        )
+        for prefix in ("", "parent__")
+    }
+    account = (
+        accounts.alias(child_order=position[""], parent_order=position["parent__"])
+        .filter(child_order__lte=models.F("parent_order"))
+        .select_related("account_type", "parent__account_type")
+        .order_by("tree_id", "lft")
+        .first()
+    )
+    if account is not None:
+        raise ValidationError(
+            {
+                "order": ValidationError(
+                    "With these positions, %(parent)s (%(parent_type)s) could no longer be the "
+                    "parent of %(account)s (%(type)s): %(rule)s. Move such accounts first, or "
+                    "choose other positions.",
+                    code="type_order",
+                    params={
+                        "account": account.name,
+                        "type": levels.names[account.account_type_id],
+                        "parent": account.parent.name,
+                        "parent_type": levels.names[account.parent.account_type_id],
+                        "rule": levels.rule(),
+                    },
+                )
+            }
+        )
 
 
 class AccountRoleQuerySet(models.QuerySet):
@@ -388,23 +457,30 @@ class Account(MPTTModel):
     def check_place(self, *, parent, account_type):
         """Raise ValidationError unless `account_type` comes after the type of `parent` and
         before the types of this account's children: the levels of a company go down the tree
-        (Corporate → Region → Site), whatever moves or retypes an account.
+        (Corporate → Region → Site), whatever adds, moves or retypes an account; unless the
+        order of the types is left undefined (TypeLevels).
 
         The error is on "parent" or "account_type", whichever names the conflict (code
         "type_order").
         """
-        if parent is not None and account_type.order <= parent.account_type.order:
+        levels = AccountType.objects.levels()
+        if not levels.defined:
+            return
+        if parent is not None and not levels.allows(
+            parent_type_id=parent.account_type_id, child_type_id=account_type.pk
+        ):
             raise ValidationError(
                 {
                     "parent": ValidationError(
-                        "A %(type)s account cannot sit below %(parent)s, a %(parent_type)s "
-                        "account: an account's type comes after its parent's (%(levels)s).",
+                        "%(parent)s (%(parent_type)s) cannot be the parent of %(name)s "
+                        "(%(type)s): %(rule)s.",
                         code="type_order",
                         params={
+                            "name": self.name or "this account",
                             "type": account_type.name,
                             "parent": parent.name,
-                            "parent_type": parent.account_type.name,
-                            "levels": self._levels(),
+                            "parent_type": levels.names[parent.account_type_id],
+                            "rule": levels.rule(),
                         },
                     )
                 }
@@ -413,7 +489,10 @@ class Account(MPTTModel):
             return
         child = (
             type(self)
-            .objects.filter(parent_id=self.pk, account_type__order__lte=account_type.order)
+            .objects.filter(
+                parent_id=self.pk,
+                account_type__order__lte=levels.orders[account_type.pk],
+            )
             .select_related("account_type")
             .first()
         )
@@ -421,24 +500,19 @@ class Account(MPTTModel):
             raise ValidationError(
                 {
                     "account_type": ValidationError(
-                        "%(name)s cannot be a %(type)s account while %(child)s, a %(child_type)s "
-                        "account, sits below it: an account's type comes after its parent's "
-                        "(%(levels)s).",
+                        "%(name)s (%(type)s) cannot be the parent of %(child)s (%(child_type)s): "
+                        "%(rule)s.",
                         code="type_order",
                         params={
                             "name": self.name,
                             "type": account_type.name,
                             "child": child.name,
                             "child_type": child.account_type.name,
-                            "levels": self._levels(),
+                            "rule": levels.rule(),
                         },
                     )
                 }
             )
-
-    @staticmethod
-    def _levels():
-        return " → ".join(AccountType.objects.values_list("name", flat=True))
 
     def hierarchy_views(self, account_types):
         """The View choices that exist for this account, in the order SPEC §3.3 lists them.

@@ -71,7 +71,9 @@ class ConfirmForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["preview"].initial = job.preview_number
         skip_errors, keep_removed = self.fields["skip_errors"], self.fields["keep_removed"]
-        if job.failed_rows:
+        valid_rows = job.new_rows + job.updated_rows + job.unchanged_rows
+        # Without a valid row, skipping the rows with errors would skip them all: no choice.
+        if job.failed_rows and valid_rows:
             skip_errors.label = ngettext(
                 "Import the valid rows and skip the %(count)s row with errors",
                 "Import the valid rows and skip the %(count)s rows with errors",

@@ -4,13 +4,16 @@ integration jobs and their runs."""
 
 import json
 from datetime import timedelta
+from typing import NamedTuple
 
 from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import connections, models, router
 from django.db.models import Max
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from .mapping import KEYS, Mapping, MappingProblem, source_names
 from .text import header_key
@@ -101,6 +104,16 @@ class ImportJobQuerySet(models.QuerySet):
         return self.filter(
             kind=ImportJob.Kind.USERS, status=ImportJob.Status.SUCCEEDED, undoes__isnull=True
         ).aggregate(last=Max("started_at"))["last"]
+
+
+class StatusBadge(NamedTuple):
+    words: str
+    tone: str
+
+
+class PreviewOutcome(NamedTuple):
+    button: str
+    note: str
 
 
 def stale_after():
@@ -288,6 +301,89 @@ class ImportJob(models.Model):
             return 0
         # The total is an estimate until the file is read: never show 100% before the end.
         return min(99, round(100 * self.rows_done / self.rows_total))
+
+    @property
+    def status_badge(self):
+        """The words and tone (a CSS outcome-… suffix) of the job's status badge. A preview's
+        says what confirming it can do, not just that it waits: a file whose every row failed
+        is not "Ready to import"."""
+        if self.status != self.Status.READY:
+            return StatusBadge(self.get_status_display(), self.status)
+        valid = self.new_rows + self.updated_rows + self.unchanged_rows
+        if self.failed_rows and not valid:
+            return StatusBadge("Nothing to import", "failed")
+        if self.failed_rows:
+            return StatusBadge(
+                ngettext(
+                    "%(count)s row with errors", "%(count)s rows with errors", self.failed_rows
+                )
+                % {"count": intcomma(self.failed_rows)},
+                "partial",
+            )
+        if not (self.new_rows or self.updated_rows or self.summary.get("readd_count")):
+            return StatusBadge("Nothing will change", "nothing_new")
+        return StatusBadge(self.get_status_display(), self.status)
+
+    def preview_outcome(self, *, skip_errors):
+        """What confirming this preview does with the choice to skip rows with errors ticked or
+        not: the import button's words ("" when there is nothing it could import, so no button)
+        and a note that says why and what can be done. The confirm form shows the choice only
+        when it matters (integrations.forms.ConfirmForm)."""
+        changing = self.new_rows + self.updated_rows
+        failed = self.failed_rows
+        readds = self.summary.get("readd_count", 0)
+        if failed and not (changing or self.unchanged_rows):
+            return PreviewOutcome(
+                "",
+                ngettext(
+                    "The row has an error, so nothing can be imported. Fix it (the error file "
+                    "has it) and upload the file again.",
+                    "Every row has an error, so nothing can be imported. Fix them (the error "
+                    "file lists them) and upload the file again.",
+                    failed,
+                ),
+            )
+        if failed and not skip_errors:
+            return PreviewOutcome(
+                "",
+                ngettext(
+                    "Nothing can be imported as the file is: it is imported all or nothing, and "
+                    "%(count)s row has errors. Choose to skip it to import the others, or fix "
+                    "the file and upload it again.",
+                    "Nothing can be imported as the file is: it is imported all or nothing, and "
+                    "%(count)s rows have errors. Choose to skip them to import the others, or "
+                    "fix the file and upload it again.",
+                    failed,
+                )
+                % {"count": intcomma(failed)},
+            )
+        if failed:
+            skipped = ngettext(
+                "skip %(count)s with errors", "skip %(count)s with errors", failed
+            ) % {"count": intcomma(failed)}
+            if changing:
+                button = ngettext(
+                    "Import %(count)s changed row, %(skipped)s",
+                    "Import %(count)s changed rows, %(skipped)s",
+                    changing,
+                ) % {"count": intcomma(changing), "skipped": skipped}
+            elif readds:
+                button = f"Import, {skipped}"
+            else:
+                button = f"{skipped.capitalize()} (nothing else changes)"
+            return PreviewOutcome(button, "")
+        if changing:
+            return PreviewOutcome(
+                ngettext("Import %(count)s changed row", "Import %(count)s changed rows", changing)
+                % {"count": intcomma(changing)},
+                "",
+            )
+        if readds:
+            return PreviewOutcome("Import", "")
+        return PreviewOutcome(
+            "Import (nothing changes)",
+            "Every row of the file matches what is here already: importing it changes nothing.",
+        )
 
 
 class ImportRecord(models.Model):

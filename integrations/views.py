@@ -94,11 +94,15 @@ def _job_page(request, context, status=200):
     if job.status == ImportJob.Status.SUCCEEDED and request.user.has_perm(CAN_UNDO_IMPORTS):
         # From the job's query (ImportJob.objects.with_undo_state): no query of its own.
         context["undoable"] = undo_refusal(job) is None
-    wants_fragment = request.htmx and not request.htmx.history_restore_request
+    if job.status == ImportJob.Status.READY:
+        # The import button says what the choices on the form, as they are, would do.
+        skip_errors = context["confirm_form"]["skip_errors"].value()
+        context["outcome"] = job.preview_outcome(skip_errors=bool(skip_errors))
     template = "integrations/job_detail.html"
-    response = render(
-        request, f"{template}#job-status" if wants_fragment else template, context, status=status
-    )
+    if request.htmx and not request.htmx.history_restore_request:
+        fragment = "confirm-actions" if request.htmx.target == "confirm-actions" else "job-status"
+        template = f"{template}#{fragment}"
+    response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -108,6 +112,10 @@ def _job_page(request, context, status=200):
 def job_confirm(request, pk):
     job = _get_job(pk)
     form = ConfirmForm(request.POST, job=job)
+    if "show" in request.POST:
+        # A choice changed (with htmx) or "Show" pressed (without JavaScript): the import
+        # button is drawn again for it; nothing is confirmed.
+        return _job_page(request, {"job": job, "summary": job.summary, "confirm_form": form})
     if form.is_valid():
         try:
             services.confirm_import_job(

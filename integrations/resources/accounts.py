@@ -17,7 +17,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 from import_export.fields import Field
 
-from accounts.models import ALL_TREES, Account, AccountType, lock_trees
+from accounts.models import ALL_TREES, Account, AccountType, TypeLevels, lock_trees
 from contacts.models import Membership, Task, Touchpoint
 
 from ..bulk import BulkWriter
@@ -288,12 +288,20 @@ class AccountsResource(FileResource):
         A misplaced account's own row is refused; an account without a valid row that ends
         up misplaced refuses the row that retypes its parent. Misplacements the file does not
         cause are left alone. True when a row was refused."""
+        levels = TypeLevels((t.pk, t.name, t.order) for t in self.types.values())
+        if not levels.defined:
+            return False  # No order of the types: any account may sit below any other.
         valid = _valid_rows(rows)
         parents = self._final_parents(rows, nodes)
-        orders = {t.pk: t.order for t in self.types.values()}
-        names = {t.pk: t.name for t in self.types.values()}
-        levels = " → ".join(t.name for t in sorted(self.types.values(), key=_type_order))
-        rule = f"an account's type comes after its parent's ({levels})."
+
+        def described(external_id, type_id):
+            """“Acme Dept (DEPT, Department, line 3)”: its name as the file leaves it."""
+            row = valid.get(external_id)
+            name = (row.data["account_name"] if row is not None else "") or (
+                nodes[external_id].name
+            )
+            line = f", line {row.line}" if row is not None else ""
+            return f"{name} ({external_id}, {levels.names[type_id]}{line})"
 
         def type_of(external_id):
             row = valid.get(external_id)
@@ -313,24 +321,19 @@ class AccountsResource(FileResource):
             if parent is None or external_id not in known or parent not in known:
                 continue  # A root, or a row whose parent failed (refused for that already).
             child_type, parent_type = type_of(external_id), type_of(parent)
-            if orders[child_type] > orders[parent_type]:
+            if levels.allows(parent_type_id=parent_type, child_type_id=child_type):
                 continue
             row, parent_row = valid.get(external_id), valid.get(parent)
+            message = (
+                f"{described(parent, parent_type)} cannot be the parent of "
+                f"{described(external_id, child_type)}: {levels.rule()}."
+            )
             if row is not None:
                 node = nodes.get(external_id)
                 moved = node is None or node.parent != parent
                 column = "Account Type" if retypes(row) and not moved else "Parent Account ID"
-                where = f" (line {parent_row.line})" if parent_row is not None else ""
-                message = (
-                    f"“{external_id}”, a {names[child_type]} account, cannot sit below "
-                    f"“{parent}”{where}, a {names[parent_type]} account: {rule}"
-                )
             elif parent_row is not None and retypes(parent_row):
                 row, column = parent_row, "Account Type"
-                message = (
-                    f"“{parent}” cannot be a {names[parent_type]} account while "
-                    f"“{external_id}”, a {names[child_type]} account, sits below it: {rule}"
-                )
             else:
                 continue  # Already so before this file.
             refused.setdefault(row.line, (row, column, message))
@@ -627,10 +630,6 @@ _LINKS = (
     (0, Task.contacts.through, "task"),
     (1, Touchpoint.participants.through, "touchpoint"),
 )
-
-
-def _type_order(account_type):
-    return (account_type.order, account_type.name)
 
 
 def _valid_rows(rows):

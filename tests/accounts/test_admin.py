@@ -275,8 +275,8 @@ def test_account_add_form_refuses_a_type_above_its_parents(admin_site_client, ad
     )
 
     assert errors == [
-        "A Region account cannot sit below Paris, a Site account: an account's type comes "
-        f"after its parent's ({LEVELS})."
+        "Paris (Site) cannot be the parent of New (Region): an account's type comes after its "
+        f"parent's ({LEVELS})."
     ]
 
 
@@ -296,8 +296,8 @@ def test_account_change_form_refuses_a_parent_of_its_level_or_below(
     )
 
     assert errors == [
-        f"A Site account cannot sit below {name}, a {kind} account: an account's type comes "
-        f"after its parent's ({LEVELS})."
+        f"{name} ({kind}) cannot be the parent of Berlin (Site): an account's type comes after "
+        f"its parent's ({LEVELS})."
     ]
 
 
@@ -312,21 +312,17 @@ def test_account_change_form_refuses_a_type_at_or_below_its_childrens(
     )
 
     assert errors == [
-        "Emea cannot be a Site account while Paris, a Site account, sits below it: an "
-        f"account's type comes after its parent's ({LEVELS})."
+        "Emea (Site) cannot be the parent of Paris (Site): an account's type comes after its "
+        f"parent's ({LEVELS})."
     ]
 
 
 @pytest.mark.parametrize(
     ("position", "target", "message"),
     [
-        ("last-child", "paris", "A Site account cannot sit below Paris, a Site account"),
-        ("left", "paris_sales", "A Site account cannot sit below Paris, a Site account"),
-        (
-            "last-child",
-            "austin_it",
-            "A Site account cannot sit below Austin It, a Department account",
-        ),
+        ("last-child", "paris", "Paris (Site) cannot be the parent of Berlin (Site)"),
+        ("left", "paris_sales", "Paris (Site) cannot be the parent of Berlin (Site)"),
+        ("last-child", "austin_it", "Austin It (Department) cannot be the parent of Berlin (Site)"),
     ],
     ids=["into-a-site", "beside-a-department", "into-a-department"],
 )
@@ -363,9 +359,9 @@ def test_account_type_change_form_refuses_an_order_that_puts_accounts_above_thei
     )
 
     assert errors == [
-        "With this position, Paris (Site) would no longer come after its parent Emea (Region): "
-        "an account's type comes after its parent's. Move such accounts first, or choose "
-        "another position."
+        "With these positions, Emea (Region) could no longer be the parent of Paris (Site): an "
+        "account's type comes after its parent's (Corporate → Site → Department → Region). Move "
+        "such accounts first, or choose other positions."
     ]
 
 
@@ -387,8 +383,8 @@ def test_account_type_changelist_refuses_an_order_that_puts_accounts_below_their
     assert response.status_code == 200
     assert saved_state() == before
     assert (
-        "With this position, Emea (Region) would no longer come after its parent Corp "
-        "(Corporate)" in unescape(response.text)
+        "With these positions, Corp (Corporate) could no longer be the parent of Emea (Region)"
+        in unescape(response.text)
     )
 
 

@@ -8,7 +8,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import Account
+from accounts.models import Account, AccountType
 from tests.factories import (
     AccountFactory,
     MembershipFactory,
@@ -21,6 +21,7 @@ from tests.integrations.conftest import (
     accounts_csv,
     changed_rows,
     import_accounts,
+    run,
     snapshot,
     totals,
 )
@@ -324,6 +325,7 @@ def test_accounts_header_constant_is_the_resources():
 # (contacts.services.check_account_move), judged on the accounts as the whole file leaves them.
 
 LEVELS = "(Corporate → Region → Site → Department)"
+RULE = f"an account's type comes after its parent's {LEVELS}."
 
 
 def judged(text, problems):
@@ -360,20 +362,18 @@ def test_an_account_below_a_parent_of_its_level_or_lower_is_refused(tree):
             (
                 2,
                 "Parent Account ID",
-                f"“LYON”, a Site account, cannot sit below “PARIS”, a Site account: an account's "
-                f"type comes after its parent's {LEVELS}.",
+                f"Paris (PARIS, Site) cannot be the parent of Lyon (LYON, Site, line 2): {RULE}",
             ),
             (
                 3,
                 "Account Type",
-                f"“BERLIN”, a Region account, cannot sit below “EMEA”, a Region account: an "
-                f"account's type comes after its parent's {LEVELS}.",
+                f"Emea (EMEA, Region) cannot be the parent of Berlin (BERLIN, Region, line 3): "
+                f"{RULE}",
             ),
             (
                 4,
                 "Parent Account ID",
-                f"“AMER”, a Region account, cannot sit below “PARIS”, a Site account: an "
-                f"account's type comes after its parent's {LEVELS}.",
+                f"Paris (PARIS, Site) cannot be the parent of Amer (AMER, Region, line 4): {RULE}",
             ),
         ],
     )
@@ -393,8 +393,8 @@ def test_an_account_below_a_parent_that_the_file_retypes_is_refused(tree):
             (
                 2,
                 "Parent Account ID",
-                f"“LYON”, a Department account, cannot sit below “BERLIN” (line 3), a Department "
-                f"account: an account's type comes after its parent's {LEVELS}.",
+                f"Berlin (BERLIN, Department, line 3) cannot be the parent of Lyon (LYON, "
+                f"Department, line 2): {RULE}",
             ),
         ],
     )
@@ -410,8 +410,8 @@ def test_a_retyped_account_cannot_sit_above_its_children_of_its_new_level(tree):
             (
                 2,
                 "Account Type",
-                f"“PARIS” cannot be a Department account while “PARIS_SALES”, a Department "
-                f"account, sits below it: an account's type comes after its parent's {LEVELS}.",
+                f"Paris (PARIS, Department, line 2) cannot be the parent of Paris Sales "
+                f"(PARIS_SALES, Department): {RULE}",
             ),
         ],
     )
@@ -440,14 +440,13 @@ def test_a_refused_row_that_leaves_another_account_misplaced_refuses_that_row_to
             (
                 2,
                 "Account Type",
-                f"“EMEA” cannot be a Site account while “PARIS”, a Site account, sits below it: "
-                f"an account's type comes after its parent's {LEVELS}.",
+                f"Emea (EMEA, Site, line 2) cannot be the parent of Paris (PARIS, Site): {RULE}",
             ),
             (
                 4,
                 "Parent Account ID",
-                f"“PARIS”, a Region account, cannot sit below “AMER”, a Region account: an "
-                f"account's type comes after its parent's {LEVELS}.",
+                f"Amer (AMER, Region) cannot be the parent of Paris (PARIS, Region, line 4): "
+                f"{RULE}",
             ),
         ],
     )
@@ -463,14 +462,13 @@ def test_an_accounts_own_row_is_refused_when_its_parents_row_makes_it_misplaced(
             (
                 2,
                 "Account Type",
-                f"“EMEA” cannot be a Site account while “PARIS”, a Site account, sits below it: "
-                f"an account's type comes after its parent's {LEVELS}.",
+                f"Emea (EMEA, Site, line 2) cannot be the parent of Paris (PARIS, Site): {RULE}",
             ),
             (
                 3,
                 "Parent Account ID",
-                f"“PARIS”, a Site account, cannot sit below “EMEA” (line 2), a Site account: an "
-                f"account's type comes after its parent's {LEVELS}.",
+                f"Emea (EMEA, Site, line 2) cannot be the parent of Paris (PARIS, Site, line 3): "
+                f"{RULE}",
             ),
         ],
     )
@@ -484,6 +482,108 @@ def test_accounts_misplaced_before_the_file_do_not_fail_rows_that_leave_them_be(
     result = import_accounts(accounts_csv("EMEA,Europe,,CORP", "LYON,Lyon,Site,EMEA"))
 
     assert totals(result) == {"new": 1, "updated": 1, "unchanged": 0, "failed": 0}
+
+
+# A Corporate account under a Department (issue 15), in every shape a file can give it; and no
+# order at all while every type has one position (accounts.models.TypeLevels).
+
+
+def _refusal(line, parent, child):
+    return (line, "Parent Account ID", f"{parent} cannot be the parent of {child}: {RULE}")
+
+
+@pytest.mark.parametrize(
+    ("rows", "problems"),
+    [
+        pytest.param(
+            ["ACME,Acme,Corporate,ACME_DEPT", "ACME_DEPT,Acme Dept,Department,OTHER_REGION"],
+            [
+                _refusal(
+                    2,
+                    "Acme Dept (ACME_DEPT, Department, line 3)",
+                    "Acme (ACME, Corporate, line 2)",
+                )
+            ],
+            id="parent-new-and-listed-after",
+        ),
+        pytest.param(
+            ["OTHER,,,AUSTIN_IT"],
+            [_refusal(2, "Austin It (AUSTIN_IT, Department)", "Other (OTHER, Corporate, line 2)")],
+            id="existing-account-moved",
+        ),
+        pytest.param(
+            [
+                "ACME,Acme,Corporate,ACME_SITE",
+                "ACME_SITE,Acme Site,Site,ACME_DEPT",
+                "ACME_DEPT,Acme Dept,Department,",
+            ],
+            [
+                _refusal(
+                    2, "Acme Site (ACME_SITE, Site, line 3)", "Acme (ACME, Corporate, line 2)"
+                ),
+                _refusal(
+                    3,
+                    "Acme Dept (ACME_DEPT, Department, line 4)",
+                    "Acme Site (ACME_SITE, Site, line 3)",
+                ),
+            ],
+            id="children-listed-first",
+        ),
+        pytest.param(
+            ["ACME,Acme,Corporate,OTHER_REGION", "OTHER_REGION,,Department,OTHER"],
+            [
+                _refusal(
+                    2,
+                    "Other Region (OTHER_REGION, Department, line 3)",
+                    "Acme (ACME, Corporate, line 2)",
+                )
+            ],
+            id="parent-retyped-by-the-file",
+        ),
+    ],
+)
+def test_a_corporate_account_under_a_department_is_refused_naming_both(tree, rows, problems):
+    judged(accounts_csv(*rows), problems)
+
+    assert ("ACME" in parents(), parents()["OTHER"]) == (False, None)
+
+
+def test_with_every_type_at_one_position_a_file_nests_accounts_freely(tree):
+    AccountType.objects.update(order=0)
+
+    result = import_accounts(
+        accounts_csv(
+            "ACME,Acme,Corporate,ACME_DEPT",  # its parent listed after it
+            "ACME_DEPT,Acme Dept,Department,AUSTIN_IT",  # below a Department
+            "EMEA,,Department,AUSTIN_OPS",  # retyped above its Sites, below a Department
+            "PARIS,,Corporate,",
+        )
+    )
+
+    assert result.problems() == []
+    assert (parents()["ACME"], parents()["ACME_DEPT"], types()["PARIS"]) == (
+        "ACME_DEPT",
+        "AUSTIN_IT",
+        "Corporate",
+    )
+    assert_valid_trees()
+
+
+def test_import_accounts_refuses_a_corporate_below_a_department(tree, tmp_path):
+    before = snapshot()
+    path = tmp_path / "accounts.csv"
+    path.write_text(accounts_csv("ACME,Acme,Corporate,AUSTIN_OPS"), encoding="utf-8")
+
+    lines, (code, _message) = run("import_accounts", str(path))
+
+    assert code == 1
+    assert lines[:3] == [
+        "Accounts file accounts.csv: 0 new, 0 updated, 0 unchanged, 1 failed.",
+        "Errors:",
+        "  Line 2, Parent Account ID: Austin Ops (AUSTIN_OPS, Department) cannot be the parent "
+        f"of Acme (ACME, Corporate, line 2): {RULE}",
+    ]
+    assert snapshot() == before
 
 
 @pytest.fixture
@@ -582,8 +682,8 @@ def test_a_move_refused_for_its_level_splits_no_links(links):
             (
                 2,
                 "Parent Account ID",
-                f"“BERLIN”, a Site account, cannot sit below “OTHER_REGION” (line 3), a Site "
-                f"account: an account's type comes after its parent's {LEVELS}.",
+                f"Other Region (OTHER_REGION, Site, line 3) cannot be the parent of Berlin "
+                f"(BERLIN, Site, line 2): {RULE}",
             ),
             (
                 4,

@@ -577,7 +577,12 @@ def test_the_confirm_form_of_a_clean_file_asks_nothing_and_keeps_removed_contact
 
 
 def test_the_confirm_form_refused_for_errors_keeps_its_choices_and_says_why(advanced_client, tree):
-    upload(advanced_client, users_csv("NOPE,alan@example.com,Alan,Turing,,,,,"))
+    upload(
+        advanced_client,
+        users_csv(
+            "PARIS,ada@example.com,Ada,Lovelace,,,,,", "NOPE,alan@example.com,Alan,Turing,,,,,"
+        ),
+    )
     job = ImportJob.objects.get()
 
     # What the page sends with the box unticked.
