@@ -32,3 +32,18 @@ document.addEventListener("change", (event) => {
   const select = event.target.closest("[data-submit-on-change]");
   if (select && select.form && !select.form.hasAttribute("hx-get")) select.form.requestSubmit();
 });
+
+// phone: a table wider than its .table-scroll box scrolls inside it; a box with nothing
+// focusable in it (no link, no field) takes the focus itself, so the keyboard can scroll it
+// too (axe-core's scrollable-region-focusable). Checked on load, after htmx swaps and on resize.
+function focusableScrollBoxes() {
+  for (const box of document.querySelectorAll(".table-scroll")) {
+    const scrolls = box.scrollWidth > box.clientWidth;
+    const reachable = box.querySelector("a[href], button, input, select, textarea, [tabindex]");
+    if (scrolls && !reachable) box.tabIndex = 0;
+    else if (box.getAttribute("tabindex") === "0" && !scrolls) box.removeAttribute("tabindex");
+  }
+}
+document.addEventListener("DOMContentLoaded", focusableScrollBoxes);
+document.addEventListener("htmx:afterSettle", focusableScrollBoxes);
+window.addEventListener("resize", focusableScrollBoxes);
