@@ -140,9 +140,7 @@ def test_the_widget_stacks_its_rows_on_a_phone_with_every_action_reachable(phone
 
     # Each cell on its own line, named by its column's label.
     cells = first.get_by_role("cell")
-    labels = cells.evaluate_all(
-        "cells => cells.map(c => getComputedStyle(c, '::before').content)"
-    )
+    labels = cells.evaluate_all("cells => cells.map(c => getComputedStyle(c, '::before').content)")
     assert labels == [
         '"Name" / ""',
         '"Email" / ""',
@@ -169,9 +167,10 @@ def test_the_widget_is_a_table_at_1280(desktop, demo):
     widget = page.get_by_role("region", name="Contacts")
     first = widget.get_by_role("row").filter(has=page.get_by_role("cell")).first
     cells = first.get_by_role("cell")
-    assert cells.evaluate_all("cells => cells.map(c => getComputedStyle(c).display)") == [
-        "table-cell"
-    ] * 6
+    assert (
+        cells.evaluate_all("cells => cells.map(c => getComputedStyle(c).display)")
+        == ["table-cell"] * 6
+    )
     tops = {round(box(cells.nth(index))["y"]) for index in range(cells.count())}
     assert len(tops) == 1
     assert_no_sideways_scroll(page, "widget at 1280")
