@@ -47,3 +47,13 @@ function focusableScrollBoxes() {
 document.addEventListener("DOMContentLoaded", focusableScrollBoxes);
 document.addEventListener("htmx:afterSettle", focusableScrollBoxes);
 window.addEventListener("resize", focusableScrollBoxes);
+
+// phone: Escape closes the open menu (a <details>, which has no key of its own to close) and
+// puts the focus back on its toggle.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const menu = document.querySelector("details.nav-menu[open]");
+  if (!menu || document.querySelector("dialog[open]")) return;
+  menu.open = false;
+  menu.querySelector("summary").focus();
+});
