@@ -98,6 +98,14 @@ def test_the_menu_on_a_phone_opens_with_the_keyboard_and_holds_sign_out(phone, d
     page.keyboard.press("Space")
     expect(nav).to_be_hidden()
 
+    # Open again, into its links, and Escape: closed, the focus back on the toggle.
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    expect(nav.get_by_role("link", name="Accounts")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(nav).to_be_hidden()
+    expect(toggle).to_be_focused()
+
 
 def test_the_menu_opens_without_javascript(browser, live_server, staff_user, demo):
     context = browser.new_context(
