@@ -98,7 +98,6 @@ def build_demo(admin_data, *, user, sync_root):
     )
 
     # Two look-alikes for the duplicates page and the merge screen, and a merge done.
-    ada = data["ada"]
     data["twin"] = PersonFactory(
         first_name="Ada", last_name="King", email="ada.king@customer.example"
     )
@@ -106,7 +105,6 @@ def build_demo(admin_data, *, user, sync_root):
     merged = PersonFactory(first_name="Alan", last_name="Turing", email="a.turing@customer.example")
     MembershipFactory(person=merged, account=data["berlin"])
     data["merge"] = merging.merge_people(survivor=data["alan"], merged=merged, by=user)
-    data["ada"] = ada
     return data
 
 
