@@ -119,3 +119,28 @@ document.addEventListener("htmx:load", (event) => {
     if (element !== row) bulkLastEdited = null;
   }
 });
+
+// phone: a table wider than its .table-scroll box scrolls inside it; a box with nothing
+// focusable in it (no link, no field) takes the focus itself, so the keyboard can scroll it
+// too (axe-core's scrollable-region-focusable). Checked on load, after htmx swaps and on resize.
+function focusableScrollBoxes() {
+  for (const box of document.querySelectorAll(".table-scroll")) {
+    const scrolls = box.scrollWidth > box.clientWidth;
+    const reachable = box.querySelector("a[href], button, input, select, textarea, [tabindex]");
+    if (scrolls && !reachable) box.tabIndex = 0;
+    else if (box.getAttribute("tabindex") === "0" && !scrolls) box.removeAttribute("tabindex");
+  }
+}
+document.addEventListener("DOMContentLoaded", focusableScrollBoxes);
+document.addEventListener("htmx:afterSettle", focusableScrollBoxes);
+window.addEventListener("resize", focusableScrollBoxes);
+
+// phone: Escape closes the open menu (a <details>, which has no key of its own to close) and
+// puts the focus back on its toggle.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const menu = document.querySelector("details.nav-menu[open]");
+  if (!menu || document.querySelector("dialog[open]")) return;
+  menu.open = false;
+  menu.querySelector("summary").focus();
+});

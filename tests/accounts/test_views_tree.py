@@ -126,7 +126,7 @@ def test_account_list_rows_link_to_the_accounts(viewer_client, tree, contacts):
 def test_account_list_expandable_company_loads_its_children_once_opened(
     viewer_client, tree, contacts
 ):
-    details = elements(page(viewer_client.get("/accounts/")), "details")
+    details = elements(page(viewer_client.get("/accounts/")), "details", class_="tree-node")
 
     assert [
         {
