@@ -6,9 +6,11 @@ from functools import cached_property
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import F
 
 from accounts.models import Account, AccountRole, AccountType, Scope
 from config import staff
+from config.lists import SortOrder
 
 from . import services
 from .exports import COLUMNS, DEFAULT_COLUMNS
@@ -380,8 +382,48 @@ class PeopleFilterForm(forms.Form):
             "columns": list(dict.fromkeys(data.get("cols") or [])) or list(DEFAULT_COLUMNS),
         }
 
+    # The People list's default order; a chosen sort comes first and this breaks its ties.
+    DEFAULT_ORDER = ("person__last_name", "person__first_name", "person__email", "account__name")
+    # What a click on a column's header sorts by: {column key: the fields, in order}. Every
+    # column of exports.COLUMNS sorts; Name sorts by last then first name, as the default does.
+    SORT_FIELDS = {
+        "name": ("person__last_name", "person__first_name"),
+        "email": ("person__email",),
+        "first_name": ("person__first_name",),
+        "last_name": ("person__last_name",),
+        "account": ("account__name",),
+        "account_id": ("account__external_id",),
+        "account_type": ("account__account_type__name",),
+        "role": ("role__name",),
+        "contact": ("is_contact",),
+        "key_contact": ("is_key_contact",),
+        "title": ("person__title",),
+        "phone": ("person__phone",),
+        "status": ("status",),
+        "start_date": ("start_date",),
+        "end_date": ("end_date",),
+    }
+
+    @cached_property
+    def sort_order(self):
+        """The order chosen by `?sort=` (config.lists.SortOrder) among the columns; an unknown
+        one leaves the default order."""
+        return SortOrder(self.data, {key: COLUMNS[key].label for key in self.SORT_FIELDS})
+
+    def _ordering(self):
+        sort = self.sort_order
+        fields = []
+        if sort.key is not None:
+            # Blanks (no role, no end date) last either way: they say nothing to sort by.
+            fields = [
+                F(name).desc(nulls_last=True) if sort.descending else F(name).asc(nulls_last=True)
+                for name in self.SORT_FIELDS[sort.key]
+            ]
+        return [*fields, *self.DEFAULT_ORDER, "pk"]
+
     def memberships(self):
-        """The memberships these filters select, in list order, ready to show or stream."""
+        """The memberships these filters select, in the chosen order (else list order), ready
+        to show or stream."""
         f = self.filters
         memberships = Membership.objects.select_related("person", "account__account_type", "role")
         if f["contact"]:
@@ -396,9 +438,7 @@ class PeopleFilterForm(forms.Form):
             memberships = memberships.filter(role=f["role"])
         if f["q"]:
             memberships = memberships.matching(f["q"])
-        return memberships.order_by(
-            "person__last_name", "person__first_name", "person__email", "account__name", "pk"
-        )
+        return memberships.order_by(*self._ordering())
 
 
 class SegmentNameField(forms.CharField):
