@@ -46,4 +46,10 @@ urlpatterns = [
         tasks.touchpoint_form,
         name="touchpoint-edit",
     ),
+    # people (issue 15): the type-ahead of the task and touchpoint forms' contact picker.
+    path(
+        "accounts/<int:account_pk>/contact-suggestions/",
+        tasks.contact_suggestions,
+        name="contact-suggestions",
+    ),
 ]
