@@ -127,7 +127,9 @@ def contact_suggestions(request, account_pk):
             for membership in Membership.objects.linkable(account)
             .matching(text)
             .select_related("person", "account")
-            .in_name_order()[:SUGGESTIONS]
+            .order_by("person__last_name", "person__first_name", "account__name", "pk")[
+                :SUGGESTIONS
+            ]
         ]
     return render(
         request, "contacts/widgets/contact_suggestions.html", {"q": text, "contacts": contacts}
