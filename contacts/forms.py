@@ -150,9 +150,28 @@ class PersonForm(forms.ModelForm):
         return email
 
 
+# The largest id a database key holds: a bigger one names no contact (SQLite would fail on it).
+LARGEST_ID = 2**63 - 1
+
+
+def _fits_an_id(value):
+    return str(value).isdigit() and int(value) <= LARGEST_ID
+
+
 class ContactChoiceField(forms.ModelMultipleChoiceField):
     # What forms/field.html says in place of the checkboxes when there are none.
     empty_text = "No contacts in this company yet."
+
+    def _check_values(self, value):
+        # A hand-made id too large for any key is not a contact of the hierarchy either.
+        for item in value:
+            if str(item).isdigit() and not _fits_an_id(item):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return super()._check_values(value)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "any contact in this company")
@@ -197,7 +216,7 @@ class ContactPicker(forms.Widget):
 
     def chosen(self, values):
         """The chosen contacts among those the field offers, in the order they were chosen."""
-        ids = [int(v) for v in values if str(v).isdigit()]
+        ids = [int(v) for v in values if _fits_an_id(v)]
         if not ids or not hasattr(self.choices, "queryset"):
             return []
         found = {m.pk: m for m in self.choices.queryset.filter(pk__in=ids)}

@@ -54,14 +54,22 @@ def test_contacts_in_the_query_string_outside_the_hierarchy_are_left_out_with_a_
     # Otto: the other company; Nora: a member, not a contact; then no such ids.
     query = "&".join(
         f"contact={value}"
-        for value in (contacts["otto"].pk, contacts["nora"].pk, "abc", 999999, "", "-1")
+        for value in (
+            contacts["otto"].pk,
+            contacts["nora"].pk,
+            "abc",
+            999999,
+            "",
+            "-1",
+            "9" * 30,
+        )
     )
     response = standard_client.get(_url(tree, path) + f"?contact={contacts['carl'].pk}&" + query)
 
     assert response.status_code == 200
     assert _picker(_form(response)) == [(contacts["carl"].pk, "Carl Corbett — Corp", True)]
     assert messages(response) == [
-        "Left out 6 of the contacts in the link: they are not a contact of Corp's company."
+        "Left out 7 of the contacts in the link: they are not a contact of Corp's company."
     ]
 
 
@@ -181,6 +189,20 @@ def test_errors_keep_the_chosen_contacts(standard_client, tree, contacts, path):
         (contacts["ada_corp"].pk, "Ada Lovelace — Corp", True),
     ]
     assert saved() == []
+
+
+@pytest.mark.parametrize("value", ["9" * 30, "abc", "-1"])
+def test_a_hand_made_contact_id_out_of_range_is_refused_without_error(
+    standard_client, tree, contacts, value
+):
+    response = standard_client.post(
+        _url(tree, "tasks/new"), {"title": "Call", "contacts": [contacts["carl"].pk, value]}
+    )
+
+    form = _form(response)
+    assert elements(form, "p", class_="field-error")
+    assert _picker(form) == [(contacts["carl"].pk, "Carl Corbett — Corp", True)]
+    assert stored.tasks() == []
 
 
 def test_the_search_field_is_described_by_the_pickers_error(standard_client, tree, contacts):
