@@ -204,3 +204,27 @@ def test_people_sorted_list_querycount_line(
         response = _get(standard_client, f"sort={sort}")
 
     assert len(_rows(response)) == min(11 + 12 * size**2, 50)
+
+
+def test_people_page_size_choice_and_page_numbers_come_with_the_sort(viewer_client, tree):
+    from tests.factories import MembershipFactory, PersonFactory
+
+    for n in range(60):
+        MembershipFactory(
+            account=tree["berlin"],
+            person=PersonFactory(first_name="Page", last_name=f"P{n:03d}", email=f"p{n:03d}@x.ex"),
+        )
+
+    response = _get(viewer_client, "cols=name&sort=-name&per_page=25")
+
+    assert _rows(response)[0] == ["Page P059"]
+    assert len(_rows(response)) == 25
+    nav = element(page(response), "nav", class_="pagination")
+    numbers = [(text(a), attribute(a, "href")) for a in elements(nav, "a", class_="page-number")]
+    assert numbers == [
+        ("1", "/people/?cols=name&sort=-name&per_page=25&page=1"),
+        ("2", "/people/?cols=name&sort=-name&per_page=25&page=2"),
+        ("3", "/people/?cols=name&sort=-name&per_page=25&page=3"),
+    ]
+    third = _get(viewer_client, "cols=name&sort=-name&per_page=25&page=3")
+    assert _rows(third) == [[f"Page P{n:03d}"] for n in range(9, -1, -1)]
