@@ -6,9 +6,12 @@ from functools import cached_property
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.db.models import F
+from django.urls import reverse
 
 from accounts.models import Account, AccountRole, AccountType, Scope
 from config import staff
+from config.lists import SortOrder
 
 from . import services
 from .exports import COLUMNS, DEFAULT_COLUMNS
@@ -147,9 +150,28 @@ class PersonForm(forms.ModelForm):
         return email
 
 
+# The largest id a database key holds: a bigger one names no contact (SQLite would fail on it).
+LARGEST_ID = 2**63 - 1
+
+
+def _fits_an_id(value):
+    return str(value).isdigit() and int(value) <= LARGEST_ID
+
+
 class ContactChoiceField(forms.ModelMultipleChoiceField):
     # What forms/field.html says in place of the checkboxes when there are none.
     empty_text = "No contacts in this company yet."
+
+    def _check_values(self, value):
+        # A hand-made id too large for any key is not a contact of the hierarchy either.
+        for item in value:
+            if str(item).isdigit() and not _fits_an_id(item):
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": item},
+                )
+        return super()._check_values(value)
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "any contact in this company")
@@ -162,13 +184,91 @@ class ContactChoiceField(forms.ModelMultipleChoiceField):
         return label if membership.is_contact else f"{label} (no longer a contact)"
 
 
+class ContactPicker(forms.Widget):
+    """The contacts of a task or touchpoint, chosen by search rather than from a list of every
+    contact of the company: the chosen ones as checked checkboxes drawn as removable chips,
+    then a search field. With JavaScript the field is the type-ahead of `suggestions_url` and
+    a pick adds a chip; without it, its button ("Find contacts", `<name>_find`) sends the form
+    back with the contacts matching `<name>_search` as more checkboxes (`matches`).
+
+    Only the chosen contacts are read from the field's queryset, never all of them."""
+
+    template_name = "contacts/widgets/contact_picker.html"
+    suggestions_url = ""
+    chosen_label = "Chosen contacts"
+    search_text = ""
+    matches = None  # the contacts a search without JavaScript found; None: no search made
+
+    def value_from_datadict(self, data, files, name):
+        getter = getattr(data, "getlist", None)
+        return getter(name) if getter else data.get(name) or []
+
+    def value_omitted_from_data(self, data, files, name):
+        # No checkbox ticked sends nothing: the contacts are then none, not left as they were.
+        return False
+
+    def format_value(self, value):
+        if value is None:
+            return []
+        if not isinstance(value, list | tuple):
+            value = [value]
+        return [str(v.pk if hasattr(v, "pk") else v) for v in value]
+
+    def chosen(self, values):
+        """The chosen contacts among those the field offers, in the order they were chosen."""
+        ids = [int(v) for v in values if _fits_an_id(v)]
+        if not ids or not hasattr(self.choices, "queryset"):
+            return []
+        found = {m.pk: m for m in self.choices.queryset.filter(pk__in=ids)}
+        return [found[pk] for pk in dict.fromkeys(ids) if pk in found]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        chosen = self.chosen(context["widget"]["value"])
+        chosen_ids = {m.pk for m in chosen}
+        context["widget"].update(
+            # Whether the company has any contact to pick at all (asked only when none is).
+            has_choices=bool(chosen) or self.choices.queryset.exists(),
+            chosen_label=self.chosen_label,
+            chosen=[(m, self.choices.field.label_from_instance(m)) for m in chosen],
+            matches=None
+            if self.matches is None
+            else [
+                (m, self.choices.field.label_from_instance(m))
+                for m in self.matches
+                if m.pk not in chosen_ids
+            ],
+            search_name=f"{name}_search",
+            find_name=f"{name}_find",
+            search_text=self.search_text,
+            suggestions_url=self.suggestions_url,
+        )
+        return context
+
+    def id_for_label(self, id_):
+        # The label names the search field: what one types into to add a contact.
+        return f"{id_}_search" if id_ else id_
+
+
 class HierarchyContactsMixin:
     """A contact picker offering what a task or touchpoint of the account may link to
     (MembershipQuerySet.linkable): every contact in its company hierarchy, and those it links
     already, so saving it never drops one silently. The server refuses any other (a hand-made
-    POST gets "not one of the available choices")."""
+    POST gets "not one of the available choices").
+
+    The picker (ContactPicker) shows only the chosen contacts and those a search finds."""
 
     contacts_field = "contacts"
+    SEARCH_MATCHES = 20  # contacts a search without JavaScript lists
+
+    @property
+    def search_name(self):
+        return f"{self.contacts_field}_search"
+
+    @property
+    def find_name(self):
+        """The search button's name: a form sent by it searches, and saves nothing."""
+        return f"{self.contacts_field}_find"
 
     def setup_contacts(self, account):
         field = self.fields[self.contacts_field]
@@ -185,6 +285,27 @@ class HierarchyContactsMixin:
         field.error_messages["invalid_choice"] = (
             "Pick contacts of this company hierarchy only: one of those sent is not one of them."
         )
+        field.widget.suggestions_url = reverse("contacts:contact-suggestions", args=[account.pk])
+        field.widget.chosen_label = f"Chosen {field.label.lower()}"
+
+    def search_contacts(self, text):
+        """List, in the picker, the contacts of the hierarchy matching `text` (a search made
+        without JavaScript), to tick beside those chosen already."""
+        text = " ".join(text.split())[:200]
+        widget = self.fields[self.contacts_field].widget
+        widget.search_text = text
+        widget.matches = (
+            list(self.fields[self.contacts_field].queryset.matching(text)[: self.SEARCH_MATCHES])
+            if text
+            else []
+        )
+
+    def valid_contact_ids(self, values):
+        """The ids among `values` (a query string's) that are contacts this form may link,
+        and how many were not."""
+        widget = self.fields[self.contacts_field].widget
+        chosen = [m.pk for m in widget.chosen(values)]
+        return chosen, len(set(values)) - len(chosen)
 
 
 class TaskForm(HierarchyContactsMixin, forms.ModelForm):
@@ -193,7 +314,7 @@ class TaskForm(HierarchyContactsMixin, forms.ModelForm):
         label="Contacts",
         queryset=Membership.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=ContactPicker,
     )
 
     class Meta:
@@ -219,7 +340,7 @@ class TouchpointForm(HierarchyContactsMixin, forms.ModelForm):
         label="Participants",
         queryset=Membership.objects.none(),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=ContactPicker,
     )
 
     class Meta:
@@ -380,8 +501,48 @@ class PeopleFilterForm(forms.Form):
             "columns": list(dict.fromkeys(data.get("cols") or [])) or list(DEFAULT_COLUMNS),
         }
 
+    # The People list's default order; a chosen sort comes first and this breaks its ties.
+    DEFAULT_ORDER = ("person__last_name", "person__first_name", "person__email", "account__name")
+    # What a click on a column's header sorts by: {column key: the fields, in order}. Every
+    # column of exports.COLUMNS sorts; Name sorts by last then first name, as the default does.
+    SORT_FIELDS = {
+        "name": ("person__last_name", "person__first_name"),
+        "email": ("person__email",),
+        "first_name": ("person__first_name",),
+        "last_name": ("person__last_name",),
+        "account": ("account__name",),
+        "account_id": ("account__external_id",),
+        "account_type": ("account__account_type__name",),
+        "role": ("role__name",),
+        "contact": ("is_contact",),
+        "key_contact": ("is_key_contact",),
+        "title": ("person__title",),
+        "phone": ("person__phone",),
+        "status": ("status",),
+        "start_date": ("start_date",),
+        "end_date": ("end_date",),
+    }
+
+    @cached_property
+    def sort_order(self):
+        """The order chosen by `?sort=` (config.lists.SortOrder) among the columns; an unknown
+        one leaves the default order."""
+        return SortOrder(self.data, {key: COLUMNS[key].label for key in self.SORT_FIELDS})
+
+    def _ordering(self):
+        sort = self.sort_order
+        fields = []
+        if sort.key is not None:
+            # Blanks (no role, no end date) last either way: they say nothing to sort by.
+            fields = [
+                F(name).desc(nulls_last=True) if sort.descending else F(name).asc(nulls_last=True)
+                for name in self.SORT_FIELDS[sort.key]
+            ]
+        return [*fields, *self.DEFAULT_ORDER, "pk"]
+
     def memberships(self):
-        """The memberships these filters select, in list order, ready to show or stream."""
+        """The memberships these filters select, in the chosen order (else list order), ready
+        to show or stream."""
         f = self.filters
         memberships = Membership.objects.select_related("person", "account__account_type", "role")
         if f["contact"]:
@@ -396,9 +557,7 @@ class PeopleFilterForm(forms.Form):
             memberships = memberships.filter(role=f["role"])
         if f["q"]:
             memberships = memberships.matching(f["q"])
-        return memberships.order_by(
-            "person__last_name", "person__first_name", "person__email", "account__name", "pk"
-        )
+        return memberships.order_by(*self._ordering())
 
 
 class SegmentNameField(forms.CharField):

@@ -63,4 +63,10 @@ urlpatterns = [
     path("accounts/<int:account_pk>/contacts/bulk/", bulk.bulk_action, name="bulk-action"),
     path("people/contacts/<int:pk>/row/", inline.contact_row, name="contact-row"),
     path("people/contacts/<int:pk>/inline-edit/", inline.inline_edit, name="inline-edit"),
+    # people (issue 15): the type-ahead of the task and touchpoint forms' contact picker.
+    path(
+        "accounts/<int:account_pk>/contact-suggestions/",
+        tasks.contact_suggestions,
+        name="contact-suggestions",
+    ),
 ]

@@ -166,6 +166,9 @@ def _add_existing_person(request, account, person, context):
         account=account,
         initial={"role": existing.role_id if existing else None},
     )
+    # Focus goes on to the role once the person is picked (the page, or the dialog's swap:
+    # static/js/app.js focuses what is marked autofocus), not back to the page's body.
+    form.fields["role"].widget.attrs["autofocus"] = True
     context["form"] = form
     if request.method == "POST" and form.is_valid():
         _membership, added = services.add_contact(
@@ -218,6 +221,8 @@ def _add_new_person(request, account, context):
 
 
 def _finish(request, account, context, *, changed):
+    # The heading says what happened: "Contact added", or "Already a contact" (nothing changed).
+    context["changed"] = changed
     if request.htmx:
         response = _render_add_contact(request, "done", context)
         return _contacts_changed(response) if changed else response

@@ -158,14 +158,26 @@ def render_people_list(request, params, *, segment_form=None, status=200):
             f"This segment was filtered on the account {segment.account_label}, which no longer "
             "exists. It shows the people of every account instead.",
         )
+    sort_headers = form.sort_order.headers()
+    links_missing = _links_missing(columns)
     return render(
         request,
         "contacts/people_list.html",
         {
             "form": form,
             "page": page,
-            "rows": [[_cell(COLUMNS[key], membership) for key in columns] for membership in page],
-            "columns": [COLUMNS[key] for key in columns],
+            "rows": [
+                {
+                    "cells": [_cell(COLUMNS[key], membership) for key in columns],
+                    "membership": membership,
+                }
+                for membership in page
+            ],
+            "columns": [
+                {"column": COLUMNS[key], "header": sort_headers.get(key)} for key in columns
+            ],
+            "links_missing": links_missing,
+            "sort": form.sort_order,
             "chosen_columns": chosen_columns,
             "available_columns": available_columns,
             "filter_query": filter_query,
@@ -178,6 +190,13 @@ def render_people_list(request, params, *, segment_form=None, status=200):
         },
         status=status,
     )
+
+
+def _links_missing(columns):
+    """Which of the row's pages no chosen column links to ({"person", "account"}): a last
+    cell of the row links to them, so every row leads to its person and its account."""
+    linked = {"person" if key == "name" else "account" for key in columns if COLUMNS[key].link}
+    return {"person", "account"} - linked
 
 
 def _cell(column, membership):

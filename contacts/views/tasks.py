@@ -2,9 +2,10 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from config import staff
 
@@ -14,8 +15,45 @@ from ..forms import (
     TaskStatusForm,
     TouchpointForm,
 )
-from ..models import Task, Touchpoint
+from ..models import Membership, Task, Touchpoint
 from . import _get_account
+
+SUGGESTIONS = 10
+SUGGEST_AFTER = 2  # characters typed
+
+
+def _picker_form(request, form_class, *, account, instance, initial=None):
+    """(form, submitted) for a task or touchpoint page: the form as sent (POST), except when
+    its contact search was sent (a page without JavaScript): then, with nothing saved, the
+    same values with the matching contacts listed to tick, and no errors yet. A new one takes
+    its first contacts from the query string (?contact=<membership id>, repeated: the
+    Contacts widget's "add to a new task"); an id that is not a contact this form may link is
+    left out with a message."""
+    initial = initial or {}
+    field = form_class.contacts_field
+    if request.method == "POST":
+        if f"{field}_find" not in request.POST:
+            return form_class(request.POST, instance=instance, account=account), True
+        sent = {
+            name: request.POST.getlist(name) if name == field else request.POST.get(name)
+            for name in request.POST
+        }
+        sent.setdefault(field, [])
+        form = form_class(instance=instance, account=account, initial={**initial, **sent})
+        form.search_contacts(request.POST.get(f"{field}_search", ""))
+        return form, False
+    form = form_class(instance=instance, account=account, initial=initial)
+    if instance is None and "contact" in request.GET:
+        chosen, left_out = form.valid_contact_ids(request.GET.getlist("contact"))
+        form.initial[field] = chosen
+        if left_out:
+            messages.warning(
+                request,
+                f"Left out {left_out} of the contacts in the link: "
+                f"{'it is' if left_out == 1 else 'they are'} not a contact of "
+                f"{account.name}'s company.",
+            )
+    return form, False
 
 
 @require_http_methods(["GET", "POST"])
@@ -23,13 +61,14 @@ from . import _get_account
 def task_form(request, account_pk, pk=None):
     account = _get_account(account_pk)
     task = get_object_or_404(Task, pk=pk, account=account) if pk else None
-    form = TaskForm(
-        request.POST or None,
-        instance=task,
+    form, submitted = _picker_form(
+        request,
+        TaskForm,
         account=account,
-        initial=None if task else {"owner": request.user},
+        instance=task,
+        initial=None if task else {"owner": request.user.pk},
     )
-    if request.method == "POST" and form.is_valid():
+    if submitted and form.is_valid():
         services.save_task(account=account, task=task, by=request.user, **form.cleaned_data)
         messages.success(request, f"Saved the task “{form.cleaned_data['title']}”.")
         return redirect(reverse("accounts:detail", args=[account.pk]) + "#tasks-heading")
@@ -55,8 +94,8 @@ def task_status(request, account_pk, pk):
 def touchpoint_form(request, account_pk, pk=None):
     account = _get_account(account_pk)
     touchpoint = get_object_or_404(Touchpoint, pk=pk, account=account) if pk else None
-    form = TouchpointForm(request.POST or None, instance=touchpoint, account=account)
-    if request.method == "POST" and form.is_valid():
+    form, submitted = _picker_form(request, TouchpointForm, account=account, instance=touchpoint)
+    if submitted and form.is_valid():
         services.save_touchpoint(
             account=account, touchpoint=touchpoint, by=request.user, **form.cleaned_data
         )
@@ -66,4 +105,32 @@ def touchpoint_form(request, account_pk, pk=None):
         request,
         "contacts/touchpoint_form.html",
         {"account": account, "touchpoint": touchpoint, "form": form},
+    )
+
+
+@require_GET
+def contact_suggestions(request, account_pk):
+    """The contact picker's type-ahead options: up to ten contacts of the account's company
+    hierarchy matching what was typed, for those who may edit tasks or touchpoints."""
+    if not (
+        request.user.has_perm(staff.CAN_EDIT_TASKS)
+        or request.user.has_perm(staff.CAN_EDIT_TOUCHPOINTS)
+    ):
+        raise PermissionDenied
+    account = _get_account(account_pk)
+    text = " ".join(request.GET.get("q", "").split())[:200]
+    contacts = []
+    if len(text) >= SUGGEST_AFTER:
+        field = TaskForm.base_fields["contacts"]
+        contacts = [
+            (membership, field.label_from_instance(membership))
+            for membership in Membership.objects.linkable(account)
+            .matching(text)
+            .select_related("person", "account")
+            .order_by("person__last_name", "person__first_name", "account__name", "pk")[
+                :SUGGESTIONS
+            ]
+        ]
+    return render(
+        request, "contacts/widgets/contact_suggestions.html", {"q": text, "contacts": contacts}
     )

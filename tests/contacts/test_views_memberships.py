@@ -413,7 +413,9 @@ def test_adding_a_person_with_htmx_says_done_and_tells_the_widget(standard_clien
     assert "<html" not in body
     doc = parse(response)
     assert text(element(doc, "h2", id="add-contact-title")) == "Contact added"
-    assert text(element(doc, "p", role="status")) == "Grace Hopper is now a contact of Paris."
+    status = element(doc, "p", role="status")
+    assert text(status) == "Grace Hopper is now a contact of Paris."
+    assert attribute(status, "class") == "message message-success"
     assert [text(a) for a in elements(doc, "a", class_="button")] == ["Add another"]
     assert [text(b) for b in elements(doc, "button", data_close_dialog="")] == ["✕", "Done"]
     assert stored.memberships() == [
@@ -477,9 +479,12 @@ def test_adding_someone_already_a_contact_with_htmx_does_not_refresh_the_widget(
 
     assert response.status_code == 200
     assert "HX-Trigger" not in response.headers
-    assert text(element(parse(response), "p", role="status")) == (
-        "Ada Lovelace is already a contact of Corp. Nothing was changed."
-    )
+    doc = parse(response)
+    # The heading says what happened: not "Contact added" over "Nothing was changed".
+    assert text(element(doc, "h2", id="add-contact-title")) == "Already a contact"
+    status = element(doc, "p", role="status")
+    assert text(status) == "Ada Lovelace is already a contact of Corp. Nothing was changed."
+    assert attribute(status, "class") == "message message-info"
     assert _stored() == (PEOPLE_BEFORE, MEMBERSHIPS_BEFORE, [])
 
 
@@ -519,6 +524,8 @@ def test_double_submit_of_a_person_adds_them_once(standard_client, tree, people,
     assert text(element(parse(second), "p", role="status")) == (
         "Grace Hopper is already a contact of Paris. Nothing was changed."
     )
+    assert text(element(parse(first), "h2", id="add-contact-title")) == "Contact added"
+    assert text(element(parse(second), "h2", id="add-contact-title")) == "Already a contact"
     assert stored.memberships() == [
         *MEMBERSHIPS_BEFORE,
         ("grace@navy.example", "Paris", "End user", True, False),
@@ -978,3 +985,17 @@ def test_people_suggestions_query_count(standard_client, tree, django_assert_num
         response = standard_client.get(f"/accounts/{tree['paris'].pk}/people-suggestions/?q=grow")
 
     _assert_grow_options(parse(response), size)
+
+
+@pytest.mark.parametrize("headers", [{}, HTMX])
+def test_the_role_is_focused_once_a_person_is_picked(standard_client, tree, people, headers):
+    """After a pick in the type-ahead, focus goes on to the role (the next field), not to the
+    page's body: the role select is marked autofocus, which htmx's swap and the page honour."""
+    response = standard_client.get(
+        _add_url(tree["paris"]), {"person": people["grace"].pk}, headers=headers
+    )
+
+    focused = [
+        el for el in elements(parse(response), "select") if ("autofocus", None) in el.attributes
+    ]
+    assert [attribute(el, "name") for el in focused] == ["role"]

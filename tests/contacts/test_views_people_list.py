@@ -108,8 +108,13 @@ def _query(params):
 
 
 def _headers(response):
+    """The headers of the chosen columns (not the last, "Open", of the row links)."""
     table = element(page(response), "table", class_="people-table")
-    return [text(th) for th in elements(element(table, "thead"), "th")]
+    return [
+        text(th)
+        for th in elements(element(table, "thead"), "th")
+        if attribute(th, "class") != "row-links"
+    ]
 
 
 def _rows(response):
@@ -119,7 +124,8 @@ def _rows(response):
         return []
     (table,) = tables
     return [
-        [text(td) for td in elements(tr, "td")] for tr in elements(element(table, "tbody"), "tr")
+        [text(td) for td in elements(tr, "td") if attribute(td, "class") != "row-links"]
+        for tr in elements(element(table, "tbody"), "tr")
     ]
 
 

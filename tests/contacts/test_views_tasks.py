@@ -54,13 +54,26 @@ def _form(response, status=200):
 
 
 def _picker(form):
-    """The contact picker's choices: (membership id, label, checked)."""
-    fieldset = element(form, "fieldset", class_="checkbox-list")
-    return [
+    """The contact picker's checkboxes: the chosen contacts (its chips), then those a search
+    without JavaScript found: (membership id, label, checked)."""
+    picker = element(form, "div", class_="contact-picker")
+    chips = [
+        (int(attribute(box, "value")), text(element(chip, "label")), True)
+        for chip in elements(picker, "li", class_="chip")
+        for box in elements(chip, "input", type="checkbox")
+        if ("checked", None) in box.attributes
+    ]
+    matches = [
         (int(attribute(box, "value")), text(label), ("checked", None) in box.attributes)
-        for label in elements(fieldset, "label", class_="checkbox-option")
+        for label in elements(picker, "label", class_="checkbox-option")
         for box in elements(label, "input", type="checkbox")
     ]
+    return chips + matches
+
+
+def _search(client, url, text, field="contacts", **data):
+    """The form sent by its "Find contacts" button (a page without JavaScript)."""
+    return client.post(url, {**data, f"{field}_search": text, f"{field}_find": "1"})
 
 
 def _field_errors(form):
@@ -103,12 +116,17 @@ def _ids(contacts, *names):
 # The contact picker
 
 
+PICKER_FIELDS = {"tasks/new": "contacts", "touchpoints/new": "participants"}
+
+
 @pytest.mark.parametrize("page", ["tasks/new", "touchpoints/new"])
 @pytest.mark.parametrize("account", ["corp", "paris", "austin_it"])
 def test_picker_offers_exactly_the_contacts_of_the_company_hierarchy(
     standard_client, tree, contacts, page, account
 ):
-    response = standard_client.get(f"/accounts/{tree[account].pk}/{page}/")
+    # Every email of the fixture ends in x.example: the search matches everyone.
+    url = f"/accounts/{tree[account].pk}/{page}/"
+    response = _search(standard_client, url, "x.example", field=PICKER_FIELDS[page])
 
     assert _picker(_form(response)) == [
         (contacts["carl"].pk, "Carl Corbett — Corp", False),
@@ -123,7 +141,8 @@ def test_picker_offers_exactly_the_contacts_of_the_company_hierarchy(
 def test_picker_of_the_other_company_offers_its_contacts_only(
     standard_client, tree, contacts, page
 ):
-    response = standard_client.get(f"/accounts/{tree['other_region'].pk}/{page}/")
+    url = f"/accounts/{tree['other_region'].pk}/{page}/"
+    response = _search(standard_client, url, "x.example", field=PICKER_FIELDS[page])
 
     assert _picker(_form(response)) == [(contacts["otto"].pk, "Otto Ostrom — Other", False)]
 
@@ -131,10 +150,7 @@ def test_picker_of_the_other_company_offers_its_contacts_only(
 def test_picker_of_a_company_without_contacts_says_so(standard_client, tree):
     form = _form(standard_client.get(f"/accounts/{tree['other'].pk}/tasks/new/"))
 
-    fieldset = element(form, "fieldset", class_="checkbox-list")
-    assert text(fieldset) == (
-        "Contacts (any contact in this company) No contacts in this company yet."
-    )
+    assert text(element(form, "div", class_="contact-picker")) == "No contacts in this company yet."
 
 
 # Tasks
@@ -156,13 +172,16 @@ def test_new_task_page_shows_its_fields_with_the_staff_user_as_owner(
         ("Title * (required)", "id_title"),
         ("Due date", "id_due_date"),
         ("Owner", "id_owner"),
+        ("Contacts", "id_contacts_search"),
     ]
     assert attribute(element(form, "input", name="due_date"), "type") == "date"
     assert [
         (text(option), ("selected", None) in option.attributes)
         for option in elements(element(form, "select", name="owner"), "option")
     ] == [("- Select an option -", False), ("standard_user", True)]
-    assert [text(b) for b in elements(form, "button")] == ["Save task"]
+    # The first Save is the one Enter in a field presses (not the picker's Find contacts).
+    buttons = [text(b) for b in elements(form, "button")]
+    assert buttons == ["Save task", "Find contacts", "Save task"]
     assert attribute(element(form, "a", class_="button-quiet"), "href") == (
         tree["paris"].get_absolute_url()
     )
@@ -387,13 +406,17 @@ def test_new_touchpoint_page_shows_its_fields(standard_client, tree, contacts):
         ("When * (required)", "id_happened_at"),
         ("Subject * (required)", "id_subject"),
         ("Notes", "id_notes"),
+        ("Participants", "id_participants_search"),
     ]
     assert [
         text(option) for option in elements(element(form, "select", name="kind"), "option")
     ] == ["- Select an option -", "Call", "Email", "Meeting", "Note"]
     assert attribute(element(form, "input", name="happened_at"), "type") == "datetime-local"
-    assert text(element(form, "legend")) == ("Participants (any contact in this company)")
-    assert [text(b) for b in elements(form, "button")] == ["Save touchpoint"]
+    assert [text(b) for b in elements(form, "button")] == [
+        "Save touchpoint",
+        "Find contacts",
+        "Save touchpoint",
+    ]
 
 
 def test_creating_a_touchpoint_records_author_and_participants(standard_client, tree, contacts):
@@ -494,11 +517,11 @@ def test_editing_a_touchpoint_keeps_its_author(standard_client, tree, contacts, 
 # The new pages by path: (the fields of a valid post but its contacts, the picker's field name,
 # the picker's label).
 NEW_PAGES = {
-    "tasks/new": ({"title": "Sneaky"}, "contacts", "Contacts (any contact in this company)"),
+    "tasks/new": ({"title": "Sneaky"}, "contacts", "Contacts"),
     "touchpoints/new": (
         {"kind": "call", "happened_at": "2026-11-20T14:30", "subject": "Sneaky"},
         "participants",
-        "Participants (any contact in this company)",
+        "Participants",
     ),
 }
 STORED = {"tasks/new": stored.tasks, "touchpoints/new": stored.touchpoints}
@@ -588,13 +611,13 @@ EDITS = {
     "task": (
         {"title": "Changed"},
         "contacts",
-        "Contacts (any contact in this company)",
+        "Contacts",
         stored.tasks,
     ),
     "touchpoint": (
         {"kind": "note", "happened_at": "2026-11-21T09:05", "subject": "Changed"},
         "participants",
-        "Participants (any contact in this company)",
+        "Participants",
         stored.touchpoints,
     ),
 }

@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from accounts.models import AccountRole
 from config import staff
+from tests.e2e.conftest import assert_accessible
 from tests.factories import MembershipFactory, PersonFactory
 
 
@@ -223,3 +224,62 @@ def test_the_add_contact_page_without_the_dialog_shows_errors_by_their_fields(
     expect(last_name).to_have_accessible_description("This field is required.")
     expect(page.get_by_label("First Name")).not_to_have_attribute("aria-invalid", "true")
     assert_same_page(page)
+
+
+def test_after_a_pick_focus_goes_to_the_role(signed_in_page, company):
+    """Issue 15: picking a suggestion moves focus on to the next field, the role, not to the
+    page's body."""
+    page = signed_in_page
+    page.goto(f"/accounts/{company['tree']['paris'].pk}/")
+
+    dialog, field = open_add_contact(page)
+    field.press_sequentially("hop")
+    expect(dialog.get_by_role("option")).to_have_count(2)
+    assert_accessible(page, "add contact, suggestions open")
+    field.press("ArrowDown")
+    field.press("Enter")
+
+    role = dialog.locator("select[name=role]")
+    expect(role).to_be_focused()
+    assert_accessible(page, "add contact, person picked")
+    # The keyboard carries on from there: a role, then Tab to the key-contact box.
+    role.select_option(label="End user")
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_label("Key contact", exact=True)).to_be_focused()
+
+
+def test_after_a_pick_on_the_page_without_the_dialog_focus_goes_to_the_role(
+    signed_in_page, company
+):
+    page = signed_in_page
+    page.goto(f"/accounts/{company['tree']['paris'].pk}/add-contact/")
+
+    field = page.get_by_role("combobox", name="Person")
+    field.press_sequentially("hop")
+    expect(page.get_by_role("option")).to_have_count(2)
+    field.press("ArrowDown")
+    field.press("Enter")
+
+    expect(page.locator("select[name=role]")).to_be_focused()
+
+
+def test_adding_someone_already_a_contact_says_so_in_the_heading(signed_in_page, company):
+    page = signed_in_page
+    paris = company["tree"]["paris"]
+    page.goto(f"/accounts/{paris.pk}/")
+
+    dialog, field = open_add_contact(page)
+    field.press_sequentially("paquet")
+    options = dialog.get_by_role("option")
+    expect(options.first).to_contain_text("Pierre Paquet")
+    field.press("ArrowDown")
+    field.press("Enter")
+
+    done = page.get_by_role("dialog", name="Already a contact")
+    expect(done.get_by_role("status")).to_have_text(
+        "Pierre Paquet is already a contact of Paris. Nothing was changed."
+    )
+    expect(page.get_by_role("heading", name="Contact added")).to_have_count(0)
+    expect(done.get_by_role("button", name="Done")).to_be_focused()
+    assert_accessible(page, "already a contact")
+    page.screenshot(path="/work/notes/shots/people-add-contact-already.png")

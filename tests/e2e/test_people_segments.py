@@ -48,11 +48,14 @@ def people(tree):
 
 
 def _headers(page):
-    return page.locator("table.people-table thead th")
+    """The headers of the chosen columns (not the last cell's, of the row links)."""
+    return page.locator("table.people-table thead th:not(.row-links)")
 
 
-def _rows(page):
-    return page.locator("table.people-table tbody tr")
+def _cells(page):
+    """The cells of the chosen columns, row after row (not the last cell of the row links to
+    the person and account that those columns do not link to)."""
+    return page.locator("table.people-table tbody td:not(.row-links)")
 
 
 def test_download_all_contacts_name_and_email_then_save_and_open_the_segment(
@@ -75,7 +78,7 @@ def test_download_all_contacts_name_and_email_then_save_and_open_the_segment(
         page.get_by_role("link", name=f"Remove column {label}", exact=True).click()
         expect(page.get_by_role("link", name=f"Remove column {label}", exact=True)).to_have_count(0)
     expect(_headers(page)).to_have_text(["Name", "Email"])
-    expect(_rows(page)).to_have_text([" ".join(row) for row in CONTACTS], use_inner_text=True)
+    expect(_cells(page)).to_have_text([cell for row in CONTACTS for cell in row])
     # The filter survived the column changes.
     expect(page.get_by_label("Contact", exact=True)).to_have_value("yes")
 
@@ -108,7 +111,7 @@ def test_download_all_contacts_name_and_email_then_save_and_open_the_segment(
         re.compile(r"/people/\?cols=name&cols=email&contact=yes&.*&segment=\d+$")
     )
     expect(_headers(page)).to_have_text(["Name", "Email"])
-    expect(_rows(page)).to_have_text([" ".join(row) for row in CONTACTS], use_inner_text=True)
+    expect(_cells(page)).to_have_text([cell for row in CONTACTS for cell in row])
     expect(page.get_by_label("Contact", exact=True)).to_have_value("yes")
 
 
@@ -123,4 +126,4 @@ def test_a_bad_filter_is_read_with_its_field_and_the_list_still_shows(signed_in_
     )
     expect(page.get_by_label("Key contact")).to_have_value("yes")
     # The valid filter still applies: the one key contact.
-    expect(_rows(page)).to_have_text(["Ada Lovelace"])
+    expect(_cells(page)).to_have_text(["Ada Lovelace"])
