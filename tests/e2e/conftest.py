@@ -188,6 +188,17 @@ def assert_no_sideways_scroll(page, state=""):
     )
 
 
+SCREENSHOTS = os.environ.get("E2E_SCREENSHOTS")  # a folder to keep screenshots in, to look at
+
+
+def keep_screenshot(target, name, **options):
+    """A screenshot of `target` (a page or a locator) as E2E_SCREENSHOTS/<name>.png, when that
+    folder is given: a test run leaves no files behind otherwise."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        target.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"), **options)
+
+
 def sign_in(page, username, password=PASSWORD):
     """Sign in through the real form, as a person does, and wait for the accounts page."""
     page.goto("/sign-in/")

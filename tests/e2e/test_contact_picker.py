@@ -13,11 +13,10 @@ from tests.e2e.conftest import (
     VIEWPORT,
     assert_accessible,
     assert_no_sideways_scroll,
+    keep_screenshot,
     sign_in,
 )
 from tests.factories import MembershipFactory, PersonFactory
-
-SHOTS = "/work/notes/shots"
 
 
 @pytest.fixture
@@ -71,7 +70,7 @@ def test_choose_contacts_for_a_task_with_the_keyboard(signed_in_page, company):
     expect(options.nth(0)).to_contain_text("Corp")
     expect(field).to_have_attribute("aria-expanded", "true")
     assert_accessible(page, "suggestions open")
-    page.screenshot(path=f"{SHOTS}/people-task-picker-suggestions.png")
+    keep_screenshot(page, "people-task-picker-suggestions")
 
     field.press("ArrowDown")
     expect(options.nth(0)).to_have_attribute("aria-selected", "true")
@@ -101,7 +100,7 @@ def test_choose_contacts_for_a_task_with_the_keyboard(signed_in_page, company):
     field.press("Enter")
     expect(chips(page)).to_have_count(3)
     assert_accessible(page, "three chips")
-    page.screenshot(path=f"{SHOTS}/people-task-picker-chips.png")
+    keep_screenshot(page, "people-task-picker-chips")
 
     # Backspace in the empty field goes to the last chip's button; Backspace there removes it.
     field.press("Backspace")
@@ -164,11 +163,6 @@ def test_a_link_with_contacts_prefills_a_touchpoint(signed_in_page, company):
     expect(participants).to_have_text([re.compile(r"Ada Lovelace — Corp")])
 
 
-@pytest.mark.xfail(
-    reason="templates/base.html draws the messages as <ul role=status>, whose <li> axe finds "
-    "outside a list (serious): base.html is the phone helper's to fix",
-    strict=False,
-)
 def test_a_prefilled_form_with_its_message_is_accessible(signed_in_page, company):
     page = signed_in_page
     corp = company["tree"]["corp"]
@@ -191,7 +185,7 @@ def test_the_task_form_at_phone_width(phone_page, staff_user, company):
     suggestions(page).first.tap()
     expect(chips(page)).to_have_count(2)
     assert_no_sideways_scroll(page, "two chips")
-    page.screenshot(path=f"{SHOTS}/people-task-form-390.png", full_page=True)
+    keep_screenshot(page, "people-task-form-390", full_page=True)
 
 
 def test_without_javascript_search_tick_and_save(browser, live_server, staff_user, company):
@@ -214,7 +208,7 @@ def test_without_javascript_search_tick_and_save(browser, live_server, staff_use
     expect(page.get_by_label("Title")).to_have_value("Plan")
     expect(chosen).to_be_checked()
     # (axe runs as a script: not in a page without JavaScript.)
-    page.screenshot(path=f"{SHOTS}/people-task-picker-nojs.png", full_page=True)
+    keep_screenshot(page, "people-task-picker-nojs", full_page=True)
     matches.get_by_role("checkbox", name="Alan Turing — Paris").check()
     page.get_by_role("button", name="Save task").last.click()
 

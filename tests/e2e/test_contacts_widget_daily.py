@@ -14,11 +14,10 @@ from tests.e2e.conftest import (
     VIEWPORT,
     assert_accessible,
     assert_no_sideways_scroll,
+    keep_screenshot,
     sign_in,
 )
 from tests.factories import MembershipFactory, PersonFactory
-
-SHOTS = Path("/work/notes/shots")
 
 
 @pytest.fixture
@@ -143,8 +142,7 @@ def test_roles_disclosure_with_chips_and_a_screenshot(signed_in_page, company):
     expect(chips.get_by_role("link")).to_have_count(2)
     expect(page.get_by_text("Roles (2 chosen)")).to_be_visible()
     settled(page, "roles open, two chosen")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.get_by_role("region", name="Contacts").screenshot(path=str(SHOTS / "widget-sorted.png"))
+    keep_screenshot(page.get_by_role("region", name="Contacts"), "widget-sorted")
 
     chips.get_by_role("link", name="Remove the role End user (Site) from the filter").click()
     expect(names_in(page)).to_have_text(["Ada Lovelace"])
@@ -316,15 +314,9 @@ def test_the_widget_filters_open_fit_a_phone(phone_page, staff_user, company):
     box = page.get_by_role("group", name="Region").locator("label").first.bounding_box()
     assert box["height"] >= 44
     settled(page, "phone, roles open")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / "widget-phone-roles.png"), full_page=True)
+    keep_screenshot(page, "widget-phone-roles", full_page=True)
 
 
-@pytest.mark.xfail(
-    reason="The navigation's menu and the stacked table rows at 390 px are helper phone's "
-    "(base.html, stack-on-phone); this passes once they are merged.",
-    strict=False,
-)
 def test_the_account_page_with_filters_open_does_not_scroll_sideways(
     phone_page, staff_user, company
 ):

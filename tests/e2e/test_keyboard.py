@@ -124,9 +124,6 @@ def test_find_an_account_and_filter_its_contacts(keyboard_page, demo):
     assert_accessible(page, "widget filtered with the keyboard")
 
 
-@pytest.mark.xfail(
-    reason="the focus after picking a suggestion is fixed on branch issue15-people", strict=True
-)
 def test_add_a_contact_with_the_keyboard(keyboard_page, demo):
     page = keyboard_page
     page.goto(f"/accounts/{demo['paris'].pk}/")
@@ -169,10 +166,18 @@ def test_create_a_task_with_contacts_with_the_keyboard(keyboard_page, demo):
     expect(page.get_by_role("heading", level=1)).to_have_text("New task")
     tab_to(page, page.get_by_label("Title"))
     type_text(page, "Renewal call")
-    # Today's picker: one checkbox per contact of the hierarchy (helper "people" is replacing
-    # it with a type-ahead; the lead adapts this step after the merge).
-    tab_to(page, page.get_by_role("checkbox", name=re.compile("Ada Lovelace")).first)
-    press(page, "Space")
+    # The contact picker: type, pick a suggestion with the arrows and Enter, a chip appears.
+    field = page.get_by_role("combobox", name="Contacts")
+    tab_to(page, field)
+    type_text(page, "lovel")
+    option = page.get_by_role("listbox", name="Contacts of this company").get_by_role("option")
+    expect(option.first).to_contain_text("Ada Lovelace")
+    press(page, "ArrowDown")
+    press(page, "Enter")
+    expect(page.get_by_role("list", name="Chosen contacts").get_by_role("listitem")).to_have_count(
+        1
+    )
+    expect(field).to_be_focused()
     tab_to(page, page.get_by_role("button", name="Save task"))
     follow(page)
 
@@ -198,10 +203,8 @@ def test_download_a_segment_with_the_keyboard(keyboard_page, demo):
     assert download.value.suggested_filename.endswith(".csv")
 
 
-@pytest.mark.xfail(reason="bulk actions arrive with branch issue15-bulk", strict=True)
 def test_bulk_mark_key_contacts_with_the_keyboard(keyboard_page, demo):
-    """Select two rows of the widget and mark them key contacts, with the confirm page. The
-    lead finishes this after merging issue15-bulk: the names of the bulk controls are guesses."""
+    """Select two rows of the widget and mark them key contacts, through the confirm page."""
     page = keyboard_page
     page.goto(f"/accounts/{demo['paris'].pk}/?q=extra0")
     widget = page.get_by_role("region", name="Contacts")
@@ -209,11 +212,18 @@ def test_bulk_mark_key_contacts_with_the_keyboard(keyboard_page, demo):
     for name in ("Extra00 Contact", "Extra01 Contact"):
         tab_to(page, widget.get_by_role("checkbox", name=re.compile(f"Select {name}")))
         press(page, "Space")
-    tab_to(page, widget.get_by_role("combobox", name=re.compile("action", re.I)))
-    type_text(page, "Mark")
-    tab_to(page, widget.get_by_role("button", name=re.compile("Apply|Continue")))
-    press(page, "Enter")
-    tab_to(page, page.get_by_role("button", name=re.compile("Confirm|Mark")))
-    press(page, "Enter")
+    expect(widget.get_by_text("(2 selected)")).to_be_visible()
+    action = widget.get_by_label("With the selected")
+    tab_to(page, action)
+    press(page, "ArrowDown")
+    expect(action).to_have_value("mark_key")
+    tab_to(page, widget.get_by_role("button", name="Review…"))
+    follow(page)
+    confirm = page.get_by_role("button", name="Mark key contact: 2 contacts")
+    tab_to(page, confirm)
+    assert_accessible(page, "bulk confirm page")
+    follow(page)
+
+    expect(page.get_by_text("Marked 2 contacts as key contacts.")).to_be_visible()
     rows = widget.get_by_role("row").filter(has=page.get_by_role("img", name="Key contact"))
     expect(rows).to_have_count(2)

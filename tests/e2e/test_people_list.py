@@ -8,10 +8,13 @@ import pytest
 from playwright.sync_api import expect
 
 from config import staff
-from tests.e2e.conftest import assert_accessible, assert_no_sideways_scroll, sign_in
+from tests.e2e.conftest import (
+    assert_accessible,
+    assert_no_sideways_scroll,
+    keep_screenshot,
+    sign_in,
+)
 from tests.factories import MembershipFactory, PersonFactory
-
-SHOTS = "/work/notes/shots"
 
 # Whether every choice of a select fits inside it: its text measured in the select's font
 # against the room the select gives it (its width less padding and the arrow's ~1.5rem).
@@ -82,7 +85,7 @@ def test_sort_the_people_list_by_a_click_on_a_header(signed_in_page, people):
         ["Ada Lovelace", "Grace Hopper", "Linus Torvalds", "Alan Turing"]
     )
     assert_accessible(page, "sorted by account")
-    page.screenshot(path=f"{SHOTS}/people-list-sorted.png")
+    keep_screenshot(page, "people-list-sorted")
 
     page.get_by_role("columnheader", name="Account", exact=True).get_by_role("link").click()
     expect(page).to_have_url(re.compile(r"sort=-account"))
@@ -128,7 +131,7 @@ def test_the_account_scope_choices_show_whole_at_1280(signed_in_page, people):
     scope = page.get_by_role("combobox", name="Accounts", exact=True)
     scope.select_option("This account and all below it")
     assert scope.evaluate(CHOICES_FIT) == []
-    page.locator("form.people-filters").screenshot(path=f"{SHOTS}/people-filters-1280.png")
+    keep_screenshot(page.locator("form.people-filters"), "people-filters-1280")
 
 
 def test_the_people_list_at_phone_width(phone_page, staff_user, people):
@@ -138,11 +141,11 @@ def test_the_people_list_at_phone_width(phone_page, staff_user, people):
 
     scope = page.get_by_role("combobox", name="Accounts", exact=True)
     scope.select_option("This account and all below it")
-    page.screenshot(path=f"{SHOTS}/people-list-390.png", full_page=True)
+    keep_screenshot(page, "people-list-390", full_page=True)
     assert scope.evaluate(CHOICES_FIT) == []
     expect(names(page)).to_have_text(
         ["Alan Turing", "Linus Torvalds", "Ada Lovelace", "Grace Hopper"]
     )
     assert_accessible(page, "phone, sorted")
-    page.screenshot(path=f"{SHOTS}/people-list-390.png", full_page=True)
+    keep_screenshot(page, "people-list-390", full_page=True)
     assert_no_sideways_scroll(page, "phone, sorted")
