@@ -47,7 +47,8 @@ def _options(node):
     """The type-ahead options: (name, email, accounts, href) of people, then the "(new)" one
     as (text, None, None, href)."""
     options = []
-    for option in elements(node, "a", role="option"):
+    # The type-ahead's options are role="option"; the no-JavaScript list's are plain links.
+    for option in elements(node, "a", class_="suggestion"):
         assert attribute(option, "hx-get") == attribute(option, "href")
         assert attribute(option, "hx-target") == "#add-contact-body"
         if "suggestion-new" in attribute(option, "class").split():
@@ -947,7 +948,7 @@ def _grow_people(tree, size):
 
 
 def _assert_grow_options(doc, size):
-    options = elements(doc, "a", role="option")
+    options = elements(doc, "a", class_="suggestion")
     assert [text(element(option, "span", class_="suggestion-name")) for option in options[:-1]] == [
         f"Grow Person{n}" for n in range(3 * size)
     ]
