@@ -155,6 +155,7 @@ def test_the_widget_stacks_its_rows_on_a_phone_with_every_action_reachable(phone
     cells = first.get_by_role("cell")
     labels = cells.evaluate_all("cells => cells.map(c => getComputedStyle(c, '::before').content)")
     assert labels == [
+        '"Select" / ""',
         '"Name" / ""',
         '"Email" / ""',
         '"Role" / ""',
@@ -182,7 +183,7 @@ def test_the_widget_is_a_table_at_1280(desktop, demo):
     cells = first.get_by_role("cell")
     assert (
         cells.evaluate_all("cells => cells.map(c => getComputedStyle(c).display)")
-        == ["table-cell"] * 6
+        == ["table-cell"] * 7
     )
     tops = {round(box(cells.nth(index))["y"]) for index in range(cells.count())}
     assert len(tops) == 1
