@@ -15,6 +15,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from config import staff
 from tests.conftest import PASSWORD
+from tests.e2e.demo_data import build_demo
 from tests.factories import StaffUserFactory
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -218,6 +219,13 @@ def staff_group():
 def staff_user(staff_group):
     assert Group.objects.filter(name=staff_group).exists(), f"no group {staff_group!r}"
     return StaffUserFactory(username="pat", first_name="Pat", last_name="Lee", group=staff_group)
+
+
+@pytest.fixture
+def demo(admin_data, staff_user, tmp_path, settings):
+    """A little of everything, for tests that visit every page (tests/e2e/demo_data.py)."""
+    settings.SYNC_FOLDER_ROOTS = [tmp_path]
+    return build_demo(admin_data, user=staff_user, sync_root=tmp_path)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from tests.e2e.conftest import (
     assert_accessible,
     assert_no_sideways_scroll,
 )
-from tests.e2e.demo_data import build_demo, sign_in_quickly
+from tests.e2e.demo_data import sign_in_quickly
 from tests.factories import StaffUserFactory
 
 WIDTHS = {"1280": VIEWPORT, "390": PHONE_VIEWPORT}
@@ -93,19 +93,6 @@ EMPTY_FORMS = [
 # The Django admin is Django's own (its markup is not ours to fix for axe); it is only checked
 # for sideways scroll at 390 px.
 ADMIN_PAGES = ["/admin/", "/admin/contacts/membership/", "/admin/accounts/account/"]
-
-
-@pytest.fixture
-def staff_user():
-    return StaffUserFactory(
-        username="pat", first_name="Pat", last_name="Lee", group=staff.GLOBAL_ADMIN
-    )
-
-
-@pytest.fixture
-def demo(admin_data, staff_user, tmp_path, settings):
-    settings.SYNC_FOLDER_ROOTS = [tmp_path]
-    return build_demo(admin_data, user=staff_user, sync_root=tmp_path)
 
 
 @pytest.fixture(params=list(WIDTHS), ids=[f"{width}px" for width in WIDTHS])

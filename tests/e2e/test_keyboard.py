@@ -11,10 +11,8 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
-from config import staff
 from tests.e2e.conftest import assert_accessible
-from tests.e2e.demo_data import build_demo, sign_in_quickly
-from tests.factories import StaffUserFactory
+from tests.e2e.demo_data import sign_in_quickly
 
 # How many Tab presses a task may take to reach a control before the test gives up: more than
 # any page here has controls before the one it looks for.
@@ -32,19 +30,6 @@ FOCUS_SHOWN = """() => {
                || style.boxShadow !== 'none';
   return ring ? '' : 'no outline or ring on ' + el.outerHTML.slice(0, 120);
 }"""
-
-
-@pytest.fixture
-def staff_user():
-    return StaffUserFactory(
-        username="pat", first_name="Pat", last_name="Lee", group=staff.GLOBAL_ADMIN
-    )
-
-
-@pytest.fixture
-def demo(admin_data, staff_user, tmp_path, settings):
-    settings.SYNC_FOLDER_ROOTS = [tmp_path]
-    return build_demo(admin_data, user=staff_user, sync_root=tmp_path)
 
 
 @pytest.fixture

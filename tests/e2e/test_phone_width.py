@@ -11,10 +11,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from config import staff
 from tests.e2e.conftest import assert_accessible, assert_no_sideways_scroll
-from tests.e2e.demo_data import build_demo, sign_in_quickly
-from tests.factories import StaffUserFactory
+from tests.e2e.demo_data import sign_in_quickly
 
 SHOTS = os.environ.get("E2E_SCREENSHOTS")
 
@@ -39,19 +37,6 @@ def overlaps(a, b):
         or a["y"] + a["height"] <= b["y"]
         or b["y"] + b["height"] <= a["y"]
     )
-
-
-@pytest.fixture
-def staff_user():
-    return StaffUserFactory(
-        username="pat", first_name="Pat", last_name="Lee", group=staff.GLOBAL_ADMIN
-    )
-
-
-@pytest.fixture
-def demo(admin_data, staff_user, tmp_path, settings):
-    settings.SYNC_FOLDER_ROOTS = [tmp_path]
-    return build_demo(admin_data, user=staff_user, sync_root=tmp_path)
 
 
 @pytest.fixture
