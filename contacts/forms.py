@@ -154,24 +154,31 @@ class PersonForm(forms.ModelForm):
 LARGEST_ID = 2**63 - 1
 
 
-def _fits_an_id(value):
-    return str(value).isdigit() and int(value) <= LARGEST_ID
+def is_an_id(value):
+    """Whether `value` (a string from a request) can be a database id: plain ASCII digits
+    ("²" is a digit to str.isdigit, not to int) and small enough for a key."""
+    value = str(value)
+    return value.isascii() and value.isdigit() and int(value) <= LARGEST_ID
 
 
-class ContactChoiceField(forms.ModelMultipleChoiceField):
-    # What forms/field.html says in place of the checkboxes when there are none.
-    empty_text = "No contacts in this company yet."
+class IdsThatFitMixin:
+    """For a ModelMultipleChoiceField: a hand-made id that no key can hold ("99999999999999999999",
+    "²") is a value that is not a choice, not a database error (SQLite overflows on it)."""
 
     def _check_values(self, value):
-        # A hand-made id too large for any key is not a contact of the hierarchy either.
         for item in value:
-            if str(item).isdigit() and not _fits_an_id(item):
+            if str(item).isdigit() and not is_an_id(item):
                 raise forms.ValidationError(
                     self.error_messages["invalid_choice"],
                     code="invalid_choice",
                     params={"value": item},
                 )
         return super()._check_values(value)
+
+
+class ContactChoiceField(IdsThatFitMixin, forms.ModelMultipleChoiceField):
+    # What forms/field.html says in place of the checkboxes when there are none.
+    empty_text = "No contacts in this company yet."
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "any contact in this company")
@@ -216,7 +223,7 @@ class ContactPicker(forms.Widget):
 
     def chosen(self, values):
         """The chosen contacts among those the field offers, in the order they were chosen."""
-        ids = [int(v) for v in values if _fits_an_id(v)]
+        ids = [int(v) for v in values if is_an_id(v)]
         if not ids or not hasattr(self.choices, "queryset"):
             return []
         found = {m.pk: m for m in self.choices.queryset.filter(pk__in=ids)}

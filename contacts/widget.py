@@ -16,6 +16,7 @@ from accounts.models import Account, AccountRole, AccountType
 from config import staff
 from config.lists import SortOrder, paginate
 
+from .forms import IdsThatFitMixin
 from .models import Membership
 from .queries import Counted, GroupsInNameOrder, SearchMatches, column_order, name_order
 
@@ -39,6 +40,10 @@ GROUPED_BY = {
 RESULTS_TEMPLATE = "contacts/widget.html#contact-results"
 
 
+class RoleChoiceField(IdsThatFitMixin, forms.ModelMultipleChoiceField):
+    """Roles by id; an id too large for a key is a role not in this company."""
+
+
 class ContactFilterForm(forms.Form):
     """The Contacts widget's filters (SPEC §3.3), read from the query string.
 
@@ -48,7 +53,7 @@ class ContactFilterForm(forms.Form):
     """
 
     view = forms.ChoiceField(label="View", required=False)
-    role = forms.ModelMultipleChoiceField(
+    role = RoleChoiceField(
         label="Roles",
         queryset=AccountRole.objects.none(),
         required=False,

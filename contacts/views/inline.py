@@ -6,13 +6,15 @@ from urllib.parse import quote
 
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.shortcuts import render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config import staff
 
 from .. import bulk, services
-from ..forms import ContactRoleForm
+from ..forms import ContactRoleForm, is_an_id
+from ..models import Membership
 from . import _get_account
 from .memberships import _contacts_changed, _get_contact, _next_url
 
@@ -27,7 +29,7 @@ def _row_context(request, membership):
     the contact's own) and the list's URL to come back to after a full-page edit."""
     page_account = request.GET.get("account") or request.POST.get("account")
     account = membership.account
-    if page_account and page_account.isdigit() and int(page_account) != account.pk:
+    if page_account and is_an_id(page_account) and int(page_account) != account.pk:
         account = _get_account(int(page_account))
     next_url = _next_url(request, account.get_absolute_url())
     return {
@@ -67,24 +69,27 @@ def inline_edit(request, pk):
     form.fields["role"].widget.attrs["autofocus"] = True
     context["form"] = form
     if request.method == "POST" and form.is_valid():
-        if request.POST.get("stamp") != bulk.row_stamp(membership):
-            state = bulk.describe_state(membership)
-            form.add_error(None, ValidationError(STALE, params={"state": state}))
-        else:
-            try:
+        try:
+            # The row is locked before its stamp is compared: two saves of one editor's stamp
+            # cannot both pass, the second is told the row changed.
+            with transaction.atomic():
+                current = Membership.objects.select_for_update(of=("self",)).get(pk=pk)
+                if request.POST.get("stamp") != bulk.row_stamp(current):
+                    state = bulk.describe_state(current)
+                    raise ValidationError(STALE, params={"state": state})
                 membership = services.edit_contact(
-                    membership=membership,
+                    membership=current,
                     role=form.cleaned_data["role"],
                     is_key_contact=form.cleaned_data["is_key_contact"],
                     by=request.user,
                 )
-            except ValidationError as error:
-                form.add_error(None, error)
-            else:
-                context["membership"] = _get_contact(membership.pk)
-                context["restored"] = True
-                response = render(request, "contacts/includes/widget_row.html", context)
-                return _contacts_changed(response)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            context["membership"] = _get_contact(membership.pk)
+            context["restored"] = True
+            response = render(request, "contacts/includes/widget_row.html", context)
+            return _contacts_changed(response)
     return render(
         request,
         "contacts/includes/widget_row_editor.html",

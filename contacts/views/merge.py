@@ -15,6 +15,7 @@ from config import staff
 
 from .. import merge as merging
 from ..duplicates import Kind, candidates
+from ..forms import is_an_id
 from ..models import Membership, Person, PersonMerge, Task, Touchpoint
 from .memberships import _suggestions
 
@@ -28,7 +29,7 @@ def duplicates(request):
     if kind not in Kind.CHOICES:
         kind = Kind.EMAIL
     page = request.GET.get("page", "")
-    page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
+    page = int(page) if is_an_id(page) and 0 < int(page) < 10_000 else 1
     found, has_next = candidates(kind, page=page)
     return render(
         request,

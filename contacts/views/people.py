@@ -17,6 +17,7 @@ from ..forms import (
     PeopleFilterForm,
     PersonForm,
     SegmentForm,
+    is_an_id,
 )
 from ..models import DownloadRecord, Person, Segment, Task, Touchpoint
 from ..timeline import TIMELINE_CHANGES, latest_changes, person_timeline
@@ -150,7 +151,7 @@ def render_people_list(request, params, *, segment_form=None, status=200):
     chosen_columns, available_columns = _column_controls(params, columns)
     filter_query = _people_query(params)
     segment = None
-    if (segment_pk := params.get("segment", "")).isdigit():
+    if is_an_id(segment_pk := params.get("segment", "")):
         segment = Segment.objects.visible_to(request.user).filter(pk=segment_pk).first()
     if segment and form.has_error("account") and segment.account_label:
         messages.warning(
@@ -213,7 +214,7 @@ def people_download(request, file_format):
     memberships, columns = form.memberships(), form.filters["columns"]
     filename = _download_name(form.filters, file_format)
     segment = None
-    if (segment_pk := request.GET.get("segment", "")).isdigit():
+    if is_an_id(segment_pk := request.GET.get("segment", "")):
         segment = Segment.objects.visible_to(request.user).filter(pk=segment_pk).first()
     download = privacy.record_download(
         kind=DownloadRecord.Kind.PEOPLE_LIST,

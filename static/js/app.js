@@ -90,6 +90,10 @@ document.addEventListener("change", (event) => {
   } else if (!event.target.matches('[name="contact"][form="bulk-form"]')) {
     return;
   }
+  // A row unticked (alone or with the page's) is no longer "all matching": the server would
+  // otherwise act on every matching row, the unticked one too.
+  const matching = document.querySelector("[data-select-matching]");
+  if (matching && !event.target.checked && event.target !== matching) matching.checked = false;
   syncBulkSelection();
 });
 
@@ -138,9 +142,11 @@ window.addEventListener("resize", focusableScrollBoxes);
 // phone: Escape closes the open menu (a <details>, which has no key of its own to close) and
 // puts the focus back on its toggle.
 document.addEventListener("keydown", (event) => {
-  if (event.key !== "Escape") return;
+  if (event.key !== "Escape" || event.defaultPrevented) return;
   const menu = document.querySelector("details.nav-menu[open]");
-  if (!menu || document.querySelector("dialog[open]")) return;
+  // Only an Escape within the menu: elsewhere it belongs to what has the focus (an inline
+  // editor, a type-ahead, a dialog).
+  if (!menu || !menu.contains(event.target)) return;
   menu.open = false;
   menu.querySelector("summary").focus();
 });

@@ -44,7 +44,7 @@ def test_a_key_contact_marked_former_leaves_the_widget_and_include_former_shows_
 
     page.get_by_role("link", name="Edit Ada Lovelace at Paris").click()
     # The row's inline editor takes role and key mark; the status is on the Edit page.
-    page.get_by_role("link", name="Every field of Ada Lovelace at Paris").click()
+    page.get_by_role("link", name="All fields of Ada Lovelace at Paris").click()
     page.get_by_label("Former").check()
     page.get_by_label("End date").fill("2026-05-31")
     page.get_by_role("button", name="Save").click()
@@ -65,7 +65,7 @@ def test_a_key_contact_marked_former_leaves_the_widget_and_include_former_shows_
 
     # Their Edit shows them former, with their dates; the person page has their timeline.
     ada.get_by_role("link", name="Edit").click()
-    page.get_by_role("link", name="Every field of Ada Lovelace at Paris").click()
+    page.get_by_role("link", name="All fields of Ada Lovelace at Paris").click()
     expect(page.get_by_label("Former")).to_be_checked()
     expect(page.get_by_label("End date")).to_have_value("2026-05-31")
     page.screenshot(path="/tmp/former_edit.png", full_page=True)
