@@ -7,7 +7,8 @@ from urllib.parse import quote
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.shortcuts import render
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config import staff
@@ -22,6 +23,18 @@ STALE = (
     "Someone changed this contact since you opened it (now: %(state)s). Nothing was saved: "
     "check the values and save again."
 )
+REMOVED = (
+    "Someone removed %(name)s as a contact since you opened this. Nothing was saved: Cancel "
+    "shows the list as it is now."
+)
+
+
+def _get_membership(pk):
+    """The membership, contact or no longer: a row removed since its editor opened is said so,
+    not a 404 that htmx would not show."""
+    return get_object_or_404(
+        Membership.objects.select_related("person", "account__account_type", "role"), pk=pk
+    )
 
 
 def _row_context(request, membership):
@@ -45,8 +58,11 @@ def _row_context(request, membership):
 @require_GET
 @permission_required(staff.CAN_EDIT_CONTACTS, raise_exception=True)
 def contact_row(request, pk):
-    """The row as the widget draws it (Cancel of the inline editor)."""
-    membership = _get_contact(pk)
+    """The row as the widget draws it (Cancel of the inline editor). A row no longer a
+    contact is taken away, and the list refreshed."""
+    membership = _get_membership(pk)
+    if not membership.is_contact:
+        return _contacts_changed(HttpResponse(""))
     context = _row_context(request, membership)
     context["restored"] = True
     return render(request, "contacts/includes/widget_row.html", context)
@@ -55,7 +71,7 @@ def contact_row(request, pk):
 @require_http_methods(["GET", "POST"])
 @permission_required(staff.CAN_EDIT_CONTACTS, raise_exception=True)
 def inline_edit(request, pk):
-    membership = _get_contact(pk)
+    membership = _get_contact(pk) if request.method == "GET" else _get_membership(pk)
     context = _row_context(request, membership)
     form = ContactRoleForm(
         request.POST if request.method == "POST" else None,
@@ -74,6 +90,9 @@ def inline_edit(request, pk):
             # cannot both pass, the second is told the row changed.
             with transaction.atomic():
                 current = Membership.objects.select_for_update(of=("self",)).get(pk=pk)
+                if not current.is_contact:
+                    name = membership.person.full_name
+                    raise ValidationError(REMOVED, params={"name": name})
                 if request.POST.get("stamp") != bulk.row_stamp(current):
                     state = bulk.describe_state(current)
                     raise ValidationError(STALE, params={"state": state})

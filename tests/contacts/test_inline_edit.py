@@ -175,3 +175,37 @@ def test_the_widgets_edit_link_opens_the_inline_editor_and_keeps_the_edit_page(
         f"&next={attrs['href'].split('next=')[1]}"
     )
     assert attrs["hx-target"] == f"#contact-row-{pia.pk}"
+
+
+def test_a_contact_removed_since_the_editor_opened_is_said_so_and_nothing_is_written(
+    standard_client, staff_user, tree, roles, pia
+):
+    stamp = bulk.row_stamp(pia)
+    services.remove_contact(membership=pia, by=staff_user)
+
+    response = standard_client.post(
+        reverse("contacts:inline-edit", args=[pia.pk]),
+        {"stamp": stamp, "role": roles["Site", "Site admin"].pk},
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert response.status_code == 400
+    assert f"Someone removed {pia.person.full_name} as a contact since you opened this." in (
+        text(element(cells(response, 400)["Name"], "div", class_="form-error"))
+    )
+    pia.refresh_from_db()
+    assert (pia.is_contact, pia.role.name) == (False, "End user")
+
+
+def test_cancel_of_a_contact_removed_meanwhile_takes_the_row_away_and_refreshes_the_list(
+    standard_client, staff_user, tree, pia
+):
+    services.remove_contact(membership=pia, by=staff_user)
+
+    response = standard_client.get(
+        reverse("contacts:contact-row", args=[pia.pk]) + f"?account={tree['paris'].pk}",
+        HTTP_HX_REQUEST="true",
+    )
+
+    assert (response.status_code, response.content) == (200, b"")
+    assert response.headers["HX-Trigger"] == "contacts-changed"
