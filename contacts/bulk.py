@@ -354,8 +354,9 @@ def apply_plan(plan, *, by, source=ContactChange.Source.APP):
     "all 10,000 matching" is some forty queries, not forty thousand.
 
     Side effects: updates the memberships (and their updated_at), records a ContactChange per
-    changed field (as services.record_contact_changes would), raises or closes "key contact
-    left" alerts (services.after_status_change). Returns the memberships changed."""
+    changed field (services.unsaved_contact_changes, as record_contact_changes does), raises
+    or closes "key contact left" alerts (services.after_status_change). Returns the memberships
+    changed."""
     memberships = [row.membership for row in plan.changes]
     before = {m.pk: services.tracked_values(m) for m in memberships}
     writes = WRITES[plan.action](plan.role)
@@ -365,20 +366,11 @@ def apply_plan(plan, *, by, source=ContactChange.Source.APP):
             setattr(m, name, value)
         m.updated_at = now
     history = [
-        ContactChange(
-            membership=m,
-            person_id=m.person_id,
-            account_id=m.account_id,
-            field=name,
-            old_value=before[m.pk][name],
-            new_value=value,
-            source=source,
-            staff_user=by,
-            changed_at=now,
-        )
+        change
         for m in memberships
-        for name, value in services.tracked_values(m).items()
-        if before[m.pk][name] != value
+        for change in services.unsaved_contact_changes(
+            membership=m, before=before[m.pk], source=source, by=by, at=now
+        )
     ]
     for batch in batched(memberships, WRITE_BATCH):
         Membership.objects.filter(pk__in=[m.pk for m in batch]).update(**writes, updated_at=now)

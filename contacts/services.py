@@ -44,12 +44,23 @@ def record_contact_changes(*, membership, before, source, by):
     membership (then only the marks and role it was created with are recorded).
     Side effects: inserts ContactChange rows. Returns them.
     """
-    after = tracked_values(membership)
-    if before is None:
-        before = NOTHING_BEFORE
     # One moment for the whole change: the timeline reads a "left" and its end date together.
-    now = timezone.now()
-    changes = [
+    changes = unsaved_contact_changes(
+        membership=membership,
+        before=NOTHING_BEFORE if before is None else before,
+        source=source,
+        by=by,
+        at=timezone.now(),
+    )
+    return ContactChange.objects.bulk_create(changes)
+
+
+def unsaved_contact_changes(*, membership, before, source, by, at):
+    """The ContactChange rows, not yet saved, for each tracked field of `membership` that
+    differs from `before` (tracked_values() before the change), all changed `at` one moment:
+    for record_contact_changes, and for a bulk action that saves many memberships' at once."""
+    after = tracked_values(membership)
+    return [
         ContactChange(
             membership=membership,
             person_id=membership.person_id,
@@ -59,12 +70,11 @@ def record_contact_changes(*, membership, before, source, by):
             new_value=after[field],
             source=source,
             staff_user=by,
-            changed_at=now,
+            changed_at=at,
         )
         for field in after
         if before[field] != after[field]
     ]
-    return ContactChange.objects.bulk_create(changes)
 
 
 # "Leave this as it is" for edit_contact's dates (None clears a date).
