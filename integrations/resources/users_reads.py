@@ -13,6 +13,7 @@ from config.staff import display_name
 from contacts.models import ContactChange, EmailAlias, Membership, Person
 
 from ..bulk import Any
+from .users_writes import MEMBERSHIP_COLUMNS
 
 User = get_user_model()
 
@@ -109,16 +110,9 @@ class UsersLookups:
             memberships = memberships.select_for_update()
         return {
             (person_id, account_id): [pk, *values]
+            # In the columns a chunk writes, so a row read compares with the row it would write.
             for pk, person_id, account_id, *values in memberships.values_list(
-                "pk",
-                "person_id",
-                "account_id",
-                "role_id",
-                "is_contact",
-                "is_key_contact",
-                "status",
-                "start_date",
-                "end_date",
+                "pk", *MEMBERSHIP_COLUMNS
             )
         }
 
