@@ -5,11 +5,13 @@ runs with a transactional database, because the live server answers from another
 """
 
 import os
+import threading
 from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
 from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
@@ -123,25 +125,75 @@ def browser(django_db_setup):
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = allow_async_unsafe
 
 
+class RequestsInFlight:
+    """Counts the live server's requests that have started and not finished.
+
+    A test can end while the page it drove still has a request in the server (an htmx refresh
+    fired by its last click). That request's transaction holds locks on the tables the test's
+    end empties, and the two deadlock: the tab is closed, then this waits for the server's
+    requests to finish before the database is emptied."""
+
+    IDLE_TIMEOUT = 30  # seconds: a request hung longer than this is a failure of its own
+
+    def __init__(self):
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def started(self, **kwargs):
+        with self.changed:
+            self.count += 1
+
+    def finished(self, **kwargs):
+        with self.changed:
+            self.count -= 1
+            self.changed.notify_all()
+
+    def wait_until_idle(self):
+        with self.changed:
+            return self.changed.wait_for(lambda: self.count <= 0, timeout=self.IDLE_TIMEOUT)
+
+
 @pytest.fixture
-def page(browser, live_server):
+def live_server_requests():
+    requests = RequestsInFlight()
+    request_started.connect(requests.started, weak=False)
+    request_finished.connect(requests.finished, weak=False)
+    yield requests
+    request_started.disconnect(requests.started)
+    request_finished.disconnect(requests.finished)
+
+
+@pytest.fixture
+def open_tab(browser, live_server, live_server_requests):
+    """Opens fresh tabs (no cookies) whose relative URLs go to the live server:
+    `open_tab(viewport=..., java_script_enabled=False)` takes Playwright's context options.
+    When the test ends its tabs are closed and the server's requests have finished."""
+    contexts = []
+
+    def open_one(**context_options):
+        context = browser.new_context(base_url=live_server.url, **context_options)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_one
+    for context in contexts:
+        context.close()
+    assert live_server_requests.wait_until_idle(), (
+        "a live server request was still running 30 s after the test's tabs closed"
+    )
+
+
+@pytest.fixture
+def page(open_tab):
     """A fresh browser tab (no cookies) whose relative URLs go to the live server."""
-    context = browser.new_context(base_url=live_server.url, viewport=VIEWPORT)
-    page = context.new_page()
-    yield page
-    context.close()
+    return open_tab(viewport=VIEWPORT)
 
 
 @pytest.fixture
-def phone_page(browser, live_server):
+def phone_page(open_tab):
     """A fresh tab the size of a phone (390 px wide, touch), whose relative URLs go to the
     live server."""
-    context = browser.new_context(
-        base_url=live_server.url, viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
-    yield page
-    context.close()
+    return open_tab(viewport=PHONE_VIEWPORT, is_mobile=True, has_touch=True)
 
 
 def assert_accessible(page, state=""):

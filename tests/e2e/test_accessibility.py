@@ -96,19 +96,12 @@ ADMIN_PAGES = ["/admin/", "/admin/contacts/membership/", "/admin/accounts/accoun
 
 
 @pytest.fixture(params=list(WIDTHS), ids=[f"{width}px" for width in WIDTHS])
-def sized_page(request, browser, live_server):
+def sized_page(request, open_tab):
     """A fresh tab at 1280 or at 390 px (a phone: touch)."""
     phone = request.param == "390"
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport=WIDTHS[request.param],
-        is_mobile=phone,
-        has_touch=phone,
-    )
-    page = context.new_page()
+    page = open_tab(viewport=WIDTHS[request.param], is_mobile=phone, has_touch=phone)
     page.width = request.param
-    yield page
-    context.close()
+    return page
 
 
 @pytest.fixture

@@ -105,7 +105,7 @@ def test_a_role_that_does_not_fit_is_named_on_the_confirm_page(signed_in_page, c
     expect(row(page, "Edsger Dijkstra")).to_contain_text("End user")
 
 
-def test_bulk_actions_fit_a_phone(browser, live_server, phone_page, staff_user, company):
+def test_bulk_actions_fit_a_phone(phone_page, staff_user, company):
     page = phone_page
     sign_in(page, staff_user.username)
     emea = company["emea"]

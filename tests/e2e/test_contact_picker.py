@@ -188,11 +188,8 @@ def test_the_task_form_at_phone_width(phone_page, staff_user, company):
     keep_screenshot(page, "people-task-form-390", full_page=True)
 
 
-def test_without_javascript_search_tick_and_save(browser, live_server, staff_user, company):
-    context = browser.new_context(
-        base_url=live_server.url, viewport=VIEWPORT, java_script_enabled=False
-    )
-    page = context.new_page()
+def test_without_javascript_search_tick_and_save(open_tab, staff_user, company):
+    page = open_tab(viewport=VIEWPORT, java_script_enabled=False)
     sign_in(page, staff_user.username)
     corp = company["tree"]["corp"]
     page.goto(f"/accounts/{corp.pk}/tasks/new/?contact={company['ada'].pk}")
@@ -214,4 +211,3 @@ def test_without_javascript_search_tick_and_save(browser, live_server, staff_use
 
     expect(page.get_by_role("heading", level=1, name="Corp")).to_be_visible()
     assert stored.tasks()[0][-1] == sorted([company["ada"].pk, company["alan"].pk])
-    context.close()

@@ -102,22 +102,16 @@ def test_key_contacts_only(signed_in_page, company):
     expect(page).to_have_url(re.compile(r"key=on"))
 
 
-def test_the_widget_works_without_javascript(browser, live_server, staff_user, company):
+def test_the_widget_works_without_javascript(open_tab, staff_user, company):
     from tests.e2e.conftest import VIEWPORT, sign_in
 
-    context = browser.new_context(
-        base_url=live_server.url, viewport=VIEWPORT, java_script_enabled=False
-    )
-    page = context.new_page()
-    try:
-        sign_in(page, staff_user.username)
-        page.goto(f"/accounts/{company['emea'].pk}/")
-        page.get_by_label("View").select_option(label="Entire hierarchy (5)")
-        page.get_by_label("Search").fill("ada")
-        page.get_by_role("button", name="Apply").click()
+    page = open_tab(viewport=VIEWPORT, java_script_enabled=False)
+    sign_in(page, staff_user.username)
+    page.goto(f"/accounts/{company['emea'].pk}/")
+    page.get_by_label("View").select_option(label="Entire hierarchy (5)")
+    page.get_by_label("Search").fill("ada")
+    page.get_by_role("button", name="Apply").click()
 
-        expect(page).to_have_url(re.compile(r"view=hierarchy.*q=ada"))
-        expect(names_in(page)).to_have_text(["Ada Lovelace"])
-        expect(page.get_by_label("View")).to_have_value("hierarchy")
-    finally:
-        context.close()
+    expect(page).to_have_url(re.compile(r"view=hierarchy.*q=ada"))
+    expect(names_in(page)).to_have_text(["Ada Lovelace"])
+    expect(page.get_by_label("View")).to_have_value("hierarchy")

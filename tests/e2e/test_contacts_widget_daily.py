@@ -187,41 +187,35 @@ def test_page_numbers_and_size_with_htmx(signed_in_page, company):
     assert page.evaluate("window.sameDocument === true") is True
 
 
-def test_page_size_and_sorting_without_javascript(browser, live_server, staff_user, company):
-    context = browser.new_context(
-        base_url=live_server.url, viewport=VIEWPORT, java_script_enabled=False
-    )
-    page = context.new_page()
-    try:
-        paris = company["paris"]
-        for n in range(26):
-            MembershipFactory(
-                account=paris, person=PersonFactory(first_name="Pat", last_name=f"Bulk{n:02d}")
-            )
-        sign_in(page, staff_user.username)
-        page.goto(f"/accounts/{paris.pk}/")
-        header(page, "Name").get_by_role("link", name="Name").click()
-        expect(page).to_have_url(re.compile(r"sort=name"))
-        page.get_by_label("Rows per page").select_option("50")
-        page.get_by_role("button", name="Show").click()
-        expect(page).to_have_url(re.compile(r"per_page=50"))
-        expect(names_in(page)).to_have_count(28)
-        page.get_by_label("Search").fill("bulk")
-        page.get_by_role("button", name="Apply").click()
-        expect(page).to_have_url(re.compile(r"sort=name"))
-        expect(page).to_have_url(re.compile(r"per_page=50"))
-        expect(names_in(page)).to_have_count(26)
-        expect(header(page, "Name")).to_have_attribute("aria-sort", "ascending")
-        # A chip is a plain link.
-        page.get_by_text("Roles", exact=True).click()
-        page.get_by_role("group", name="Site").get_by_label("End user").check()
-        page.get_by_label("Search").fill("")
-        page.get_by_role("button", name="Apply").click()
-        expect(names_in(page)).to_have_text(["Donald Knuth"])
-        page.get_by_role("link", name="Remove the role End user (Site) from the filter").click()
-        expect(names_in(page)).to_have_count(28)
-    finally:
-        context.close()
+def test_page_size_and_sorting_without_javascript(open_tab, staff_user, company):
+    page = open_tab(viewport=VIEWPORT, java_script_enabled=False)
+    paris = company["paris"]
+    for n in range(26):
+        MembershipFactory(
+            account=paris, person=PersonFactory(first_name="Pat", last_name=f"Bulk{n:02d}")
+        )
+    sign_in(page, staff_user.username)
+    page.goto(f"/accounts/{paris.pk}/")
+    header(page, "Name").get_by_role("link", name="Name").click()
+    expect(page).to_have_url(re.compile(r"sort=name"))
+    page.get_by_label("Rows per page").select_option("50")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"per_page=50"))
+    expect(names_in(page)).to_have_count(28)
+    page.get_by_label("Search").fill("bulk")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"sort=name"))
+    expect(page).to_have_url(re.compile(r"per_page=50"))
+    expect(names_in(page)).to_have_count(26)
+    expect(header(page, "Name")).to_have_attribute("aria-sort", "ascending")
+    # A chip is a plain link.
+    page.get_by_text("Roles", exact=True).click()
+    page.get_by_role("group", name="Site").get_by_label("End user").check()
+    page.get_by_label("Search").fill("")
+    page.get_by_role("button", name="Apply").click()
+    expect(names_in(page)).to_have_text(["Donald Knuth"])
+    page.get_by_role("link", name="Remove the role End user (Site) from the filter").click()
+    expect(names_in(page)).to_have_count(28)
 
 
 def test_a_view_that_does_not_exist_here_is_named_above_the_list(signed_in_page, company):

@@ -98,12 +98,9 @@ def test_upload_preview_confirm_and_see_the_job_finish(signed_in_page, tree, tmp
 
 
 def test_without_javascript_show_draws_the_button_for_the_choice(
-    browser, live_server, tree, staff_user, tmp_path
+    open_tab, tree, staff_user, tmp_path
 ):
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": 1280, "height": 900}, java_script_enabled=False
-    )
-    page = context.new_page()
+    page = open_tab(viewport={"width": 1280, "height": 900}, java_script_enabled=False)
     sign_in(page, staff_user.username)
     path = tmp_path / "people.csv"
     path.write_bytes(USERS_FILE.encode())
@@ -124,7 +121,6 @@ def test_without_javascript_show_draws_the_button_for_the_choice(
     # would wait forever); the same markup is checked with JavaScript above.
     page.get_by_role("button", name="Import 2 changed rows, skip 1 with errors").click()
     expect(page.get_by_role("heading", name="Import finished")).to_be_visible()
-    context.close()
 
 
 def test_a_file_whose_every_row_failed_says_nothing_can_be_imported(

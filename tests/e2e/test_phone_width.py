@@ -92,23 +92,15 @@ def test_the_menu_on_a_phone_opens_with_the_keyboard_and_holds_sign_out(phone, d
     expect(toggle).to_be_focused()
 
 
-def test_the_menu_opens_without_javascript(browser, live_server, staff_user, demo):
-    context = browser.new_context(
-        base_url=live_server.url,
-        viewport={"width": 390, "height": 844},
-        java_script_enabled=False,
-    )
-    page = context.new_page()
-    try:
-        sign_in_quickly(page, staff_user, live_server.url)
-        page.goto("/people/")
-        menu_toggle(page).click()
-        nav = page.get_by_role("navigation", name="Main")
-        expect(nav.get_by_role("link", name="Accounts")).to_be_visible()
-        nav.get_by_role("link", name="Accounts").click()
-        expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
-    finally:
-        context.close()
+def test_the_menu_opens_without_javascript(open_tab, live_server, staff_user, demo):
+    page = open_tab(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+    sign_in_quickly(page, staff_user, live_server.url)
+    page.goto("/people/")
+    menu_toggle(page).click()
+    nav = page.get_by_role("navigation", name="Main")
+    expect(nav.get_by_role("link", name="Accounts")).to_be_visible()
+    nav.get_by_role("link", name="Accounts").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Accounts")
 
 
 def test_at_1280_the_navigation_is_a_bar_without_a_menu_button(desktop, demo):
