@@ -4,11 +4,7 @@ to the tree takes the locks below, and the scopes read the same tree columns; ap
 would need the other's internals."""
 
 import itertools
-from bisect import bisect_left, bisect_right
-from collections import defaultdict
 from dataclasses import dataclass
-from functools import cached_property
-from itertools import accumulate
 
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
@@ -308,66 +304,6 @@ class HierarchyView:
         return scope_q(account, self.scope, account_type=self.account_type, prefix=prefix)
 
 
-class TreeTally:
-    """Numbers per account of one tree (contacts, say), summed over hierarchy views fast.
-
-    `nodes` are dicts with the tree columns (pk, lft, rght, parent_id, account_type_id) and
-    `value`. Sums over a subtree use prefix sums over the nodes in lft order, so tallying every
-    View of a 2,000-account tree takes a few thousand steps, not one pass per View.
-    """
-
-    def __init__(self, nodes):
-        self.nodes = sorted(nodes, key=lambda node: node["lft"])
-        self.lfts = [node["lft"] for node in self.nodes]
-        self.prefix = [0, *accumulate(node["value"] for node in self.nodes)]
-        self.by_pk = {node["pk"]: node for node in self.nodes}
-
-    @cached_property
-    def by_parent(self):
-        return self._sums("parent_id")
-
-    @cached_property
-    def by_account_type(self):
-        return self._sums("account_type_id")
-
-    def _sums(self, column):
-        sums = defaultdict(int)
-        for node in self.nodes:
-            sums[node[column]] += node["value"]
-        return sums
-
-    def at(self, pk):
-        node = self.by_pk.get(pk)
-        return node["value"] if node else 0
-
-    def within(self, lft, rght):
-        """The sum over the accounts whose lft lies in [lft, rght]: a subtree."""
-        return self.prefix[bisect_right(self.lfts, rght)] - self.prefix[bisect_left(self.lfts, lft)]
-
-    def in_view(self, account, view):
-        match view.scope:
-            case Scope.THIS_ACCOUNT:
-                return self.at(account.pk)
-            case Scope.DIRECT_PARENT:
-                return self.at(account.parent_id)
-            case Scope.ALL_PARENTS:
-                total, node = 0, self.by_pk.get(account.parent_id)
-                while node is not None:
-                    total += node["value"]
-                    node = self.by_pk.get(node["parent_id"])
-                return total
-            case Scope.DIRECT_CHILDREN:
-                return self.by_parent[account.pk]
-            case Scope.ALL_CHILDREN:
-                return self.within(account.lft + 1, account.rght - 1)
-            case Scope.THIS_AND_ALL_CHILDREN:
-                return self.within(account.lft, account.rght)
-            case Scope.ACCOUNT_TYPE:
-                return self.by_account_type[view.account_type.pk]
-            case Scope.ENTIRE_HIERARCHY:
-                return self.prefix[-1]
-
-
 class AccountQuerySet(TreeQuerySet):
     def in_hierarchy(self, account):
         return self.filter(tree_id=account.tree_id)
@@ -396,7 +332,30 @@ class AccountManager(TreeManager.from_queryset(AccountQuerySet)):
             super().move_node(node, target, position)
 
 
-class Account(MPTTModel):
+class CountsKeptByTriggers(models.Model):
+    """A model with columns that database triggers keep (`KEPT_BY_TRIGGERS`): saving a row
+    already stored writes every other column, never those. Placed after MPTTModel among the
+    bases, so this runs whatever django-mptt decided to write."""
+
+    KEPT_BY_TRIGGERS = ()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            # The value in memory may be older than the triggers' (a contact added since this
+            # row was read): writing it back would undo their work.
+            fields = kwargs.get("update_fields")
+            if fields is None:
+                fields = [
+                    field.name for field in self._meta.concrete_fields if not field.primary_key
+                ]
+            kwargs["update_fields"] = [name for name in fields if name not in self.KEPT_BY_TRIGGERS]
+        super().save(*args, **kwargs)
+
+
+class Account(MPTTModel, CountsKeptByTriggers):
     """A customer company or one part of it; a node in its company's tree."""
 
     external_id = models.CharField(
@@ -412,6 +371,12 @@ class Account(MPTTModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The contacts there now (active memberships marked contact), kept by database triggers
+    # on memberships (contacts migration 0019), whatever writes them: the app, an import's
+    # COPY, the admin. A page sums it over a subtree instead of counting the contacts of
+    # thousands of accounts. Django never writes it back (save() leaves it out).
+    contact_count = models.PositiveIntegerField(default=0, editable=False)
+    KEPT_BY_TRIGGERS = ("contact_count",)
 
     objects = AccountManager()
 
@@ -438,6 +403,9 @@ class Account(MPTTModel):
                 self.parent.refresh_from_db(fields=["tree_id", "lft", "rght", "level"])
             super().save(*args, **kwargs)
 
+    def get_absolute_url(self):
+        return reverse("accounts:detail", args=[self.pk])
+
     def delete(self, *args, **kwargs):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
@@ -445,9 +413,6 @@ class Account(MPTTModel):
                 lock_trees(ALL_TREES, using=using)
             self._lock_current_tree(using=using)
             return super().delete(*args, **kwargs)
-
-    def get_absolute_url(self):
-        return reverse("accounts:detail", args=[self.pk])
 
     def clean(self):
         super().clean()

@@ -7,7 +7,7 @@ from django.shortcuts import render
 
 from config import staff
 
-from .counts import contact_counts_by_account
+from .counts import ContactCounts, account_types_with_contacts
 from .models import Membership
 from .widget import RESULTS_TEMPLATE, contacts_widget
 
@@ -25,16 +25,13 @@ def contacts_refresh(request, account):
 def people_on_the_page(request, account, *, drawn):
     """The account page's context about people, for `account` and this request.
 
-    Labels each account of `drawn` (the accounts the page draws around this one) with
-    `own_contacts` and `all_contacts` (with every account below it). The contacts per account
-    of the whole hierarchy are read once: the drawing's counts and the widget's View counts are
-    tallied from them."""
-    contacts_tally = contact_counts_by_account(account)
-    for node in drawn:
-        node.own_contacts = contacts_tally.at(node.pk)
-        node.all_contacts = contacts_tally.within(node.lft, node.rght)
+    `drawn` are the accounts the page draws around this one (its ancestors, siblings and
+    children, with_contact_counts): with the contacts per account type of the hierarchy, they
+    give the widget's View counts (ContactCounts)."""
+    account_types = list(account_types_with_contacts(account))
+    counts = ContactCounts(account, drawn, account_types)
     return {
-        **contacts_widget(request, account, contacts_tally=contacts_tally),
+        **contacts_widget(request, account, counts=counts, account_types=account_types),
         **_activity(request, account),
     }
 

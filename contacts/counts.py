@@ -1,57 +1,70 @@
 """Contacts counted per account: for the accounts list and tree (`with_contact_counts`) and for
-an account's page (`contact_counts_by_account`, its drawing and the widget's View counts)."""
+an account's page (`ContactCounts`: its drawing and the widget's View counts).
 
-from django.db.models import Count, OuterRef, Subquery
+Every count is read from Account.contact_count, the contacts at each account that database
+triggers keep (contacts migration 0019): a subtree's contacts are the sum of that column over
+its accounts, so no page counts memberships, however many contacts a company has."""
+
+from django.db.models import F, OuterRef, Sum
 from django.db.models.functions import Coalesce
 
-from accounts.models import TreeTally
-
-from .models import Membership
-
-
-def contact_counts_by_account(account):
-    """The contacts at every account of `account`'s company hierarchy, as a TreeTally, in one
-    query: each account's contacts are counted from the contacts index, account by account
-    (a join of every contact then a grouping takes twice as long on a 2,000-account tree)."""
-    nodes = (
-        account.__class__.objects.in_hierarchy(account)
-        .order_by()
-        .annotate(value=_contacts_at_the_account())
-        .values("pk", "lft", "rght", "parent_id", "account_type_id", "value")
-    )
-    return TreeTally(nodes)
-
-
-def _contacts_at_the_account():
-    """The number of contacts at the outer query's account (0 for none), from the contacts
-    index alone."""
-    return Coalesce(
-        Subquery(
-            Membership.objects.contacts()
-            .filter(account=OuterRef("pk"))
-            .order_by()
-            .values("account")
-            .annotate(n=Count("pk"))
-            .values("n")
-        ),
-        0,
-    )
+from accounts.models import Account, AccountType, Scope
 
 
 def with_contact_counts(accounts):
     """Annotate an account queryset with `own_contacts` (contacts at the account) and
     `all_contacts` (at the account and every account below it), in the same single query."""
-    contacts = Membership.objects.contacts().order_by()
-    below = (
-        contacts.filter(
-            account__tree_id=OuterRef("tree_id"),
-            account__lft__gte=OuterRef("lft"),
-            account__lft__lte=OuterRef("rght"),
+    subtree = (
+        Account.objects.filter(
+            tree_id=OuterRef("tree_id"), lft__gte=OuterRef("lft"), lft__lte=OuterRef("rght")
         )
-        .values("account__tree_id")
-        .annotate(n=Count("pk"))
+        .order_by()
+        .values("tree_id")
+        .annotate(n=Sum("contact_count"))
+        .values("n")
     )
-    return accounts.annotate(
-        own_contacts=_contacts_at_the_account(),
-        all_contacts=Coalesce(Subquery(below.values("n")), 0),
+    return accounts.annotate(own_contacts=F("contact_count"), all_contacts=Coalesce(subtree, 0))
+
+
+def account_types_with_contacts(account):
+    """The account types used in `account`'s company hierarchy, in their order, each with
+    `contacts`: the contacts at that hierarchy's accounts of the type (one query)."""
+    return (
+        AccountType.objects.filter(accounts__tree_id=account.tree_id)
+        .annotate(contacts=Sum("accounts__contact_count"))
+        .order_by("order", "name", "pk")
     )
+
+
+class ContactCounts:
+    """The contacts of each View of `account` (SPEC §3.3), from what its page reads anyway:
+    the accounts it draws around it (`drawn`: its ancestors, itself and its children, each
+    with_contact_counts) and the types of its hierarchy (account_types_with_contacts)."""
+
+    def __init__(self, account, drawn, account_types):
+        by_pk = {node.pk: node for node in drawn}
+        self.here = by_pk[account.pk]
+        self.ancestors = [n for n in drawn if n.lft < account.lft and n.rght > account.rght]
+        self.children = [n for n in drawn if n.parent_id == account.pk]
+        self.by_type = {account_type.pk: account_type.contacts for account_type in account_types}
+
+    def in_view(self, view):
+        here = self.here
+        match view.scope:
+            case Scope.THIS_ACCOUNT:
+                return here.own_contacts
+            case Scope.DIRECT_PARENT:
+                return self.ancestors[-1].own_contacts if self.ancestors else 0
+            case Scope.ALL_PARENTS:
+                return sum(node.own_contacts for node in self.ancestors)
+            case Scope.DIRECT_CHILDREN:
+                return sum(node.own_contacts for node in self.children)
+            case Scope.ALL_CHILDREN:
+                return here.all_contacts - here.own_contacts
+            case Scope.THIS_AND_ALL_CHILDREN:
+                return here.all_contacts
+            case Scope.ACCOUNT_TYPE:
+                return self.by_type.get(view.account_type.pk, 0)
+            case Scope.ENTIRE_HIERARCHY:
+                root = self.ancestors[0] if self.ancestors else here
+                return root.all_contacts

@@ -182,13 +182,16 @@ class ContactFilterForm(forms.Form):
         return active
 
 
-def widget_filter_form(params, account, *, contacts_tally=None):
-    """The widget's filter form for `params` at `account`; with `contacts_tally`, its View
-    choices carry their counts and its Roles are grouped for the page."""
+def widget_filter_form(params, account, *, counts=None, account_types=None):
+    """The widget's filter form for `params` at `account`; with `counts` (ContactCounts), its
+    View choices carry their counts and its Roles are grouped for the page. `account_types`:
+    the types of the hierarchy, when the caller has read them already."""
     view_counts = None
-    views = account.hierarchy_views(AccountType.objects.in_hierarchy(account))
-    if contacts_tally is not None:
-        view_counts = {view.value: contacts_tally.in_view(account, view) for view in views}
+    if account_types is None:
+        account_types = AccountType.objects.in_hierarchy(account)
+    views = account.hierarchy_views(account_types)
+    if counts is not None:
+        view_counts = {view.value: counts.in_view(view) for view in views}
     return ContactFilterForm(
         params,
         views=views,
@@ -259,23 +262,23 @@ def _in_name_order_of(model, counts, descending):
     return groups
 
 
-def contacts_widget(request, account, *, contacts_tally=None):
+def contacts_widget(request, account, *, counts=None, account_types=None):
     """The Contacts widget of `account` for this request: the context of the partials in
     contacts/widget.html, with the filters read from the query string and the page of rows.
 
-    `contacts_tally` (contacts.counts.contact_counts_by_account, which the account page reads
-    for its drawing too) labels the View choices with their counts; the htmx refresh of the
-    list shows no choices and passes none."""
-    filter_form = widget_filter_form(request.GET, account, contacts_tally=contacts_tally)
-    view_counts = contacts_tally is not None
+    `counts` (contacts.counts.ContactCounts, from the accounts the account page draws) labels
+    the View choices with their counts; the htmx refresh of the list shows no choices and
+    passes none. `account_types`: the hierarchy's types, when the caller has them."""
+    filter_form = widget_filter_form(
+        request.GET, account, counts=counts, account_types=account_types
+    )
+    view_counts = counts is not None
     filters = filter_form.filters
     include_former = filters["include_former"]
     # The View counts are of the contacts there now: with the former ones, the list counts.
     narrowed = filters["roles"] or filters["q"] or filters["key_only"] or include_former
     # A View alone: its count is on the page already.
-    count = (
-        None if not view_counts or narrowed else contacts_tally.in_view(account, filters["view"])
-    )
+    count = None if not view_counts or narrowed else counts.in_view(filters["view"])
     memberships = filter_form.apply(
         Membership.objects.contacts(include_former=include_former), account
     ).select_related("person", "role", "account__account_type")

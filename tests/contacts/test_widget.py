@@ -1357,13 +1357,14 @@ def _grow(tree, roles, size, staff_user):
 # permission checks (3); the account and its types (2); then the rows. Without a search, key
 # contacts and the others each in name order (2), and the count (1) unless the page knows it
 # from the View counts; with a search, every match's id in order (1) and the page's rows (1).
-# The page adds the accounts with their contacts (for the View counts and the drawing), the
-# grouped Roles, the neighbourhood (3), and tasks and touchpoints, each with their contacts
+# The page reads the types with their contacts instead of the types alone, and adds the grouped
+# Roles and the neighbourhood with its contacts (2): the View counts come from those (contacts
+# 0019 keeps each account's count). Then tasks and touchpoints, each with their contacts
 # and those contacts' people in one query (4). A role filter costs one query more. Key contacts
 # only: the key contacts fill the page by the count, so the others are not asked for.
 # A role filter counts the accounts of its roles' types (matched by id when few). The page
 # reads the account's open "Key contact left" alerts for its banner (1).
-PAGE_QUERIES = {"": 17, "view=hierarchy": 17, "search": 17, "filtered": 19}
+PAGE_QUERIES = {"": 16, "view=hierarchy": 16, "search": 16, "filtered": 18}
 FRAGMENT_QUERIES = {
     "": 10,
     "view=hierarchy": 10,
