@@ -64,9 +64,7 @@ def test_bulk_writes_are_counted(tree):
     )
     assert count(tree["paris"]) == 6
 
-    Membership.objects.filter(person__in=people[:2], account=tree["paris"]).update(
-        is_contact=False
-    )
+    Membership.objects.filter(person__in=people[:2], account=tree["paris"]).update(is_contact=False)
     Membership.objects.filter(account=tree["berlin"]).update(is_contact=True)
     assert (count(tree["paris"]), count(tree["berlin"])) == (4, 1)
 
@@ -115,12 +113,14 @@ def test_memberships_written_with_copy_are_counted(tree):
     people = PersonFactory.create_batch(3)
     columns = ["person_id", "account_id", "is_contact", "is_key_contact", "status"]
     now_columns = ["created_at", "updated_at"]
-    with connection.cursor() as cursor:
-        with cursor.copy(
+    with (
+        connection.cursor() as cursor,
+        cursor.copy(
             f"COPY contacts_membership ({', '.join(columns + now_columns)}) FROM STDIN"
-        ) as copy:
-            for person, is_contact in zip(people, (True, True, False), strict=True):
-                copy.write_row(
-                    (person.pk, tree["berlin"].pk, is_contact, False, "active", "now", "now")
-                )
+        ) as copy,
+    ):
+        for person, is_contact in zip(people, (True, True, False), strict=True):
+            copy.write_row(
+                (person.pk, tree["berlin"].pk, is_contact, False, "active", "now", "now")
+            )
     assert count(tree["berlin"]) == 2
