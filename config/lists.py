@@ -2,12 +2,15 @@
 
 - `paginate` pages a list at the size the person chose (`?per_page=` 25, 50 or 100), with the
   page numbers to link to; templates/includes/pagination.html draws them and the size choice.
+- `CountsUpTo` pages a list too long to count every time (millions of rows): it counts up to
+  a limit and says "more than" past it.
 - `SortOrder` reads `?sort=name` (ascending) or `?sort=-name` (descending) among a list's
   sortable columns, and gives each column header its link and `aria-sort`;
   templates/includes/sort_header.html draws one header.
 """
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.core.paginator import Paginator
 
@@ -34,6 +37,24 @@ def paginate(params, items, *, default_size=DEFAULT_PAGE_SIZE, paginator_class=P
     page.page_links = list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
     page.page_sizes = PAGE_SIZES
     return page
+
+
+class CountsUpTo(Paginator):
+    """A Paginator of a queryset that counts at most LIMIT rows.
+
+    Counting two million contacts takes longer than reading a page of them: past LIMIT the
+    count stops, `more_than_limit` is True, and the pages end at the LIMIT-th row (a list
+    that long is narrowed by its filters, or downloaded whole, not paged through)."""
+
+    LIMIT = 10_000
+    more_than_limit = False
+
+    @cached_property
+    def count(self):
+        # Without its order, the count reads the first LIMIT + 1 rows of any index and stops.
+        counted = self.object_list.order_by()[: self.LIMIT + 1].count()
+        self.more_than_limit = counted > self.LIMIT
+        return min(counted, self.LIMIT)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods
 
 from config import staff
-from config.lists import paginate
+from config.lists import CountsUpTo, paginate
 
 from .. import exports, privacy, services
 from ..exports import COLUMNS
@@ -146,7 +146,9 @@ def render_people_list(request, params, *, segment_form=None, status=200):
     submitted, when it came back with errors."""
     form = PeopleFilterForm(params)
     filters = form.filters
-    page = paginate(params, form.memberships(), default_size=PEOPLE_PER_PAGE)
+    page = paginate(
+        params, form.memberships(), default_size=PEOPLE_PER_PAGE, paginator_class=CountsUpTo
+    )
     columns = filters["columns"]
     chosen_columns, available_columns = _column_controls(params, columns)
     filter_query = _people_query(params)

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlencode
 import pytest
 
 from accounts.models import AccountType
+from config.lists import CountsUpTo
 from contacts.models import Person
 from tests import html, stored
 from tests.factories import AccountFactory, MembershipFactory, PersonFactory
@@ -731,6 +732,27 @@ def test_people_without_the_contact_filter_pages_over_every_member(viewer_client
         *_page_rows(range(97, 120)),
         ["Page P119x", "page119x@customer.example"],
     ]
+
+
+def test_people_past_the_count_limit_says_more_than_and_pages_up_to_it(
+    viewer_client, many_contacts, monkeypatch
+):
+    # Millions of rows are not counted on every page: the count stops past a limit.
+    monkeypatch.setattr(CountsUpTo, "LIMIT", 100)
+    first = _get(viewer_client, "contact=yes&cols=name&cols=email")
+
+    assert count_line(first) == (
+        "More than 100 rows (a person at an account): the pages show the first 100. "
+        "Narrow the filters, or download them all."
+    )
+    assert _rows(first) == _page_rows(range(50))
+    assert _pagination(first)["text"] == "Page 1 of 2"
+    last = _get(viewer_client, "contact=yes&cols=name&cols=email&page=3")
+    assert _rows(last) == _page_rows(range(50, 100))
+
+    # Up to the limit, the count is exact.
+    narrowed = _get(viewer_client, "contact=yes&cols=name&cols=email&q=P00")
+    assert count_line(narrowed) == "10 rows (a person at an account)"
 
 
 def test_people_single_page_has_no_pagination(viewer_client, people):
