@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import connections, models, router, transaction
 from django.db.models import Q
-from django.urls import reverse
 from mptt.managers import TreeManager
 from mptt.models import MPTTModel, TreeForeignKey
 from mptt.querysets import TreeQuerySet
+
+from config.links import id_url
 
 from .lookups import InArray
 
@@ -404,7 +405,7 @@ class Account(MPTTModel, CountsKeptByTriggers):
             super().save(*args, **kwargs)
 
     def get_absolute_url(self):
-        return reverse("accounts:detail", args=[self.pk])
+        return id_url("accounts:detail", self.pk)
 
     def delete(self, *args, **kwargs):
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)

@@ -113,8 +113,8 @@ TEMPLATES = [
                 # The nonce of the Django admin's few inline <style>/<script> tags.
                 "django.template.context_processors.csp",
             ],
-            # The staff_name filter on every page without a {% load %}.
-            "builtins": ["config.templatetags.staff"],
+            # The staff_name and id_url filters on every page without a {% load %}.
+            "builtins": ["config.templatetags.staff", "config.templatetags.links"],
         },
     },
 ]

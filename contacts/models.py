@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import scope_q
+from config.links import id_url
 from config.staff import is_global_admin
 
 from .queries import KeyContactsFirst, SearchMatches, name_order, person_search_q
@@ -99,7 +100,7 @@ class Person(models.Model):
         return f"{self.full_name} <{self.email}>"
 
     def get_absolute_url(self):
-        return reverse("contacts:person", args=[self.pk])
+        return id_url("contacts:person", self.pk)
 
     @property
     def full_name(self):
