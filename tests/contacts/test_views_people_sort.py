@@ -230,3 +230,25 @@ def test_people_page_size_choice_and_page_numbers_come_with_the_sort(viewer_clie
     ]
     third = _get(viewer_client, "cols=name&sort=-name&per_page=25&page=3")
     assert _rows(third) == [[f"Page P{n:03d}"] for n in range(9, -1, -1)]
+
+
+@pytest.mark.django_db
+def test_people_sorted_by_email_ignore_case(viewer_client, tree):
+    from tests.factories import MembershipFactory, PersonFactory
+
+    for email in ("bea@customer.example", "Abe@customer.example", "cy@customer.example"):
+        MembershipFactory(account=tree["paris"], person=PersonFactory(email=email))
+
+    def emails(query):
+        return [row[0] for row in _rows(_get(viewer_client, f"cols=email&{query}"))]
+
+    assert emails("sort=email") == [
+        "Abe@customer.example",
+        "bea@customer.example",
+        "cy@customer.example",
+    ]
+    assert emails("sort=-email") == [
+        "cy@customer.example",
+        "bea@customer.example",
+        "Abe@customer.example",
+    ]
