@@ -375,8 +375,9 @@ class Account(MPTTModel, CountsKeptByTriggers):
     # The contacts there now (active memberships marked contact), kept by database triggers
     # on memberships (contacts migration 0019), whatever writes them: the app, an import's
     # COPY, the admin. A page sums it over a subtree instead of counting the contacts of
-    # thousands of accounts. Django never writes it back (save() leaves it out).
-    contact_count = models.PositiveIntegerField(default=0, editable=False)
+    # thousands of accounts. Django never writes it back (save() leaves it out); a row
+    # written without it (COPY, raw SQL) starts at the database's default, 0.
+    contact_count = models.PositiveIntegerField(default=0, db_default=0, editable=False)
     KEPT_BY_TRIGGERS = ("contact_count",)
 
     objects = AccountManager()

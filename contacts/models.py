@@ -291,6 +291,51 @@ class Membership(models.Model):
             )
 
 
+class ContactSearch(models.Model):
+    """One row per contact there now (an active membership marked contact), with what the
+    Contacts widget searches and orders by: its person's names and email, its company
+    (tree_id), account, role and key-contact mark. Written only by database triggers on
+    memberships, people and accounts (migration 0020), never by Django.
+
+    A search for a common name matches tens of thousands of people among millions; joined to
+    the contacts of one company, that is most of the widget's time. Here the company is in
+    the search's own indexes (tree_id beside each name's trigrams, PostgreSQL's btree_gin),
+    so a search reads the few matches of that company alone."""
+
+    membership = models.OneToOneField(
+        Membership,
+        primary_key=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    tree_id = models.PositiveIntegerField()
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    role = models.ForeignKey(
+        "accounts.AccountRole",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    is_key_contact = models.BooleanField()
+    last_name = models.CharField(max_length=100)
+    first_name = models.CharField(max_length=100)
+    email = models.CharField(max_length=254)
+
+    class Meta:
+        # Its rows follow the triggers; the indexes are migration 0020's (PostgreSQL).
+        default_permissions = ()
+
+    def __str__(self):
+        return f"{self.first_name} {self.last_name} (contact {self.membership_id})"
+
+
 class ContactChange(models.Model):
     """One change of a membership's contact mark, key-contact mark, role, status or dates, or
     its move to another person (a merge): who, when, how.

@@ -50,13 +50,18 @@ class SearchMatches:
     page is one more query for the rows of 25 ids.
     """
 
-    def __init__(self, memberships, *, order=None):
+    def __init__(self, memberships, *, order=None, found=None):
         self.memberships = memberships
         # A column's order (column_order) instead of key contacts first.
         self.order = order or ["-is_key_contact", *name_order("person__", walk_index=False), "pk"]
+        # The ids of the matches in order, when another query finds them (the contacts'
+        # search table: contacts.widget).
+        self.found = found
 
     @cached_property
     def ids(self):
+        if self.found is not None:
+            return list(self.found)
         return list(self.memberships.order_by(*self.order).values_list("pk", flat=True))
 
     def count(self):

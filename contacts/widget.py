@@ -12,13 +12,20 @@ from functools import cached_property
 
 from django import forms
 
-from accounts.models import Account, AccountRole, AccountType
+from accounts.models import Account, AccountRole, AccountType, Scope
 from config import staff
 from config.lists import SortOrder, paginate
 
 from .forms import IdsThatFitMixin
-from .models import Membership
-from .queries import Counted, GroupsInNameOrder, SearchMatches, column_order, name_order
+from .models import ContactSearch, Membership
+from .queries import (
+    Counted,
+    GroupsInNameOrder,
+    SearchMatches,
+    column_order,
+    name_order,
+    person_search_q,
+)
 
 CONTACTS_PER_PAGE = 25
 # The columns a click on their header sorts by (?sort=name, ?sort=-name).
@@ -224,6 +231,25 @@ def matching_contacts(params, account, *, filter_form=None):
     return memberships.order_by(*widget_order(filters, SortOrder(params, SORT_COLUMNS)))
 
 
+def searched_contact_ids(filters, account):
+    """The ids of the contacts there now that the widget's `filters` (with a search) select at
+    `account`, key contacts first then by name: read from the contacts' search table, whose
+    indexes hold each contact's company beside the trigrams of its names."""
+    found = ContactSearch.objects.filter(tree_id=account.tree_id)
+    view = filters["view"]
+    if view.scope != Scope.ENTIRE_HIERARCHY:
+        found = found.filter(view.q(account, prefix="account__"))
+    if filters["roles"]:
+        found = found.filter(role__in=filters["roles"])
+    if filters["key_only"]:
+        found = found.filter(is_key_contact=True)
+    return (
+        found.filter(person_search_q(filters["q"]))
+        .order_by("-is_key_contact", *name_order(walk_index=False), "membership_id")
+        .values_list("membership_id", flat=True)
+    )
+
+
 def _sorted_rows(memberships, filters, sort, *, count):
     """The widget's rows sorted by a column, as a list that pages (see contacts.queries)."""
     descending = sort.descending
@@ -283,7 +309,9 @@ def contacts_widget(request, account, *, counts=None, account_types=None):
         Membership.objects.contacts(include_former=include_former), account
     ).select_related("person", "role", "account__account_type")
     sort = SortOrder(request.GET, SORT_COLUMNS)
-    if sort.key is None:
+    if sort.key is None and filters["q"] and not include_former:
+        rows = SearchMatches(memberships, found=searched_contact_ids(filters, account))
+    elif sort.key is None:
         rows = memberships.in_widget_order(
             searching=bool(filters["q"]), include_former=include_former, count=count
         )
