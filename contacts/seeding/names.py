@@ -41,8 +41,12 @@ LOCALES = {
     "en_IN": 7,
     "ru_RU": 5,
 }
-# Provider attributes holding the names, where they are not first_names and last_names.
+# Provider attributes holding the names, where they are not first_names and last_names
+# ("locale.attribute" for another locale's list).
 NAME_ATTRIBUTES = {
+    # es_ES's surnames are alphabetical, with no frequencies; es_CL's are weighted, and the
+    # common Spanish surnames are the same on both sides of the Atlantic.
+    "es_ES": ("first_names", "es_CL.last_names"),
     "ja_JP": ("first_romanized_names", "last_romanized_names"),
     "zh_CN": ("first_romanized_names", "last_romanized_names"),
     # pl_PL's last_names is a placeholder; its surnames are by gender, most common first.
@@ -248,7 +252,7 @@ def email_forms(shown):
 def _weighted(names, weights, exponent):
     """(names, weights) from a Faker list: its own weights, or Zipf over its order, which is
     a frequency order in some lists and alphabetical in others (mostly: accents sort apart),
-    which are shuffled first, seeded."""
+    which are shuffled first, seeded: their common names are common by lot, not by fact."""
     if weights is None:
         in_order = sum(a.casefold() <= b.casefold() for a, b in pairwise(names))
         if in_order > 0.8 * (len(names) - 1):
@@ -280,18 +284,23 @@ def _pool(locale, values, exponent):
     return NamePool(tuple(pool), tuple(accumulate(totals.values())))
 
 
+def _faker_names(code, source):
+    if "." in source:
+        code, source = source.split(".")
+    return getattr(importlib.import_module(f"faker.providers.person.{code}").Provider, source)
+
+
 @cache
 def locales():
     """The locales with their name pools, and the cumulative shares to pick one by."""
     built = []
     for code in LOCALES:
-        provider = importlib.import_module(f"faker.providers.person.{code}").Provider
-        first_attribute, last_attribute = NAME_ATTRIBUTES.get(code, ("first_names", "last_names"))
+        first_source, last_source = NAME_ATTRIBUTES.get(code, ("first_names", "last_names"))
         built.append(
             Locale(
                 code,
-                _pool(code, getattr(provider, first_attribute), FIRST_NAME_EXPONENT),
-                _pool(code, getattr(provider, last_attribute), LAST_NAME_EXPONENT),
+                _pool(code, _faker_names(code, first_source), FIRST_NAME_EXPONENT),
+                _pool(code, _faker_names(code, last_source), LAST_NAME_EXPONENT),
             )
         )
     return tuple(built), tuple(accumulate(LOCALES.values()))
