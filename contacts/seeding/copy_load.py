@@ -79,7 +79,7 @@ def seed_with_copy(shape, *, log=None):
         dropped = drop_indexes_and_constraints()
         loader = CopyLoader(shape, log)
         report = loader.load()
-        loader.phase("indexes", lambda: restore(dropped))
+        loader.phase("indexes", lambda: restore(dropped, log))
         loader.phase("analyze", analyze)
     return report
 
@@ -133,10 +133,14 @@ def drop_indexes_and_constraints():
     ]
 
 
-def restore(statements):
+def restore(statements, log):
     with connection.cursor() as cursor:
         for statement in statements:
+            started = time.monotonic()
             cursor.execute(statement)
+            seconds = time.monotonic() - started
+            if seconds >= 1:
+                log(f"  {seconds:5.1f} s  {statement[:90]}")
 
 
 def analyze():
