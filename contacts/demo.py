@@ -41,8 +41,15 @@ ACCOUNT_TYPES = {
     "Team": ["Team lead", "Product owner", "Team member"],
 }
 
-# The most common names of the data sets: what a customer-success person types.
-FIRST_NAMES, LAST_NAMES = common_names()
+
+def __getattr__(name):
+    """FIRST_NAMES and LAST_NAMES: the 50 most common names of the data sets, what a
+    customer-success person types (the load test's search terms). Built on first use: the
+    name pools take a moment to build, which a process that only reads DEMO_STAFF skips."""
+    if name in ("FIRST_NAMES", "LAST_NAMES"):
+        return common_names()[name == "LAST_NAMES"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEMO_PASSWORD = "unified-demo"
 DEMO_STAFF = [

@@ -261,7 +261,7 @@ PLUS_TAGS = ("crm", "work", "vendors", "news", "sales", "it")
 class EmailMaker:
     """Addresses at one company's domain, unique ignoring case, without a set of them all.
 
-    The common forms (first.last, flast, first_last, first.l, first.last+tag) carry no
+    The common forms (first.last, flast, first_last, first.l, firstlast, first.last+tag) carry no
     digits; the first `plain_limit` of them a company hands out are checked against a set of
     those handed out (bounded, so memory does not grow with the company), and a repeat gets
     the person's number in the company appended instead. Every address with digits ends in
@@ -282,22 +282,25 @@ class EmailMaker:
         else:
             given, family = first.ascii, last.ascii
         style = rng.random()
-        if style < 0.12:
-            # Digits by choice (a birth year, a number from an old system).
+        if style < 0.10:
+            # Digits by choice (a number from an old system, a second account).
             return f"{given}{family[0]}{number}@{self.domain}"
-        if style < 0.45:
+        if style < 0.55:
             local = f"{given}.{family}"
-        elif style < 0.65:
-            local = f"{given[0]}{family}"
         elif style < 0.75:
+            local = f"{given[0]}{family}"
+        elif style < 0.83:
             local = f"{given}_{family}"
-        elif style < 0.85:
+        elif style < 0.89:
             local = f"{given}.{family[0]}"
+        elif style < 0.95:
+            local = f"{given}{family}"
         else:
             local = f"{given}.{family}+{PLUS_TAGS[int(rng.random() * len(PLUS_TAGS))]}"
         key = local.lower()
         if len(self.plain) < self.plain_limit and key not in self.plain:
             self.plain.add(key)
             return f"{local}@{self.domain}"
-        separator = "." if local[-1].isalpha() and style < 0.65 else ""
+        # john.smith.17, jsmith17: the number after a name, never after another number.
+        separator = "." if style < 0.55 else ""
         return f"{local}{separator}{number}@{self.domain}"
