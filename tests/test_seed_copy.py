@@ -217,6 +217,27 @@ def test_copy_seed_replaces_what_was_there(seeded):
     assert not Person.objects.filter(Q(email="extra@else.example")).exists()
 
 
+def test_seed_demo_big_size_refuses_a_database_with_data_and_writes_nothing(seeded):
+    before = (Account.objects.count(), Person.objects.count(), Membership.objects.count())
+
+    with pytest.raises(CommandError) as error:
+        call_command("seed_demo", "--size", "xlarge", stdout=StringIO())
+
+    assert str(error.value) == (
+        "The database already has accounts or people. "
+        "Run with --reset to replace them with the demo data."
+    )
+    assert (Account.objects.count(), Person.objects.count(), Membership.objects.count()) == before
+
+
+def test_seed_demo_big_size_if_empty_leaves_the_data(seeded):
+    out = StringIO()
+
+    call_command("seed_demo", "--size", "xlarge", "--if-empty", stdout=out)
+
+    assert out.getvalue() == "The database already has data; leaving it as it is.\n"
+
+
 def test_seed_demo_big_sizes_refuse_sqlite(db):
     if connection.vendor == "sqlite":
         with pytest.raises(CommandError) as error:
