@@ -1,14 +1,12 @@
-"""Past 400 lines as one thing: the demo data set, whose shapes, words and bulk writers go together.
+"""The demo data set and the shapes of the big ones, and the ORM writer of the demo set.
 
-A realistic, deterministic data set, written with bulk operations. The shape (companies,
-levels, fan-out, people per account) is data, so the same code can build a much larger set
-for benchmarks by passing a bigger shape.
+A realistic, deterministic data set. The shape (companies, levels, fan-out, people per
+account) is data, so the same rows (contacts.seeding.rows) make the demo set, written here
+through the ORM on any database, and the benchmark sets `large` and `xlarge`, written by
+PostgreSQL's COPY (contacts.seeding.copy_load).
 """
 
-import itertools
-import random
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -28,6 +26,11 @@ from .models import (
     Task,
     Touchpoint,
 )
+from .seeding import rows
+from .seeding.names import common_names
+
+# The shapes, importable from here as before.
+from .seeding.shapes import DEMO, LARGE, SIZES, XLARGE, CompanyShape, DataShape  # noqa: F401
 
 ACCOUNT_TYPES = {
     # name: roles offered at accounts of that type
@@ -35,54 +38,18 @@ ACCOUNT_TYPES = {
     "Region": ["Regional director", "Champion", "Operations lead"],
     "Site": ["Site admin", "Site manager", "End user"],
     "Department": ["Department head", "Team lead", "End user"],
+    "Team": ["Team lead", "Product owner", "Team member"],
 }
 
-# fmt: off
-FIRST_NAMES = [
-    "Ada", "Alan", "Grace", "Linus", "Margaret", "Dennis", "Barbara", "Ken", "Frances", "Edsger",
-    "Radia", "Tim", "Katherine", "John", "Hedy", "Claude", "Annie", "Donald", "Sophie", "Guido",
-    "Joan", "Niklaus", "Lynn", "Bjarne", "Shafi", "Vint", "Marian", "Fran", "Leslie", "Karen",
-    "Mary", "Jean", "Evelyn", "Adele", "Ruth", "Carol", "Ivan", "Peter", "Susan", "Brian", "Hal",
-    "Lois", "Ellen", "Yukihiro"
-]
-LAST_NAMES = [
-    "Lovelace", "Turing", "Hopper", "Torvalds", "Hamilton", "Ritchie", "Liskov", "Thompson",
-    "Allen", "Dijkstra", "Perlman", "Berners-Lee", "Johnson", "McCarthy", "Lamarr", "Shannon",
-    "Easley", "Knuth", "Wilson", "Rossum", "Clarke", "Wirth", "Conway", "Stroustrup", "Goldwasser",
-    "Cerf", "Croft", "Bilas", "Lamport", "Jones", "Keller", "Sammet", "Boyd", "Goldberg",
-    "Teitelbaum", "Shaw", "Sutherland", "Norvig", "Kare", "Kernighan", "Abelson", "Haibt",
-    "Spertus", "Matsumoto", "O'Brien", "García", "Müller"
-]
-# fmt: on
-TITLES = [
-    "VP Operations",
-    "IT Manager",
-    "Head of Procurement",
-    "Facilities Lead",
-    "CFO",
-    "Customer Success Lead",
-    "Office Manager",
-    "Data Analyst",
-    "COO",
-    "Engineering Manager",
-    "",
-]
-TASK_TITLES = [
-    "Quarterly business review",
-    "Renewal call prep",
-    "Send onboarding pack",
-    "Follow up on support escalation",
-    "Schedule training session",
-    "Confirm billing contact",
-]
-TOUCHPOINT_SUBJECTS = [
-    "Kick-off meeting",
-    "Check-in call",
-    "Product roadmap update",
-    "Renewal discussion",
-    "Training feedback",
-    "Executive briefing",
-]
+
+def __getattr__(name):
+    """FIRST_NAMES and LAST_NAMES: the 50 most common names of the data sets, what a
+    customer-success person types (the load test's search terms). Built on first use: the
+    name pools take a moment to build, which a process that only reads DEMO_STAFF skips."""
+    if name in ("FIRST_NAMES", "LAST_NAMES"):
+        return common_names()[name == "LAST_NAMES"]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 DEMO_PASSWORD = "unified-demo"
 DEMO_STAFF = [
@@ -94,84 +61,6 @@ DEMO_STAFF = [
 ]
 
 
-@dataclass(frozen=True)
-class CompanyShape:
-    name: str
-    domain: str
-    # How many children each account has at each level below the root (one entry per level).
-    fan_out: tuple[int, ...]
-    region_names: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DataShape:
-    companies: tuple[CompanyShape, ...]
-    people_per_account: tuple[int, int] = (3, 8)  # a range
-    contact_share: float = 0.6
-    key_contact_share: float = 0.2
-    # Share of people who also belong to a second account (in the same or another company).
-    second_membership_share: float = 0.25
-    tasks_per_account: tuple[int, int] = (0, 2)
-    touchpoints_per_account: tuple[int, int] = (0, 3)
-    seed: int = 20261126
-
-
-DEMO = DataShape(
-    companies=(
-        CompanyShape(
-            "Northwind Holdings",
-            "northwind.example",
-            (3, 3, 2),
-            ("North America", "Europe", "Asia Pacific"),
-        ),
-        CompanyShape("Globex Industries", "globex.example", (2, 4), ("East", "West")),
-        CompanyShape(
-            "Initech Group", "initech.example", (3, 2), ("Central", "Coastal", "Mountain")
-        ),
-    ),
-)
-
-
-def _large_companies():
-    """The benchmark set of SPEC §7: one company of 2,011 accounts over four levels and 363
-    companies of 22 accounts over three: 9,997 accounts in all."""
-    largest = CompanyShape(
-        "Northwind Holdings",
-        "northwind.example",
-        (10, 20, 9),
-        (
-            "North America",
-            "Europe",
-            "Asia Pacific",
-            "Latin America",
-            "Middle East",
-            "Africa",
-            "Nordics",
-            "Iberia",
-            "Oceania",
-            "Central Asia",
-        ),
-    )
-    others = tuple(
-        CompanyShape(f"Customer {number:03d}", f"customer{number:03d}.example", (3, 6))
-        for number in range(1, 364)
-    )
-    return (largest, *others)
-
-
-LARGE = DataShape(
-    companies=_large_companies(),
-    # About 50 people an account (500,000), a fifth of them at a second account (600,000
-    # memberships), a third of the memberships contacts (200,000).
-    people_per_account=(40, 60),
-    contact_share=1 / 3,
-    key_contact_share=0.1,
-    second_membership_share=0.2,
-    tasks_per_account=(0, 2),
-    touchpoints_per_account=(0, 2),
-)
-
-SIZES = {"demo": DEMO, "large": LARGE}
 BATCH = 5000
 
 
@@ -185,6 +74,14 @@ class SeedReport:
     tasks: int = 0
     touchpoints: int = 0
     staff_users: list = field(default_factory=list)
+
+    def summary(self):
+        return (
+            f"Seeded {self.accounts} accounts, {self.people} people, "
+            f"{self.memberships} memberships ({self.contacts} contacts, "
+            f"{self.key_contacts} key contacts), {self.tasks} tasks, "
+            f"{self.touchpoints} touchpoints."
+        )
 
 
 def database_has_data():
@@ -215,63 +112,186 @@ def reset_data():
     lock_trees(ALL_TREES)
     if connection.vendor == "postgresql":
         # Deleting half a million people row by row through the ORM takes minutes.
-        tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in SEEDED_MODELS)
         with connection.cursor() as cursor:
             # Deferred foreign-key checks still pending in this transaction forbid TRUNCATE.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"TRUNCATE {tables}")
+            cursor.execute(f"TRUNCATE {seeded_tables()}")
         return
     for model in SEEDED_MODELS:
         model.objects.all().delete()
 
 
+def seeded_tables():
+    return ", ".join(connection.ops.quote_name(m._meta.db_table) for m in SEEDED_MODELS)
+
+
 @transaction.atomic
 def seed(shape=DEMO, *, progress=None):
-    """Write the data set of `shape` and the demo staff users. Returns a SeedReport.
+    """Write the data set of `shape` and the demo staff users through the ORM, on any
+    database. Returns a SeedReport.
 
-    One company at a time, with bulk inserts, so memory holds one company's rows, not the
-    whole set; the account trees are numbered by one django-mptt rebuild at the end.
+    For the demo set, and small shapes in tests: it holds every row in memory and maps the
+    rows' ids to those the database gives (contacts.seeding.copy_load writes the big sets).
     Side effects: creates account types and roles, accounts, people, memberships, tasks,
     touchpoints, and the staff users of DEMO_STAFF in their groups.
     """
-    rng = random.Random(shape.seed)
     report = SeedReport()
     lock_trees(ALL_TREES)
-
-    types = _create_account_types()
-    roles_by_type = {}
-    for role in AccountRole.objects.all():
-        roles_by_type.setdefault(role.account_type_id, []).append(role)
-    staff_users = _create_staff_users()
+    types = create_account_types()
+    roles_by_depth = roles_by_level(types)
+    staff_users = create_staff_users()
     report.staff_users = [user.username for user in staff_users]
+    staff_ids = [user.pk for user in staff_users]
+    type_names = list(ACCOUNT_TYPES)
+    today, now = timezone.localdate(), timezone.now()
 
-    all_accounts = []
+    accounts, depth_of = {}, {}  # by the rows' account ids
+    person_number = membership_number = 1
+    activity_numbers = [1, 1, 1, 1]
     for number, company in enumerate(shape.companies, 1):
-        accounts = _create_company_accounts(number, company, types)
-        all_accounts.extend(accounts)
-        people, memberships = _create_people_and_memberships(
+        first_account_id = len(accounts) + 1
+        account_rows = list(rows.company_accounts(number, company, first_account_id, type_names))
+        for level in range(len(company.fan_out) + 1):
+            level_rows = [row for row in account_rows if row.level == level]
+            created = Account.objects.bulk_create(
+                [
+                    Account(
+                        external_id=row.external_id,
+                        name=row.name,
+                        account_type=types[level],
+                        parent=accounts.get(row.parent_id),
+                        tree_id=row.tree_id,
+                        lft=row.lft,
+                        rght=row.rght,
+                        level=row.level,
+                    )
+                    for row in level_rows
+                ],
+                batch_size=BATCH,
+            )
+            for row, account in zip(level_rows, created, strict=True):
+                accounts[row.id] = account
+                depth_of[row.id] = level
+        counts = rows.people_counts(shape, number, len(account_rows))
+        people = {}
+        for person_id, first, last, email, title, phone in rows.people(
+            shape, number, company, counts, person_number
+        ):
+            people[person_id] = Person(
+                email=email, first_name=first, last_name=last, title=title, phone=phone
+            )
+        Person.objects.bulk_create(people.values(), batch_size=BATCH)
+        company_memberships = rows.CompanyMemberships(
             shape,
-            rng,
-            company,
-            accounts,
-            all_accounts,
-            roles_by_type,
-            first_number=report.people + 1,
+            number,
+            first_account_id=first_account_id,
+            depths=rows.account_depths(company),
+            counts=counts,
+            first_person_id=person_number,
         )
-        tasks, touchpoints = _create_tasks_and_touchpoints(
-            shape, rng, accounts, memberships, staff_users
+        memberships = {
+            membership_id: Membership(
+                person=people[person_id],
+                account=accounts[account_id],
+                role_id=role_id,
+                is_contact=is_contact,
+                is_key_contact=is_key,
+            )
+            for membership_id, person_id, account_id, role_id, is_contact, is_key in (
+                company_memberships.rows(
+                    membership_number,
+                    account_depth=depth_of.__getitem__,
+                    accounts_so_far=len(accounts),
+                    roles_by_depth=roles_by_depth,
+                )
+            )
+        }
+        Membership.objects.bulk_create(memberships.values(), batch_size=BATCH)
+        activity = rows.activity(
+            shape,
+            number,
+            first_account_id=first_account_id,
+            accounts=len(account_rows),
+            contacts=company_memberships.contacts,
+            staff_ids=staff_ids,
+            first_ids=activity_numbers,
+            today=today,
+            now=now,
         )
-        report.accounts += len(accounts)
+        _create_activity(activity, accounts, memberships)
+
+        person_number += len(people)
+        membership_number += len(memberships)
+        activity_numbers = [
+            activity_numbers[0] + len(activity.tasks),
+            activity_numbers[1] + len(activity.task_links),
+            activity_numbers[2] + len(activity.touchpoints),
+            activity_numbers[3] + len(activity.participants),
+        ]
+        report.accounts += len(account_rows)
         report.people += len(people)
         report.memberships += len(memberships)
-        report.contacts += sum(m.is_contact for m in memberships)
-        report.key_contacts += sum(m.is_key_contact for m in memberships)
-        report.tasks += tasks
-        report.touchpoints += touchpoints
+        report.contacts += sum(m.is_contact for m in memberships.values())
+        report.key_contacts += company_memberships.key_contacts
+        report.tasks += len(activity.tasks)
+        report.touchpoints += len(activity.touchpoints)
         if progress:
             progress(number, len(shape.companies), report)
+    # The tree columns are written as the shape numbers them; a rebuild renumbers the trees
+    # after any other trees a test may have made (a few dozen accounts: no time to speak of).
     Account.objects.rebuild()
     return report
+
+
+def _create_activity(activity, accounts, memberships):
+    tasks = Task.objects.bulk_create(
+        [
+            Task(
+                account=accounts[account_id],
+                title=title,
+                due_date=due_date,
+                status=status,
+                owner_id=owner_id,
+            )
+            for _, account_id, title, due_date, status, owner_id in activity.tasks
+        ],
+        batch_size=BATCH,
+    )
+    tasks_by_id = {row[0]: task for row, task in zip(activity.tasks, tasks, strict=True)}
+    touchpoints = Touchpoint.objects.bulk_create(
+        [
+            Touchpoint(
+                account=accounts[account_id],
+                kind=kind,
+                happened_at=happened_at,
+                subject=subject,
+                notes="",
+                author_id=author_id,
+            )
+            for _, account_id, kind, happened_at, subject, author_id in activity.touchpoints
+        ],
+        batch_size=BATCH,
+    )
+    touchpoints_by_id = {
+        row[0]: touchpoint
+        for row, touchpoint in zip(activity.touchpoints, touchpoints, strict=True)
+    }
+    Task.contacts.through.objects.bulk_create(
+        [
+            Task.contacts.through(task=tasks_by_id[task_id], membership=memberships[membership_id])
+            for _, task_id, membership_id in activity.task_links
+        ],
+        batch_size=BATCH,
+    )
+    Touchpoint.participants.through.objects.bulk_create(
+        [
+            Touchpoint.participants.through(
+                touchpoint=touchpoints_by_id[touchpoint_id], membership=memberships[membership_id]
+            )
+            for _, touchpoint_id, membership_id in activity.participants
+        ],
+        batch_size=BATCH,
+    )
 
 
 def vacuum_analyze(models=SEEDED_MODELS):
@@ -286,7 +306,8 @@ def vacuum_analyze(models=SEEDED_MODELS):
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
-def _create_account_types():
+def create_account_types():
+    """The account types of ACCOUNT_TYPES, top level first, with their roles."""
     types = AccountType.objects.bulk_create(
         [AccountType(name=name, order=order) for order, name in enumerate(ACCOUNT_TYPES, 1)]
     )
@@ -300,103 +321,15 @@ def _create_account_types():
     return types
 
 
-def _create_company_accounts(number, company, types):
-    """One company's tree, inserted level by level. The tree columns are placeholders until
-    the rebuild at the end of seed(), which numbers trees and siblings in (tree_id, lft)
-    order: the placeholders carry the company's number and the insertion order so that the
-    numbering is the same on every run and every database, not the order rows come back in."""
-    position = itertools.count()
-
-    def placeholder():
-        return {"tree_id": number, "lft": next(position), "rght": 0, "level": 0}
-
-    code = "".join(word[0] for word in company.name.split()).upper()
-    root = Account(
-        external_id=f"{code}-{number:03d}",
-        name=company.name,
-        account_type=types[0],
-        **placeholder(),
-    )
-    Account.objects.bulk_create([root])
-    accounts = [root]
-    level_accounts = [root]
-    for depth, fan_out in enumerate(company.fan_out, 1):
-        account_type = types[depth]
-        children = [
-            Account(
-                external_id=f"{parent.external_id}-{index}",
-                name=_account_name(company, account_type, parent, depth, index),
-                account_type=account_type,
-                parent=parent,
-                **placeholder(),
-            )
-            for parent in level_accounts
-            for index in range(1, fan_out + 1)
-        ]
-        Account.objects.bulk_create(children, batch_size=BATCH)
-        accounts.extend(children)
-        level_accounts = children
-    return accounts
+def roles_by_level(types):
+    """The role ids offered at each level of the tree (the type at that level's roles)."""
+    roles = {account_type.pk: [] for account_type in types}
+    for pk, type_id in AccountRole.objects.order_by("pk").values_list("pk", "account_type_id"):
+        roles[type_id].append(pk)
+    return [roles[account_type.pk] for account_type in types]
 
 
-def _account_name(company, account_type, parent, depth, index):
-    if depth == 1 and index <= len(company.region_names):
-        return f"{company.name.split()[0]} {company.region_names[index - 1]}"
-    if account_type.name == "Site":
-        return f"{parent.name} Site {index}"
-    return f"{parent.name} {account_type.name} {index}"
-
-
-def _create_people_and_memberships(
-    shape, rng, company, accounts, all_accounts, roles_by_type, first_number
-):
-    """The people of one company, each a member of an account of it, some also of a second
-    account: mostly in the same company, now and then at another customer."""
-    people, placements = [], []
-    for account in accounts:
-        for _ in range(rng.randint(*shape.people_per_account)):
-            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
-            number = first_number + len(people)
-            local = f"{first}.{last}".lower().replace("'", "").replace(" ", "")
-            people.append(
-                Person(
-                    email=f"{local}.{number}@{company.domain}",
-                    first_name=first,
-                    last_name=last,
-                    title=rng.choice(TITLES),
-                    phone=f"+1 555 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
-                )
-            )
-            placements.append(account)
-    Person.objects.bulk_create(people, batch_size=BATCH)
-
-    memberships, seen = [], set()
-
-    def add(person, account):
-        if (person.pk, account.pk) in seen:
-            return
-        seen.add((person.pk, account.pk))
-        roles = roles_by_type.get(account.account_type_id, [])
-        is_contact = rng.random() < shape.contact_share
-        memberships.append(
-            Membership(
-                person=person,
-                account=account,
-                role=rng.choice(roles) if roles and rng.random() < 0.85 else None,
-                is_contact=is_contact,
-                is_key_contact=is_contact and rng.random() < shape.key_contact_share,
-            )
-        )
-
-    for person, account in zip(people, placements, strict=True):
-        add(person, account)
-        if rng.random() < shape.second_membership_share:
-            add(person, rng.choice(accounts if rng.random() < 0.85 else all_accounts))
-    Membership.objects.bulk_create(memberships, batch_size=BATCH)
-    return people, memberships
-
-
-def _create_staff_users():
+def create_staff_users():
     User = get_user_model()
     users = []
     for username, group_name, first_name, last_name in DEMO_STAFF:
@@ -415,63 +348,3 @@ def _create_staff_users():
         user.groups.add(Group.objects.get(name=group_name))
         users.append(user)
     return users
-
-
-def _create_tasks_and_touchpoints(shape, rng, accounts, memberships, staff_users):
-    """Tasks and touchpoints of one company, linked to contacts of that company only."""
-    company_accounts = {account.pk for account in accounts}
-    hierarchy_contacts = [
-        m for m in memberships if m.is_contact and m.account_id in company_accounts
-    ]
-    today = timezone.localdate()
-    now = timezone.now()
-    tasks, task_links, touchpoints, touchpoint_links = [], [], [], []
-    for account in accounts:
-        for _ in range(rng.randint(*shape.tasks_per_account)):
-            tasks.append(
-                Task(
-                    account=account,
-                    title=rng.choice(TASK_TITLES),
-                    due_date=today + timedelta(days=rng.randint(-10, 45)),
-                    status=Task.Status.DONE if rng.random() < 0.3 else Task.Status.OPEN,
-                    owner=rng.choice(staff_users),
-                )
-            )
-            task_links.append(_sample(rng, hierarchy_contacts, 2))
-        for _ in range(rng.randint(*shape.touchpoints_per_account)):
-            touchpoints.append(
-                Touchpoint(
-                    account=account,
-                    kind=rng.choice(Touchpoint.Kind.values),
-                    happened_at=now - timedelta(days=rng.randint(1, 120), hours=rng.randint(0, 8)),
-                    subject=rng.choice(TOUCHPOINT_SUBJECTS),
-                    notes="",
-                    author=rng.choice(staff_users),
-                )
-            )
-            touchpoint_links.append(_sample(rng, hierarchy_contacts, 3))
-    Task.objects.bulk_create(tasks, batch_size=BATCH)
-    Touchpoint.objects.bulk_create(touchpoints, batch_size=BATCH)
-    Task.contacts.through.objects.bulk_create(
-        [
-            Task.contacts.through(task=task, membership=membership)
-            for task, linked in zip(tasks, task_links, strict=True)
-            for membership in linked
-        ],
-        batch_size=BATCH,
-    )
-    Touchpoint.participants.through.objects.bulk_create(
-        [
-            Touchpoint.participants.through(touchpoint=touchpoint, membership=membership)
-            for touchpoint, linked in zip(touchpoints, touchpoint_links, strict=True)
-            for membership in linked
-        ],
-        batch_size=BATCH,
-    )
-    return len(tasks), len(touchpoints)
-
-
-def _sample(rng, population, most):
-    if not population:
-        return []
-    return rng.sample(population, rng.randint(1, min(most, len(population))))

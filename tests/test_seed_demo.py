@@ -93,7 +93,9 @@ def test_seed_demo_account_types_follow_the_levels(seeded):
         ("Region", 2),
         ("Site", 3),
         ("Department", 4),
+        ("Team", 5),
     ]
+    # The demo's companies are three and four levels deep: no Team accounts.
     assert set(Account.objects.values_list("level", "account_type__name")) == {
         (0, "Corporate"),
         (1, "Region"),
@@ -112,6 +114,7 @@ def test_seed_demo_every_account_type_has_roles(seeded):
         "Region": ["Champion", "Operations lead", "Regional director"],
         "Site": ["End user", "Site admin", "Site manager"],
         "Department": ["Department head", "End user", "Team lead"],
+        "Team": ["Product owner", "Team lead", "Team member"],
     }
 
 

@@ -72,8 +72,10 @@ def test_bench_measures_the_page_bars_on_the_largest_company(seeded, tmp_path):
         (bar["key"], bar["bar"], bar["runs"], bar["queries"], len(bar["urls"]))
         for bar in report["bars"]
     ] == [
-        # The account page reads its open "Key contact left" alerts (one query).
-        ("account_page", "median ≤ 60 ms", 2, 15, 1),
+        # The account page reads its open "Key contact left" alerts (one query). The demo's
+        # largest company has fewer key contacts (17) than a page holds: the page's other
+        # contacts come from a second query (KeyContactsFirst).
+        ("account_page", "median ≤ 60 ms", 2, 16, 1),
         ("widget_search", "median ≤ 40 ms", 2, 9, 1),
         ("type_ahead", "median ≤ 25 ms", 2, 8, 5),
     ]
