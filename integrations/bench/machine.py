@@ -25,9 +25,9 @@ def machine_speed():
     return {"cpu_loop_ms": cpu_loop_ms(), "copy_floor_ms": copy_floor_ms()}
 
 
-def cpu_loop_ms(steps=CPU_LOOP_STEPS, runs=CPU_LOOP_RUNS):
-    timings = []
-    for _ in range(runs):
+def cpu_loop_ms():
+    steps, timings = CPU_LOOP_STEPS, []
+    for _ in range(CPU_LOOP_RUNS):
         started = time.perf_counter()
         total = 0
         for step in range(steps):
@@ -36,15 +36,15 @@ def cpu_loop_ms(steps=CPU_LOOP_STEPS, runs=CPU_LOOP_RUNS):
     return statistics.median(timings)
 
 
-def copy_floor_ms(rows=COPY_FLOOR_ROWS, runs=COPY_FLOOR_RUNS):
+def copy_floor_ms():
     if connection.vendor != "postgresql":
         return None
     # Generated before the clock starts: the floor is the database's work, not Python's.
     payload = "".join(
-        f"person{n}@machine.example\tFirst{n}\tLast{n}\n" for n in range(rows)
+        f"person{n}@machine.example\tFirst{n}\tLast{n}\n" for n in range(COPY_FLOOR_ROWS)
     ).encode()
     timings = []
-    for _ in range(runs):
+    for _ in range(COPY_FLOOR_RUNS):
         started = time.perf_counter()
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(

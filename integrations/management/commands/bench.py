@@ -217,7 +217,7 @@ class Command(BaseCommand):
         the tables vacuumed, so each starts from the same state. The undo and the mapped file
         only where the column has their bars."""
         runs = options["import_runs"]
-        rows = options["import_rows"] or column.import_rows
+        rows = column.import_rows if options["import_rows"] is None else options["import_rows"]
         plain_rows = column.plain_rows if options["plain_rows"] is None else options["plain_rows"]
         with tempfile.TemporaryDirectory() as folder:
             accounts, self.made = imports.make_company()
