@@ -191,10 +191,11 @@ def _print_side_by_side(side, imported, write):
 
 
 def query_counts(report, other_path):
-    """Each page's SQL queries beside those of the other size's report at `other_path` (None
-    when there is no such file, or it holds no page of this run)."""
+    """Each page's SQL queries beside those of the other size's report at `other_path`: None
+    when there is no such file or this run measured no page."""
     path = Path(other_path)
-    if not path.exists():
+    measured = [bar for bar in report["bars"] if "queries" in bar]
+    if not path.exists() or not measured:
         return None
     try:
         other = json.loads(path.read_text())
@@ -202,19 +203,18 @@ def query_counts(report, other_path):
     except (ValueError, KeyError, TypeError):
         return {"file": str(path), "error": "not a bench report"}
     pages = []
-    for bar in report["bars"]:
+    for bar in measured:
+        here = bar.get("queries_each", [bar["queries"]])
         there = other_bars.get(bar["key"])
-        if "queries" not in bar or there is None:
-            continue
-        here_each = bar.get("queries_each", [bar["queries"]])
-        there_each = there.get("queries_each", [there["queries"]])
+        if there is not None:
+            there = there.get("queries_each", [there["queries"]])
         pages.append(
             {
                 "key": bar["key"],
                 "name": bar["name"].strip(),
-                "here": here_each,
-                "there": there_each,
-                "same": here_each == there_each,
+                "here": here,
+                "there": there,
+                "same": None if there is None else here == there,
             }
         )
     return {
@@ -234,10 +234,11 @@ def _print_query_counts(counts, write):
         f"\nSQL queries per request against {counts['file']} ({counts['size']}{when}), "
         "each URL of the line in turn:"
     )
-    if not counts["pages"]:
-        write("  no page of this run is in it.")
     for page in counts["pages"]:
         here = ", ".join(map(str, page["here"]))
+        if page["there"] is None:
+            write(f"  {page['name']:<48} {here}; not measured there")
+            continue
         if page["same"]:
             write(f"  {page['name']:<48} same: {here}")
             continue

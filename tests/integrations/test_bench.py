@@ -374,6 +374,8 @@ def test_bench_compares_its_query_counts_with_the_other_sizes_json(seeded, tmp_p
         ("widget_sort_role", True),
         ("widget_sort_email", True),
         ("type_ahead", True),
+        ("people_list", None),
+        ("people_list_sort_email", None),
     ]
     assert (
         f"SQL queries per request against {other} (xlarge, 2026-12-01T10:00:00+00:00), each "
@@ -382,6 +384,7 @@ def test_bench_compares_its_query_counts_with_the_other_sizes_json(seeded, tmp_p
     assert f"  {'Type-ahead over all people, 6 terms':<48} same: 8, 8, 8, 8, 8, 7" in text
     widget = next(line for line in text.splitlines() if line.startswith("  Widget refresh"))
     assert widget.endswith("DIFFERENT: 9 here, 10 at xlarge (-1)")
+    assert f"  {'People list, first page, 3 filters':<48} 10, 10, 11; not measured there" in text
 
 
 def test_bench_says_so_when_the_other_sizes_json_is_not_a_report(seeded, tmp_path):
@@ -484,7 +487,11 @@ def test_bench_measures_the_import_through_its_jobs_beside_the_others_and_the_ex
 
 def test_bench_at_xlarge_measures_only_that_columns_import_and_export_bars(seeded, tmp_path):
     before = database_state()
-    path = tmp_path / "bench.json"
+    path = tmp_path / "bench-results-xlarge.json"
+    # The other size's pages: nothing to compare with a run that measured none.
+    (tmp_path / "bench-results-large.json").write_text(
+        json.dumps({"size": "large", "bars": [{"key": "account_page", "queries": 15}]})
+    )
 
     text = run_bench(
         size="xlarge",
@@ -524,6 +531,8 @@ def test_bench_at_xlarge_measures_only_that_columns_import_and_export_bars(seede
     )
     assert "Undo of the 120-row users import" in text
     assert "this project: undo of the import" not in text
+    assert report["query_counts"] is None
+    assert "SQL queries per request against" not in text
     assert_nothing_of_the_bench_left(before)
 
 
