@@ -603,3 +603,28 @@ def test_bench_without_accounts_says_what_to_run(db):
 )
 def test_percentile_is_the_nearest_rank(values, expected):
     assert percentile(values, 95) == expected
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--runs", "0", "argument --runs: a whole number of at least 1, not '0'"),
+        ("--import-runs", "-2", "argument --import-runs: a whole number of at least 1, not '-2'"),
+        (
+            "--import-rows",
+            "many",
+            "argument --import-rows: a whole number of at least 0, not 'many'",
+        ),
+        (
+            "--size",
+            "huge",
+            "argument --size: invalid choice: 'huge' (choose from 'large', 'xlarge')",
+        ),
+    ],
+)
+def test_bench_refuses_bad_options_saying_why(db, option, value, message):
+    with pytest.raises(CommandError) as error:
+        call_command("bench", option, value)
+
+    assert str(error.value).endswith(message)
+    assert not get_user_model().objects.filter(username=BENCH_USERNAME).exists()

@@ -1,19 +1,15 @@
 """Measure the quality bars of SPEC §7 on the current database and print each beside its bar
 in the column of its size, large or xlarge (`--size`, else from the data); also written as JSON
 per size. Meant for PostgreSQL with `seed_demo --size large|xlarge` and production settings;
-`make bench [BENCH_SIZE=xlarge]` builds a fresh database and runs it. It measures; it checks
-and fails nothing.
+`make bench [BENCH_SIZE=xlarge]` builds a fresh database and runs it. It measures; it fails
+nothing.
 
-Before anything is timed it measures the machine's speed (integrations.bench.machine; again at
-the end) and picks the search terms from the data (integrations.bench.terms). The pages are
-timed through Django's test client, with the time spent in SQL beside each
-(integrations.bench.pages). The users import (through its jobs, integrations.bench.imports), its
-comparisons and the export (integrations.bench.exports) each run in a child process of their
-own (`--part`), so the peak memory reported is theirs alone. The bench refuses a database that
-holds data it did not make unless forced, and removes what it made when it ends
-(integrations.bench.database). The report is printed by integrations.bench.report, with each
-page's query counts against the other size's JSON when there is one.
-"""
+First the machine's speed (bench.machine; again at the end) and the search terms, picked from
+the data (bench.terms). The pages are timed through Django's test client with their SQL time
+(bench.pages). The users import (bench.imports), its comparisons and the export (bench.exports)
+each run in a child process (`--part`), so the peak memory reported is theirs alone. The bench
+refuses a database with data it did not make unless forced, and removes what it made
+(bench.database). bench.report prints it all, with the query counts against the other size's."""
 
 import argparse
 import json
@@ -38,6 +34,21 @@ from integrations.bench.undo import undo_bar
 PARTS = ("pages", "import", "export")
 
 
+def at_least(minimum):
+    """An argparse type: a whole number of at least `minimum`, else a clear message."""
+
+    def whole_number(text):
+        try:
+            number = int(text)
+        except ValueError:
+            number = None
+        if number is None or number < minimum:
+            raise argparse.ArgumentTypeError(f"a whole number of at least {minimum}, not {text!r}")
+        return number
+
+    return whole_number
+
+
 class Command(BaseCommand):
     help = "Measure the SPEC §7 quality bars and print them beside their bars (also as JSON)."
 
@@ -50,27 +61,27 @@ class Command(BaseCommand):
                 f"{XLARGE_FROM_PEOPLE:,} people)."
             ),
         )
-        parser.add_argument("--runs", type=int, default=30, help="Timed runs per page.")
+        parser.add_argument("--runs", type=at_least(1), default=30, help="Timed runs per page.")
         parser.add_argument(
             "--import-runs",
-            type=int,
+            type=at_least(1),
             default=3,
             help="Runs of the users import, of the floor and of the export.",
         )
         parser.add_argument(
             "--import-rows",
-            type=int,
+            type=at_least(0),
             help="Rows of the generated users file (default: the size's, 100,000 or 1,000,000).",
         )
         parser.add_argument(
             "--error-rows",
-            type=int,
+            type=at_least(0),
             default=100,
             help="Rows of the users file that name an unknown account (skipped, in error files).",
         )
         parser.add_argument(
             "--plain-rows",
-            type=int,
+            type=at_least(0),
             help=(
                 "People given to each django-import-export set-up (scaled to the file); 0 runs "
                 "none (default: 5,000 at large, 0 at xlarge, where they take hours)."
