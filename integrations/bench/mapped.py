@@ -3,6 +3,7 @@ system writes it, imported through a mapping template saved for its header, to b
 beside the standard file's import (at most a tenth slower)."""
 
 import csv
+import statistics
 from pathlib import Path
 
 from .. import services
@@ -10,6 +11,7 @@ from ..mapping import Mapping
 from ..models import MappingTemplate
 from ..resources import UsersResource
 from .database import PREFIX
+from .figures import bar_figures, not_measured, percentile
 from .imports import measure_import
 
 # The same rows as another system writes them: its own headers, TRUE and FALSE for the contact
@@ -79,3 +81,31 @@ def measure_mapped_import(path, client):
         return measure_import(path, client, template=template)
     finally:
         MappingTemplate.objects.filter(pk=template.pk).delete()
+
+
+def mapped_bar(column, runs, rows, import_median):
+    """The bar of the mapped file's import (at most a share of the standard file's median,
+    column.mapped_import_bar), from its runs' figures; "—" in a column without that bar."""
+    name = f"Users import, {rows:,} rows, through a mapping"
+    if not column.mapped_import_bar:
+        return not_measured("users_import_mapped", name, f"no such bar at {column.name}")
+    median = statistics.median(run["seconds"] for run in runs)
+    over = median / import_median
+    return {
+        "key": "users_import_mapped",
+        "name": name,
+        "median_s": median,
+        "p95_s": percentile([run["seconds"] for run in runs], 95),
+        "peak_rss_mb": max(run["peak_rss_mb"] for run in runs),
+        "runs": len(runs),
+        "over_standard": over,
+        **{key: runs[-1][key] for key in ("new", "updated", "failed")},
+        **bar_figures(
+            [
+                (
+                    f"≤ {column.mapped_import_bar:.0%} of the standard file's (here {over:.0%})",
+                    median <= column.mapped_import_bar * import_median,
+                )
+            ]
+        ),
+    }

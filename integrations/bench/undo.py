@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from ..models import ImportJob
 from ..tasks import run_undo
-from .figures import percentile
+from .figures import bar_figures, not_measured, percentile
 from .imports import _run_queued
 
 FINGERPRINT = re.compile(r'name="fingerprint" value="([0-9a-f]+)"')
@@ -43,13 +43,17 @@ def measure_undo(job, client):
     }
 
 
-def undo_bar(ours, rows, import_median):
-    """The bar of the undo, from the import runs' figures (measure_import with `undo`)."""
+def undo_bar(column, ours, rows, import_median):
+    """The bar of the undo, from the import runs' figures (measure_import with `undo`); "—"
+    in a column (bench.sizes) without that bar."""
+    name = f"Undo of the {rows:,}-row users import"
+    if not column.has_undo_bar:
+        return not_measured("users_import_undo", name, f"no such bar at {column.name}")
     seconds = [run["undo_s"] for run in ours]
     median = statistics.median(seconds)
     return {
         "key": "users_import_undo",
-        "name": f"Undo of the {rows:,}-row users import",
+        "name": name,
         "median_s": median,
         "p95_s": percentile(seconds, 95),
         "preview_s": statistics.median(run["undo_preview_s"] for run in ours),
@@ -57,6 +61,7 @@ def undo_bar(ours, rows, import_median):
         "restored": ours[-1]["undo_restored"],
         "runs": len(ours),
         "over_import": median / import_median,
-        "bar": f"≤ the import's time (here {median / import_median:.0%})",
-        "holds": median <= import_median,
+        **bar_figures(
+            [(f"≤ the import's time (here {median / import_median:.0%})", median <= import_median)]
+        ),
     }
