@@ -13,10 +13,9 @@ import logging
 
 import pytest
 from django.conf import settings
-from django.core import signing
 from django.core.management import call_command
 from django.db import connections
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -44,7 +43,10 @@ postgresql_only = pytest.mark.skipif(
     "PostgreSQL server to run these tests.",
 )
 # Committed writes (a replica sees nothing else), on the primary and the replica's alias.
-replica_db = pytest.mark.django_db(transaction=True, databases=["default", "replica"])
+# The staff groups, made by a migration, come back after each test's flush (serialized_rollback).
+replica_db = pytest.mark.django_db(
+    transaction=True, serialized_rollback=True, databases=["default", "replica"]
+)
 ROUTERS = ["config.routers.PrimaryReplicaRouter"]
 
 
@@ -118,7 +120,9 @@ def mark_of(client):
     cookie = client.cookies.get(MARK_COOKIE)
     if cookie is None or not cookie.value:
         return None
-    return signing.get_cookie_signer(salt=MARK_COOKIE + MARK_SALT).unsign(cookie.value)
+    request = HttpRequest()
+    request.COOKIES[MARK_COOKIE] = cookie.value
+    return request.get_signed_cookie(MARK_COOKIE, salt=MARK_SALT)
 
 
 class Queries:
