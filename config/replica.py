@@ -169,7 +169,9 @@ def replica_reads(get_response):
         read_only = request.method in READ_ONLY_METHODS
         mark = _read_mark(request) if read_only else None
         replayed = False
-        if read_only:
+        # A request that starts inside a transaction on the primary (a caller's, or the test
+        # suite's TestCase around each test) reads in it: not even a look at the replica.
+        if read_only and not connections[PRIMARY].in_atomic_block:
             reads.replica_allowed, replayed = _choose_reads(mark)
         token = _request_reads.set(reads)
         try:

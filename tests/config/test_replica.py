@@ -14,7 +14,7 @@ import logging
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from django.db import connections
+from django.db import connections, transaction
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
@@ -363,3 +363,21 @@ def test_health_reports_a_replica_down_without_taking_the_web_server_out(
             },
         },
     )
+
+
+@postgresql_only
+@replica_db
+def test_a_request_inside_a_transaction_on_the_primary_reads_in_it(replica):
+    seen = []
+
+    def view(request):
+        seen.append(Person.objects.get().first_name)
+        return HttpResponse()
+
+    with Queries(PRIMARY, REPLICA) as queries, transaction.atomic():
+        # Not committed: only this transaction sees Ada.
+        PersonFactory(first_name="Ada")
+        replica_reads(view)(RequestFactory().get("/"))
+
+    assert seen == ["Ada"]
+    assert queries.replica == []
