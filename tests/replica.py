@@ -75,19 +75,29 @@ class StreamingReplica:
             return connection.execute(sql, params).fetchall()
 
     def has_replayed(self, dbname, position):
-        return self.execute(dbname, "SELECT pg_last_wal_replay_lsn() >= %s::pg_lsn", [position])[0][
-            0
-        ]
+        return self._reached(dbname, "pg_last_wal_replay_lsn", position)
 
     def wait_until_replayed(self, dbname, position):
         """Waits (up to REPLAY_TIMEOUT seconds, then fails) until the replica has replayed the
-        primary's WAL up to `position`."""
+        primary's WAL up to `position`: what was committed before is visible there."""
+        self._wait_until(dbname, "pg_last_wal_replay_lsn", position)
+
+    def wait_until_received(self, dbname, position):
+        """Waits likewise until the replica has received the WAL up to `position` (replayed
+        or not: replay may be paused)."""
+        self._wait_until(dbname, "pg_last_wal_receive_lsn", position)
+
+    def _reached(self, dbname, function, position):
+        sql = f"SELECT {function}() >= %s::pg_lsn"
+        return self.execute(dbname, sql, [position])[0][0]
+
+    def _wait_until(self, dbname, function, position):
         deadline = time.monotonic() + REPLAY_TIMEOUT
-        while not self.has_replayed(dbname, position):
+        while not self._reached(dbname, function, position):
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"The replica did not replay up to {position} in {REPLAY_TIMEOUT} s: "
-                    f"{self.log_tail()}"
+                    f"The replica's {function}() did not reach {position} in {REPLAY_TIMEOUT} "
+                    f"s: {self.log_tail()}"
                 )
             time.sleep(0.05)
 

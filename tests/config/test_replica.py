@@ -10,6 +10,7 @@ resets Django's router cache. The replica alias is a test mirror, so the flush l
 
 import io
 import logging
+import re
 
 import pytest
 from django.conf import settings
@@ -340,6 +341,27 @@ def test_health_reports_the_replica(replica, client):
         200,
         {"database": "ok", "worker": "ok", "scheduler": "ok", "replica": "ok"},
     )
+
+
+@postgresql_only
+@replica_db
+def test_health_reports_a_replica_that_lags_without_taking_the_web_server_out(
+    replica, client, monkeypatch
+):
+    _everything_reports()
+    # Any lag is reported: how many seconds a paused replay has lasted is not for a test to wait.
+    monkeypatch.setattr("integrations.health.REPLICA_LAG_REPORTED_FROM", 0)
+    replica.pause_replay(_test_database())
+    try:
+        PersonFactory()
+        # Received, not replayed.
+        replica.wait_until_received(_test_database(), primary_position())
+        response = client.get("/health/")
+    finally:
+        replica.resume_replay(_test_database())
+
+    assert response.status_code == 200
+    assert re.fullmatch(r"lagging \d+ s", response.json()["checks"]["replica"])
 
 
 @postgresql_only
