@@ -67,21 +67,27 @@ def _check_primary():
 
 def check_replica():
     """The replica's state: "ok", "lagging N s" (seconds since the last transaction it
-    replayed, while WAL it received waits for replay) or "down (…)"."""
+    replayed, while WAL it received waits for replay) or "down (…)": unreachable, or not in
+    recovery."""
     try:
         with connections[REPLICA].cursor() as cursor:
             cursor.execute(
                 """
-                SELECT CASE
+                SELECT pg_is_in_recovery(), CASE
                     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
                     ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())
                 END
                 """
             )
-            lag = cursor.fetchone()[0]
+            replaying, lag = cursor.fetchone()
     except DatabaseError as error:
         logger.warning("Health check: the replica cannot be reached", exc_info=True)
         return f"down ({type(error).__name__})"
+    if not replaying:
+        # Promoted, or DATABASE_REPLICA_URL names a primary: it never says it replayed a
+        # browser's mark, so those browsers read the primary, and the others read a server
+        # that the primary's writes may not reach.
+        return "down (not a replica: it replays no WAL)"
     if lag is None or lag < REPLICA_LAG_REPORTED_FROM:
         return OK
     return f"lagging {round(lag)} s"

@@ -75,14 +75,12 @@ def streaming_replica(django_db_setup):
 
 @pytest.fixture(scope="module")
 def replica_alias(django_db_setup):
-    """Django's "replica" alias, for this module, on a port of 127.0.0.1 where nothing listens
-    until a test points it at the streaming replica (`replica`). Added before each test's
-    database set-up, which then allows it (the tests' `databases`); a test mirror of default,
-    so that the flush after each test leaves it alone."""
+    """Django's "replica" alias, for this module: its settings, which each test points at the
+    streaming replica or elsewhere. Added before each test's database set-up, which then allows
+    it (the tests' `databases`); a test mirror of default, so that the flush after each test
+    leaves it alone."""
     connections.settings[REPLICA] = {
         **connections[PRIMARY].settings_dict,
-        "HOST": "127.0.0.1",
-        "PORT": str(_free_port()),
         "TEST": {**connections[PRIMARY].settings_dict["TEST"], "MIRROR": PRIMARY},
     }
     yield connections.settings[REPLICA]
@@ -91,24 +89,26 @@ def replica_alias(django_db_setup):
     del connections.settings[REPLICA]
 
 
+def _point_replica_alias_at(replica_alias, host, port):
+    connections[REPLICA].close()
+    replica_alias.update(HOST=host, PORT=str(port))
+    replica_outage.end()
+
+
 @pytest.fixture
 def unreachable_replica(replica_alias):
-    """The router installed, the replica alias on a port where nothing listens."""
-    replica_outage.end()
+    """The router installed, the replica alias on a port of 127.0.0.1 where nothing listens."""
+    _point_replica_alias_at(replica_alias, "127.0.0.1", _free_port())
     with override_settings(DATABASE_ROUTERS=ROUTERS):
         yield
-    connections[REPLICA].close()
-    replica_outage.end()
+    _point_replica_alias_at(replica_alias, "127.0.0.1", _free_port())
 
 
 @pytest.fixture
 def replica(unreachable_replica, replica_alias, streaming_replica):
     """The router installed, the replica alias on the streaming replica."""
-    unreachable_port = replica_alias["PORT"]
-    replica_alias["PORT"] = str(streaming_replica.port)
-    yield streaming_replica
-    connections[REPLICA].close()
-    replica_alias["PORT"] = unreachable_port
+    _point_replica_alias_at(replica_alias, streaming_replica.host, streaming_replica.port)
+    return streaming_replica
 
 
 def caught_up(replica):
@@ -403,3 +403,20 @@ def test_a_request_inside_a_transaction_on_the_primary_reads_in_it(replica):
 
     assert seen == ["Ada"]
     assert queries.replica == []
+
+
+@postgresql_only
+@replica_db
+def test_health_reports_a_replica_url_that_names_a_primary(
+    unreachable_replica, replica_alias, client
+):
+    _everything_reports()
+    primary = connections[PRIMARY].settings_dict
+    _point_replica_alias_at(replica_alias, primary["HOST"], primary["PORT"])
+
+    response = client.get("/health/")
+
+    assert (response.status_code, response.json()["checks"]["replica"]) == (
+        200,
+        "down (not a replica: it replays no WAL)",
+    )
