@@ -194,8 +194,9 @@ def _set_mark(response):
     try:
         position = primary_position()
     except DatabaseError:
-        # The primary went away after the response was made: nothing was committed after this,
-        # and every page reads the primary when the replica cannot say it has replayed.
+        # The primary stopped answering after the view ran: the page is still answered, without
+        # a new mark. Its next pages may then read a replica that has not replayed this
+        # request's writes yet, a risk only while the primary itself is failing.
         logger.error("Could not read the primary's WAL position for the mark", exc_info=True)
         return
     response.set_signed_cookie(
