@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # After whitenoise, so that static files keep their long cache lifetimes.
     "config.middleware.private_no_store",
+    # Before the session is read (it is a database row): decides from a signed cookie whether
+    # this request may read the replica. Only with DATABASE_REPLICA_URL (see DATABASES).
+    "config.replica.replica_reads",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -134,6 +137,31 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and os.envi
     # stop after a page of rows, and starting parallel workers costs more than they save
     # (about 10 ms a query on two cores).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", os.environ["PG_OPTIONS"])
+# A streaming replica of the PostgreSQL primary, for the pages' reads (config/replica.py): only
+# GET and HEAD requests read it, and only when it has replayed the browser's own last write;
+# everything else (writes, workers, the scheduler, commands) reads the primary. Without it
+# there is no router and no replica middleware: not one query more anywhere.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+if DATABASE_REPLICA_URL:
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL needs a PostgreSQL DATABASE_URL.")
+    DATABASES["replica"] = dj_database_url.parse(
+        DATABASE_REPLICA_URL,
+        conn_max_age=env_int("CONN_MAX_AGE", 60),
+        conn_health_checks=True,
+    )
+    if DATABASES["replica"]["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured("DATABASE_REPLICA_URL must be a postgres:// URL.")
+    replica_options = DATABASES["replica"].setdefault("OPTIONS", {})
+    if os.environ.get("PG_OPTIONS"):
+        replica_options.setdefault("options", os.environ["PG_OPTIONS"])
+    # A replica that stopped answering costs one request this long every 30 s per process
+    # (then the pages read the primary), not every request.
+    replica_options.setdefault("connect_timeout", 3)
+    # The test suite creates no database on a read-only replica: the alias points at default's
+    # test database instead (Django's test mirror).
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["config.routers.PrimaryReplicaRouter"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes SQLite's write lock when a transaction starts, so two writers never
     # interleave their reads and writes of the account tree (what the advisory locks do on
