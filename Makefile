@@ -55,10 +55,11 @@ chromium:
 	}
 
 # PYTEST_ARGS narrows a run, e.g. make test PYTEST_ARGS="-m 'not e2e'". The suite runs on every
-# core (pytest-xdist, a database per worker); TEST_WORKERS=0 runs it in one process.
+# core (pytest-xdist, a database per worker); TEST_WORKERS=0 runs it in one process. Tests of
+# one xdist_group run on one worker (the streaming replica's: one copy of the cluster).
 TEST_WORKERS ?= auto
 test: install chromium
-	.venv/bin/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	.venv/bin/pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install
 	.venv/bin/ruff check .

@@ -19,3 +19,7 @@ STORAGES = {
 # Serve static files from the app folders: the tests never run collectstatic.
 WHITENOISE_AUTOREFRESH = True
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# One database: the replica's tests (tests/config/test_replica.py) point a `replica` alias at
+# a real streaming replica they start, whatever DATABASE_REPLICA_URL says.
+DATABASES.pop("replica", None)  # noqa: F405
+DATABASE_ROUTERS = []

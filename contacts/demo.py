@@ -18,6 +18,7 @@ from config import staff
 
 from .models import (
     ContactChange,
+    ContactSearch,
     EmailAlias,
     KeyContactAlert,
     Membership,
@@ -98,6 +99,7 @@ SEEDED_MODELS = (
     EmailAlias,
     PersonMerge,
     ContactChange,
+    ContactSearch,
     Membership,
     Person,
     Account,

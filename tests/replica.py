@@ -54,6 +54,10 @@ class StreamingReplica:
     bin_dir: Path
     copy_seconds: float = 0.0  # how long pg_basebackup took
     copy_bytes: int = 0  # the size of the primary's databases, all of them
+    # The primary's physical replication slot that keeps the WAL this replica still needs,
+    # and a way to reach the primary to drop it.
+    slot: str = ""
+    primary_dsn: dict | None = None
 
     @property
     def data_dir(self):
@@ -129,6 +133,8 @@ class StreamingReplica:
                 check=False,
             )
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self.slot and self.primary_dsn:
+            _drop_slots(self.primary_dsn, [self.slot])
 
 
 def _free_port():
@@ -199,9 +205,11 @@ def start_streaming_replica(*, host, port, user, dbname):
         bin_dir=bin_dir,
         copy_bytes=copy_bytes,
     )
+    replica.primary_dsn = {"host": host, "port": port, "user": user, "dbname": dbname}
     try:
         if run_as:
             _give_to_postgres(folder)
+        replica.slot = _reserve_wal(replica.primary_dsn, replica.port)
         _copy_cluster(replica, host=host, port=port)
         _configure(replica, minimums)
         _start(replica)
@@ -218,6 +226,53 @@ def primary_connection(host, port, user, dbname):
     return psycopg.connect(
         host=host, port=port, user=user, dbname=dbname, connect_timeout=5, autocommit=True
     )
+
+
+SLOT_PREFIX = "uc_test_replica_"
+
+
+def _reserve_wal(primary_dsn, replica_port):
+    """A physical replication slot on the primary, reserving WAL from now: pg_basebackup and
+    then the replica stream through it, so the primary never removes a WAL segment they still
+    need (without it, a busy primary did, while a large cluster was being copied). Slots of
+    earlier runs that were killed before removing theirs are dropped first."""
+    with psycopg.connect(**primary_dsn, connect_timeout=5, autocommit=True) as primary:
+        stale = [
+            name
+            for (name,) in primary.execute(
+                "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE %s AND NOT active",
+                [f"{SLOT_PREFIX}%"],
+            )
+            if not _process_alive(name.removeprefix(SLOT_PREFIX).split("_")[0])
+        ]
+    _drop_slots(primary_dsn, stale)
+    slot = f"{SLOT_PREFIX}{os.getpid()}_{replica_port}"
+    with psycopg.connect(**primary_dsn, connect_timeout=5, autocommit=True) as primary:
+        primary.execute("SELECT pg_create_physical_replication_slot(%s, true)", [slot])
+    return slot
+
+
+def _process_alive(pid):
+    """Whether the test process that named a slot (its pid) still runs: its slot is in use."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _drop_slots(primary_dsn, slots):
+    if not slots:
+        return
+    with psycopg.connect(**primary_dsn, connect_timeout=5, autocommit=True) as primary:
+        for slot in slots:
+            primary.execute(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
+                "WHERE slot_name = %s AND NOT active",
+                [slot],
+            )
 
 
 def _copy_cluster(replica, *, host, port):
@@ -238,6 +293,8 @@ def _copy_cluster(replica, *, host, port):
             "-R",
             "-X",
             "stream",
+            "-S",
+            replica.slot,
             "--checkpoint=fast",
             "--no-sync",
         ],

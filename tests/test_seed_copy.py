@@ -134,7 +134,30 @@ def test_copy_seed_logs_each_phase(seeded):
     _, log = seeded
 
     phases = [line.split(":")[0] for line in log if not line.startswith(" ")]
-    assert phases == ["accounts", "people", "memberships", "tasks", "indexes", "analyze"]
+    assert phases == [
+        "accounts",
+        "people",
+        "memberships",
+        "tasks",
+        "contact counts and search",
+        "indexes",
+        "analyze",
+    ]
+
+
+def test_copy_seed_counts_and_indexes_its_contacts_as_the_triggers_would(seeded):
+    from tests.contacts.test_contact_count import counted_by_hand, kept_counts
+    from tests.contacts.test_contact_search import expected_rows, search_rows
+
+    assert kept_counts() == counted_by_hand()
+    assert search_rows() == expected_rows()
+    assert len(search_rows()) == Membership.objects.contacts().count() > 0
+    # The triggers are back on: the next contact added is counted and searchable.
+    person = Person.objects.create(first_name="Ada", last_name="Seeded", email="ada@seed.example")
+    account = Account.objects.order_by("pk").first()
+    Membership.objects.create(person=person, account=account, is_contact=True)
+    assert kept_counts() == counted_by_hand()
+    assert search_rows() == expected_rows()
 
 
 def test_copy_seed_sequences_are_past_the_ids_written(seeded):

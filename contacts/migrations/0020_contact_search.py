@@ -55,7 +55,11 @@ CREATE TRIGGER contacts_searched_on_delete AFTER DELETE ON contacts_membership
 
 CREATE FUNCTION contacts_search_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    TRUNCATE contacts_contactsearch;
+    -- A TRUNCATE that named the search table too (Django's flush) emptied it already, and
+    -- it may not be truncated again within that statement.
+    IF EXISTS (SELECT 1 FROM contacts_contactsearch) THEN
+        TRUNCATE contacts_contactsearch;
+    END IF;
     RETURN NULL;
 END
 $$;

@@ -38,6 +38,10 @@ from tests.factories import PersonFactory, StaffUserFactory
 from tests.replica import ReplicaUnavailable, _free_port, start_streaming_replica
 
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+# One streaming replica per process that runs these tests (a copy of the whole cluster):
+# pytest-xdist gives them all to one worker (make test runs with --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("streaming_replica")
+
 postgresql_only = pytest.mark.skipif(
     not ON_POSTGRESQL,
     reason="Read replicas are PostgreSQL's streaming replication: set DATABASE_URL to a "
