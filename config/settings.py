@@ -1,4 +1,5 @@
-"""Settings for Unified Contacts, read from environment variables.
+"""Past 400 lines as one thing: every setting, as Django reads them from one module.
+Settings for Unified Contacts, read from environment variables.
 
 Every variable read here, with its meaning and default, is in the README's "Settings" table;
 a variable added here goes there too.
