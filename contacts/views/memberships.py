@@ -15,6 +15,7 @@ from config import staff
 from .. import services
 from ..forms import ContactEditForm, ContactRoleForm, NewPersonContactForm
 from ..models import Membership, Person
+from ..queries import found_through_indexes
 from . import _get_account
 
 SUGGESTIONS = 10
@@ -125,7 +126,10 @@ def _suggestions(text):
         .order_by()
         .prefetch_related(Prefetch("memberships", queryset=accounts))
     )
-    return sorted(people[:SUGGESTIONS], key=lambda p: (p.last_name, p.first_name, p.email, p.pk))
+    return sorted(
+        found_through_indexes(people[:SUGGESTIONS]),
+        key=lambda p: (p.last_name, p.first_name, p.email, p.pk),
+    )
 
 
 @require_http_methods(["GET", "POST"])
