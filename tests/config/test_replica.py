@@ -35,6 +35,7 @@ from contacts.models import Person
 from integrations.models import Heartbeat
 from integrations.tasks import purge_expired_files
 from tests.factories import PersonFactory, StaffUserFactory
+from tests.migrated_rows import restore_migrated_rows
 from tests.replica import ReplicaUnavailable, _free_port, start_streaming_replica
 
 ON_POSTGRESQL = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
@@ -57,6 +58,22 @@ ROUTERS = ["config.routers.PrimaryReplicaRouter"]
 
 def _test_database():
     return connections[PRIMARY].settings_dict["NAME"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _migrated_rows_around_the_module(django_db_setup, django_db_blocker):
+    """The database as migrations left it, before these tests and after them: a transactional
+    test run before them on this worker may have emptied it and had post_migrate make content
+    types again under new ids, which serialized_rollback's restore by id would collide with
+    (as tests/e2e/conftest.py does for the browser tests)."""
+    if not ON_POSTGRESQL:
+        yield
+        return
+    with django_db_blocker.unblock():
+        restore_migrated_rows()
+    yield
+    with django_db_blocker.unblock():
+        restore_migrated_rows()
 
 
 @pytest.fixture(scope="module")

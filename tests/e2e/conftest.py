@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
-from django.core.management import call_command
 from django.core.signals import request_finished, request_started
 from django.db import connections
 from playwright.sync_api import expect, sync_playwright
@@ -19,6 +18,7 @@ from config import staff
 from tests.conftest import PASSWORD
 from tests.e2e.demo_data import build_demo
 from tests.factories import StaffUserFactory
+from tests.migrated_rows import restore_migrated_rows
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -47,24 +47,6 @@ def pytest_collection_modifyitems(config, items):
             # staff groups come from a data migration and a transactional test empties the
             # database when it ends, so each browser test restores the migrated rows first.
             item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
-
-
-def restore_migrated_rows():
-    """Empty the test database and put back the rows its migrations made (content types,
-    permissions, the staff groups of a data migration) under their original ids, as it was
-    before any test ran."""
-    for connection in connections.all():
-        serialized = getattr(connection, "_test_serialized_contents", None)
-        if serialized is None:
-            continue
-        call_command(
-            "flush",
-            database=connection.alias,
-            interactive=False,
-            inhibit_post_migrate=True,
-            verbosity=0,
-        )
-        connection.creation.deserialize_db_from_string(serialized)
 
 
 @pytest.fixture(scope="package", autouse=True)
