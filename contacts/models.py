@@ -16,7 +16,7 @@ from accounts.models import scope_q
 from config.links import id_url
 from config.staff import is_global_admin
 
-from .queries import KeyContactsFirst, SearchMatches, name_order, person_search_q
+from .queries import KeyContactsFirst, name_order, person_search_q
 from .validators import (
     EmailAddressFormField,
     EmailAddressInput,
@@ -159,17 +159,16 @@ class MembershipQuerySet(models.QuerySet):
         contacts, a touchpoint's participants, the admin's memberships)."""
         return self.order_by(*LIST_ORDER)
 
-    def in_widget_order(self, *, searching=False, include_former=False, count=None):
+    def in_widget_order(self, *, include_former=False, count=None):
         """Key contacts first, then by last name and first name (SPEC §3.3), as a list that
-        pages like a queryset: KeyContactsFirst, or SearchMatches for a search. `count`, when
-        the caller knows it already, spares the count query. With the former contacts, those
-        still there come first, then the former ones, each key contacts first: one plain
-        ordered query (the few former ones of an account are no index walk to save)."""
+        pages like a queryset (KeyContactsFirst); a search of the contacts there now is read
+        from their search table instead (contacts.widget). `count`, when the caller knows it
+        already, spares the count query. With the former contacts, those still there come
+        first, then the former ones, each key contacts first: one plain ordered query (the few
+        former ones of an account are no index walk to save), with or without a search."""
         if include_former:
             # "active" sorts before "former".
             return self.order_by("status", "-is_key_contact", *name_order("person__"), "pk")
-        if searching:
-            return SearchMatches(self)
         return KeyContactsFirst(self, count=count)
 
 

@@ -309,14 +309,12 @@ def contacts_widget(request, account, *, counts=None, account_types=None):
         Membership.objects.contacts(include_former=include_former), account
     ).select_related("person", "role", "account__account_type")
     sort = SortOrder(request.GET, SORT_COLUMNS)
-    if sort.key is None and filters["q"] and not include_former:
-        rows = SearchMatches(memberships, found=searched_contact_ids(filters, account))
-    elif sort.key is None:
-        rows = memberships.in_widget_order(
-            searching=bool(filters["q"]), include_former=include_former, count=count
-        )
-    else:
+    if sort.key is not None:
         rows = _sorted_rows(memberships, filters, sort, count=count)
+    elif filters["q"] and not include_former:
+        rows = SearchMatches(memberships, found=searched_contact_ids(filters, account))
+    else:
+        rows = memberships.in_widget_order(include_former=include_former, count=count)
     page = paginate(request.GET, rows, default_size=CONTACTS_PER_PAGE)
     return {
         "account": account,
