@@ -510,8 +510,8 @@ class PeopleFilterForm(forms.Form):
             "columns": list(dict.fromkeys(data.get("cols") or [])) or list(DEFAULT_COLUMNS),
         }
 
-    # The People list's default order; a chosen sort comes first and this breaks its ties.
-    DEFAULT_ORDER = ("person__last_name", "person__first_name", "person__email", "account__name")
+    # The People list's default order is by name (contacts.queries.name_order), then account;
+    # a chosen sort comes first and this breaks its ties.
     # What a click on a column's header sorts by: {column key: the fields, in order}. Every
     # column of exports.COLUMNS sorts; Name sorts by last then first name, as the default does.
     SORT_FIELDS = {
@@ -552,16 +552,11 @@ class PeopleFilterForm(forms.Form):
                 F(name).desc(nulls_last=True) if sort.descending else F(name).asc(nulls_last=True)
                 for name in self.SORT_FIELDS[sort.key]
             ]
-        default_order = self.DEFAULT_ORDER
-        if self.filters["q"]:
-            # A search picks people all over the alphabet: walking the name index to them
-            # reads most of it (0.6 s on SPEC §7's large set), so the matches found by the
-            # trigram indexes are sorted instead (contacts.queries.name_order).
-            default_order = [
-                *name_order("person__", walk_index=False),
-                *default_order[len(name_order()) :],
-            ]
-        return [*fields, *default_order, "pk"]
+        # A search picks people all over the alphabet: walking the name index to them reads
+        # most of it (0.6 s on SPEC §7's large set), so the matches found by the trigram
+        # indexes are sorted instead.
+        names = name_order("person__", walk_index=not self.filters["q"])
+        return [*fields, *names, "account__name", "pk"]
 
     def memberships(self):
         """The memberships these filters select, in the chosen order (else list order), ready
