@@ -105,7 +105,7 @@ def account_detail(request, pk):
 def _contacts_tab_context(request, account):
     """The Contacts tab's widget and its drawing: the account's ancestors, siblings and
     children (one query), each labelled with its contacts."""
-    neighbourhood = (
+    query = with_contact_counts(
         Account.objects.filter(
             Q(tree_id=account.tree_id, lft__lte=account.lft, rght__gte=account.rght)
             | (Q(parent_id=account.parent_id) if account.parent_id else Q(pk=account.pk))
@@ -114,7 +114,7 @@ def _contacts_tab_context(request, account):
         .select_related("account_type")
         .order_by("lft")
     )
-    neighbourhood = list(with_contact_counts(neighbourhood))
+    neighbourhood = list(query)
     return {
         **account_page.people_on_the_page(request, account, drawn=neighbourhood),
         "ancestors": [n for n in neighbourhood if n.lft < account.lft and n.rght > account.rght],

@@ -42,8 +42,7 @@ class ContactCounts:
     with_contact_counts) and the types of its hierarchy (account_types_with_contacts)."""
 
     def __init__(self, account, drawn, account_types):
-        by_pk = {node.pk: node for node in drawn}
-        self.here = by_pk[account.pk]
+        self.here = next(node for node in drawn if node.pk == account.pk)
         self.ancestors = [n for n in drawn if n.lft < account.lft and n.rght > account.rght]
         self.children = [n for n in drawn if n.parent_id == account.pk]
         self.by_type = {account_type.pk: account_type.contacts for account_type in account_types}
