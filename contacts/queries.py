@@ -1,6 +1,7 @@
 """How contacts are read fast: name order, person search and the widget's paging (SearchMatches,
-KeyContactsFirst, and for a list sorted by a column, column_order and GroupsInNameOrder).
-contacts.models builds on them; the counts per account are in contacts.counts."""
+PagedByIds, KeyContactsFirst, and for a list sorted by a column, column_order and
+GroupsInNameOrder). contacts.models builds on them; the counts per account are in
+contacts.counts."""
 
 from functools import cached_property
 
@@ -96,6 +97,30 @@ class SearchMatches:
         ids = self.ids[index]
         rows = self.memberships.order_by().in_bulk(ids)
         return [rows[pk] for pk in ids]
+
+
+class PagedByIds:
+    """Memberships whose order is that of `ids` (an ordered query of their ids, read from an
+    index alone), sliced for a Paginator: a page is its slice of the ids, then the rows of
+    those ids. `count`, when the caller knows it already, spares the count query."""
+
+    def __init__(self, memberships, ids, *, count=None):
+        self.memberships = memberships
+        self.ids = ids
+        self.known_count = count
+
+    def count(self):
+        return self.ids.count() if self.known_count is None else self.known_count
+
+    def __len__(self):
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("PagedByIds supports plain slices only.")
+        ids = list(self.ids[index])
+        rows = self.memberships.order_by().in_bulk(ids)
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 class KeyContactsFirst:

@@ -21,6 +21,7 @@ from .models import ContactSearch, Membership
 from .queries import (
     Counted,
     GroupsInNameOrder,
+    PagedByIds,
     SearchMatches,
     column_order,
     name_order,
@@ -231,10 +232,11 @@ def matching_contacts(params, account, *, filter_form=None):
     return memberships.order_by(*widget_order(filters, SortOrder(params, SORT_COLUMNS)))
 
 
-def searched_contact_ids(filters, account):
-    """The ids of the contacts there now that the widget's `filters` (with a search) select at
-    `account`, key contacts first then by name: read from the contacts' search table, whose
-    indexes hold each contact's company beside the trigrams of its names."""
+def contact_ids_in_widget_order(filters, account):
+    """The ids of the contacts there now that the widget's `filters` select at `account`, key
+    contacts first then by name, read from the contacts' search table: its indexes hold each
+    contact's company beside the trigrams of its names (a search) and in the widget's order
+    (the Entire hierarchy, read a page at a time)."""
     found = ContactSearch.objects.filter(tree_id=account.tree_id)
     view = filters["view"]
     if view.scope != Scope.ENTIRE_HIERARCHY:
@@ -243,10 +245,21 @@ def searched_contact_ids(filters, account):
         found = found.filter(role__in=filters["roles"])
     if filters["key_only"]:
         found = found.filter(is_key_contact=True)
+    if filters["q"]:
+        found = found.filter(person_search_q(filters["q"]))
+    return found.order_by(
+        "-is_key_contact", *name_order(walk_index=not filters["q"]), "membership_id"
+    ).values_list("membership_id", flat=True)
+
+
+def _reads_company_order(filters):
+    """Whether the widget's default order is read from the contacts' search table as an index
+    walk: the contacts there now of the whole company, maybe only its key contacts. (A View of
+    part of it, or a few roles, would be found only far along that walk.)"""
     return (
-        found.filter(person_search_q(filters["q"]))
-        .order_by("-is_key_contact", *name_order(walk_index=False), "membership_id")
-        .values_list("membership_id", flat=True)
+        filters["view"].scope == Scope.ENTIRE_HIERARCHY
+        and not filters["roles"]
+        and not filters["include_former"]
     )
 
 
@@ -312,7 +325,9 @@ def contacts_widget(request, account, *, counts=None, account_types=None):
     if sort.key is not None:
         rows = _sorted_rows(memberships, filters, sort, count=count)
     elif filters["q"] and not include_former:
-        rows = SearchMatches(memberships, found=searched_contact_ids(filters, account))
+        rows = SearchMatches(memberships, found=contact_ids_in_widget_order(filters, account))
+    elif _reads_company_order(filters):
+        rows = PagedByIds(memberships, contact_ids_in_widget_order(filters, account), count=count)
     else:
         rows = memberships.in_widget_order(include_former=include_former, count=count)
     page = paginate(request.GET, rows, default_size=CONTACTS_PER_PAGE)

@@ -15,6 +15,7 @@ import pytest
 
 import accounts.models
 from accounts.models import AccountType
+from contacts.models import Membership
 from tests import html
 from tests.factories import (
     AccountFactory,
@@ -816,6 +817,47 @@ def test_widget_pages_key_contacts_first_across_page_boundaries(
     assert [sum(bool(row["key"]) for row in _rows(response)) for response in pages] == [25, 2]
 
 
+def _in_widget_order(tree):
+    """The names of the company's contacts there now in the widget's order, read from the
+    memberships themselves (not the contacts' search table the Entire hierarchy reads)."""
+    return [
+        membership.person.full_name
+        for membership in Membership.objects.contacts()
+        .filter(account__tree_id=tree["corp"].tree_id)
+        .select_related("person")
+        .order_by(
+            "-is_key_contact", "person__last_name", "person__first_name", "person__email", "pk"
+        )
+    ]
+
+
+@pytest.mark.parametrize("headers", [{}, {"HX_Request": "true"}])
+def test_widget_entire_hierarchy_pages_in_order_as_names_and_marks_change(
+    viewer_client, tree, many_contacts, headers
+):
+    # The Entire hierarchy reads its pages of ids from the contacts' search table (issue 17),
+    # which triggers keep: a rename, a new key contact and a contact removed show at once.
+    many_contacts[29].person.last_name = "Aardvark"
+    many_contacts[29].person.save()
+    many_contacts[12].is_key_contact = True
+    many_contacts[12].save()
+    many_contacts[3].is_contact = False
+    many_contacts[3].save()
+    expected = _in_widget_order(tree)
+
+    pages = [
+        _get(viewer_client, tree["corp"], f"view=hierarchy&page={number}", **headers)
+        for number in (1, 2)
+    ]
+
+    assert len(expected) > 25
+    assert [_count(response) for response in pages] == [f"{len(expected)} contacts"] * 2
+    assert _names(pages[0]) + _names(pages[1]) == expected
+    assert "Pat Bulk04" not in expected
+    assert expected.index("Pat Aardvark") < expected.index("Pat Bulk01")
+    assert expected.index("Pat Bulk13") < expected.index("Pat Aardvark")
+
+
 def test_widget_pagination_links_keep_the_filters(viewer_client, tree, roles, many_contacts):
     role = roles["Department", "Department head"].pk
     first = _get(viewer_client, tree["corp"], f"view=hierarchy&q=bulk&role={role}")
@@ -1370,7 +1412,9 @@ FRAGMENT_QUERIES = {
     "view=hierarchy": 10,
     "search": 9,
     "filtered": 11,
-    "key": 9,
+    # Key contacts of the whole company (issue 17): counted, then a page of ids read from the
+    # contacts' search table in the widget's order, then those rows.
+    "key": 10,
     # Include former (issue 14): one ordered query and its count.
     "former": 9,
 }
