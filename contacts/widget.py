@@ -204,7 +204,11 @@ def widget_filter_form(params, account, *, counts=None, account_types=None):
         params,
         views=views,
         view_counts=view_counts,
-        roles=AccountRole.objects.in_hierarchy(account).select_related("account_type"),
+        # The roles of the hierarchy's types (AccountRole.objects.in_hierarchy), by the types
+        # read already.
+        roles=AccountRole.objects.filter(account_type__in=account_types).select_related(
+            "account_type"
+        ),
         account_type=account.account_type,
     )
 
@@ -250,17 +254,6 @@ def contact_ids_in_widget_order(filters, account):
     return found.order_by(
         "-is_key_contact", *name_order(walk_index=not filters["q"]), "membership_id"
     ).values_list("membership_id", flat=True)
-
-
-def _reads_company_order(filters):
-    """Whether the widget's default order is read from the contacts' search table as an index
-    walk: the contacts there now of the whole company, maybe only its key contacts. (A View of
-    part of it, or a few roles, would be found only far along that walk.)"""
-    return (
-        filters["view"].scope == Scope.ENTIRE_HIERARCHY
-        and not filters["roles"]
-        and not filters["include_former"]
-    )
 
 
 def _sorted_rows(memberships, filters, sort, *, count):
@@ -326,7 +319,12 @@ def contacts_widget(request, account, *, counts=None, account_types=None):
         rows = _sorted_rows(memberships, filters, sort, count=count)
     elif filters["q"] and not include_former:
         rows = SearchMatches(memberships, found=contact_ids_in_widget_order(filters, account))
-    elif _reads_company_order(filters):
+    elif filters["view"].scope == Scope.ENTIRE_HIERARCHY and not (
+        filters["roles"] or include_former
+    ):
+        # The whole company's contacts (maybe its key contacts only), a page read from the
+        # search table's index in this order. A View of part of it, or a few roles, would be
+        # found only far along that walk.
         rows = PagedByIds(memberships, contact_ids_in_widget_order(filters, account), count=count)
     else:
         rows = memberships.in_widget_order(include_former=include_former, count=count)
