@@ -21,4 +21,16 @@ class Migration(migrations.Migration):
                 name="account_subtree_contacts",
             ),
         ),
+        migrations.RemoveIndex(
+            model_name="account",
+            name="account_tree_type",
+        ),
+        migrations.AddIndex(
+            model_name="account",
+            index=models.Index(
+                fields=["tree_id", "account_type"],
+                include=("contact_count",),
+                name="account_tree_type",
+            ),
+        ),
     ]
