@@ -300,12 +300,13 @@ def vacuum_analyze(models=SEEDED_MODELS):
     """VACUUM ANALYZE the tables of `models` on PostgreSQL: the planner gets statistics and
     index-only scans see an up-to-date visibility map now, not when autovacuum comes round
     (before that the account page of the large set takes twice as long). VACUUM cannot run
-    inside a transaction, so within one (a test) this does nothing."""
+    inside a transaction, so within one (a test) this does nothing. Returns whether it ran."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return
+        return False
     with connection.cursor() as cursor:
         for model in models:
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    return True
 
 
 def create_account_types():

@@ -404,7 +404,12 @@ class ImportRecord(models.Model):
         CHANGED = "changed", "Changed"
         DELETED = "deleted", "Deleted"
 
-    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="records")
+    # No foreign-key constraint in the database (Django's CASCADE still deletes them with their
+    # job): an import journals two records per row, each checked one at a time at its COMMIT.
+    # The job is the one the same transaction holds locked.
+    job = models.ForeignKey(
+        ImportJob, on_delete=models.CASCADE, related_name="records", db_constraint=False
+    )
     model = models.CharField(max_length=12, choices=Model.choices)
     object_pk = models.BigIntegerField()
     action = models.CharField(max_length=8, choices=Action.choices)

@@ -288,12 +288,12 @@ def test_history_htmx_request_gets_the_list_alone(viewer_client, tree, many):
     assert "HX-Request" in response.headers["Vary"]
 
 
-# Session and staff user (2), the Global admin link (1), the staff user's permissions (2), the
+# Session and staff user (2), the Global admin link (1), the staff user's permissions (1), the
 # account (1), the account types of its company for the View (1), the count and the page of
 # changes with their people, accounts and staff users (2), the breadcrumb (1), the banner's
 # alerts (1). The list alone: no breadcrumb, no banner; the permission check for the download
 # link asks for the Global admin group itself (1).
-@pytest.mark.parametrize(("headers", "queries"), [({}, 11), (HTMX, 9)])
+@pytest.mark.parametrize(("headers", "queries"), [({}, 10), (HTMX, 8)])
 @pytest.mark.parametrize("size", (1, 3))
 def test_history_query_count(
     viewer_client, tree, pat, django_assert_num_queries, size, headers, queries

@@ -560,7 +560,7 @@ def test_account_detail_query_count(
 
     # As the Contacts widget's page (tests/contacts/test_widget.py), with the View counts known.
     # And the open "Key contact left" alerts of the banner (1).
-    with django_assert_num_queries(15):
+    with django_assert_num_queries(14):
         response = viewer_client.get(f"/accounts/{account.pk}/")
 
     assert len(table_rows(response, "contacts-table")) == item_count

@@ -961,10 +961,10 @@ def _assert_grow_options(doc, size):
     assert text(options[-1]) == "(new) grow"
 
 
-# Session and staff user (2); the permission check (2) and the Global-admin check (1); the
+# Session and staff user (2); the permission check (1) and the Global-admin check (1); the
 # account (1); the people (1) and their memberships with their accounts (1); on PostgreSQL,
 # the SET and RESET that keep the search on the trigram indexes (found_through_indexes).
-ADD_CONTACT_QUERIES = 8 + 2 * (connection.vendor == "postgresql")
+ADD_CONTACT_QUERIES = 7 + 2 * (connection.vendor == "postgresql")
 # The same for the options alone: a fragment, but the context processor still asks whether
 # the staff user is a Global admin.
 SUGGESTION_QUERIES = ADD_CONTACT_QUERIES

@@ -435,10 +435,10 @@ def _grow(tree, roles, size):
     return ada
 
 
-# Session and staff user (2); the permission check of the page (2: the staff user's own and
+# Session and staff user (2); the permission check of the page (1: the staff user's own and
 # group permissions) and the Global-admin check of the navigation (1); the person, their
 # memberships, history, tasks and touchpoints (5); the merges into them (1).
-PERSON_PAGE_QUERIES = 11
+PERSON_PAGE_QUERIES = 10
 
 
 @pytest.mark.parametrize("size", (1, 3))

@@ -614,10 +614,10 @@ def _grow(tree, size):
 
 
 # Queries of one download, the same at every data size: session and staff user (2); the
-# permission check (3: Global admin group, the staff user's own and group permissions); the
+# permission check (2: Global admin group, the staff user's own and group permissions in one); the
 # account of the Account filter (1); the download audit's record, created (1) and completed
 # with the rows written (1); the rows, read in chunks from one query (1).
-DOWNLOAD_QUERIES = 9
+DOWNLOAD_QUERIES = 8
 
 
 @pytest.mark.parametrize("file_format", FORMATS)

@@ -792,9 +792,9 @@ def test_list_with_an_unknown_account_but_no_segment_has_no_warning(standard_cli
 
 
 # Queries of the Saved segments page, the same at every number of segments: session and staff
-# user (2); the permission check for the actions (3: Global admin group, own and group
-# permissions); the segments with their owners (1).
-SEGMENT_LIST_QUERIES = 6
+# user (2); the permission check for the actions (2: Global admin group, own and group
+# permissions in one); the segments with their owners (1).
+SEGMENT_LIST_QUERIES = 5
 
 
 @pytest.mark.parametrize("size", (1, 3))
@@ -811,10 +811,10 @@ def test_segment_list_query_count(standard_client, other_client, django_assert_n
 
 
 # The people list drawn again with the save form's errors: session and staff user (2); the
-# permission check (3: Global admin group, the staff user's own and group permissions); the
+# permission check (2: Global admin group, the staff user's own and group permissions in one); the
 # contact filter's row count and rows (2); the saved segments (1); the Account type and Role
 # options (2); the download buttons' permission check is cached (0).
-SEGMENT_SAVE_ERROR_QUERIES = 10
+SEGMENT_SAVE_ERROR_QUERIES = 9
 
 
 @pytest.mark.parametrize("size", (1, 3))

@@ -1396,9 +1396,10 @@ def _grow(tree, roles, size, staff_user):
 
 
 # Queries of one widget request, the same at every data size: session and staff user (2);
-# permission checks (3); the account and its types (2); then the rows. Without a search, key
-# contacts and the others each in name order (2), and the count (1) unless the page knows it
-# from the View counts; with a search, every match's id in order (1) and the page's rows (1).
+# permission checks (2); the account and its types (2); then the rows. Without a search, key
+# contacts and the others each in name order (2), or for the Entire hierarchy a page of ids
+# from the contacts' search table and their rows (2), and the count (1) unless the page knows
+# it from the View counts; with a search, every match's id in order (1) and the page's rows (1).
 # The page reads the types with their contacts instead of the types alone, and adds the grouped
 # Roles and the neighbourhood with its contacts (2): the View counts come from those (contacts
 # 0019 keeps each account's count). Then tasks and touchpoints, each with their contacts
@@ -1406,17 +1407,17 @@ def _grow(tree, roles, size, staff_user):
 # only: the key contacts fill the page by the count, so the others are not asked for.
 # A role filter counts the accounts of its roles' types (matched by id when few). The page
 # reads the account's open "Key contact left" alerts for its banner (1).
-PAGE_QUERIES = {"": 16, "view=hierarchy": 16, "search": 16, "filtered": 18}
+PAGE_QUERIES = {"": 15, "view=hierarchy": 15, "search": 15, "filtered": 17}
 FRAGMENT_QUERIES = {
-    "": 10,
-    "view=hierarchy": 10,
-    "search": 9,
-    "filtered": 11,
+    "": 9,
+    "view=hierarchy": 9,
+    "search": 8,
+    "filtered": 10,
     # Key contacts of the whole company (issue 17): counted, then a page of ids read from the
     # contacts' search table in the widget's order, then those rows.
-    "key": 10,
+    "key": 9,
     # Include former (issue 14): one ordered query and its count.
-    "former": 9,
+    "former": 8,
 }
 # How many contacts each query finds after _grow(size): the data really grew.
 GROWN_COUNTS = {

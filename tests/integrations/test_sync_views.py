@@ -272,9 +272,9 @@ def test_list_query_count(advanced_client, root, django_assert_num_queries, job_
                 ),
             )
 
-    # Session, staff user, Global admin group, two permission lookups; the jobs with their
+    # Session, staff user, Global admin group, one permission lookup; the jobs with their
     # last run's id, then those runs with their import jobs.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         response = advanced_client.get("/integrations/syncs/")
 
     assert len(re.findall(r'<span class="outcome outcome-succeeded">', response.text)) == (
@@ -1053,8 +1053,8 @@ def test_job_page_query_count(advanced_client, root, django_assert_num_queries, 
             ),
         )
 
-    # The five; the job; the count of runs and a page of them with their import jobs.
-    with django_assert_num_queries(8):
+    # The four; the job; the count of runs and a page of them with their import jobs.
+    with django_assert_num_queries(7):
         response = advanced_client.get(job.get_absolute_url())
 
     assert len(elements(page(response), "tr", class_="run-failed")) == run_count
@@ -1402,8 +1402,8 @@ def test_the_history_names_the_integration_job_without_more_queries(
             ),
         )
 
-    # The five, the failing jobs, the count of import jobs and a page of them with their runs.
-    with django_assert_num_queries(8):
+    # The four, the failing jobs, the count of import jobs and a page of them with their runs.
+    with django_assert_num_queries(7):
         response = advanced_client.get("/integrations/")
 
     rows = elements(element(page(response), "table", class_="history"), "tr")[1:]

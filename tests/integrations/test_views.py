@@ -223,17 +223,17 @@ def test_a_job_whose_worker_stopped_reads_as_failed_and_the_page_writes_nothing(
     job.upload.save("big.csv", ContentFile(b"Account ID,Email\n"))
     stored = job.upload.name
 
-    # Session, staff user, Global admin group, two permission lookups; then the job, or the
+    # Session, staff user, Global admin group, one permission lookup; then the job, or the
     # failing integration jobs, the count of jobs and a page of them.
-    with django_assert_num_queries(6) as captured:
+    with django_assert_num_queries(5) as captured:
         response = advanced_client.get(job.get_absolute_url())
-    with django_assert_num_queries(8) as captured_index:
+    with django_assert_num_queries(7) as captured_index:
         index = advanced_client.get("/integrations/")
 
     assert [
         query["sql"].split()[0]
         for query in [*captured.captured_queries, *captured_index.captured_queries]
-    ] == ["SELECT"] * 14
+    ] == ["SELECT"] * 12
     assert text(response, "failed-heading") == "The import failed"
     assert (
         "The worker running this job stopped before it finished. Nothing was changed: "
@@ -768,8 +768,8 @@ def test_history_lists_who_when_file_outcome_and_counts(advanced_client, tree):
     ]
 
 
-# Query counts: the same at two data sizes. The first five queries of every page are the
-# session, the staff user, the Global admin check and the two permission lookups.
+# Query counts: the same at two data sizes. The first four queries of every page are the
+# session, the staff user, the Global admin check and the permission lookup.
 
 
 @pytest.mark.parametrize("job_count", [1, 3])
@@ -782,8 +782,8 @@ def test_history_query_count(advanced_client, django_assert_num_queries, job_cou
             staff_user=advanced_client.staff_user,
         )
 
-    # The five, the failing integration jobs, the count of jobs, a page of them.
-    with django_assert_num_queries(8):
+    # The four, the failing integration jobs, the count of jobs, a page of them.
+    with django_assert_num_queries(7):
         response = advanced_client.get("/integrations/")
 
     assert len(re.findall(r'<span class="outcome outcome-succeeded">', response.text)) == job_count
@@ -794,7 +794,7 @@ def test_job_page_query_count(advanced_client, tree, django_assert_num_queries, 
     rows = [f"NOPE{number},p{number}@example.com,P,Q,,,,," for number in range(error_rows)]
     job_url = upload(advanced_client, users_csv(*rows)).headers["Location"]
 
-    with django_assert_num_queries(6):  # the five and the job
+    with django_assert_num_queries(5):  # the four and the job
         response = advanced_client.get(job_url)
 
     assert text(response, "errors-heading") == (
@@ -818,7 +818,7 @@ def test_job_progress_fragment_query_count(advanced_client, django_assert_num_qu
         for number in range(job_count)
     ]
 
-    with django_assert_num_queries(6):  # the five and the job
+    with django_assert_num_queries(5):  # the four and the job
         response = advanced_client.get(jobs[-1].get_absolute_url(), headers={"HX-Request": "true"})
 
     assert response.text.lstrip().startswith('<div id="job-status" class="job-status" hx-get=')
