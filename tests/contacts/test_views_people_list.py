@@ -824,8 +824,8 @@ def _grow(tree, size):
 # Queries of one /people/ page, the same at every data size: session and staff user (2); the
 # permission check for the download buttons and the save form (2: Global admin group, the staff
 # user's own and group permissions in one); the row count and the rows (2); the saved
-# segments (1); the Account type and Role options (2). Filtering adds the account's look-up and the checks of the
-# chosen Account type and Role (3).
+# segments (1); the Account type and Role options (2). Filtering adds the account's look-up
+# and the checks of the chosen Account type and Role (3).
 PEOPLE_QUERIES = {"": 9, "filtered": 12}
 
 
